@@ -1,0 +1,3 @@
+from kinhteso.cli import main
+
+main()

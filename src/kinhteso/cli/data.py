@@ -1,0 +1,3 @@
+"""Workspace commands: init, ingest, observations, vintages, template, demo."""
+
+COMMANDS: list = []

@@ -1,0 +1,66 @@
+"""Language of messages and number formatting (Vietnamese first, English second).
+
+The language is chosen once per command (``--lang`` or ``KINHTESO_LANG``, default ``vi``) and
+read by whatever renders text. Pure methods never depend on it.
+
+>>> with use_lang("en"):
+...     tr("Xin chào", "Hello")
+'Hello'
+>>> fmt_number(1234.5, 1, lang="vi")
+'1.234,5'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import math
+import os
+from collections.abc import Iterator
+
+__all__ = ["LANGS", "current_lang", "set_lang", "use_lang", "tr", "fmt_number", "DEMO_LABEL"]
+
+LANGS = ("vi", "en")
+_lang: contextvars.ContextVar[str | None] = contextvars.ContextVar("kinhteso_lang", default=None)
+
+#: Shown beside every illustrative number.
+DEMO_LABEL = {
+    "vi": "SỐ LIỆU MINH HỌA (demo), không phải số liệu thống kê chính thức",
+    "en": "ILLUSTRATIVE DEMO DATA, not official statistics",
+}
+
+
+def current_lang() -> str:
+    """The language in force: the one set for this command, else ``KINHTESO_LANG``, else ``vi``."""
+    lang = _lang.get() or os.environ.get("KINHTESO_LANG", "vi")
+    return lang if lang in LANGS else "vi"
+
+
+def set_lang(lang: str) -> None:
+    if lang not in LANGS:
+        raise ValueError(f"language must be one of {LANGS}, got {lang!r}")
+    _lang.set(lang)
+
+
+@contextlib.contextmanager
+def use_lang(lang: str) -> Iterator[None]:
+    token = _lang.set(lang)
+    try:
+        yield
+    finally:
+        _lang.reset(token)
+
+
+def tr(vi: str, en: str) -> str:
+    """Pick the text for the language in force."""
+    return vi if current_lang() == "vi" else en
+
+
+def fmt_number(x: float | None, digits: int = 2, *, lang: str | None = None) -> str:
+    """Format a number: ``1.234,5`` in Vietnamese, ``1,234.5`` in English; ``–`` for missing."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    s = f"{x:,.{digits}f}"
+    if (lang or current_lang()) == "vi":
+        s = s.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return s
