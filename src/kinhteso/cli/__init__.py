@@ -63,9 +63,9 @@ def main(lang: str) -> None:
 
 
 def _register() -> None:
-    from kinhteso.cli import data  # noqa: PLC0415
+    from kinhteso.cli import composite, data, io  # noqa: PLC0415
 
-    for module in (data,):
+    for module in (data, io, composite):
         for command in module.COMMANDS:
             main.add_command(command)
 

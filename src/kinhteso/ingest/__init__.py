@@ -1,0 +1,1 @@
+"""Ingestion: read → validate → normalise. A file with any problem is refused whole."""

@@ -1,0 +1,511 @@
+"""Ingest one file: read → validate → normalise → store as one vintage, or refuse it whole.
+
+The file is staged in DuckDB as text. The few *distinct* codes of each key column are resolved
+here, in Python, against the reference data (territory names and codes on both bases, VSIC,
+the indicator registry, periods); the resolved mappings go back to DuckDB, which finds the rows
+of every problem and, when there is none, writes the vintage with one ``INSERT … SELECT`` in
+one transaction. So a million-row file is validated at DuckDB's speed and every problem still
+names its row and column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from kinhteso.errors import InputRejected, Problem
+from kinhteso.ingest.readers import prepare
+from kinhteso.ingest.rules import problem
+from kinhteso.reference import territories as terr
+from kinhteso.reference import vsic
+from kinhteso.reference.indicators import Indicator
+from kinhteso.store import StagingError, Store, VintageInfo
+
+__all__ = [
+    "IngestResult",
+    "ingest_file",
+    "parse_period",
+    "LONG_REQUIRED",
+    "LONG_OPTIONAL",
+    "MERGER_DATE",
+    "MAX_PROBLEMS",
+]
+
+LONG_REQUIRED = ("indicator", "territory", "basis", "sector", "period", "value", "unit")
+LONG_OPTIONAL = ("price_basis", "status", "note")
+#: Columns that kinhteso's own exports carry: accepted and not stored, so an export can be ingested again.
+EXPORT_ONLY = ("vintage", "source", "illustrative", "backcast", "derived_from")
+WIDE_REQUIRED = ("indicator", "territory", "basis", "sector", "unit")
+PRICE_BASES = {"current": "current", "constant_2010": "constant_2010", "": "current",
+               "hien_hanh": "current", "ss2010": "constant_2010", "constant": "constant_2010"}
+STATUSES = ("A", "P", "E", "F", "I")
+#: The 63 provinces end and the 34 begin (Resolution 202/2025/QH15).
+MERGER_DATE = dt.date(2025, 7, 1)
+#: At most this many problems are listed for one file (the count of the rest is reported).
+MAX_PROBLEMS = 100_000
+
+_PERIOD_PATTERNS = (
+    (re.compile(r"^(\d{4})$"), "A"),
+    (re.compile(r"^(\d{4})\s*-?\s*[Qq]([1-4])$"), "Q"),
+    (re.compile(r"^(\d{4})\s*[-/Mm]\s*(\d{1,2})$"), "M"),
+)
+
+
+@dataclass
+class IngestResult:
+    """What one ingestion did."""
+
+    file: str
+    vintage_id: int
+    n_rows: int
+    already_stored: bool = False
+    layout: str = "long"
+    empty_cells_skipped: int = 0
+    backcast_rows: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def parse_period(text: str) -> tuple[str, str, dt.date] | None:
+    """Normalise an SDMX TIME_PERIOD: ``2024`` (A), ``2024-Q1`` (Q), ``2024-01`` (M).
+
+    Returns (period, frequency, start date) or None when malformed. Also accepts ``2024Q1``,
+    ``2024 q1``, ``2024-1``, ``2024M01``.
+
+    >>> parse_period("2025Q3")
+    ('2025-Q3', 'Q', datetime.date(2025, 7, 1))
+    """
+    t = (text or "").strip()
+    for pattern, freq in _PERIOD_PATTERNS:
+        m = pattern.match(t)
+        if not m:
+            continue
+        year = int(m.group(1))
+        if not 1900 <= year <= 2100:
+            return None
+        if freq == "A":
+            return f"{year}", "A", dt.date(year, 1, 1)
+        sub = int(m.group(2))
+        if freq == "Q":
+            return f"{year}-Q{sub}", "Q", dt.date(year, 3 * sub - 2, 1)
+        if 1 <= sub <= 12:
+            return f"{year}-{sub:02d}", "M", dt.date(year, sub, 1)
+    return None
+
+
+def _norm_column(name: str) -> str:
+    n = name.strip().lower().replace(" ", "_")
+    p = parse_period(name)
+    return p[0] if p else n
+
+
+def ingest_file(
+    store: Store,
+    path: Path,
+    *,
+    source: str,
+    indicators: dict[str, Indicator],
+    workdir: Path,
+    decimal: str = ".",
+    illustrative: bool = False,
+    received_at: dt.datetime | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> IngestResult:
+    """Validate ``path`` and store it as one vintage, or raise :class:`InputRejected` listing every problem."""
+    say = progress or (lambda _msg: None)
+    prepared = prepare(Path(path), workdir=workdir)
+    name = str(path)
+    try:
+        existing = store.vintage_by_sha(prepared.sha256)
+        if existing is not None:
+            return IngestResult(name, existing, 0, already_stored=True)
+        header = _read_header(prepared)
+        job = _Job(store, name, indicators, decimal)
+        layout = job.check_header(header, has_row=prepared.has_row_column)
+        try:
+            store.stage_csv(prepared.csv_path, delimiter=prepared.delimiter,
+                            columns=job.columns, has_row_column=prepared.has_row_column)
+        except StagingError as exc:
+            raise InputRejected([problem("CSV_PARSE", file=name, detail=str(exc))], file=name) from None
+        empty = 0
+        if layout == "wide":
+            empty = store.count_empty_wide_cells(job.key_columns, job.period_columns)
+            store.unpivot_staged(job.key_columns, job.period_columns)
+        if store.staged_count() == 0:
+            raise InputRejected([problem("NO_DATA_ROWS", file=name)], file=name)
+        say("validate")
+        job.resolve()
+        problems = job.find_problems()
+        if problems:
+            raise InputRejected(problems, file=name)
+        say("write")
+        info = VintageInfo(source=source, file_name=Path(path).name, sha256=prepared.sha256,
+                           illustrative=illustrative)
+        vid, n = store.commit_staged(info, job.select_sql(), received_at=received_at,
+                                     before_insert=lambda: say("writing"))
+        backcast = store.backcast_count(vid)
+        return IngestResult(name, vid, n, layout=layout, empty_cells_skipped=empty, backcast_rows=backcast)
+    finally:
+        store.drop_staging()
+        prepared.cleanup()
+
+
+def _lit(text: str) -> str:
+    """An SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _fmt_bound(x: float) -> str:
+    return "–∞" if x is None or x != x else f"{x:g}"
+
+
+def _norm_sector(raw: str) -> str:
+    """``_t`` → ``_T``, ``c`` → ``C``, a one-digit division ``1`` → ``01`` (Excel drops the zero)."""
+    s = raw.strip()
+    if s.endswith(".0") and s[:-2].isdigit():
+        s = s[:-2]
+    if s.upper() == "_T":
+        return "_T"
+    if s.isalpha():
+        return s.upper()
+    if s.isdigit() and len(s) == 1:
+        return "0" + s
+    return s
+
+
+def _read_header(prepared) -> list[str]:
+    import csv  # noqa: PLC0415
+
+    with open(prepared.csv_path, newline="", encoding="utf-8-sig") as fh:
+        for row in csv.reader(fh, delimiter=prepared.delimiter):
+            return row
+    return []
+
+
+class _Job:
+    """The state of one validation: normalised columns and the resolved code mappings."""
+
+    def __init__(self, store: Store, name: str, indicators: dict[str, Indicator], decimal: str) -> None:
+        self.store = store
+        self.name = name
+        self.indicators = indicators
+        self.decimal = decimal
+        self.columns: list[str] = []
+        self.key_columns: list[str] = []
+        self.period_columns: list[str] = []
+        self.problems: list[Problem] = []
+        self.truncated = 0
+
+    # --- header ------------------------------------------------------------------------
+    def check_header(self, header: list[str], *, has_row: bool) -> str:
+        name = self.name
+        cells = header[1:] if has_row else header
+        if not any(c.strip() for c in cells):
+            raise InputRejected([problem("FILE_EMPTY", file=name)], file=name)
+        norm = [_norm_column(c) for c in cells]
+        problems = []
+        seen: set[str] = set()
+        for raw, n in zip(cells, norm):
+            if n in seen:
+                problems.append(problem("DUPLICATE_COLUMN", file=name, row=1, column=raw, name=raw))
+            seen.add(n)
+        long_cols = set(LONG_REQUIRED) | set(LONG_OPTIONAL) | set(EXPORT_ONLY)
+        periods = [n for n in norm if parse_period(n)]
+        layout = "long" if ("period" in seen or "value" in seen or not periods) else "wide"
+        required = LONG_REQUIRED if layout == "long" else WIDE_REQUIRED
+        allowed = long_cols if layout == "long" else (long_cols - {"period", "value"}) | set(periods)
+        expected = ", ".join(required)
+        for col in required:
+            if col not in seen:
+                problems.append(problem("MISSING_COLUMN", file=name, row=1, column=col, name=col, expected=expected))
+        for raw, n in zip(cells, norm):
+            if n not in allowed:
+                problems.append(problem("UNKNOWN_COLUMN", file=name, row=1, column=raw, name=raw, expected=expected))
+        if problems:
+            raise InputRejected(problems, file=name)
+        self.columns = (["_row"] if has_row else []) + norm
+        self.period_columns = periods if layout == "wide" else []
+        self.key_columns = [n for n in norm if n not in self.period_columns]
+        self.present = set(norm) | ({"period", "value"} if layout == "wide" else set())
+        return layout
+
+    def _col(self, name: str) -> str:
+        """SQL for a staged text column, '' when the file does not have it."""
+        return f"coalesce(r.{name}, '')" if name in self.present else "''"
+
+    # --- resolution of distinct codes -------------------------------------------------------
+    def resolve(self) -> None:
+        self._resolve_indicators()
+        self._resolve_territories()
+        self._resolve_periods()
+        self._resolve_sectors()
+        self._resolve_units()
+        self._resolve_enums()
+
+    def _register(self, name: str, rows: list[dict], columns: list[str]) -> pd.DataFrame:
+        frame = pd.DataFrame(rows, columns=columns)
+        for c in columns:
+            if c == "basis":
+                frame[c] = pd.array(frame[c], dtype="Int64")
+            elif c == "start":
+                frame[c] = pd.to_datetime(frame[c])
+            elif c in ("lo", "hi"):
+                frame[c] = pd.to_numeric(frame[c]).astype("float64")
+            else:
+                frame[c] = frame[c].astype("string")
+        self.store.register(name, frame)
+        return frame
+
+    def _distinct(self, *cols: str) -> pd.DataFrame:
+        present = [c for c in cols if c in self.present]
+        d = self.store.distinct(present) if present else pd.DataFrame([{}])
+        for c in cols:
+            if c not in present:
+                d[c] = ""
+        return d[list(cols)].fillna("").drop_duplicates()
+
+    def _resolve_indicators(self) -> None:
+        rows = []
+        codes = sorted(self.indicators)
+        for raw in self._distinct("indicator")["indicator"]:
+            code = raw.strip().upper()
+            if code in self.indicators:
+                rows.append({"raw_indicator": raw, "indicator": code, "code": None, "vi": None, "en": None})
+            else:
+                close = difflib.get_close_matches(code, codes, n=1)
+                p = problem("UNKNOWN_INDICATOR", value=raw,
+                            hint_vi=f"; có phải '{close[0]}'?" if close else "",
+                            hint_en=f"; did you mean '{close[0]}'?" if close else "")
+                rows.append({"raw_indicator": raw, "indicator": None, "code": p.code, "vi": p.vi, "en": p.en})
+        self._register("_m_ind", rows, ["raw_indicator", "indicator", "code", "vi", "en"])
+        self.ind_map = {r["raw_indicator"]: r["indicator"] for r in rows}
+
+    def _resolve_territories(self) -> None:
+        aliases = terr.territory_aliases()
+        lookup = {(a, b): k for a, b, k in aliases[["alias", "basis", "key"]].itertuples(index=False)}
+        keys = {t.key: t for t in terr.territories()}
+        rows = []
+        for raw_t, raw_b in self._distinct("territory", "basis").itertuples(index=False):
+            t, b = raw_t.strip(), raw_b.strip()
+            b = b[:-2] if b.endswith(".0") else b
+            key = p = None
+            if t.upper() == terr.nation_key:
+                key = terr.nation_key
+            elif t in keys and ":" in t:
+                key = t
+            elif b not in ("63", "34"):
+                p = problem("BAD_BASIS", value=raw_b)
+            else:
+                key = lookup.get((terr.normalise_alias(t), int(b)))
+                if key is None:
+                    close = difflib.get_close_matches(terr.normalise_alias(t), [a for (a, bb) in lookup if bb == int(b)], n=1)
+                    hint = f"{close[0]} → {lookup[(close[0], int(b))]}" if close else ""
+                    p = problem("UNKNOWN_TERRITORY", value=raw_t, basis=b,
+                                hint_vi=f"; gần nhất: {hint}" if hint else "", hint_en=f"; closest: {hint}" if hint else "")
+            basis = keys[key].basis if key else None
+            rows.append({"raw_territory": raw_t, "raw_basis": raw_b, "territory": key,
+                         "basis": basis, "code": p.code if p else None,
+                         "vi": p.vi if p else None, "en": p.en if p else None})
+        self.ter_map = {(r["raw_territory"], r["raw_basis"]): r["territory"] for r in rows}
+        self._register("_m_ter", rows, ["raw_territory", "raw_basis", "territory", "basis", "code", "vi", "en"])
+
+    def _resolve_periods(self) -> None:
+        rows = []
+        for raw in self._distinct("period")["period"]:
+            parsed = parse_period(raw)
+            if parsed:
+                rows.append({"raw_period": raw, "period": parsed[0], "freq": parsed[1],
+                             "start": parsed[2], "code": None, "vi": None, "en": None})
+            else:
+                p = problem("BAD_PERIOD", value=raw)
+                rows.append({"raw_period": raw, "period": None, "freq": None, "start": None,
+                             "code": p.code, "vi": p.vi, "en": p.en})
+        self._register("_m_per", rows, ["raw_period", "period", "freq", "start", "code", "vi", "en"])
+        # frequency allowed for the indicator
+        rows = []
+        per = {r[0]: parse_period(r[0]) for r in self._distinct("period").itertuples(index=False)}
+        for raw_i, raw_p in self._distinct("indicator", "period").itertuples(index=False):
+            ind = self.indicators.get(self.ind_map.get(raw_i) or "")
+            parsed = per.get(raw_p)
+            if ind is None or parsed is None or parsed[1] in ind.frequencies:
+                continue
+            p = problem("FREQUENCY_NOT_ALLOWED", indicator=ind.code, value=raw_p, expected=", ".join(ind.frequencies))
+            rows.append({"raw_indicator": raw_i, "raw_period": raw_p, "code": p.code, "vi": p.vi, "en": p.en})
+        self._register("_m_freq", rows, ["raw_indicator", "raw_period", "code", "vi", "en"])
+        # a 63-basis territory for a period after the merger
+        rows = []
+        valid = {t.key: t for t in terr.territories()}
+        for raw_t, raw_b, raw_p in self._distinct("territory", "basis", "period").itertuples(index=False):
+            key = self.ter_map.get((raw_t, raw_b))
+            parsed = per.get(raw_p)
+            if not key or not parsed or key == terr.nation_key:
+                continue
+            t = valid[key]
+            if t.valid_to is not None and parsed[2] > t.valid_to:
+                p = problem("TERRITORY_PERIOD", territory=f"{key} {t.name_vi}", value=raw_p,
+                            successor=terr.successors_of(key))
+                rows.append({"raw_territory": raw_t, "raw_basis": raw_b, "raw_period": raw_p,
+                             "code": p.code, "vi": p.vi, "en": p.en})
+        self._register("_m_tp", rows, ["raw_territory", "raw_basis", "raw_period", "code", "vi", "en"])
+
+    def _resolve_sectors(self) -> None:
+        known = {s.code for s in vsic.sectors()}
+        rows = []
+        for raw_i, raw_s in self._distinct("indicator", "sector").itertuples(index=False):
+            s = _norm_sector(raw_s)
+            ind = self.indicators.get(self.ind_map.get(raw_i) or "")
+            kind = ind.sector_kind if ind else "vsic"
+            p = None
+            if kind == "vsic" and s not in known:
+                close = difflib.get_close_matches(s, sorted(known), n=1)
+                p = problem("UNKNOWN_SECTOR", value=raw_s,
+                            hint_vi=f"; có phải '{close[0]}'?" if close else "",
+                            hint_en=f"; did you mean '{close[0]}'?" if close else "")
+            elif kind == "total" and s != "_T":
+                p = problem("SECTOR_NOT_ALLOWED", indicator=ind.code, value=raw_s,
+                            expected="chỉ _T (tổng) / only _T (total)")
+            elif kind not in ("vsic", "total") and not re.fullmatch(r"[A-Za-z0-9_.\-]+", s):
+                p = problem("SECTOR_NOT_ALLOWED", indicator=ind.code, value=raw_s,
+                            expected=f"mã {kind} / a {kind} code")
+            if kind not in ("vsic", "total"):
+                s = raw_s.strip()
+            rows.append({"raw_indicator": raw_i, "raw_sector": raw_s, "sector": None if p else s,
+                         "code": p.code if p else None, "vi": p.vi if p else None, "en": p.en if p else None})
+        self._register("_m_sec", rows, ["raw_indicator", "raw_sector", "sector", "code", "vi", "en"])
+
+    def _resolve_units(self) -> None:
+        rows = []
+        for raw_i, raw_u in self._distinct("indicator", "unit").itertuples(index=False):
+            ind = self.indicators.get(self.ind_map.get(raw_i) or "")
+            u = raw_u.strip().upper()
+            p = None
+            if ind is not None and u not in ind.units:
+                p = problem("BAD_UNIT", value=raw_u, indicator=ind.code, expected=", ".join(ind.units))
+            lo = ind.min if ind else None
+            hi = ind.max if ind else None
+            rows.append({"raw_indicator": raw_i, "raw_unit": raw_u, "unit": u, "lo": lo, "hi": hi,
+                         "code": p.code if p else None, "vi": p.vi if p else None, "en": p.en if p else None})
+        self._register("_m_unit", rows, ["raw_indicator", "raw_unit", "unit", "lo", "hi", "code", "vi", "en"])
+
+    def _resolve_enums(self) -> None:
+        rows = []
+        for raw in self._distinct("price_basis")["price_basis"]:
+            key = raw.strip().lower().replace(" ", "_")
+            pb = PRICE_BASES.get(key)
+            p = None if pb else problem("BAD_PRICE_BASIS", value=raw)
+            rows.append({"raw_price_basis": raw, "price_basis": pb, "code": p.code if p else None,
+                         "vi": p.vi if p else None, "en": p.en if p else None})
+        self._register("_m_pb", rows, ["raw_price_basis", "price_basis", "code", "vi", "en"])
+        rows = []
+        for raw in self._distinct("status")["status"]:
+            st = raw.strip().upper() or "A"
+            p = None if st in STATUSES else problem("BAD_STATUS", value=raw)
+            rows.append({"raw_status": raw, "status": None if p else st, "code": p.code if p else None,
+                         "vi": p.vi if p else None, "en": p.en if p else None})
+        self._register("_m_st", rows, ["raw_status", "status", "code", "vi", "en"])
+
+    # --- finding the rows of each problem ---------------------------------------------------
+    _JOINS = {
+        "_m_ind": ("indicator", "i.raw_indicator = {indicator}"),
+        "_m_ter": ("territory", "t.raw_territory = {territory} AND t.raw_basis = {basis}"),
+        "_m_per": ("period", "p.raw_period = {period}"),
+        "_m_sec": ("sector", "s.raw_indicator = {indicator} AND s.raw_sector = {sector}"),
+        "_m_unit": ("unit", "u.raw_indicator = {indicator} AND u.raw_unit = {unit}"),
+        "_m_pb": ("price_basis", "pb.raw_price_basis = {price_basis}"),
+        "_m_st": ("status", "st.raw_status = {status}"),
+    }
+    _ALIAS = {"_m_ind": "i", "_m_ter": "t", "_m_per": "p", "_m_sec": "s", "_m_unit": "u", "_m_pb": "pb", "_m_st": "st"}
+
+    def _join(self, table: str, kind: str = "JOIN") -> str:
+        cond = self._JOINS[table][1].format(**{c: self._col(c) for c in
+                                               ("indicator", "territory", "basis", "period", "sector", "unit",
+                                                "price_basis", "status")})
+        return f" {kind} {table} {self._ALIAS[table]} ON {cond}"
+
+    def _add(self, frame: pd.DataFrame, column: str) -> None:
+        for row, code, vi, en in frame[["_row", "code", "vi", "en"]].itertuples(index=False):
+            if len(self.problems) >= MAX_PROBLEMS:
+                self.truncated += 1
+                continue
+            self.problems.append(Problem(code=code, vi=vi, en=en, file=self.name, row=int(row), column=column))
+
+    def _rows(self, condition: str, joins: str, extra: list[str]) -> pd.DataFrame:
+        return self.store.rows_where(condition, [], joins=joins, extra=extra, limit=MAX_PROBLEMS)
+
+    def find_problems(self) -> list[Problem]:
+        for table, (column, _) in self._JOINS.items():
+            a = self._ALIAS[table]
+            df = self._rows(f"{a}.code IS NOT NULL", self._join(table), [f"{a}.code", f"{a}.vi", f"{a}.en"])
+            self._add(df, column)
+        for table, cond, column in (
+            ("_m_freq", "f.raw_indicator = {indicator} AND f.raw_period = {period}", "period"),
+            ("_m_tp", "f.raw_territory = {territory} AND f.raw_basis = {basis} AND f.raw_period = {period}", "period"),
+        ):
+            joins = f" JOIN {table} f ON " + cond.format(**{c: self._col(c) for c in ("indicator", "territory", "basis", "period")})
+            self._add(self._rows("TRUE", joins, ["f.code", "f.vi", "f.en"]), column)
+        self._value_problems()
+        self._duplicate_problems()
+        self.problems.sort(key=lambda p: (p.row or 0, p.column))
+        if self.truncated:
+            self.problems.append(Problem(
+                code="TOO_MANY_PROBLEMS",
+                vi=f"… và {self.truncated} lỗi khác không được liệt kê.",
+                en=f"… and {self.truncated} more problems not listed.", file=self.name))
+        return self.problems
+
+    def value_sql(self) -> str:
+        v = "trim(replace(r.value, chr(160), ''))"
+        if self.decimal == ",":
+            v = f"replace(replace(replace({v}, ' ', ''), '.', ''), ',', '.')"
+        else:
+            v = f"replace({v}, ' ', '')"
+        return f"TRY_CAST({v} AS DOUBLE)"
+
+    def _value_problems(self) -> None:
+        v = self.value_sql()
+        empty = "r.value IS NULL OR trim(r.value) = ''"
+        e = problem("EMPTY_VALUE")
+        df = self.store.rows_where(empty, [], extra=[f"'{e.code}' AS code", _lit(e.vi) + " AS vi", _lit(e.en) + " AS en"],
+                                   limit=MAX_PROBLEMS)
+        self._add(df, "value")
+        bad = self.store.rows_where(f"NOT ({empty}) AND ({v} IS NULL OR NOT isfinite({v}))", ["value"], limit=MAX_PROBLEMS)
+        hint_vi = "; nếu dùng dấu phẩy thập phân (1.234,5) hãy thêm --decimal ," if self.decimal == "." else ""
+        hint_en = "; for a decimal comma (1.234,5) add --decimal ," if self.decimal == "." else ""
+        for row, value in bad[["_row", "value"]].itertuples(index=False):
+            hv = hint_vi if "," in str(value) else ""
+            he = hint_en if "," in str(value) else ""
+            p = problem("BAD_VALUE", file=self.name, row=int(row), column="value", value=value, hint_vi=hv, hint_en=he)
+            if len(self.problems) < MAX_PROBLEMS:
+                self.problems.append(p)
+            else:
+                self.truncated += 1
+        out = self.store.rows_where(
+            f"{v} IS NOT NULL AND isfinite({v}) AND (({v}) < u.lo OR ({v}) > u.hi)",
+            ["value"], joins=self._join("_m_ind") + self._join("_m_unit"),
+            extra=["i.indicator", "u.lo", "u.hi"], limit=MAX_PROBLEMS)
+        for row, value, ind, lo, hi in out[["_row", "value", "indicator", "lo", "hi"]].itertuples(index=False):
+            self.problems.append(problem("OUT_OF_RANGE", file=self.name, row=int(row), column="value", value=value,
+                                         indicator=ind, lo=_fmt_bound(lo), hi=_fmt_bound(hi)))
+
+    def _norm_joins(self) -> str:
+        return "".join(self._join(t) for t in ("_m_ind", "_m_ter", "_m_per", "_m_sec", "_m_unit", "_m_pb", "_m_st"))
+
+    def _duplicate_problems(self) -> None:
+        keys = ["i.indicator", "t.territory", "s.sector", "p.period", "pb.price_basis"]
+        dup = self.store.staged_duplicates(keys, self._norm_joins(), MAX_PROBLEMS)
+        for row, first in dup[["_row", "first_row"]].itertuples(index=False):
+            self.problems.append(problem("DUPLICATE_KEY", file=self.name, row=int(row), column="", first=int(first)))
+
+    # --- the rows to store ---------------------------------------------------------------
+    def select_sql(self) -> str:
+        return (
+            "SELECT i.indicator, t.territory, s.sector, p.period, "
+            f"{self.value_sql()} AS value, u.unit, pb.price_basis, st.status, "
+            f"coalesce(t.basis = 34 AND p.start < DATE '{MERGER_DATE.isoformat()}', FALSE) AS backcast "
+            f"FROM _raw r{self._norm_joins()}"
+        )

@@ -1,0 +1,1 @@
+"""The pipeline wires store, reference and methods together and records provenance."""

@@ -1,0 +1,357 @@
+"""The illustrative demo dataset: deterministic, generated here, and labelled as such everywhere.
+
+NOTHING HERE IS AN OFFICIAL STATISTIC. The generator builds value added by VSIC division for
+the 63 old provinces (2019–2026, annual and quarterly) from a stylised structure, then sums
+old provinces into the 34 new ones for the periods after the merger and into the nation. It is
+calibrated so that the GSO-view digital-economy share computed from it lands near the
+published national figures (12.7–14.0% of GDP over 2020–2025, core + digitalised as published)
+and near the NSO 2025 provincial figures on the 34 basis (Bắc Ninh ≈ 46%, Hải Phòng ≈ 22%,
+Ho Chi Minh City ≈ 13%); the province scales are rough 2023 GRDP magnitudes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+
+from kinhteso.reference import territories as terr
+from kinhteso.reference import vsic
+
+__all__ = ["DemoData", "generate", "YEARS", "CALIBRATION", "CORE_DIVISIONS", "ALLOC", "DTI_MAIN_INDICES"]
+
+YEARS = tuple(range(2019, 2027))  # 2026 is generated for its first three quarters only
+LAST_QUARTER = "2026-Q3"
+LAST_MONTH = "2026-10"
+
+#: National targets of the calibration, % of GDP: (total, digitalised). 2020–2025 are the latest
+#: GSO/NSO releases (core = total − digitalised; the 2021–2023 digitalised parts are interpolated);
+#: 2019 and 2026 are illustrative extrapolations.
+CALIBRATION = {
+    2019: (12.40, 4.70), 2020: (12.66, 4.75), 2021: (12.87, 4.82), 2022: (12.83, 4.88),
+    2023: (12.87, 4.95), 2024: (13.17, 5.01), 2025: (14.02, 5.60), 2026: (14.60, 5.85),
+}
+
+#: Core classes taken out of their division with a national allocation ratio (class / division).
+ALLOC = {"4651": ("46", 0.050), "4652": ("46", 0.060), "582": ("58", 0.35), "631": ("63", 0.70)}
+CORE_DIVISIONS = ("26", "61", "62")
+
+#: Rough 2023 GRDP, thousand billion đồng (illustrative magnitudes only).
+_SCALE = {
+    "01": 1340, "02": 30, "04": 25, "06": 16, "08": 45, "10": 70, "11": 25, "12": 25, "14": 70, "15": 40,
+    "17": 55, "19": 150, "20": 45, "22": 290, "24": 170, "25": 90, "26": 150, "27": 235, "30": 160,
+    "31": 365, "33": 140, "34": 120, "35": 80, "36": 100, "37": 80, "38": 300, "40": 200, "42": 100,
+    "44": 55, "45": 50, "46": 80, "48": 130, "49": 120, "51": 130, "52": 120, "54": 60, "56": 110,
+    "58": 50, "60": 100, "62": 35, "64": 130, "66": 130, "67": 40, "68": 120, "70": 90, "72": 110,
+    "74": 460, "75": 460, "77": 380, "79": 1580, "80": 170, "82": 110, "83": 75, "84": 70, "86": 70,
+    "87": 110, "89": 110, "91": 140, "92": 110, "93": 50, "94": 75, "95": 60, "96": 80,
+}
+#: Electronics (VSIC 26) and ICT services (61, 62, 58, 63) as % of GRDP, for the provinces that
+#: stand out; the others get small values with a deterministic jitter.
+_C26 = {"27": 37.0, "24": 28.0, "19": 23.0, "26": 22.0, "25": 12.0, "31": 15.5, "30": 10.0, "01": 3.0,
+        "79": 2.5, "74": 5.0, "48": 1.5, "33": 4.0, "22": 1.0, "75": 2.0}
+_ICT = {"01": 7.0, "79": 5.5, "48": 5.0, "31": 1.6, "27": 1.4, "92": 2.0, "46": 1.8, "22": 1.2}
+_CITY_LOW_AGRI = {"01", "79", "48", "31", "92", "74", "27", "22"}
+#: Section shares of the non-core value added (national stylised structure, %).
+_SECTIONS = {"A": 13.0, "B": 3.5, "C": 22.0, "D": 4.0, "E": 0.6, "F": 7.0, "G": 12.0, "H": 6.0, "I": 3.0,
+             "J": 0.6, "K": 5.5, "L": 4.5, "M": 1.5, "N": 0.8, "O": 2.5, "P": 3.5, "Q": 1.3, "R": 0.6,
+             "S": 1.5, "T": 0.3, "U": 0.0}
+#: Relative digitalisation by section (scaled each year so the national digitalised share matches).
+_DIGITAL_PROFILE = {"A": 0.10, "B": 0.25, "C": 0.60, "D": 1.20, "E": 0.30, "F": 0.30, "G": 1.40, "H": 0.80,
+                    "I": 0.60, "J": 2.00, "K": 2.50, "L": 0.30, "M": 0.80, "N": 0.60, "O": 0.50, "P": 0.50,
+                    "Q": 0.40, "R": 0.50, "S": 0.30, "T": 0.0, "U": 0.0}
+_GROWTH = {2019: 1.00, 2020: 1.040, 2021: 1.055, 2022: 1.130, 2023: 1.070, 2024: 1.095, 2025: 1.100, 2026: 1.095}
+_SEASON = np.array([0.225, 0.245, 0.255, 0.275])
+_TAX_RATE = 0.09  # net product taxes as a share of total value added
+
+
+class DemoData(dict):
+    """Named long frames ready to be written as submission files (name → frame)."""
+
+
+def _jitter(code: str, what: str, lo: float, hi: float) -> float:
+    """A deterministic number in [lo, hi] for a province (stable across runs and machines)."""
+    h = int.from_bytes(hashlib.blake2b(f"{code}:{what}".encode(), digest_size=8).digest(), "big")
+    return lo + (hi - lo) * (h / 2**64)
+
+
+def _divisions() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for s in vsic.sectors():
+        if s.level == "division":
+            out.setdefault(vsic.section_of(s.code), []).append(s.code)
+    return out
+
+
+def _province_structure(code: str, divisions: dict[str, list[str]]) -> dict[str, float]:
+    """Shares of GRDP by division for one province in the base year (sum = 1 / (1 + tax))."""
+    c26 = _C26.get(code, _jitter(code, "c26", 0.05, 0.8)) / 100
+    ict = _ICT.get(code, _jitter(code, "ict", 0.3, 1.0)) / 100
+    va_total = 1 / (1 + _TAX_RATE)
+    rest = va_total - c26 - ict
+    weights = {}
+    for sec, share in _SECTIONS.items():
+        m = _jitter(code, sec, 0.6, 1.4)
+        if sec == "A" and code in _CITY_LOW_AGRI:
+            m = 0.12
+        weights[sec] = share * m
+    tot = sum(weights.values())
+    out: dict[str, float] = {"26": c26, "61": ict * 0.45, "62": ict * 0.38, "58": ict * 0.05, "63": ict * 0.12}
+    for sec, w in weights.items():
+        divs = [d for d in divisions.get(sec, []) if d not in out]
+        if not divs:
+            continue
+        dw = np.array([_jitter("VN", d, 0.3, 1.7) for d in divs])
+        dw = dw / dw.sum()
+        for d, x in zip(divs, dw):
+            out[d] = rest * (w / tot) * x
+    return out
+
+
+def _core_share(va: pd.DataFrame) -> pd.Series:
+    """Core VA per (territory, year) from division VA with the national allocation ratios."""
+    core = va[va.sector.isin(CORE_DIVISIONS)].groupby(["territory", "year"]).value.sum()
+    for cls, (div, ratio) in ALLOC.items():
+        core = core.add(va[va.sector == div].groupby(["territory", "year"]).value.sum() * ratio, fill_value=0)
+    return core
+
+
+def generate() -> DemoData:
+    """Build every demo frame. Deterministic: the same frames on every run and machine."""
+    divisions = _divisions()
+    section_of = {d: s for s, ds in divisions.items() for d in ds}
+    old = [t for t in terr.territories() if t.basis == 63]
+    # --- annual VA by division for the 63 old provinces, all years ------------------------
+    rows = []
+    for t in old:
+        struct = _province_structure(t.code, divisions)
+        base = _SCALE[t.code] * 1000.0
+        level = base / (_GROWTH[2023] * _GROWTH[2022] * _GROWTH[2021] * _GROWTH[2020])
+        g = _jitter(t.code, "growth", -0.015, 0.015)
+        for y in YEARS:
+            if y > 2019:
+                level *= _GROWTH[y] + g
+            drift = 1 + (y - 2019) * _jitter(t.code, "ictdrift", 0.005, 0.03)
+            for d, sh in struct.items():
+                boost = drift if d in ("61", "62", "63", "58") else 1.0
+                rows.append((t.key, d, y, level * sh * boost))
+    va = pd.DataFrame(rows, columns=["territory", "sector", "year", "value"])
+    # --- calibration: scale core divisions, then solve the digitalisation scale -------------
+    coef_rows = []
+    for y in YEARS:
+        target_total, target_dig = CALIBRATION[y]
+        target_core = target_total - target_dig
+        sel = va.year == y
+        for _ in range(4):  # fixed point: rescale core, refill the rest, recompute
+            sub = va[sel]
+            total_va = sub.value.sum()
+            grdp = total_va * (1 + _TAX_RATE)
+            core = _core_share(sub).sum()
+            factor = (target_core / 100 * grdp) / core
+            is_core = sel & va.sector.isin(CORE_DIVISIONS)
+            va.loc[is_core, "value"] *= factor
+            # keep each province's total VA: shrink its other divisions by what core gained
+            prov_tot = sub.groupby("territory").value.sum()
+            new_tot = va[sel].groupby("territory").value.sum()
+            ratio = (prov_tot - va[is_core].groupby("territory").value.sum()) / (
+                new_tot - va[is_core].groupby("territory").value.sum())
+            other = sel & ~va.sector.isin(CORE_DIVISIONS)
+            va.loc[other, "value"] *= va.loc[other, "territory"].map(ratio).to_numpy()
+        sub = va[sel]
+        grdp = sub.value.sum() * (1 + _TAX_RATE)
+        other = sub[~sub.sector.isin(CORE_DIVISIONS)].copy()
+        other["section"] = other.sector.map(section_of)
+        adj = other.value.copy()
+        for cls, (div, ratio) in ALLOC.items():  # the core part of 46, 58, 63 is not "other"
+            adj[other.sector == div] *= 1 - ratio if div != "46" else 1 - ALLOC["4651"][1] - ALLOC["4652"][1]
+        weighted = (adj * other.section.map(_DIGITAL_PROFILE)).sum()
+        k = (target_dig / 100 * grdp) / weighted
+        for sec, p in _DIGITAL_PROFILE.items():
+            coef_rows.append(("VN", sec, y, min(p * k, 0.95)))
+    coef = pd.DataFrame(coef_rows, columns=["territory", "sector", "year", "value"])
+    return _frames(va, coef)
+
+
+def _frames(va: pd.DataFrame, coef: pd.DataFrame) -> DemoData:
+    mapping = dict(zip(terr.merger_map().old_key, terr.merger_map().new_key))
+    data = DemoData()
+    # --- quarterly split (sums exactly to the annual value) ----------------------------------
+    q = va.loc[va.index.repeat(4)].copy()
+    q["q"] = np.tile(np.arange(1, 5), len(va))
+    season = _SEASON[q.q.to_numpy() - 1] * (1 + np.array([_jitter(t, str(n), -0.02, 0.02) for t, n in zip(q.territory, q.q)]))
+    q["w"] = season
+    q["w"] = q.w / q.groupby(["territory", "sector", "year"]).w.transform("sum")
+    q["value"] = q.value * q.w
+    q["period"] = q.year.astype(str) + "-Q" + q.q.astype(str)
+    va["period"] = va.year.astype(str)
+    # --- which basis holds which period ------------------------------------------------------
+    ann63 = va[va.year <= 2024]
+    ann34 = _to34(va[va.year == 2025], mapping)
+    q63 = q[(q.year < 2025) | ((q.year == 2025) & (q.q <= 2))]
+    q34 = _to34(q[((q.year == 2025) & (q.q >= 3)) | ((q.year == 2026) & (q.q <= 3))], mapping)
+    nat_a = _nation(va[va.year <= 2025])
+    nat_q = _nation(q[(q.year <= 2025) | (q.q <= 3)])
+    for name, f in (("grdp_va_annual_63", ann63), ("grdp_va_annual_34", ann34), ("grdp_va_annual_vn", nat_a),
+                    ("grdp_va_quarterly_63", q63), ("grdp_va_quarterly_34", q34), ("grdp_va_quarterly_vn", nat_q)):
+        data[name] = _long(f, "GRDP_VA", "VND_BN")
+        tot = f.groupby(["territory", "period"], as_index=False).value.sum()
+        tot["value"] *= 1 + _TAX_RATE
+        tot["sector"] = "_T"
+        data[name.replace("grdp_va", "grdp")] = _long(tot, "GRDP", "VND_BN")
+    # --- coefficients and allocation ratios (national, estimated) ------------------------------
+    coef["period"] = coef.year.astype(str)
+    data["digital_coef_vn"] = _long(coef[coef.year <= 2025], "DIGITAL_COEF", "RATIO", status="E")
+    alloc = pd.DataFrame([("VN", cls, y, r) for cls, (_, r) in ALLOC.items() for y in YEARS if y <= 2025],
+                         columns=["territory", "sector", "year", "value"])
+    alloc["period"] = alloc.year.astype(str)
+    data["alloc_ratio_vn"] = _long(alloc, "ALLOC_RATIO", "RATIO", status="E")
+    # --- monthly high-frequency indicators ------------------------------------------------------
+    data.update(_monthly(va, mapping))
+    data.update(_annual_other(va, mapping))
+    return data
+
+
+def _to34(frame: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
+    f = frame.copy()
+    f["territory"] = f.territory.map(mapping)
+    keys = [c for c in ("territory", "sector", "year", "q", "period") if c in f.columns]
+    return f.groupby(keys, as_index=False).value.sum()
+
+
+def _nation(frame: pd.DataFrame) -> pd.DataFrame:
+    """The nation: the sum of the provinces less a small, stable discrepancy (national accounts
+    and the sum of provincial accounts never agree exactly)."""
+    keys = [c for c in ("sector", "year", "q", "period") if c in frame.columns]
+    f = frame.groupby(keys, as_index=False).value.sum()
+    f["value"] *= 0.992
+    f["territory"] = "VN"
+    return f
+
+
+def _long(frame: pd.DataFrame, indicator: str, unit: str, *, status: str = "A") -> pd.DataFrame:
+    terr_key = frame.territory.astype(str)
+    basis = terr_key.str.split(":").str[0].where(terr_key.str.contains(":"), "")
+    code = terr_key.str.split(":").str[-1]
+    return pd.DataFrame({
+        "indicator": indicator, "territory": code.to_numpy(), "basis": basis.to_numpy(),
+        "sector": frame.sector.astype(str).to_numpy(), "period": frame.period.astype(str).to_numpy(),
+        "value": np.round(frame.value.to_numpy(dtype=float), 6), "unit": unit, "price_basis": "current",
+        "status": status,
+    })
+
+
+def _months() -> list[str]:
+    return [f"{y}-{m:02d}" for y in YEARS for m in range(1, 13) if f"{y}-{m:02d}" <= LAST_MONTH]
+
+
+def _monthly(va: pd.DataFrame, mapping: dict[str, str]) -> DemoData:
+    grdp = va.groupby(["territory", "year"]).value.sum() * (1 + _TAX_RATE)
+    out = DemoData()
+    rows = {k: [] for k in ("EINVOICE_REVENUE", "CASHLESS_PAYMENTS", "ECOMMERCE_RETAIL", "RETAIL_SALES")}
+    teu = []
+    for (t, y), g in grdp.items():
+        code = t.split(":")[1]
+        for m in range(1, 13):
+            period = f"{y}-{m:02d}"
+            if period > LAST_MONTH:
+                continue
+            season = 1 + 0.08 * np.sin((m - 3) / 12 * 2 * np.pi) + (0.12 if m == 12 else 0) - (0.10 if m == 2 else 0)
+            monthly = g / 12 * season
+            t_idx = (y - 2019) + (m - 1) / 12
+            rows["EINVOICE_REVENUE"].append((t, period, monthly * 2.1 * (1 + 0.04 * t_idx)))
+            rows["CASHLESS_PAYMENTS"].append((t, period, monthly * 0.9 * 1.22 ** t_idx))
+            retail = monthly * 0.42 * _jitter(code, "retail", 0.8, 1.2)
+            rows["RETAIL_SALES"].append((t, period, retail))
+            ec_share = (0.035 + 0.011 * t_idx) * _jitter(code, "ecom", 0.6, 1.5)
+            rows["ECOMMERCE_RETAIL"].append((t, period, retail * ec_share))
+            if code in ("31", "30"):
+                if code == "31":
+                    teu.append((t, period, 480_000 * 1.055 ** t_idx * season))
+    for ind, r in rows.items():
+        f = pd.DataFrame(r, columns=["territory", "period", "value"])
+        f["sector"] = "_T"
+        out[f"{ind.lower()}_monthly"] = _split_basis(f, mapping, ind, "VND_BN")
+    f = pd.DataFrame(teu, columns=["territory", "period", "value"])
+    f["sector"] = "_T"
+    f["value"] = f.value.round(0)
+    out["port_teu_monthly"] = _split_basis(f, mapping, "PORT_TEU", "TEU", nation=False)
+    return out
+
+
+def _split_basis(f: pd.DataFrame, mapping: dict[str, str], indicator: str, unit: str, *, nation: bool = True) -> pd.DataFrame:
+    """63 basis until 2025-06, 34 basis (summed) from 2025-07; the nation throughout."""
+    merged = f.period >= "2025-07"
+    parts = [f[~merged], _to34(f[merged], mapping)]
+    if nation:
+        n = f.groupby(["sector", "period"], as_index=False).value.sum()
+        n["territory"] = "VN"
+        parts.append(n)
+    return _long(pd.concat(parts, ignore_index=True), indicator, unit)
+
+
+def _annual_other(va: pd.DataFrame, mapping: dict[str, str]) -> DemoData:
+    out = DemoData()
+    grdp = va.groupby(["territory", "year"]).value.sum() * (1 + _TAX_RATE)
+    pop, firms, sme, econ = [], [], [], []
+    for (t, y), g in grdp.items():
+        if y > 2025:
+            continue
+        code = t.split(":")[1]
+        # GRDP per person ≈ 105 million đồng (0.105 bn) in 2023, varying by province
+        people = round(_SCALE[code] * 1000 / (0.105 * _jitter(code, "gdppc", 0.6, 1.7)) * 1.009 ** (y - 2023))
+        pop.append((t, str(y), float(people)))
+        core = va[(va.territory == t) & (va.year == y) & va.sector.isin(["61", "62", "63", "58"])].value.sum()
+        firms.append((t, str(y), float(round(core / 9.0 + people / 4000))))
+        base = 30 + 8 * (y - 2019) + 25 * min(core / g * 10, 1)
+        sme.append((t, str(y), min(round(base * _jitter(code, "sme", 0.7, 1.2), 1), 95.0)))
+        econ.append((t, str(y), min(round((40 + 9 * (y - 2019)) * _jitter(code, "ec", 0.8, 1.15), 1), 99.0)))
+
+    def split(rows, indicator, unit, additive):
+        f = pd.DataFrame(rows, columns=["territory", "period", "value"])
+        f["sector"] = "_T"
+        old = f[f.period < "2025"]
+        new = f[f.period == "2025"].copy()
+        if additive:
+            new = _to34(new, mapping)
+            nat = f.groupby(["sector", "period"], as_index=False).value.sum()
+            nat["territory"] = "VN"
+        else:  # an adoption rate: demo values for the new units are drawn, not averaged
+            new["territory"] = new.territory.map(mapping)
+            new = new.groupby(["territory", "sector", "period"], as_index=False).value.max()
+            nat = f.groupby(["sector", "period"], as_index=False).value.median()
+            nat["territory"] = "VN"
+        return _long(pd.concat([old, new, nat], ignore_index=True), indicator, unit)
+
+    out["population_annual"] = split(pop, "POPULATION", "PERSONS", True)
+    firms_frame = split(firms, "DIGITAL_FIRMS", "COUNT", True)
+    firms_frame["sector"] = "J"
+    out["digital_firms_annual"] = firms_frame
+    out["sme_platform_share_annual"] = split(sme, "SME_PLATFORM_SHARE", "PCT", False)
+    out["econtract_share_annual"] = split(econ, "ECONTRACT_SHARE", "PCT", False)
+    out["dti_main_index"] = _dti()
+    return out
+
+
+#: The DTI 2022 main indices (dti.gov.vn): code → points in the 1,000-point total.
+DTI_MAIN_INDICES = {"nhan_thuc_so": 100, "the_che_so": 100, "ha_tang_so": 100, "nhan_luc_so": 100,
+                    "an_toan_thong_tin_mang": 100, "hd_chinh_quyen_so": 200, "hd_kinh_te_so": 150,
+                    "hd_xa_hoi_so": 150}
+
+
+def _dti() -> pd.DataFrame:
+    """Illustrative DTI main-index scores (0–1): 2023 and 2024 for the 63, 2025 for the 34."""
+    rows = []
+    for t in terr.territories():
+        if t.basis is None:
+            continue
+        years = (2023, 2024) if t.basis == 63 else (2025,)
+        level = _jitter(t.code + str(t.basis), "dti", 0.45, 0.85)
+        if t.code in ("01", "48", "79", "31", "22", "27"):
+            level = max(level, 0.78)
+        for y in years:
+            for idx in DTI_MAIN_INDICES:
+                v = level * _jitter(t.code + idx, str(y), 0.8, 1.15) + 0.02 * (y - 2023)
+                rows.append((t.key, idx, str(y), round(min(max(v, 0.05), 1.0), 4)))
+    f = pd.DataFrame(rows, columns=["territory", "sector", "period", "value"])
+    return _long(f, "DTI_MAIN_INDEX", "INDEX01")
