@@ -26,7 +26,7 @@ from kinhteso.methods import uncertainty as UA
 
 N_REP = 10_000
 N_BASELINE = 100
-REPEATS = 3
+REPEATS = 5
 NORMS = [{"method": "minmax", "l_u": (1.0, 100.0)}, {"method": "zscore", "m_sd": (10.0, 2.0)}]
 AGGS = ["arithmetic", "geometric"]
 

@@ -408,7 +408,7 @@ def test_cli_composite_writes_long_table(files):
         (lambda d, m: d.assign(a=d["a"].astype(str).where(d.index != 0, "abc")), [], 1, "not a number"),
         (lambda d, m: m.assign(Parent=m["Parent"].where(m["iCode"] != "Index", "P1")), [], 1, "cycle"),
         (lambda d, m: d, ["--normalise", "zscore", "--aggregate", "geometric"], 1, "positive values"),
-        (lambda d, m: d, ["--normalise", "zscore", "--range", "0,1"], 2, "--range applies"),
+        (lambda d, m: d, ["--normalise", "zscore", "--range", "0,1"], 2, "applies to minmax or goalposts only"),
         (lambda d, m: d, ["--range", "5,1"], 2, "lower bound"),
         (lambda d, m: d, ["--impute", "group-mean"], 2, "group column"),
         (lambda d, m: d, ["--impute", "group-mean:nope"], 2, "Group column 'nope'"),
@@ -451,3 +451,46 @@ def test_cli_uncertainty_bad_vary(files):
     r = _run(["uncertainty", "--data", str(d), "--meta", str(m), "--n", "8", "--vary", "weights:x", "--out",
               str(tmp / "ua")])
     assert r.exit_code == 2 and "noise must be a number" in r.output and not (tmp / "ua").exists()
+
+
+def test_rank_matrix_matches_pandas_min_ranks():
+    rng = np.random.default_rng(7)
+    S = rng.integers(0, 6, size=(50, 12)).astype(float)
+    S[rng.uniform(size=S.shape) < 0.1] = np.nan
+    expected = pd.DataFrame(S).rank(axis=1, ascending=False, method="min").to_numpy()
+    np.testing.assert_array_equal(UA.rank_matrix(S), expected)
+
+
+def test_de1354_framework_scores_against_411_targets():
+    fw = load_framework("de1354_province")
+    data = pd.DataFrame({"uCode": ["A", "B", "C"], "de_share_grdp": [10.0, 29.48, 5.0],
+                         "sme_digital_platform_rate": [25.0, 60.0, 50.0], "econtract_enterprise_rate": [40.0, 80.0, 0.0]})
+    coin = C.build(data, fw.meta, normalise=fw.method["normalise"], l_u=(0, 1), clip=fw.method["clip"],
+                   aggregate=fw.method["aggregate"])
+    np.testing.assert_allclose(coin.data["Aggregated"][fw.index], [0.5, 1.0, (0.25 + 1 + 0) / 3])
+
+
+def test_every_cli_option_is_documented():
+    from pathlib import Path
+
+    from kinhteso.cli.composite import COMMANDS
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "composite.md").read_text(encoding="utf-8")
+    for cmd in COMMANDS:
+        assert f"kinhteso {cmd.name}" in doc
+        for opt in cmd.params:
+            for flag in opt.opts + opt.secondary_opts:
+                assert flag in doc, f"{cmd.name} {flag} is not documented"
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0.5, 100), min_size=3, max_size=3), st.lists(st.floats(0.01, 5), min_size=3, max_size=3))
+def test_means_are_ordered_and_bounded(xs, ws):
+    Xm, w = np.array([xs]), np.array(ws)
+    a, g, h = C.a_amean(Xm, w)[0], C.a_gmean(Xm, w)[0], C.a_hmean(Xm, w)[0]
+    tol = 1e-9 * max(xs)
+    assert min(xs) - tol <= h <= g + tol and g <= a + tol and a <= max(xs) + tol

@@ -75,7 +75,7 @@ _LATEST = """
     WHERE v.received_at <= $as_of {where}
     QUALIFY row_number() OVER (
         PARTITION BY o.indicator, o.territory, o.sector, o.period, o.price_basis
-        ORDER BY o.vintage_id DESC) = 1
+        ORDER BY v.received_at DESC, o.vintage_id DESC) = 1
     ORDER BY o.indicator, o.territory, o.sector, o.period, o.price_basis
 """
 
@@ -195,16 +195,17 @@ class Store:
         ).df()
 
     # --- staging a file for ingestion ----------------------------------------------------
-    def stage_csv(self, path: Path, *, delimiter: str, columns: Sequence[str], has_row_column: bool) -> None:
+    def stage_csv(self, path: Path, *, delimiter: str, columns: Sequence[str], has_row_column: bool,
+                  skip: int = 0) -> None:
         """Read a UTF-8 CSV as text into the temporary table ``_raw`` under the given column names
         (the header line is skipped), with the sheet row number in ``_row``. Streams: the file is
         never read whole into Python."""
         self.drop_staging()
-        row_expr = "" if has_row_column else "row_number() OVER () + 1 AS _row, "
+        row_expr = "" if has_row_column else f"row_number() OVER () + {1 + int(skip)} AS _row, "
         try:
             self._con.execute(
                 f"CREATE TEMP TABLE _raw AS SELECT {row_expr}* FROM read_csv(?, all_varchar = true, "
-                "header = true, delim = ?, quote = '\"', escape = '\"', auto_detect = false, "
+                f"header = true, skip = {int(skip)}, delim = ?, quote = '\"', escape = '\"', auto_detect = false, "
                 "strict_mode = true, null_padding = false, columns = ?)",
                 [str(path), delimiter, {c: "VARCHAR" for c in columns}],
             )
@@ -246,22 +247,33 @@ class Store:
         self._con.unregister(f"{name}_view")
 
     def rows_where(self, condition: str, columns: Sequence[str], *, limit: int | None = None,
-                   joins: str = "", extra: Sequence[str] = ()) -> pd.DataFrame:
+                   joins: str = "", extra: Sequence[str] = (), table: str = "_raw") -> pd.DataFrame:
         """Staged rows (``_row``, ``columns`` and ``extra`` SQL expressions from the joined
         mapping tables) meeting an SQL condition, in sheet order."""
         cols = ", ".join(["r._row", *(f"r.{_q(c)}" for c in columns), *extra])
         lim = f" LIMIT {int(limit)}" if limit else ""
         return self._con.execute(
-            f"SELECT {cols} FROM _raw r {joins} WHERE {condition} ORDER BY r._row{lim}"
+            f"SELECT {cols} FROM {table} r {joins} WHERE {condition} ORDER BY r._row{lim}"
         ).df()
 
-    def staged_duplicates(self, key_sql: Sequence[str], joins: str, limit: int) -> pd.DataFrame:
-        """Rows whose normalised key appears more than once in the file."""
-        keys = ", ".join(key_sql)
+    def normalise_staged(self, select_sql: str) -> None:
+        """Materialise the normalised rows (``_norm``) from ``_raw`` and the mapping tables, once."""
+        self._con.execute("DROP TABLE IF EXISTS _norm")
+        self._con.execute(f"CREATE TEMP TABLE _norm AS {select_sql}")
+
+    def staged_duplicates(self, keys: Sequence[str], limit: int) -> pd.DataFrame:
+        """Rows of ``_norm`` whose key appears more than once (``_row`` and the key's ``first_row``).
+
+        A first pass groups on ``_key``, the key packed into one integer (fast); only when it
+        finds a repeat do the rows get compared by the key's columns."""
+        k = ", ".join(keys)
+        n_dup = self._con.execute(
+            "SELECT count(*) FROM (SELECT _key FROM _norm GROUP BY _key HAVING count(*) > 1)").fetchone()[0]
+        if not n_dup:  # the usual case: one aggregate, no window over the whole file
+            return pd.DataFrame({"_row": pd.Series(dtype="int64"), "first_row": pd.Series(dtype="int64")})
         return self._con.execute(
-            f"SELECT r._row, first_row FROM (SELECT r._row, min(r._row) OVER (PARTITION BY {keys}) AS first_row, "
-            f"count(*) OVER (PARTITION BY {keys}) AS n FROM _raw r {joins}) r WHERE n > 1 AND r._row <> first_row "
-            f"ORDER BY r._row LIMIT {int(limit)}"
+            f"SELECT _row, first_row FROM (SELECT _row, min(_row) OVER (PARTITION BY {k}) AS first_row "
+            f"FROM _norm) WHERE _row <> first_row ORDER BY _row LIMIT {int(limit)}"
         ).df()
 
     def commit_staged(self, info: VintageInfo, select_sql: str, *, received_at: dt.datetime | None = None,
@@ -301,7 +313,7 @@ class Store:
             "SELECT count(*) FROM observations WHERE vintage_id = ? AND backcast", [vintage_id]).fetchone()[0])
 
     def drop_staging(self) -> None:
-        for name in ("_raw", "_long", "_m_ind", "_m_ter", "_m_per", "_m_freq", "_m_tp", "_m_sec", "_m_unit",
+        for name in ("_raw", "_long", "_norm", "_m_ind", "_m_ter", "_m_per", "_m_freq", "_m_tp", "_m_sec", "_m_unit",
                      "_m_pb", "_m_st"):
             self._con.execute(f"DROP TABLE IF EXISTS {name}")
 

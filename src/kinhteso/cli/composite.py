@@ -23,12 +23,12 @@ from kinhteso.methods import uncertainty as UA
 
 __all__ = ["COMMANDS", "CompositeSettings", "build_index", "parse_impute", "parse_range", "parse_vary"]
 
-#: Choices of ``--impute`` (a ``:COL`` suffix names the group column of the group methods).
-IMPUTE_CHOICES = ("none", "mean", "median", "group-mean:COL", "group-median:COL", "locf", "linear")
-#: Choices of ``--normalise`` exposed by the CLI.
-NORMALISE_CHOICES = ("none", "minmax", "zscore", "goalposts", "rank", "prank", "dist2max", "dist2targ")
-#: Choices of ``--aggregate`` exposed by the CLI.
-AGGREGATE_CHOICES = ("arithmetic", "geometric", "harmonic")
+#: Choices of ``--impute``, from the registry (a ``:COL`` suffix names the group column).
+IMPUTE_CHOICES = tuple(f"{k}:COL" if v.over == "group" else k for k, v in C.IMPUTERS.items())
+#: Choices of ``--normalise``: every registered normaliser.
+NORMALISE_CHOICES = tuple(C.NORMALISERS)
+#: Choices of ``--aggregate``: the weighted means (the same set the uncertainty fast path takes).
+AGGREGATE_CHOICES = tuple(UA.TRANSFORMS)
 #: Alternatives tried for each ``--vary`` token (the first is the nominal choice).
 VARY_ALTERNATIVES = {
     "normalise": ({"method": "minmax", "l_u": (1.0, 100.0)}, {"method": "zscore", "m_sd": (10.0, 2.0)}),
@@ -107,29 +107,15 @@ def parse_vary(text: str) -> dict[str, object]:
 
 def build_index(idata: pd.DataFrame, imeta: pd.DataFrame, s: CompositeSettings) -> C.Coin:
     """Run the steps in the handbook's order: denominate, impute, screen, treat, normalise, aggregate."""
-    if s.l_u is not None and not C.NORMALISERS[s.normalise].ranged:  # never silently ignored
-        raise UsageError("RANGE_NOT_USED", f"--range chỉ dùng với minmax hoặc goalposts, không với '{s.normalise}'.",
-                         f"--range applies to minmax or goalposts only, not to '{s.normalise}'.")
-    if s.clip is not None and not C.NORMALISERS[s.normalise].clips:
-        raise UsageError("CLIP_NOT_USED", f"--clip/--no-clip chỉ dùng với goalposts hoặc dist2targ, không với '{s.normalise}'.",
-                         f"--clip/--no-clip applies to goalposts or dist2targ only, not to '{s.normalise}'.")
-    coin = C.new_coin(idata, imeta)
-    dset = "Raw"
-    if s.denominate:
-        coin, dset = C.denominate(coin, dset=dset), "Denominated"
-    if s.impute != "none":
-        coin, dset = C.impute(coin, dset=dset, method=s.impute, group=s.impute_group), "Imputed"
-    if s.screen_threshold is not None:
-        coin, dset = C.screen(coin, dset=dset, dat_thresh=s.screen_threshold), "Screened"
-    if s.treat == "winsorise":
-        coin, dset = C.treat(coin, dset=dset), "Treated"
-    coin = C.normalise(coin, dset=dset, method=s.normalise, l_u=s.l_u, clip=s.clip)
-    return C.aggregate(coin, dset="Normalised", method=s.aggregate)
+    return C.build(idata, imeta, denominate=s.denominate, impute=s.impute, impute_group=s.impute_group,
+                   screen_threshold=s.screen_threshold, treat=s.treat, normalise=s.normalise, l_u=s.l_u,
+                   clip=s.clip, aggregate=s.aggregate)
 
 
 def _read_csv(path: Path, what: str) -> pd.DataFrame:
     try:
-        return pd.read_csv(path, encoding="utf-8-sig")
+        # codes stay text: a province code "01" must not become the number 1
+        return pd.read_csv(path, encoding="utf-8-sig", dtype={"uCode": str, "iCode": str, "Parent": str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputRejected([Problem("CSV_UNREADABLE", f"Không đọc được tệp {what} CSV: {exc}",
                                      f"Cannot read the {what} CSV file: {exc}", file=str(path))], file=str(path)) from exc
@@ -220,8 +206,10 @@ def uncertainty(data: Path, meta: Path, n: int, vary: str, seed: int, out: Path)
     kw = parse_vary(vary)
     idata, imeta = _read_inputs(data, meta)
     coin = C.new_coin(idata, imeta)
-    groups = None
-    res = UA.uncertainty(coin.data["Raw"], coin.meta, n=n, seed=seed, groups=groups, **kw)
+    if coin.panel:
+        raise UsageError("UA_PANEL", "Phân tích bất định chạy trên một kỳ; hãy lọc iData theo một giá trị Time.",
+                         "Uncertainty analysis runs on one period; filter iData to one Time value.")
+    res = UA.uncertainty(coin.data["Raw"], coin.meta, n=n, seed=seed, **kw)
     tables = {"rank_intervals.csv": res.rank_intervals, "sobol.csv": res.sobol, "design.csv": res.design_table()}
     for name, df in tables.items():
         _write_csv_atomic(df, out / name)

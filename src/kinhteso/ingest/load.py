@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from kinhteso.errors import InputRejected, Problem
-from kinhteso.ingest.readers import prepare
+from kinhteso.ingest.readers import prepare, read_header
 from kinhteso.ingest.rules import problem
 from kinhteso.reference import territories as terr
 from kinhteso.reference import vsic
@@ -124,12 +124,12 @@ def ingest_file(
         existing = store.vintage_by_sha(prepared.sha256)
         if existing is not None:
             return IngestResult(name, existing, 0, already_stored=True)
-        header = _read_header(prepared)
+        header = read_header(prepared)
         job = _Job(store, name, indicators, decimal)
         layout = job.check_header(header, has_row=prepared.has_row_column)
         try:
-            store.stage_csv(prepared.csv_path, delimiter=prepared.delimiter,
-                            columns=job.columns, has_row_column=prepared.has_row_column)
+            store.stage_csv(prepared.csv_path, delimiter=prepared.delimiter, columns=job.columns,
+                            has_row_column=prepared.has_row_column, skip=prepared.skip_lines)
         except StagingError as exc:
             raise InputRejected([problem("CSV_PARSE", file=name, detail=str(exc))], file=name) from None
         empty = 0
@@ -155,10 +155,6 @@ def ingest_file(
         prepared.cleanup()
 
 
-def _lit(text: str) -> str:
-    """An SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
-
 
 def _fmt_bound(x: float) -> str:
     return "–∞" if x is None or x != x else f"{x:g}"
@@ -178,15 +174,6 @@ def _norm_sector(raw: str) -> str:
     return s
 
 
-def _read_header(prepared) -> list[str]:
-    import csv  # noqa: PLC0415
-
-    with open(prepared.csv_path, newline="", encoding="utf-8-sig") as fh:
-        for row in csv.reader(fh, delimiter=prepared.delimiter):
-            return row
-    return []
-
-
 class _Job:
     """The state of one validation: normalised columns and the resolved code mappings."""
 
@@ -200,6 +187,7 @@ class _Job:
         self.period_columns: list[str] = []
         self.problems: list[Problem] = []
         self.truncated = 0
+        self.bad_tables: set[str] = set()
 
     # --- header ------------------------------------------------------------------------
     def check_header(self, header: list[str], *, has_row: bool) -> str:
@@ -247,18 +235,31 @@ class _Job:
         self._resolve_units()
         self._resolve_enums()
 
+    #: mapping table → the normalised column that is part of the observation key
+    _KEY_OF = {"_m_ind": "indicator", "_m_ter": "territory", "_m_per": "period", "_m_sec": "sector",
+               "_m_pb": "price_basis"}
+
     def _register(self, name: str, rows: list[dict], columns: list[str]) -> pd.DataFrame:
         frame = pd.DataFrame(rows, columns=columns)
+        if name in self._KEY_OF:
+            # a small integer per normalised value, so the duplicate-key check groups integers
+            values = frame[self._KEY_OF[name]]
+            ids = {v: i for i, v in enumerate(sorted({str(v) for v in values}), start=1)}
+            frame["kid"] = [ids[str(v)] for v in values]
         for c in columns:
             if c == "basis":
                 frame[c] = pd.array(frame[c], dtype="Int64")
             elif c == "start":
                 frame[c] = pd.to_datetime(frame[c])
+            elif c == "kid":
+                continue
             elif c in ("lo", "hi"):
                 frame[c] = pd.to_numeric(frame[c]).astype("float64")
             else:
                 frame[c] = frame[c].astype("string")
         self.store.register(name, frame)
+        if "code" in frame.columns and frame["code"].notna().any():
+            self.bad_tables.add(name)
         return frame
 
     def _distinct(self, *cols: str) -> pd.DataFrame:
@@ -438,7 +439,10 @@ class _Job:
         return self.store.rows_where(condition, [], joins=joins, extra=extra, limit=MAX_PROBLEMS)
 
     def find_problems(self) -> list[Problem]:
+        # Row-level scans only for the mappings that hold a problem: a clean file costs none.
         for table, (column, _) in self._JOINS.items():
+            if table not in self.bad_tables:
+                continue
             a = self._ALIAS[table]
             df = self._rows(f"{a}.code IS NOT NULL", self._join(table), [f"{a}.code", f"{a}.vi", f"{a}.en"])
             self._add(df, column)
@@ -446,8 +450,11 @@ class _Job:
             ("_m_freq", "f.raw_indicator = {indicator} AND f.raw_period = {period}", "period"),
             ("_m_tp", "f.raw_territory = {territory} AND f.raw_basis = {basis} AND f.raw_period = {period}", "period"),
         ):
+            if table not in self.bad_tables:
+                continue
             joins = f" JOIN {table} f ON " + cond.format(**{c: self._col(c) for c in ("indicator", "territory", "basis", "period")})
             self._add(self._rows("TRUE", joins, ["f.code", "f.vi", "f.en"]), column)
+        self.store.normalise_staged(self._normalised_sql())
         self._value_problems()
         self._duplicate_problems()
         self.problems.sort(key=lambda p: (p.row or 0, p.column))
@@ -466,46 +473,50 @@ class _Job:
             v = f"replace({v}, ' ', '')"
         return f"TRY_CAST({v} AS DOUBLE)"
 
+    def _normalised_sql(self) -> str:
+        # _key packs the five key ids (each < 2^12 distinct values in one file) into one BIGINT
+        return (
+            "SELECT r._row, i.indicator, t.territory, t.basis, s.sector, p.period, p.start, u.unit, u.lo, u.hi, "
+            f"pb.price_basis, st.status, r.value AS raw_value, {self.value_sql()} AS value, "
+            "((((i.kid::BIGINT * 4096 + t.kid) * 4096 + s.kid) * 65536 + p.kid) * 16 + pb.kid) AS _key "
+            f"FROM _raw r{self._norm_joins()}"
+        )
+
     def _value_problems(self) -> None:
-        v = self.value_sql()
-        empty = "r.value IS NULL OR trim(r.value) = ''"
-        e = problem("EMPTY_VALUE")
-        df = self.store.rows_where(empty, [], extra=[f"'{e.code}' AS code", _lit(e.vi) + " AS vi", _lit(e.en) + " AS en"],
-                                   limit=MAX_PROBLEMS)
-        self._add(df, "value")
-        bad = self.store.rows_where(f"NOT ({empty}) AND ({v} IS NULL OR NOT isfinite({v}))", ["value"], limit=MAX_PROBLEMS)
+        empty = "r.raw_value IS NULL OR trim(r.raw_value) = ''"
+        bad = f"NOT ({empty}) AND (r.value IS NULL OR NOT isfinite(r.value))"
+        out = "r.value IS NOT NULL AND isfinite(r.value) AND (r.value < r.lo OR r.value > r.hi)"
+        df = self.store.rows_where(f"({empty}) OR ({bad}) OR ({out})", ["raw_value", "value", "indicator", "lo", "hi"],
+                                   table="_norm", limit=MAX_PROBLEMS)
         hint_vi = "; nếu dùng dấu phẩy thập phân (1.234,5) hãy thêm --decimal ," if self.decimal == "." else ""
         hint_en = "; for a decimal comma (1.234,5) add --decimal ," if self.decimal == "." else ""
-        for row, value in bad[["_row", "value"]].itertuples(index=False):
-            hv = hint_vi if "," in str(value) else ""
-            he = hint_en if "," in str(value) else ""
-            p = problem("BAD_VALUE", file=self.name, row=int(row), column="value", value=value, hint_vi=hv, hint_en=he)
+        for row, raw, value, ind, lo, hi in df[["_row", "raw_value", "value", "indicator", "lo", "hi"]].itertuples(index=False):
+            if raw is None or (isinstance(raw, float) and raw != raw) or str(raw).strip() == "":
+                p = problem("EMPTY_VALUE", file=self.name, row=int(row), column="value")
+            elif value is None or value != value or value in (float("inf"), float("-inf")):
+                comma = "," in str(raw)
+                p = problem("BAD_VALUE", file=self.name, row=int(row), column="value", value=raw,
+                            hint_vi=hint_vi if comma else "", hint_en=hint_en if comma else "")
+            else:
+                p = problem("OUT_OF_RANGE", file=self.name, row=int(row), column="value", value=raw,
+                            indicator=ind, lo=_fmt_bound(lo), hi=_fmt_bound(hi))
             if len(self.problems) < MAX_PROBLEMS:
                 self.problems.append(p)
             else:
                 self.truncated += 1
-        out = self.store.rows_where(
-            f"{v} IS NOT NULL AND isfinite({v}) AND (({v}) < u.lo OR ({v}) > u.hi)",
-            ["value"], joins=self._join("_m_ind") + self._join("_m_unit"),
-            extra=["i.indicator", "u.lo", "u.hi"], limit=MAX_PROBLEMS)
-        for row, value, ind, lo, hi in out[["_row", "value", "indicator", "lo", "hi"]].itertuples(index=False):
-            self.problems.append(problem("OUT_OF_RANGE", file=self.name, row=int(row), column="value", value=value,
-                                         indicator=ind, lo=_fmt_bound(lo), hi=_fmt_bound(hi)))
 
     def _norm_joins(self) -> str:
         return "".join(self._join(t) for t in ("_m_ind", "_m_ter", "_m_per", "_m_sec", "_m_unit", "_m_pb", "_m_st"))
 
     def _duplicate_problems(self) -> None:
-        keys = ["i.indicator", "t.territory", "s.sector", "p.period", "pb.price_basis"]
-        dup = self.store.staged_duplicates(keys, self._norm_joins(), MAX_PROBLEMS)
+        keys = ["indicator", "territory", "sector", "period", "price_basis"]
+        dup = self.store.staged_duplicates(keys, MAX_PROBLEMS)
         for row, first in dup[["_row", "first_row"]].itertuples(index=False):
             self.problems.append(problem("DUPLICATE_KEY", file=self.name, row=int(row), column="", first=int(first)))
 
     # --- the rows to store ---------------------------------------------------------------
     def select_sql(self) -> str:
         return (
-            "SELECT i.indicator, t.territory, s.sector, p.period, "
-            f"{self.value_sql()} AS value, u.unit, pb.price_basis, st.status, "
-            f"coalesce(t.basis = 34 AND p.start < DATE '{MERGER_DATE.isoformat()}', FALSE) AS backcast "
-            f"FROM _raw r{self._norm_joins()}"
+            "SELECT indicator, territory, sector, period, value, unit, price_basis, status, "
+            f"coalesce(basis = 34 AND start < DATE '{MERGER_DATE.isoformat()}', FALSE) AS backcast FROM _norm"
         )

@@ -19,7 +19,7 @@ from pathlib import Path
 from kinhteso.errors import InputRejected
 from kinhteso.ingest.rules import problem
 
-__all__ = ["PreparedFile", "prepare", "sha256_of"]
+__all__ = ["PreparedFile", "prepare", "read_header", "sha256_of"]
 
 _CHUNK = 1 << 22  # 4 MiB
 _CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -40,6 +40,8 @@ class PreparedFile:
     has_row_column: bool
     sha256: str
     temporary: list[Path] = field(default_factory=list)
+    #: Leading lines starting with ``#`` (a template's bilingual notes), skipped before the header.
+    skip_lines: int = 0
 
     def cleanup(self) -> None:
         for p in self.temporary:
@@ -89,16 +91,55 @@ def _prepare_csv(path: Path, workdir: Path) -> PreparedFile:
         _transcode_utf16(path, out, digest)
         prepared = PreparedFile(path, out, "", False, digest.hexdigest(), [out])
     else:
-        _check_utf8(path, digest)
+        crlf, lf = _check_utf8(path, digest)
         prepared = PreparedFile(path, path, "", False, digest.hexdigest())
-    prepared.delimiter = _sniff_delimiter(prepared.csv_path)
+        if 0 < crlf < lf:  # mixed line endings (a file edited by two programs): make them one kind
+            out = workdir / (path.name + ".lf.csv")
+            _normalise_newlines(path, out)
+            prepared.csv_path, prepared.temporary = out, [out]
+    prepared.skip_lines = _leading_comments(prepared.csv_path)
+    prepared.delimiter = _sniff_delimiter(prepared.csv_path, prepared.skip_lines)
     return prepared
 
 
-def _check_utf8(path: Path, digest) -> None:
-    """Stream the file through a strict UTF-8 decoder; name the first bad byte and its line."""
+def _leading_comments(path: Path) -> int:
+    n = 0
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        for line in fh:
+            if not line.startswith("#"):
+                break
+            n += 1
+    return n
+
+
+def read_header(prepared: PreparedFile) -> list[str]:
+    """The header row (after any leading ``#`` notes)."""
+    with open(prepared.csv_path, newline="", encoding="utf-8-sig") as fh:
+        for _ in range(prepared.skip_lines):
+            fh.readline()
+        for row in csv.reader(fh, delimiter=prepared.delimiter):
+            return row
+    return []
+
+
+def _normalise_newlines(src: Path, dst: Path) -> None:
+    with open(src, "rb") as fh, open(dst, "wb") as out:
+        carry = b""
+        while chunk := fh.read(_CHUNK):
+            chunk = carry + chunk
+            carry = b"\r" if chunk.endswith(b"\r") else b""
+            if carry:
+                chunk = chunk[:-1]
+            out.write(chunk.replace(b"\r\n", b"\n"))
+        out.write(carry)
+
+
+def _check_utf8(path: Path, digest) -> tuple[int, int]:
+    """Stream the file through a strict UTF-8 decoder; name the first bad byte and its line.
+    Returns the counts of CRLF and of all line feeds."""
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    offset = lines = 0
+    offset = lines = crlf = 0
+    prev_cr = False
     name = str(path)
     with open(path, "rb") as fh:
         while chunk := fh.read(_CHUNK):
@@ -121,11 +162,14 @@ def _check_utf8(path: Path, digest) -> None:
                             f"TCVN3 or ANSI / byte {at} (dòng {line}) không phải UTF-8, có lẽ tệp dùng mã Windows-1258, TCVN3 hoặc ANSI"),
                 )], file=name)
             lines += chunk.count(b"\n")
+            crlf += chunk.count(b"\r\n") + (1 if prev_cr and chunk.startswith(b"\n") else 0)
+            prev_cr = chunk.endswith(b"\r")
             offset += len(chunk)
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            raise InputRejected([problem("ENCODING", file=name, detail="truncated UTF-8 sequence at the end / ký tự UTF-8 bị cắt ở cuối tệp")], file=name)
+            raise InputRejected([problem("ENCODING", file=name, detail="truncated UTF-8 sequence at the end / ký tự UTF-8 bị cắt ở cuối tệp")], file=name) from None
+    return crlf, lines
 
 
 def _transcode_utf16(path: Path, out: Path, digest) -> None:
@@ -151,8 +195,10 @@ def _transcode_utf16(path: Path, out: Path, digest) -> None:
             dst.write(decoder.decode(b"", final=True))
 
 
-def _sniff_delimiter(path: Path) -> str:
+def _sniff_delimiter(path: Path, skip: int = 0) -> str:
     with open(path, encoding="utf-8-sig", newline="") as fh:
+        for _ in range(skip):
+            fh.readline()
         line = fh.readline()
     counts = {d: line.count(d) for d in (",", ";", "\t")}
     best = max(counts, key=counts.get)

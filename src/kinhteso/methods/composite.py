@@ -62,6 +62,7 @@ __all__ = [
     "normalise",
     "aggregate",
     "regen",
+    "build",
     "normalise_vector",
     "normalise_frame",
     "aggregate_frame",
@@ -1104,6 +1105,41 @@ def aggregate(coin: Coin, *, dset: str = "Normalised", method: str | Mapping[int
 def _pca_data(coin: Coin, X: pd.DataFrame) -> pd.DataFrame:
     # PCA within each aggregate needs the children's scores; lower aggregates from equal weights.
     return aggregate_frame(X, coin.meta, weights=w_equal(coin.meta))
+
+
+def build(idata: pd.DataFrame, imeta: pd.DataFrame, *, denominate: bool = False, impute: str = "none",
+          impute_group: str | None = None, screen_threshold: float | None = None, treat: str = "none",
+          normalise: str = "minmax", l_u: Sequence[float] | None = None, m_sd: Sequence[float] = (0.0, 1.0),
+          clip: bool | None = None, aggregate: str = "arithmetic",
+          weights: str | Mapping[str, float] = "manual") -> Coin:
+    """Run the Handbook's steps in order (denominate, impute, screen, treat, normalise, aggregate),
+    each optional step only when asked; every intermediate dataset is kept in the coin.
+
+    >>> # fw = load_framework("dti2022"); coin = build(idata, fw.meta, **{k: fw.method[k]
+    >>> #      for k in ("normalise", "aggregate")})
+    """
+    if treat not in ("none", "winsorise"):
+        raise UsageError("UNKNOWN_TREAT", f"Cách xử lý ngoại lai '{treat}' không có; chọn none hoặc winsorise.",
+                         f"Unknown outlier treatment '{treat}'; choose none or winsorise.")
+    spec = _normaliser(normalise)
+    if l_u is not None and not spec.ranged:  # never silently ignored
+        raise UsageError("RANGE_NOT_USED", f"--range (khoảng đầu ra) chỉ dùng với minmax hoặc goalposts, không với '{normalise}'.",
+                         f"--range (the output range) applies to minmax or goalposts only, not to '{normalise}'.")
+    if clip is not None and not spec.clips:
+        raise UsageError("CLIP_NOT_USED", f"--clip/--no-clip chỉ dùng với goalposts hoặc dist2targ, không với '{normalise}'.",
+                         f"--clip/--no-clip applies to goalposts or dist2targ only, not to '{normalise}'.")
+    coin = new_coin(idata, imeta)
+    dset = "Raw"
+    if denominate:
+        coin, dset = STEPS["denominate"](coin, dset=dset), "Denominated"
+    if impute != "none":
+        coin, dset = STEPS["impute"](coin, dset=dset, method=impute, group=impute_group), "Imputed"
+    if screen_threshold is not None:
+        coin, dset = screen(coin, dset=dset, dat_thresh=screen_threshold), "Screened"
+    if treat == "winsorise":
+        coin, dset = STEPS["treat"](coin, dset=dset), "Treated"
+    coin = STEPS["normalise"](coin, dset=dset, method=normalise, l_u=l_u, m_sd=m_sd, clip=clip)
+    return STEPS["aggregate"](coin, dset="Normalised", method=aggregate, weights=weights)
 
 
 #: Steps by name, for :func:`regen`.

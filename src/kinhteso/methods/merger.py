@@ -34,6 +34,8 @@ def _combine(obs: pd.DataFrame, mapping: pd.DataFrame, how: str) -> pd.DataFrame
     for col in ("illustrative", "vintage_id", "backcast"):  # carried when present: a demo part keeps its label
         if col in rows.columns:
             aggs[col] = (col, "max")
+    if "source" in rows.columns:
+        aggs["source"] = ("source", lambda s: "+".join(sorted(set(s))))
     out = grouped.agg(**aggs).reset_index()
     out = out.merge(needed, left_on="new_key", right_index=True)
     out = out[out["n"] == out["n_needed"]]
@@ -72,7 +74,8 @@ def to_basis34(obs: pd.DataFrame, mapping: pd.DataFrame, *, additive: dict[str, 
     if len(derived):
         have = keep.set_index(["territory", *_KEY]).index
         derived = derived[~derived.set_index(["territory", *_KEY]).index.isin(have)]
-    out = pd.concat([keep, derived], ignore_index=True, sort=False)
+    parts = [f for f in (keep, derived) if len(f)]
+    out = pd.concat(parts, ignore_index=True, sort=False) if parts else keep
     return out.sort_values(["indicator", "territory", "sector", "period"], kind="stable").reset_index(drop=True), dropped
 
 

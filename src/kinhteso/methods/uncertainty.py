@@ -206,8 +206,10 @@ def evaluate(prob: UAProblem, design: pd.DataFrame) -> np.ndarray:
     W = replication_weights(prob, design)
     R, U = len(design), len(prob.X)
     out = np.full((R, U), np.nan)
-    keys = design[["impute", "normalise", "aggregate"]].to_numpy()
-    combos, inv = np.unique(keys, axis=0, return_inverse=True)
+    na, nn = len(prob.aggregate), len(prob.normalise)
+    key = (design["impute"].to_numpy() * nn + design["normalise"].to_numpy()) * na + design["aggregate"].to_numpy()
+    ukeys, inv = np.unique(key, return_inverse=True)
+    combos = [(k // (nn * na), (k // na) % nn, k % na) for k in ukeys]
     tree = C.hierarchy(prob.meta)
     pos = {c: i for i, c in enumerate(prob.nodes)}
     ind_pos = {c: i for i, c in enumerate(prob.indicators)}
