@@ -174,3 +174,19 @@ def test_status_of_a_sum_is_its_least_certain_part():
                         "price_basis": "current", "unit": "VND_BN", "value": [1.0, 2.0], "status": ["A", "E"]})
     out, _ = to_basis34(obs, terr.merger_map(), additive={"GRDP": True})
     assert out.status.tolist() == ["E"]
+
+
+def test_demo_workspace_is_labelled_and_holds_published_figures(tmp_path):
+    r = run("demo", "--workspace", tmp_path / "demo")
+    assert r.exit_code == 0, r.output
+    assert "ILLUSTRATIVE" in r.output and str(tmp_path / "demo") in r.output
+    with Workspace.open(tmp_path / "demo") as w:
+        v = w.store.vintages()
+        assert (v[v.source == "demo"].illustrative).all() and not v[v.source != "demo"].illustrative.any()
+        share = w.store.observations(indicator="DE_SHARE", territory="VN", period="2025")
+        assert share.value.tolist() == [14.02] and share.source.tolist() == ["NSO"]
+        grdp = w.store.observations(indicator="GRDP_VA", territory="34:31", period="2025-Q3")
+        assert len(grdp) == 88 and grdp.illustrative.all()
+        # 63-basis quarters end with 2025-Q2, 34-basis ones begin with 2025-Q3
+        q63 = w.store.observations(indicator="GRDP", territory="63:31")
+        assert q63.period.max() == "2025-Q2"

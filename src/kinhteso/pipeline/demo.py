@@ -10,6 +10,7 @@ vintage per release, received at the release date.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import shutil
 from collections.abc import Callable
 from importlib import resources
@@ -24,9 +25,14 @@ from kinhteso.pipeline import demo_data
 from kinhteso.pipeline.observations import ObservationQuery, read_observations
 from kinhteso.workspace import CONFIG_NAME, Workspace
 
-__all__ = ["run_demo", "load_published", "DEMO_SOURCE"]
+__all__ = ["run_demo", "load_published", "DEMO_SOURCE", "CAPABILITIES"]
 
 DEMO_SOURCE = "demo"
+#: Each later capability runs on the demo workspace and prints its summary, in this order:
+#: "module:function", the function taking (workspace, echo). Add a line when a capability lands.
+CAPABILITIES: tuple[str, ...] = (
+    "kinhteso.pipeline.demo:_summary_foundation",
+)
 _INPUT_README = """# DỮ LIỆU MINH HỌA / ILLUSTRATIVE DEMO DATA
 
 Các tệp trong thư mục này do `kinhteso demo` tạo ra để minh họa; chúng KHÔNG phải số liệu
@@ -76,7 +82,9 @@ def run_demo(workspace: Path, *, fresh: bool = True, echo: Callable[[str], None]
     try:
         _ingest_demo(ws, echo)
         load_published(ws, echo=echo)
-        _summary_foundation(ws, echo)
+        for target in CAPABILITIES:
+            module, func = target.split(":")
+            getattr(importlib.import_module(module), func)(ws, echo)
         echo("")
         echo(tr(f"Không gian làm việc demo: {ws.root.resolve()}", f"Demo workspace: {ws.root.resolve()}"))
         echo(tr("Chạy tiếp, ví dụ:", "Next, try:"))
