@@ -65,6 +65,28 @@ _MIGRATIONS: tuple[str, ...] = (
         backcast    BOOLEAN NOT NULL DEFAULT FALSE
     );
     """,
+    # 2: results of the pipeline, each run with its parameters and provenance
+    """
+    CREATE SEQUENCE run_seq START 1;
+    CREATE TABLE runs (
+        run_id       INTEGER PRIMARY KEY DEFAULT nextval('run_seq'),
+        kind         VARCHAR NOT NULL,
+        created_at   TIMESTAMP NOT NULL,
+        code_version VARCHAR NOT NULL,
+        parameters   VARCHAR NOT NULL,
+        provenance   VARCHAR NOT NULL,
+        illustrative BOOLEAN NOT NULL DEFAULT FALSE
+    );
+    CREATE TABLE run_values (
+        run_id    INTEGER NOT NULL,
+        territory VARCHAR NOT NULL,
+        period    VARCHAR NOT NULL,
+        view      VARCHAR NOT NULL,
+        measure   VARCHAR NOT NULL,
+        sector    VARCHAR NOT NULL,
+        value     DOUBLE
+    );
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -332,19 +354,63 @@ class Store:
         """The latest value of every key (as of a moment), filtered by any of the key columns.
 
         ``filters`` take a value or a list of values for ``indicator``, ``territory``,
-        ``sector``, ``period``, ``price_basis``, ``status``.
+        ``sector``, ``period``, ``price_basis``, ``status`` and the vintage's ``source`` (the
+        latest vintage *of that source* then wins).
         """
         where, params = [], {"as_of": as_of or dt.datetime.max}
         for i, (col, val) in enumerate(sorted(filters.items())):
             if val is None:
                 continue
-            if col not in {"indicator", "territory", "sector", "period", "price_basis", "status"}:
+            if col not in {"indicator", "territory", "sector", "period", "price_basis", "status", "source"}:
                 raise ValueError(f"unknown filter {col!r}")
             vals = [val] if isinstance(val, str) else list(val)
             params[f"p{i}"] = vals
-            where.append(f"o.{col} IN (SELECT unnest(${'p' + str(i)}))")
+            table = "v" if col == "source" else "o"
+            where.append(f"{table}.{col} IN (SELECT unnest(${'p' + str(i)}))")
         sql = _LATEST.format(where="".join(" AND " + w for w in where))
         return self._con.execute(sql, params).df()
+
+    # --- results of the pipeline -------------------------------------------------------------
+    def add_run(self, *, kind: str, code_version: str, parameters: str, provenance: str, illustrative: bool,
+                values: pd.DataFrame) -> int:
+        """Store one run (parameters and provenance as JSON text) and its long ``values``
+        (territory, period, view, measure, sector, value), in one transaction."""
+        with self._lock:
+            self._con.execute("BEGIN TRANSACTION")
+            try:
+                rid = self._con.execute(
+                    "INSERT INTO runs (kind, created_at, code_version, parameters, provenance, illustrative) "
+                    "VALUES (?, ?, ?, ?, ?, ?) RETURNING run_id",
+                    [kind, _now(), code_version, parameters, provenance, illustrative]).fetchone()[0]
+                frame = values.reindex(columns=["territory", "period", "view", "measure", "sector", "value"])
+                self._con.register("_run_view", frame)
+                self._con.execute(f"INSERT INTO run_values SELECT {int(rid)}, * FROM _run_view")
+                self._con.unregister("_run_view")
+                self._con.execute("COMMIT")
+            except BaseException:
+                self._con.execute("ROLLBACK")
+                raise
+        return int(rid)
+
+    def runs(self, *, kind: str | None = None) -> pd.DataFrame:
+        where = "WHERE kind = ?" if kind else ""
+        return self._con.execute(
+            f"SELECT run_id, kind, created_at, code_version, parameters, illustrative FROM runs {where} ORDER BY run_id",
+            [kind] if kind else []).df()
+
+    def run_values(self, *, kind: str, measure: str | None = None, view: str | None = None,
+                   territory: str | None = None) -> pd.DataFrame:
+        """The values of the latest run of ``kind`` for each (territory, period, view, measure, sector)."""
+        cond, params = ["r.kind = ?"], [kind]
+        for col, val in (("measure", measure), ("view", view), ("territory", territory)):
+            if val is not None:
+                cond.append(f"v.{col} = ?")
+                params.append(val)
+        return self._con.execute(
+            "SELECT v.*, r.created_at, r.illustrative FROM run_values v JOIN runs r USING (run_id) "
+            f"WHERE {' AND '.join(cond)} QUALIFY row_number() OVER (PARTITION BY v.territory, v.period, v.view, "
+            "v.measure, v.sector ORDER BY v.run_id DESC) = 1 ORDER BY v.territory, v.period, v.measure, v.sector",
+            params).df()
 
     def observation_count(self) -> int:
         return int(self._con.execute("SELECT count(*) FROM observations").fetchone()[0])

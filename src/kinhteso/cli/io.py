@@ -3,8 +3,11 @@
 Reads ``Z.csv``, ``x.csv`` (and optional final demand and factor vectors), computes
 coefficients, the Leontief inverse, output and type-I factor multipliers, linkages and, with
 ``--digital``, the ADB (2021) value-flow estimate of digital GDP; writes the results into one
-directory. Everything is computed first and written last (into a temporary directory, then
-moved), so a rejected input leaves nothing behind.
+directory (``--out``). With ``--write-coef`` it also (or only) stores the IO estimate of
+``DIGITAL_COEF`` (ICT-input intensity by VSIC code, :mod:`kinhteso.pipeline.io_estimates`) in a
+workspace as one vintage. Everything is computed first and written last (the workspace in one
+transaction, then the files into a temporary directory, then moved), so a rejected input
+leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -14,14 +17,15 @@ import os
 import re
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 import pandas as pd
 
-from kinhteso.cli._common import to_json
+from kinhteso.cli._common import to_json, workspace_option
 from kinhteso.errors import InputRejected, Problem, UsageError
-from kinhteso.i18n import tr
+from kinhteso.i18n import fmt_number, tr
 from kinhteso.ingest.iotables import IOTable, read_concordance, read_four_files, read_vector
 from kinhteso.methods.io import (
     ADB_CORE_ISIC,
@@ -33,8 +37,10 @@ from kinhteso.methods.io import (
     ict_input_intensity,
     select_digital,
 )
+from kinhteso.pipeline.io_estimates import IO_SOURCE, estimate_digital_coef, write_digital_coef
+from kinhteso.workspace import Workspace
 
-__all__ = ["COMMANDS", "io_command", "parse_factors", "run_io"]
+__all__ = ["COMMANDS", "IoRequest", "io_command", "parse_factors", "run_io"]
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -180,7 +186,11 @@ def _write_all(out_dir: Path, files: dict[str, str]) -> None:
 @click.option("--digital-investment", "inv_path", type=_FILE, default=None, help="Đầu tư TSCĐ của ngành số theo sản phẩm (code,value) / fixed investment by digital industries, by product.")
 @click.option("--double-count", type=click.Choice(sorted(ADB_DOUBLE_COUNT_RULES)), default="block", show_default=True, help="Cách trừ trùng ADB / ADB double-count rule.")
 @click.option("--forward", type=click.Choice(sorted(FORWARD_LINKAGES)), default="ghosh", show_default=True, help="Liên kết xuôi / forward-linkage measure.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Thư mục kết quả / output directory.")
+@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False, path_type=Path), help="Thư mục kết quả / output directory (needed unless --write-coef).")
+@click.option("--write-coef", is_flag=True, default=False, help="Ghi DIGITAL_COEF ước tính từ bảng vào-ra vào không gian làm việc / store the IO estimate of DIGITAL_COEF in --workspace (needs --digital, --territory, --period).")
+@workspace_option
+@click.option("--territory", default=None, metavar="KEY", help="Địa bàn của bảng (VN, 34:31) / territory the table describes, for --write-coef.")
+@click.option("--period", default=None, metavar="PERIOD", help="Kỳ của bảng (2022, 2022-Q1) / period the table describes, for --write-coef.")
 def io_command(
     z_path: Path,
     x_path: Path,
@@ -192,20 +202,82 @@ def io_command(
     inv_path: Path | None,
     double_count: str,
     forward: str,
-    out_dir: Path,
+    out_dir: Path | None,
+    write_coef: bool,
+    workspace: Path,
+    territory: str | None,
+    period: str | None,
 ) -> None:
     """Phân tích vào-ra: hệ số, nghịch đảo Leontief, số nhân, liên kết, ước tính ADB.
 
     Input-output analysis: coefficients A, Leontief inverse L, output and type-I factor
     multipliers, Rasmussen–Hirschman linkages and, with --digital, the ADB (2021) value-flow
     estimate of digital GDP. Writes A.csv, L.csv, multipliers.csv, linkages.csv and
-    digital.json into --out; nothing is written if any input is rejected.
+    digital.json into --out. With --write-coef, stores each industry's share of digital
+    products in its intermediate consumption as DIGITAL_COEF (status E, source kinhteso:io) in
+    --workspace, by VSIC code through --concordance (or the table's own codes when they are
+    VSIC codes). Nothing is written if any input is rejected.
     """
     factors = parse_factors(factor_specs)
     codes = None
     if digital is not None:
         codes = [c.strip() for c in digital.split(",") if c.strip()]
-    table = read_four_files(z_path, x_path, y=y_path, factors=factors)
+    _check_targets(out_dir, write_coef, codes, territory, period)
+    req = IoRequest(z_path=z_path, x_path=x_path, y_path=y_path, factors=factors, digital=codes,
+                    conc_path=conc_path, va_factor=va_factor, inv_path=inv_path, double_count=double_count,
+                    forward=forward, out_dir=out_dir, territory=territory, period=period)
+    ws = Workspace.open(workspace) if write_coef else None
+    try:
+        _io(req, ws)
+    finally:
+        if ws is not None:
+            ws.close()
+
+
+def _check_targets(out_dir: Path | None, write_coef: bool, codes: list[str] | None, territory: str | None,
+                   period: str | None) -> None:
+    """Usage checks of --out / --write-coef, before any file is read."""
+    if out_dir is None and not write_coef:
+        raise UsageError(
+            "IO_NO_TARGET",
+            "Cần --out THƯ_MỤC (ghi các bảng kết quả) hoặc --write-coef (ghi DIGITAL_COEF vào không gian làm việc).",
+            "Give --out DIR (write the result tables) or --write-coef (store DIGITAL_COEF in the workspace).",
+        )
+    if not write_coef:
+        return
+    missing = [name for name, v in (("--digital", codes), ("--territory", territory), ("--period", period)) if not v]
+    if missing:
+        raise UsageError(
+            "IO_COEF_OPTIONS",
+            f"--write-coef cần {', '.join(missing)} (sản phẩm số của bảng, địa bàn như VN hoặc 34:31, kỳ như 2022).",
+            f"--write-coef needs {', '.join(missing)} (the table's digital products, a territory such as VN or "
+            "34:31, a period such as 2022).",
+        )
+
+
+@dataclass(frozen=True)
+class IoRequest:
+    """The parsed options of one ``kinhteso io`` run."""
+
+    z_path: Path
+    x_path: Path
+    y_path: Path | None
+    factors: dict[str, Path]
+    digital: list[str] | None
+    conc_path: Path | None
+    va_factor: str
+    inv_path: Path | None
+    double_count: str
+    forward: str
+    out_dir: Path | None
+    territory: str | None
+    period: str | None
+
+
+def _io(req: IoRequest, ws: Workspace | None) -> None:
+    """Read, compute everything, then write (the workspace first, in one transaction; then the files)."""
+    codes, conc_path, inv_path, out_dir = req.digital, req.conc_path, req.inv_path, req.out_dir
+    table = read_four_files(req.z_path, req.x_path, y=req.y_path, factors=req.factors)
     concordance = read_concordance(conc_path, codes=table.codes) if conc_path is not None else None
     investment = None
     if inv_path is not None:
@@ -223,15 +295,54 @@ def io_command(
         if problems:
             raise InputRejected(problems, file=str(inv_path))
         investment = vec
-    files, result = run_io(
-        table,
-        digital=codes,
-        va_factor=va_factor,
-        digital_investment=investment,
-        double_count=double_count,
-        forward=forward,
-        concordance=concordance,
-    )
+    coef = None
+    if ws is not None:
+        dig = codes
+        if codes == ["adb"]:
+            if concordance is None:
+                raise UsageError(
+                    "IO_DIGITAL_ADB",
+                    "--digital adb cần --concordance (mã sản phẩm của bảng → VSIC/ISIC).",
+                    "--digital adb needs --concordance (the table's product codes → VSIC/ISIC).",
+                )
+            dig = list(dict.fromkeys(select_digital(concordance)["code"]))
+        coef = estimate_digital_coef(table, digital=dig, territory=str(req.territory), period=str(req.period),
+                                     concordance=concordance, table_file=req.z_path, concordance_file=conc_path)
+    files: dict[str, str] = {}
+    result = None
+    if out_dir is not None:
+        files, result = run_io(
+            table,
+            digital=codes,
+            va_factor=req.va_factor,
+            digital_investment=investment,
+            double_count=req.double_count,
+            forward=req.forward,
+            concordance=concordance,
+        )
+    # --- everything computed: write (the workspace in one transaction, then the files) ---
+    if coef is not None:
+        vid, n, superseded = write_digital_coef(ws, coef)
+        click.echo(tr(
+            f"Đã ghi {n} giá trị DIGITAL_COEF (trạng thái E, nguồn {IO_SOURCE}, phiên bản {vid}) cho {coef.territory} "
+            f"{coef.period} vào {ws.root}; sản phẩm số: {', '.join(coef.digital)}.",
+            f"Stored {n} DIGITAL_COEF values (status E, source {IO_SOURCE}, vintage {vid}) for {coef.territory} "
+            f"{coef.period} in {ws.root}; digital products: {', '.join(coef.digital)}.",
+        ))
+        for r in coef.by_vsic.itertuples(index=False):
+            click.echo(f"  {r.vsic:<4} {fmt_number(r.value, 4):>8}  ← {r.industries}")
+        for what, (vi, en) in {"unmapped": ("không có trong bảng chuyển đổi", "not in the concordance"),
+                               "no_intermediate_consumption": ("không có chi phí trung gian",
+                                                               "no intermediate consumption")}.items():
+            if coef.skipped.get(what):
+                click.echo(tr(f"Bỏ qua ({vi}): {', '.join(coef.skipped[what])}",
+                              f"Skipped ({en}): {', '.join(coef.skipped[what])}"), err=True)
+        if superseded:
+            click.echo(tr(f"Phiên bản mới thay cho giá trị đã có (nguồn khác) của: {', '.join(superseded)}",
+                          f"The new vintage supersedes existing values (other sources) of: {', '.join(superseded)}"),
+                       err=True)
+    if out_dir is None:
+        return
     _write_all(out_dir, files)
     click.echo(tr(f"Đã ghi {', '.join(files)} vào {out_dir} ({len(table.codes)} sản phẩm).",
                   f"Wrote {', '.join(files)} to {out_dir} ({len(table.codes)} products)."))

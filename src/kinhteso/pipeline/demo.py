@@ -32,6 +32,9 @@ DEMO_SOURCE = "demo"
 #: "module:function", the function taking (workspace, echo). Add a line when a capability lands.
 CAPABILITIES: tuple[str, ...] = (
     "kinhteso.pipeline.demo:_summary_foundation",
+    "kinhteso.pipeline.demo_io:demo_summary",
+    "kinhteso.pipeline.accounts:demo_summary",
+    "kinhteso.pipeline.index:demo_summary",
 )
 _INPUT_README = """# DỮ LIỆU MINH HỌA / ILLUSTRATIVE DEMO DATA
 

@@ -25,16 +25,24 @@ YEARS = tuple(range(2019, 2027))  # 2026 is generated for its first three quarte
 LAST_QUARTER = "2026-Q3"
 LAST_MONTH = "2026-10"
 
-#: National targets of the calibration, % of GDP: (total, digitalised). 2020–2025 are the latest
-#: GSO/NSO releases (core = total − digitalised; the 2021–2023 digitalised parts are interpolated);
+#: National targets of the calibration, % of GDP: (total, digitalised). Totals 2020–2025 are the
+#: latest GSO/NSO releases; digitalised parts are the latest release that gives them (2020 4.75,
+#: 2022 and 2023 4.91, 2024 5.01, 2025 5.6; 2021 interpolated); core = total − digitalised.
 #: 2019 and 2026 are illustrative extrapolations.
 CALIBRATION = {
-    2019: (12.40, 4.70), 2020: (12.66, 4.75), 2021: (12.87, 4.82), 2022: (12.83, 4.88),
-    2023: (12.87, 4.95), 2024: (13.17, 5.01), 2025: (14.02, 5.60), 2026: (14.60, 5.85),
+    2019: (12.40, 4.70), 2020: (12.66, 4.75), 2021: (12.87, 4.83), 2022: (12.83, 4.91),
+    2023: (12.87, 4.91), 2024: (13.17, 5.01), 2025: (14.02, 5.60), 2026: (14.60, 5.85),
 }
 
 #: Core classes taken out of their division with a national allocation ratio (class / division).
 ALLOC = {"4651": ("46", 0.050), "4652": ("46", 0.060), "582": ("58", 0.35), "631": ("63", 0.70)}
+#: Further national allocation ratios for the OECD ICT-sector classes (illustrative).
+ALLOC_OECD = {"2610": ("26", 0.40), "2620": ("26", 0.30), "2630": ("26", 0.15), "2640": ("26", 0.05),
+              "2680": ("26", 0.01), "5820": ("58", 0.35), "6311": ("63", 0.55), "6312": ("63", 0.15),
+              "9511": ("95", 0.25), "9512": ("95", 0.15)}
+#: Platform value added (MIC view) as % of GRDP, national, and its split by division.
+_PLATFORM_SHARE = {2019: 1.8, 2020: 2.0, 2021: 2.2, 2022: 2.4, 2023: 2.7, 2024: 3.0, 2025: 3.3}
+_PLATFORM_SPLIT = {"47": 0.45, "49": 0.15, "64": 0.20, "79": 0.05, "59": 0.15}
 CORE_DIVISIONS = ("26", "61", "62")
 
 #: Rough 2023 GRDP, thousand billion đồng (illustrative magnitudes only).
@@ -120,7 +128,6 @@ def _core_share(va: pd.DataFrame) -> pd.Series:
 def generate() -> DemoData:
     """Build every demo frame. Deterministic: the same frames on every run and machine."""
     divisions = _divisions()
-    section_of = {d: s for s, ds in divisions.items() for d in ds}
     old = [t for t in terr.territories() if t.basis == 63]
     # --- annual VA by division for the 63 old provinces, all years ------------------------
     rows = []
@@ -137,8 +144,9 @@ def generate() -> DemoData:
                 boost = drift if d in ("61", "62", "63", "58") else 1.0
                 rows.append((t.key, d, y, level * sh * boost))
     va = pd.DataFrame(rows, columns=["territory", "sector", "year", "value"])
-    # --- calibration: scale core divisions, then solve the digitalisation scale -------------
-    coef_rows = []
+    # --- calibration of the core: scale core divisions to the published core share -----------
+    # (the digitalised part is calibrated by kinhteso's own estimator when the demo runs:
+    # pipeline.coefficients.estimate_calibration, from the revenue profile generated below)
     for y in YEARS:
         target_total, target_dig = CALIBRATION[y]
         target_core = target_total - target_dig
@@ -158,22 +166,10 @@ def generate() -> DemoData:
                 new_tot - va[is_core].groupby("territory").value.sum())
             other = sel & ~va.sector.isin(CORE_DIVISIONS)
             va.loc[other, "value"] *= va.loc[other, "territory"].map(ratio).to_numpy()
-        sub = va[sel]
-        grdp = sub.value.sum() * (1 + _TAX_RATE)
-        other = sub[~sub.sector.isin(CORE_DIVISIONS)].copy()
-        other["section"] = other.sector.map(section_of)
-        adj = other.value.copy()
-        for cls, (div, ratio) in ALLOC.items():  # the core part of 46, 58, 63 is not "other"
-            adj[other.sector == div] *= 1 - ratio if div != "46" else 1 - ALLOC["4651"][1] - ALLOC["4652"][1]
-        weighted = (adj * other.section.map(_DIGITAL_PROFILE)).sum()
-        k = (target_dig / 100 * grdp) / weighted
-        for sec, p in _DIGITAL_PROFILE.items():
-            coef_rows.append(("VN", sec, y, min(p * k, 0.95)))
-    coef = pd.DataFrame(coef_rows, columns=["territory", "sector", "year", "value"])
-    return _frames(va, coef)
+    return _frames(va)
 
 
-def _frames(va: pd.DataFrame, coef: pd.DataFrame) -> DemoData:
+def _frames(va: pd.DataFrame) -> DemoData:
     mapping = dict(zip(terr.merger_map().old_key, terr.merger_map().new_key))
     data = DemoData()
     # --- quarterly split (sums exactly to the annual value) ----------------------------------
@@ -199,17 +195,49 @@ def _frames(va: pd.DataFrame, coef: pd.DataFrame) -> DemoData:
         tot["value"] *= 1 + _TAX_RATE
         tot["sector"] = "_T"
         data[name.replace("grdp_va", "grdp")] = _long(tot, "GRDP", "VND_BN")
-    # --- coefficients and allocation ratios (national, estimated) ------------------------------
-    coef["period"] = coef.year.astype(str)
-    data["digital_coef_vn"] = _long(coef[coef.year <= 2025], "DIGITAL_COEF", "RATIO", status="E")
-    alloc = pd.DataFrame([("VN", cls, y, r) for cls, (_, r) in ALLOC.items() for y in YEARS if y <= 2025],
+    # --- national revenue by section: all e-invoice revenue and its online part -------------------
+    data["revenue_by_section_vn"] = _revenue_profile(va)
+    # --- allocation ratios (national, estimated) ----------------------------------------------------
+    alloc = pd.DataFrame([("VN", cls, y, r) for cls, (_, r) in {**ALLOC, **ALLOC_OECD}.items() for y in YEARS if y <= 2025],
                          columns=["territory", "sector", "year", "value"])
     alloc["period"] = alloc.year.astype(str)
     data["alloc_ratio_vn"] = _long(alloc, "ALLOC_RATIO", "RATIO", status="E")
+    # --- platform value added (MIC view), annual --------------------------------------------------
+    data["platform_va_annual"] = _platform(va, mapping)
     # --- monthly high-frequency indicators ------------------------------------------------------
     data.update(_monthly(va, mapping))
     data.update(_annual_other(va, mapping))
     return data
+
+
+def _revenue_profile(va: pd.DataFrame) -> pd.DataFrame:
+    """National e-invoice revenue by section (≈ 2.5 × value added) and its online part, whose
+    share follows the relative digitalisation profile: the input of the calibration estimator."""
+    divisions = _divisions()
+    section_of = {d: s for s, ds in divisions.items() for d in ds}
+    sec = va[va.year <= 2025].assign(section=va.sector.map(section_of)).groupby(["section", "year"]).value.sum()
+    rows = []
+    for (s, y), v in sec.items():
+        total = v * 2.5
+        online = total * _DIGITAL_PROFILE[s] * 0.05 * (1 + 0.04 * (y - 2019))
+        rows.append(("VN", s, str(y), "EINVOICE_REVENUE", total))
+        rows.append(("VN", s, str(y), "ONLINE_REVENUE", online))
+    f = pd.DataFrame(rows, columns=["territory", "sector", "period", "indicator", "value"])
+    parts = [_long(g, ind, "VND_BN") for ind, g in f.groupby("indicator")]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _platform(va: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
+    grdp = va[va.year <= 2025].groupby(["territory", "year"]).value.sum() * (1 + _TAX_RATE)
+    rows = []
+    for (t, y), g in grdp.items():
+        code = t.split(":")[1]
+        m = _jitter(code, "platform", 0.5, 1.4) * (2.0 if code in ("01", "79", "48") else 1.0)
+        for div, part in _PLATFORM_SPLIT.items():
+            rows.append((t, div, y, str(y), g * _PLATFORM_SHARE[y] / 100 * m * part))
+    f = pd.DataFrame(rows, columns=["territory", "sector", "year", "period", "value"])
+    parts = [f[f.year <= 2024], _to34(f[f.year == 2025], mapping), _nation(f)]
+    return _long(pd.concat(parts, ignore_index=True), "PLATFORM_VA", "VND_BN")
 
 
 def _to34(frame: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:

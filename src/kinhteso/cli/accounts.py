@@ -1,0 +1,148 @@
+"""``kinhteso measure``: the digital economy's value added and share of GRDP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from kinhteso.cli._common import render_frame, to_json, workspace_option
+from kinhteso.errors import UsageError
+from kinhteso.i18n import DEMO_LABEL, current_lang, fmt_number, tr
+from kinhteso.methods.accounts import VIEWS
+from kinhteso.pipeline import accounts as P
+from kinhteso.pipeline.observations import parse_as_of, resolve_territories
+from kinhteso.reference import territories as terr
+from kinhteso.workspace import Workspace
+
+
+def _name(key: str) -> str:
+    t = terr.get_territory(key)
+    return t.name_vi if current_lang() == "vi" else t.name_en
+
+
+def _msg(d: dict) -> str:
+    return d.get("vi") if current_lang() == "vi" else d.get("en")
+
+
+@click.command("measure")
+@click.option("--territory", default=None, help="Địa bàn / territory: VN, 34:31, 63:79 or a name.")
+@click.option("--all", "all_", is_flag=True, help="Mọi tỉnh và cả nước / every province and the nation.")
+@click.option("--period", required=True, help="Kỳ / period: 2024, 2025-Q3.")
+@click.option("--view", type=click.Choice(list(VIEWS)), default="gso", show_default=True,
+              help="gso: chính thức (lõi + số hóa); mic: QĐ 411 (ICT + nền tảng + ngành); oecd: ngành ICT của OECD.")
+@click.option("--by", "by", type=click.Choice(["component", "sector"]), default="component", show_default=True)
+@click.option("--core", default=None, help="Danh sách ngành lõi thay mặc định / core VSIC codes replacing the default, comma-separated.")
+@click.option("--as-of", "as_of", default=None, help="Dùng số liệu tại thời điểm / inputs as of a past moment.")
+@click.option("--coef-source", default=None,
+              help="Chỉ dùng DIGITAL_COEF của nguồn này / use only DIGITAL_COEF from this source (e.g. kinhteso:io, kinhteso:calibration, demo).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@workspace_option
+def measure(territory, all_, period, view, by, core, as_of, coef_source, fmt, workspace: Path) -> None:
+    """Đo kinh tế số / measure the digital economy's value added and share of GRDP.
+
+    Shares are in percent of GRDP; every figure names its view. The result is stored as a run
+    in the workspace with its inputs' vintages, coefficients, allocations and warnings.
+    """
+    if bool(territory) == bool(all_):
+        raise UsageError("TERRITORY_OR_ALL", "Cần đúng một trong --territory hoặc --all.",
+                         "Give exactly one of --territory or --all.")
+    core_list = tuple(c.strip() for c in core.split(",") if c.strip()) if core else None
+    with Workspace.open(workspace) as ws:
+        if all_:
+            keys = P.territories_for(period)
+            results = P.measure_many(ws, keys, [period], [view], core=core_list, as_of=parse_as_of(as_of),
+                                     coef_source=coef_source)
+            _render_all(results, fmt, view, period)
+            return
+        (key,) = resolve_territories([territory], basis=None)[:1]
+        res = P.measure(ws, key, period, view=view, core=core_list, as_of=parse_as_of(as_of), coef_source=coef_source)
+    _render_one(res, fmt, by)
+
+
+def _render_one(r: P.MeasureResult, fmt: str, by: str) -> None:
+    if r.result is None:
+        err = r.error or {}
+        raise UsageError(err.get("code", "NO_RESULT"), err.get("vi", ""), err.get("en", ""))
+    data = r.as_json()
+    if fmt == "json":
+        click.echo(to_json(data))
+        return
+    res = r.result
+    if fmt == "csv":
+        if by == "sector":
+            click.echo(render_frame(res.by_sector[["sector", "section", "va", "de_va", "contribution_pp"]], "csv"))
+        else:
+            rows = [{"component": k, "va": v["va"], "share": v["share"]} for k, v in res.components.items()]
+            rows.append({"component": "total", "va": res.de_va, "share": res.de_share})
+            click.echo(render_frame(pd.DataFrame(rows), "csv"))
+        return
+    if r.provenance.get("illustrative"):
+        click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")
+    click.echo(tr(
+        f"{_name(r.territory)} ({r.territory}), {r.period} — cách đo {r.view.upper()}: kinh tế số "
+        f"{fmt_number(res.de_va, 0)} tỷ đồng = {fmt_number(res.de_share, 2)}% GRDP ({fmt_number(res.grdp, 0)} tỷ đồng)",
+        f"{_name(r.territory)} ({r.territory}), {r.period} — {r.view.upper()} view: digital economy "
+        f"{fmt_number(res.de_va, 0)} VND bn = {fmt_number(res.de_share, 2)}% of GRDP ({fmt_number(res.grdp, 0)} VND bn)"))
+    if by == "component":
+        for k, v in res.components.items():
+            click.echo(f"  {k:<12} {fmt_number(v['va'], 0):>14}  {fmt_number(v['share'], 2):>7}%")
+        if getattr(res, "bridge", None):
+            click.echo(tr("  Cầu nối GSO → MIC:", "  Bridge GSO → MIC:"))
+            for b in res.bridge:
+                click.echo(f"    {b['item']:<40} {fmt_number(b['value'], 0):>14}")
+    else:
+        top = res.by_sector.head(15)[["sector", "section", "va", "de_va", "contribution_pp"]]
+        click.echo(render_frame(top, "table"))
+    if r.growth is not None:
+        ch = r.change
+        click.echo(tr(
+            f"  Tăng trưởng danh nghĩa so với {ch['from']}: {fmt_number(r.growth * 100, 1)}%; thay đổi tỷ trọng "
+            f"{fmt_number(ch['total'], 2)} điểm % = số hóa {fmt_number(ch['digitalisation'], 2)} + cơ cấu "
+            f"{fmt_number(ch['structure'], 2)} + mẫu số {fmt_number(ch['denominator'], 2)}",
+            f"  Nominal growth on {ch['from']}: {fmt_number(r.growth * 100, 1)}%; change in share "
+            f"{fmt_number(ch['total'], 2)} pp = digitalisation {fmt_number(ch['digitalisation'], 2)} + structure "
+            f"{fmt_number(ch['structure'], 2)} + denominator {fmt_number(ch['denominator'], 2)}"))
+    for w in r.warnings:
+        click.echo(f"  ! {w.get('code')}: {_msg(w)}")
+
+
+def _render_all(results: list[P.MeasureResult], fmt: str, view: str, period: str) -> None:
+    rows = []
+    for r in results:
+        res = r.result
+        row = {"territory": r.territory, "name": _name(r.territory), "view": view, "period": period,
+               "grdp": res.grdp if res else None, "de_va": res.de_va if res else None,
+               "de_share": res.de_share if res else None}
+        for k in VIEWS[view][1]:
+            row[f"{k}_share"] = res.components[k]["share"] if res else None
+        row["warnings"] = len(r.warnings) + (1 if r.error else 0)
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    if fmt == "json":
+        click.echo(to_json([r.as_json() for r in results]))
+        return
+    if fmt == "csv":
+        click.echo(render_frame(df, "csv"))
+        return
+    if any(r.provenance.get("illustrative") for r in results):
+        click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")
+    click.echo(render_frame(df.drop(columns=["view", "period"]), "table",
+                            title=tr(f"Kinh tế số {period}, cách đo {view.upper()} (% GRDP)",
+                                     f"Digital economy {period}, {view.upper()} view (% of GRDP)")))
+    rec = P.reconcile(results)
+    if rec:
+        click.echo(tr(
+            f"Cả nước so với tổng các tỉnh: KTS {fmt_number(rec['nation_de_va'], 0)} / {fmt_number(rec['provinces_de_va'], 0)} "
+            f"tỷ đồng (chênh {fmt_number(rec['discrepancy_de_va'], 0)}); tỷ trọng {fmt_number(rec['nation_share'], 2)}% / "
+            f"{fmt_number(rec['provinces_share'], 2)}%",
+            f"Nation vs sum of provinces: DE {fmt_number(rec['nation_de_va'], 0)} / {fmt_number(rec['provinces_de_va'], 0)} "
+            f"VND bn (discrepancy {fmt_number(rec['discrepancy_de_va'], 0)}); share {fmt_number(rec['nation_share'], 2)}% / "
+            f"{fmt_number(rec['provinces_share'], 2)}%"))
+    for r in results:
+        if r.error:
+            click.echo(f"  ! {r.territory} {r.error['code']}: {_msg(r.error)}")
+
+
+COMMANDS = [measure]

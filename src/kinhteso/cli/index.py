@@ -1,0 +1,97 @@
+"""``kinhteso index``: score the provinces in a workspace with a composite-index framework.
+
+Thin: parse the options into :class:`kinhteso.pipeline.index.IndexSettings`, call
+:func:`kinhteso.pipeline.index.score_index`, render (table, CSV or JSON with provenance).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+
+from kinhteso.cli._common import format_option, render_frame, to_json, workspace_option
+from kinhteso.i18n import DEMO_LABEL, current_lang, tr
+from kinhteso.pipeline.index import FRAMEWORK_INPUTS, IndexSettings, score_index
+from kinhteso.pipeline.observations import parse_as_of
+from kinhteso.workspace import Workspace
+
+__all__ = ["COMMANDS", "index"]
+
+
+def _plain(v: Any) -> Any:
+    """A JSON-safe scalar: missing values (NA, NaN) become null."""
+    return None if v is None or (not isinstance(v, str) and pd.isna(v)) else v
+
+
+def _table_view(table: pd.DataFrame) -> pd.DataFrame:
+    """The table shown on screen: the interval as one ``low–high`` column."""
+    shown = table.copy()
+    shown.insert(shown.columns.get_loc("rank_low"), "interval",
+                 ["" if pd.isna(r.rank_low) else f"{r.rank_low}–{r.rank_high}"
+                  for r in shown.itertuples(index=False)])
+    shown = shown.drop(columns=["rank_low", "rank_high", "rank_median"])
+    if not shown["derived_from"].astype(bool).any():
+        shown = shown.drop(columns=["derived_from"])
+    if not shown["illustrative"].any():
+        shown = shown.drop(columns=["illustrative"])
+    return shown
+
+
+@click.command("index")
+@click.option("--framework", "framework", default="dti2022", show_default=True,
+              help=f"Khung chỉ số / framework: {', '.join(sorted(FRAMEWORK_INPUTS))}.")
+@click.option("--period", "period", required=True, help="Kỳ đánh giá / period, e.g. 2024.")
+@click.option("--basis", type=click.Choice(["63", "34"]), default=None,
+              help="Hệ địa bàn (mặc định: 34 nếu kỳ có số liệu 34 tỉnh, không thì 63); 34 với số liệu 63 tỉnh: "
+                   "theo quy tắc sáp nhập của khung / territorial basis (default: 34 when the period has "
+                   "34-basis data, else 63); 34 from 63-basis data applies the framework's merger rule.")
+@click.option("--n", "n", type=click.IntRange(min=0), default=200, show_default=True,
+              help="Số lần lặp phân tích bất định (0: không tính khoảng hạng) / uncertainty replications "
+                   "(0: no rank intervals).")
+@click.option("--seed", "seed", type=int, default=0, show_default=True, help="Hạt giống ngẫu nhiên / random seed.")
+@click.option("--as-of", "as_of", default=None,
+              help="Số liệu tại thời điểm / inputs as of a past moment (2026-11-26T10:00).")
+@format_option
+@workspace_option
+def index(framework: str, period: str, basis: str | None, n: int, seed: int, as_of: str | None, fmt: str,
+          workspace: Path) -> None:
+    """Chấm điểm các tỉnh theo khung chỉ số (DTI...) / score the provinces with a framework.
+
+    One row per province: score, rank (1 = best, ties share the lower rank), the 5th–95th
+    percentile rank interval (weights ±25%), strengths and weaknesses (best/worst-ranked
+    indicators).
+    """
+    s = IndexSettings(framework=framework, period=period.strip(), basis=int(basis) if basis else None, n=n,
+                      seed=seed, as_of=parse_as_of(as_of))
+    with Workspace.open(workspace) as ws:
+        res = score_index(ws, s)
+    for vi, en in res.notes:
+        click.echo(tr(vi, en), err=True)
+    if fmt == "json":
+        click.echo(to_json({"provenance": res.provenance,
+                            "scores": [{k: _plain(v) for k, v in rec.items()}
+                                       for rec in res.table.to_dict(orient="records")]}))
+        return
+    if fmt == "csv":
+        click.echo(render_frame(res.table, "csv"))
+        return
+    p = res.provenance
+    if res.illustrative:
+        click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")
+    m = p["method"]
+    merged = tr(f"; sáp nhập: {m['merger_rule']}", f"; merger: {m['merger_rule']}") if m["merger_rule"] else ""
+    click.echo(f"{res.framework.name[current_lang()]} — {p['period']}, "
+               + tr(f"hệ {p['basis']} tỉnh", f"{p['basis']}-province basis") + f" ({p['units']})")
+    click.echo(tr(f"Chuẩn hóa: {m['normalise']['method']}; tổng hợp: {m['aggregate']}{merged}; "
+                  f"khoảng hạng 5–95%: {p['parameters']['n']} lần, trọng số ±{p['parameters']['weight_noise']:.0%}; "
+                  f"phiên bản số liệu: {', '.join(str(v['vintage']) for v in p['input_vintages'])}",
+                  f"Normalisation: {m['normalise']['method']}; aggregation: {m['aggregate']}{merged}; "
+                  f"rank interval 5–95%: {p['parameters']['n']} runs, weights ±{p['parameters']['weight_noise']:.0%}; "
+                  f"input vintages: {', '.join(str(v['vintage']) for v in p['input_vintages'])}"))
+    click.echo(render_frame(_table_view(res.table), "table", digits=4))
+
+
+COMMANDS = [index]

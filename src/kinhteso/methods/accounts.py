@@ -1,0 +1,518 @@
+"""Digital-economy accounts: value added and share of GDP/GRDP, by component and sector.
+
+Three views, each with its anchor:
+
+- **GSO** (the official statistic; GSO press release 12/2023 and the NSO 2025–2026 releases):
+  core digital economy = Σ value added of the core industries (VSIC 2018 {26, 4651, 4652, 582,
+  61, 62, 631} by default); digitalised = Σ over the other industries of VA × ``DIGITAL_COEF``;
+  share = (core + digitalised) / GRDP × 100.
+- **OECD** (OECD ICT sector, ISIC Rev.4, OECD 2011 *Guide to Measuring the Information
+  Society*; OECD 2023 *Handbook on Compiling Digital Supply and Use Tables*): the same
+  arithmetic with the ICT-sector classes as the core, comparable with ADB, OECD and BEA figures.
+- **MIC** (Decision 411/QĐ-TTg, Decision 1354/QĐ-BTTTT): ICT digital economy (the core),
+  platform digital economy (``PLATFORM_VA``), sectoral digital economy = the digitalised part of
+  the other industries net of what the platform part already counts, sector by sector:
+  sectoral_s = max(digitalised_s − platform_s, 0).
+
+Industry pieces. Value added may be reported at any VSIC level; a reported code whose
+descendants are also reported contributes its *remainder* (its value less that of its reported
+descendants), so nothing is counted twice. A core code that is not reported itself is taken
+from the reported industry that contains it with ``ALLOC_RATIO`` (the share of a group or class
+in its division, of a division in its section): the province's own ratio, else the national
+one; every allocation is recorded. ``DIGITAL_COEF`` of a piece: the province's own at that code,
+else at an ancestor, else the national one at that code or an ancestor; none → the piece adds
+nothing and a warning says so.
+
+All functions are pure: data frames in, results out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from kinhteso.errors import MethodError
+
+__all__ = [
+    "GSO_CORE",
+    "OECD_ICT",
+    "VIEWS",
+    "Hierarchy",
+    "AccountInputs",
+    "AccountResult",
+    "measure",
+    "shift_share",
+]
+
+#: GSO core digital-economy industries (VSIC 2018); sources in docs/methodology.md.
+GSO_CORE: tuple[str, ...] = ("26", "4651", "4652", "582", "61", "62", "631")
+#: OECD ICT sector (ISIC Rev.4 classes as in VSIC 2018).
+OECD_ICT: tuple[str, ...] = ("2610", "2620", "2630", "2640", "2680", "4651", "4652", "5820", "61", "62",
+                             "6311", "6312", "9511", "9512")
+#: view → (default core list, component names)
+VIEWS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "gso": (GSO_CORE, ("core", "digitalised")),
+    "oecd": (OECD_ICT, ("core", "digitalised")),
+    "mic": (GSO_CORE, ("ict", "platform", "sectoral")),
+}
+_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    """The code tree the method needs: each code's parent and level (from VSIC 2018)."""
+
+    parent: Mapping[str, str | None]
+    level: Mapping[str, str]
+
+    def ancestors(self, code: str) -> list[str]:
+        out, p = [], self.parent.get(code)
+        while p is not None and p != "_T":
+            out.append(p)
+            p = self.parent.get(p)
+        return out
+
+    def ratio_parent(self, code: str) -> str | None:
+        """The industry an ``ALLOC_RATIO`` of ``code`` refers to: its division for a group or
+        class, its section for a division."""
+        lvl = self.level.get(code)
+        if lvl in ("group", "class"):
+            return next((a for a in self.ancestors(code) if self.level.get(a) == "division"), None)
+        if lvl == "division":
+            return self.parent.get(code)
+        return None
+
+    def section(self, code: str) -> str:
+        chain = [code, *self.ancestors(code)]
+        return next((c for c in chain if self.level.get(c) == "section"), code)
+
+    def division(self, code: str) -> str | None:
+        chain = [code, *self.ancestors(code)]
+        return next((c for c in chain if self.level.get(c) == "division"), None)
+
+
+@dataclass
+class AccountInputs:
+    """What one territory and period need. Values are Series indexed by VSIC code."""
+
+    va: pd.Series                     #: GRDP_VA by sector (any level), current prices
+    grdp: float | None = None         #: GRDP (total), or None
+    coef_own: pd.Series | None = None  #: DIGITAL_COEF of the territory
+    coef_nat: pd.Series | None = None  #: national DIGITAL_COEF
+    alloc_own: pd.Series | None = None  #: ALLOC_RATIO of the territory
+    alloc_nat: pd.Series | None = None  #: national ALLOC_RATIO
+    platform: pd.Series | None = None  #: PLATFORM_VA by sector (MIC view)
+    label: str = ""                   #: "territory period", for messages
+
+
+@dataclass
+class AccountResult:
+    view: str
+    grdp: float
+    grdp_is_sum_of_va: bool
+    de_va: float
+    de_share: float
+    components: dict[str, dict[str, float]]
+    by_sector: pd.DataFrame            #: sector, section, de_va, contribution_pp, va
+    pieces: pd.DataFrame               #: every industry piece: code, va, core, other, coef, coef_source, digitalised
+    allocations: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+    core: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict:
+        return {
+            "view": self.view, "grdp": self.grdp, "de_va": self.de_va, "de_share": self.de_share,
+            "components": self.components,
+            "by_sector": self.by_sector[["sector", "de_va", "contribution_pp"]].to_dict(orient="records"),
+            "warnings": self.warnings,
+        }
+
+
+def _warn(out: list[dict], code: str, vi: str, en: str, **ctx) -> None:
+    out.append({"code": code, "vi": vi, "en": en, **ctx})
+
+
+def _pieces(va: pd.Series, h: Hierarchy, label: str) -> pd.Series:
+    """Each reported code's remainder: its VA less that of its top reported descendants."""
+    codes = set(va.index)
+    top_child: dict[str, list[str]] = {c: [] for c in codes}
+    roots = []
+    for c in codes:
+        anc = next((a for a in h.ancestors(c) if a in codes), None)
+        if anc is None:
+            roots.append(c)
+        else:
+            top_child[anc].append(c)
+    rem = {}
+    for c in codes:
+        r = float(va[c]) - sum(float(va[k]) for k in top_child[c])
+        if r < -max(1e-6, 1e-9 * abs(float(va[c]))):
+            raise MethodError(
+                "CHILDREN_EXCEED_PARENT",
+                f"{label}: giá trị tăng thêm các ngành con của {c} ({sum(float(va[k]) for k in top_child[c]):,.1f}) "
+                f"lớn hơn của chính ngành {c} ({float(va[c]):,.1f}).",
+                f"{label}: the value added of {c}'s sub-industries ({sum(float(va[k]) for k in top_child[c]):,.1f}) "
+                f"exceeds that of {c} itself ({float(va[c]):,.1f}).",
+            )
+        rem[c] = max(r, 0.0)
+    return pd.Series(rem, dtype=float).sort_index()
+
+
+def _lookup(code: str, h: Hierarchy, own: pd.Series | None, nat: pd.Series | None) -> tuple[float | None, str]:
+    for source, s in (("own", own), ("national", nat)):
+        if s is None or s.empty:
+            continue
+        for c in (code, *h.ancestors(code)):
+            if c in s.index and not pd.isna(s[c]):
+                return float(s[c]), f"{source}:{c}"
+    return None, "none"
+
+
+def _check_inputs(inp: AccountInputs, label: str) -> None:
+    if inp.va is None or inp.va.empty:
+        raise MethodError(
+            "NO_INDUSTRY_DETAIL",
+            f"{label}: có GRDP nhưng không có giá trị tăng thêm theo ngành (GRDP_VA); không tính được kinh tế số.",
+            f"{label}: GRDP but no value added by industry (GRDP_VA); the digital economy cannot be measured.",
+        )
+    if (inp.va < 0).any():
+        bad = ", ".join(inp.va[inp.va < 0].index)
+        raise MethodError("NEGATIVE_VA", f"{label}: giá trị tăng thêm âm ở ngành {bad}.",
+                          f"{label}: negative value added in {bad}.")
+    for name, s in (("DIGITAL_COEF", inp.coef_own), ("DIGITAL_COEF (national)", inp.coef_nat),
+                    ("ALLOC_RATIO", inp.alloc_own), ("ALLOC_RATIO (national)", inp.alloc_nat)):
+        if s is not None and len(s) and ((s < 0) | (s > 1)).any():
+            bad = ", ".join(f"{k}={v:g}" for k, v in s[(s < 0) | (s > 1)].items())
+            raise MethodError("COEF_RANGE", f"{label}: {name} ngoài khoảng 0–1: {bad}.",
+                              f"{label}: {name} outside 0–1: {bad}.")
+    if inp.grdp is not None:
+        big = inp.va[inp.va > inp.grdp * (1 + 1e-9)]
+        if len(big):
+            raise MethodError(
+                "VA_ABOVE_GRDP",
+                f"{label}: giá trị tăng thêm của ngành {', '.join(big.index)} lớn hơn GRDP ({inp.grdp:,.1f}).",
+                f"{label}: value added of {', '.join(big.index)} exceeds GRDP ({inp.grdp:,.1f}).",
+            )
+
+
+def measure(inp: AccountInputs, h: Hierarchy, *, view: str = "gso", core: Sequence[str] | None = None) -> AccountResult:
+    """Digital-economy value added and share for one territory and period in one view.
+
+    **Parameters:** ``inp`` (the territory's inputs), ``h`` (the VSIC tree), ``view``
+    (``gso``, ``oecd`` or ``mic``), ``core`` (replaces the view's default core list).
+
+    **Returns:** an :class:`AccountResult`; shares are percent. Raises
+    :class:`~kinhteso.errors.MethodError` on inconsistent input (children above parents,
+    VA above GRDP, ratios or coefficients outside 0–1, allocation ratios above 1 in a parent).
+
+    >>> h = Hierarchy({"J": "_T", "62": "J", "C": "_T", "10": "C"}, {"J": "section", "62": "division", "C": "section", "10": "division"})
+    >>> r = measure(AccountInputs(va=pd.Series({"62": 10.0, "10": 90.0}), grdp=110.0,
+    ...             coef_nat=pd.Series({"C": 0.1})), h)
+    >>> round(r.de_share, 6), r.components["core"]["va"], r.components["digitalised"]["va"]
+    (17.272727, 10.0, 9.0)
+    """
+    if view not in VIEWS:
+        raise MethodError("UNKNOWN_VIEW", f"Cách đo '{view}' không có; dùng {', '.join(VIEWS)}.",
+                          f"Unknown view '{view}'; use one of {', '.join(VIEWS)}.")
+    label = inp.label or "?"
+    _check_inputs(inp, label)
+    core = tuple(core or VIEWS[view][0])
+    warnings: list[dict] = []
+    pieces = _pieces(inp.va, h, label)
+    codes = set(inp.va.index)
+    # --- core: reported core codes (and anything reported under them) ---------------------
+    is_core = {c: any(k in (c, *h.ancestors(c)) for k in core) for c in pieces.index}
+    core_part = pd.Series({c: (pieces[c] if is_core[c] else 0.0) for c in pieces.index}, dtype=float)
+    allocations = []
+    # --- core codes not reported: allocate from the reported industry that holds them ------
+    alloc_sum: dict[str, float] = {}
+    for k in core:
+        if k in codes or any(a in core for a in h.ancestors(k)):
+            continue  # reported (a piece), or inside a broader core code
+        holder = next((a for a in h.ancestors(k) if a in codes), None)
+        if any(k in h.ancestors(c) for c in codes):
+            # part of k is reported below it (a core piece already); the rest, if any, is in
+            # the holder's remainder and cannot be told apart without more detail
+            if holder is not None:
+                _warn(warnings, "PARTIAL_CORE_DETAIL",
+                      f"{label}: ngành lõi {k} chỉ được báo cáo một phần chi tiết; phần còn lại nằm trong {holder} và không được tính là lõi.",
+                      f"{label}: core industry {k} is reported only in part; the rest stays in {holder} and is not counted as core.",
+                      sector=k)
+            continue
+        if holder is None:
+            continue  # nothing reported contains k: the economy has none of it in this detail
+        rp = h.ratio_parent(k)
+        ratio, src = _lookup_exact(k, inp.alloc_own, inp.alloc_nat)
+        if rp != holder or ratio is None:
+            _warn(warnings, "NO_ALLOCATION",
+                  f"{label}: không tách được ngành lõi {k} khỏi {holder} (cần ALLOC_RATIO của {k} trong {rp}); "
+                  f"phần này không được tính vào kinh tế số lõi.",
+                  f"{label}: core industry {k} cannot be taken out of {holder} (needs ALLOC_RATIO of {k} within "
+                  f"{rp}); that part is not counted as core.", sector=k)
+            continue
+        amount = float(inp.va[holder]) * ratio
+        alloc_sum[holder] = alloc_sum.get(holder, 0.0) + ratio
+        core_part[holder] = core_part.get(holder, 0.0) + amount
+        allocations.append({"sector": k, "parent": holder, "ratio": ratio, "source": src, "va": amount})
+    for holder, total in alloc_sum.items():
+        if total > 1 + 1e-9:
+            raise MethodError(
+                "ALLOC_ABOVE_ONE",
+                f"{label}: tổng tỷ lệ phân bổ các ngành lõi trong {holder} là {total:.4f} > 1.",
+                f"{label}: the allocation ratios of core industries within {holder} sum to {total:.4f} > 1.",
+            )
+        if core_part[holder] > pieces[holder] + 1e-6:
+            raise MethodError(
+                "ALLOC_ABOVE_REMAINDER",
+                f"{label}: phần phân bổ cho ngành lõi trong {holder} vượt phần còn lại của ngành sau khi trừ các ngành con đã báo cáo.",
+                f"{label}: the core part allocated within {holder} exceeds what remains of it after its reported sub-industries.",
+            )
+    other = (pieces - core_part).clip(lower=0.0)
+    # --- digitalised part of the other industries -----------------------------------------
+    coefs, sources = [], []
+    missing = []
+    for c in pieces.index:
+        if other[c] <= 0:
+            coefs.append(np.nan)
+            sources.append("")
+            continue
+        v, src = _lookup(c, h, inp.coef_own, inp.coef_nat)
+        if v is None:
+            missing.append(c)
+        coefs.append(np.nan if v is None else v)
+        sources.append(src)
+    if missing:
+        _warn(warnings, "NO_COEFFICIENT",
+              f"{label}: không có hệ số số hóa (DIGITAL_COEF) cho {', '.join(missing)}; các ngành này không đóng góp phần số hóa.",
+              f"{label}: no digitalisation coefficient (DIGITAL_COEF) for {', '.join(missing)}; they add nothing digitalised.",
+              sectors=missing)
+    coef = pd.Series(coefs, index=pieces.index, dtype=float)
+    digitalised = (other * coef.fillna(0.0)).astype(float)
+    table = pd.DataFrame({"code": pieces.index, "va": pieces.values, "core": core_part.reindex(pieces.index).values,
+                          "other": other.values, "coef": coef.values, "coef_source": sources,
+                          "digitalised": digitalised.values})
+    table["section"] = [h.section(c) for c in table.code]
+    table["division"] = [h.division(c) or h.section(c) for c in table.code]
+    # --- denominator ----------------------------------------------------------------------
+    total_va = float(pieces.sum())
+    grdp_is_sum = inp.grdp is None
+    grdp = total_va if grdp_is_sum else float(inp.grdp)
+    if grdp_is_sum:
+        _warn(warnings, "GRDP_MISSING",
+              f"{label}: thiếu GRDP; mẫu số là tổng giá trị tăng thêm các ngành ({total_va:,.1f}), chưa gồm thuế sản phẩm.",
+              f"{label}: GRDP missing; the denominator is the sum of value added ({total_va:,.1f}), without product taxes.")
+    elif total_va > grdp * (1 + 1e-6):
+        _warn(warnings, "VA_SUM_ABOVE_GRDP",
+              f"{label}: tổng giá trị tăng thêm ({total_va:,.1f}) lớn hơn GRDP ({grdp:,.1f}).",
+              f"{label}: the sum of value added ({total_va:,.1f}) exceeds GRDP ({grdp:,.1f}).")
+    if grdp <= 0:
+        raise MethodError("GRDP_NOT_POSITIVE", f"{label}: GRDP không dương.", f"{label}: GRDP is not positive.")
+    core_va = float(table.core.sum())
+    dig_va = float(table.digitalised.sum())
+    # --- components by view -----------------------------------------------------------------
+    if view == "mic":
+        plat = inp.platform if inp.platform is not None else pd.Series(dtype=float)
+        if plat.empty:
+            _warn(warnings, "NO_PLATFORM_VA",
+                  f"{label}: không có PLATFORM_VA; thành phần kinh tế số nền tảng bằng 0.",
+                  f"{label}: no PLATFORM_VA; the platform component is zero.")
+        plat_by_div = _by_division(plat, h)
+        dig_by_div = table.groupby("division").digitalised.sum()
+        overlap = pd.concat([dig_by_div, plat_by_div], axis=1).fillna(0.0).min(axis=1)
+        sectoral_by_div = (dig_by_div - overlap.reindex(dig_by_div.index).fillna(0.0)).clip(lower=0.0)
+        platform_va = float(plat.sum())
+        sectoral_va = float(sectoral_by_div.sum())
+        de_va = core_va + platform_va + sectoral_va
+        components = {"ict": core_va, "platform": platform_va, "sectoral": sectoral_va}
+        sector_de = table.groupby("division").core.sum().add(sectoral_by_div, fill_value=0.0).add(plat_by_div, fill_value=0.0)
+        bridge = [
+            {"item": "gso_total", "value": core_va + dig_va},
+            {"item": "plus_platform_va", "value": platform_va},
+            {"item": "minus_platform_already_in_digitalised", "value": -float(overlap.sum())},
+            {"item": "mic_total", "value": de_va},
+        ]
+    else:
+        de_va = core_va + dig_va
+        components = {"core": core_va, "digitalised": dig_va}
+        sector_de = table.groupby("division").apply(lambda g: float(g.core.sum() + g.digitalised.sum()), include_groups=False)
+        bridge = []
+    share = de_va / grdp * 100.0
+    if not (-_TOL <= share <= 100 + _TOL) or not math.isfinite(share):
+        raise MethodError(
+            "SHARE_OUT_OF_RANGE",
+            f"{label}: tỷ trọng tính ra {share:.2f}% nằm ngoài 0–100; kiểm tra lại số liệu đầu vào.",
+            f"{label}: the computed share {share:.2f}% is outside 0–100; check the inputs.",
+        )
+    va_by_div = table.groupby("division").va.sum()
+    by_sector = pd.DataFrame({"sector": sector_de.index, "de_va": sector_de.values})
+    by_sector["va"] = by_sector.sector.map(va_by_div).fillna(0.0)
+    by_sector["section"] = [h.section(c) for c in by_sector.sector]
+    by_sector["contribution_pp"] = by_sector.de_va / grdp * 100.0
+    by_sector = by_sector.sort_values("de_va", ascending=False, kind="stable").reset_index(drop=True)
+    comps = {k: {"va": v, "share": v / grdp * 100.0} for k, v in components.items()}
+    result = AccountResult(view=view, grdp=grdp, grdp_is_sum_of_va=grdp_is_sum, de_va=de_va, de_share=share,
+                           components=comps, by_sector=by_sector, pieces=table, allocations=allocations,
+                           warnings=warnings, core=core)
+    result.bridge = bridge  # type: ignore[attr-defined]
+    return result
+
+
+def _lookup_exact(code: str, own: pd.Series | None, nat: pd.Series | None) -> tuple[float | None, str]:
+    for source, s in (("own", own), ("national", nat)):
+        if s is not None and code in s.index and not pd.isna(s[code]):
+            return float(s[code]), source
+    return None, "none"
+
+
+def _by_division(s: pd.Series, h: Hierarchy) -> pd.Series:
+    if s is None or s.empty:
+        return pd.Series(dtype=float)
+    keys = [h.division(c) or h.section(c) for c in s.index]
+    return s.groupby(keys).sum()
+
+
+# --- change between two periods ----------------------------------------------------------------
+def _shapley(f, x0: Sequence[float], x1: Sequence[float]) -> list[float]:
+    """Shapley decomposition of f(x1) − f(x0) into one term per factor (exact: the terms sum to
+    the change). Used for the 3-factor product share = r × structure × intensity."""
+    n = len(x0)
+    out = []
+    for i in range(n):
+        others = [j for j in range(n) if j != i]
+        total = 0.0
+        for k in range(n):
+            for subset in combinations(others, k):
+                w = math.factorial(k) * math.factorial(n - k - 1) / math.factorial(n)
+                base = [x1[j] if j in subset else x0[j] for j in range(n)]
+                with_i = list(base)
+                with_i[i] = x1[i]
+                total += w * (f(with_i) - f(base))
+        out.append(total)
+    return out
+
+
+def shift_share(a: AccountResult, b: AccountResult) -> dict[str, float]:
+    """The change in the share from ``a`` to ``b`` (percentage points) split into a
+    **digitalisation** effect (each industry's digital intensity DE_s / VA_s), a **structure**
+    effect (each industry's weight VA_s / ΣVA) and a **denominator** effect (ΣVA / GRDP: product
+    taxes and, where the denominator is the sum of VA, nothing). Per industry the share term is
+    the product r × w_s × d_s; the Shapley decomposition of each product makes the three effects
+    sum exactly to the change.
+    """
+    def frame(r: AccountResult) -> pd.DataFrame:
+        t = r.by_sector.set_index("sector")[["de_va", "va"]]
+        return t
+    fa, fb = frame(a), frame(b)
+    sectors = sorted(set(fa.index) | set(fb.index))
+    fa, fb = fa.reindex(sectors).fillna(0.0), fb.reindex(sectors).fillna(0.0)
+    va_a, va_b = float(fa.va.sum()), float(fb.va.sum())
+    r_a, r_b = va_a / a.grdp, va_b / b.grdp
+    effects = {"digitalisation": 0.0, "structure": 0.0, "denominator": 0.0}
+    for s in sectors:
+        w0 = fa.va[s] / va_a if va_a else 0.0
+        w1 = fb.va[s] / va_b if va_b else 0.0
+        d0 = fa.de_va[s] / fa.va[s] if fa.va[s] > 0 else None
+        d1 = fb.de_va[s] / fb.va[s] if fb.va[s] > 0 else None
+        if d0 is None and d1 is None:
+            # DE value added without VA of its own (MIC platform in an industry not reported)
+            d0 = d1 = 0.0
+            extra0 = fa.de_va[s] / a.grdp * 100
+            extra1 = fb.de_va[s] / b.grdp * 100
+            effects["digitalisation"] += extra1 - extra0
+            continue
+        d0 = d1 if d0 is None else d0
+        d1 = d0 if d1 is None else d1
+        terms = _shapley(lambda x: x[0] * x[1] * x[2] * 100.0, [r_a, w0, d0], [r_b, w1, d1])
+        effects["denominator"] += terms[0]
+        effects["structure"] += terms[1]
+        effects["digitalisation"] += terms[2]
+    effects["total"] = b.de_share - a.de_share
+    effects["residual"] = effects["total"] - effects["digitalisation"] - effects["structure"] - effects["denominator"]
+    return effects
+
+
+def hierarchy_from(codes: Iterable[tuple[str, str | None, str]]) -> Hierarchy:
+    """A :class:`Hierarchy` from (code, parent, level) triples."""
+    parent, level = {}, {}
+    for c, p, lvl in codes:
+        parent[c] = p
+        level[c] = lvl
+    return Hierarchy(parent, level)
+
+
+# --- estimators of DIGITAL_COEF ----------------------------------------------------------------
+def coef_from_revenue_share(online: pd.Series, total: pd.Series) -> pd.DataFrame:
+    """DIGITAL_COEF by industry from the online (digitally ordered) share of its revenue.
+
+    Anchor: BEA (Highfill & Surfield 2022; Nicholson 2020, *New Digital Economy Estimates*):
+    the digital part of an industry is assumed to have the industry's ratio of value added to
+    output, so VA_digital = VA × online/revenue and the coefficient is the revenue share itself:
+    d_s = online_s / revenue_s. ``online`` and ``total`` are revenue by sector (e.g. e-invoice
+    revenue of online sales and all e-invoice revenue, or an enterprise survey).
+
+    Returns sector, coefficient, online, total; sectors without revenue are left out. An online
+    revenue above the total is an error (it cannot be a share).
+    """
+    both = pd.concat({"online": online.astype(float), "total": total.astype(float)}, axis=1).dropna()
+    both = both[both.total > 0]
+    bad = both[(both.online < 0) | (both.online > both.total * (1 + 1e-9))]
+    if len(bad):
+        raise MethodError(
+            "ONLINE_ABOVE_TOTAL",
+            f"Doanh thu trực tuyến âm hoặc lớn hơn tổng doanh thu ở ngành {', '.join(bad.index)}.",
+            f"Online revenue is negative or above total revenue in {', '.join(bad.index)}.",
+        )
+    return pd.DataFrame({"sector": both.index, "coefficient": (both.online / both.total).values,
+                         "online": both.online.values, "total": both.total.values})
+
+
+def calibrate_coefficients(other_va: pd.Series, profile: pd.Series, *, denominator: float,
+                           target_pct: float) -> tuple[pd.Series, float]:
+    """Scale an indicator-based profile so the digitalised share equals a published figure.
+
+    Anchor: the GSO publishes the digitalised part of the national digital economy (e.g. 4.91%
+    of GDP in 2022); with a relative profile p_s (any indicator of digitalisation by industry)
+    the coefficients are d_s = min(k·p_s, 1), k solved so that Σ_s VA_s·d_s = target × GDP / 100
+    (``other_va``: the value added of the non-core part of each industry). Σ VA_s·min(k·p_s, 1)
+    is continuous and increasing in k, so k is found by bisection (exact where no coefficient
+    is capped, k = target·GDP / Σ VA_s·p_s).
+
+    Returns (coefficients by sector, k). Applied to provinces, the national coefficients are the
+    fallback of every province without its own.
+    """
+    p = profile.reindex(other_va.index).astype(float)
+    if p.isna().any():
+        missing = ", ".join(p[p.isna()].index)
+        raise MethodError("PROFILE_MISSING", f"Hồ sơ số hóa thiếu các ngành {missing}.",
+                          f"The digitalisation profile lacks industries {missing}.")
+    if (p < 0).any():
+        raise MethodError("PROFILE_NEGATIVE", "Hồ sơ số hóa có giá trị âm.", "The digitalisation profile has negative values.")
+    goal = target_pct / 100.0 * denominator
+    va = other_va.astype(float)
+    cap = float(va[p > 0].sum())
+    if goal < 0 or goal > cap + 1e-9:
+        raise MethodError(
+            "TARGET_UNREACHABLE",
+            f"Tỷ trọng số hóa mục tiêu {target_pct}% không đạt được với hồ sơ này (tối đa {cap / denominator * 100:.2f}%).",
+            f"The target digitalised share {target_pct}% cannot be reached with this profile (at most {cap / denominator * 100:.2f}%).",
+        )
+
+    def total(k: float) -> float:
+        return float((va * np.minimum(p * k, 1.0)).sum())
+
+    base = float((va * p).sum())
+    k = goal / base if base > 0 else 0.0
+    if (p * k > 1).any():  # some coefficients capped at 1: bisection on the monotone sum
+        lo, hi = 0.0, k
+        while total(hi) < goal:
+            hi *= 2
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if total(mid) < goal else (lo, mid)
+        k = hi
+    return np.minimum(p * k, 1.0), k

@@ -1,0 +1,322 @@
+"""The accounts pipeline: choose inputs from the store, run :mod:`kinhteso.methods.accounts`,
+record provenance, store the run.
+
+Inputs for a territory and period: ``GRDP_VA`` (current prices) and ``GRDP``; for a 34-basis
+territory and a period reported on the 63 basis, both are summed over the old provinces (shares
+are recomputed from these sums, never averaged). ``DIGITAL_COEF`` and ``ALLOC_RATIO``: the
+territory's own for the period, else for the period's year; the nation's likewise; a coefficient
+of an earlier year is carried forward only with a warning. ``PLATFORM_VA`` for the MIC view.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from kinhteso import __version__
+from kinhteso.errors import MethodError, UsageError
+from kinhteso.methods import accounts as A
+from kinhteso.methods.merger import to_basis34
+from kinhteso.reference import territories as terr
+from kinhteso.reference import vsic
+from kinhteso.workspace import Workspace
+
+__all__ = ["MeasureResult", "measure", "measure_many", "hierarchy", "INPUT_INDICATORS", "previous_period"]
+
+INPUT_INDICATORS = ("GRDP_VA", "GRDP", "DIGITAL_COEF", "ALLOC_RATIO", "PLATFORM_VA")
+_ADDITIVE = {"GRDP_VA": True, "GRDP": True, "PLATFORM_VA": True}
+
+
+@dataclass
+class MeasureResult:
+    territory: str
+    period: str
+    view: str
+    result: A.AccountResult | None
+    warnings: list[dict] = field(default_factory=list)
+    provenance: dict = field(default_factory=dict)
+    growth: float | None = None
+    change: dict | None = None
+    error: dict | None = None
+
+    def as_json(self) -> dict:
+        r = self.result
+        out = {"territory": self.territory, "period": self.period, "view": self.view,
+               "grdp": r.grdp if r else None, "de_va": r.de_va if r else None, "de_share": r.de_share if r else None,
+               "components": r.components if r else {},
+               "by_sector": (r.by_sector[["sector", "de_va", "contribution_pp"]].to_dict(orient="records") if r else []),
+               "nominal_growth": self.growth, "change": self.change,
+               "warnings": self.warnings, "provenance": self.provenance}
+        if r is not None and getattr(r, "bridge", None):
+            out["bridge"] = r.bridge
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+def hierarchy() -> A.Hierarchy:
+    return A.hierarchy_from((s.code, s.parent, s.level) for s in vsic.sectors())
+
+
+def previous_period(period: str) -> str:
+    """The same period a year earlier: ``2024`` → ``2023``, ``2024-Q3`` → ``2023-Q3``."""
+    return f"{int(period[:4]) - 1}{period[4:]}"
+
+
+def _year(period: str) -> str:
+    return period[:4]
+
+
+def _load(ws: Workspace, periods: Sequence[str], as_of=None, coef_source: str | None = None) -> pd.DataFrame:
+    """One read of every input; ``coef_source`` keeps only DIGITAL_COEF of that vintage source
+    (an estimator: ``kinhteso:io``, ``kinhteso:calibration``, an agency, ``demo``)."""
+    years = sorted({_year(p) for p in periods})
+    all_years = [str(y) for y in range(1990, int(max(years)) + 1)]
+    wanted = sorted(set(periods) | set(all_years))
+    obs = ws.store.observations(indicator=list(INPUT_INDICATORS), period=wanted, price_basis="current", as_of=as_of)
+    if coef_source:
+        coef = ws.store.observations(indicator="DIGITAL_COEF", period=wanted, price_basis="current", as_of=as_of,
+                                     source=coef_source)
+        if coef.empty:
+            raise UsageError(
+                "NO_COEF_SOURCE",
+                f"Không có hệ số DIGITAL_COEF nào từ nguồn '{coef_source}'.",
+                f"No DIGITAL_COEF from source '{coef_source}'.",
+            )
+        obs = pd.concat([obs[obs.indicator != "DIGITAL_COEF"], coef], ignore_index=True)
+    return obs
+
+
+def _for_territory(obs: pd.DataFrame, key: str, mapping: pd.DataFrame) -> pd.DataFrame:
+    """The territory's rows; a 34-basis key gets its old provinces' additive sums where needed."""
+    if key.startswith("34:"):
+        olds = mapping.loc[mapping.new_key == key, "old_key"].tolist()
+        part = obs[obs.territory.isin([key, *olds])]
+        conv, _ = to_basis34(part, mapping[mapping.new_key == key], additive=_ADDITIVE)
+        return conv[conv.territory == key]
+    return obs[obs.territory == key]
+
+
+def _series(frame: pd.DataFrame, indicator: str, period: str, *, one_source: bool = False) -> tuple[pd.Series, list[int]]:
+    """Values by sector. With ``one_source`` (coefficients) only the rows of the source of the
+    most recent vintage are kept: an estimate set is used whole, never mixed with another's."""
+    f = frame[(frame.indicator == indicator) & (frame.period == period)]
+    if one_source and len(f) and "source" in f and f.source.nunique() > 1:
+        latest = f.sort_values(["received_at", "vintage_id"]).source.iloc[-1]
+        f = f[f.source == latest]
+    vids = [int(v) for v in f.vintage_id.dropna().unique()] if "vintage_id" in f else []
+    return f.set_index("sector")["value"].astype(float), vids
+
+
+def _coef(frame: pd.DataFrame, indicator: str, period: str, warnings: list, label: str, who: str) -> tuple[pd.Series, str | None, list[int]]:
+    """Coefficients for the period, else its year, else the latest earlier year (with a warning)."""
+    for p in dict.fromkeys([period, _year(period)]):
+        s, vids = _series(frame, indicator, p, one_source=True)
+        if len(s):
+            return s, p, vids
+    f = frame[(frame.indicator == indicator) & (frame.period.str.len() == 4) & (frame.period < _year(period))]
+    if len(f):
+        latest = f.period.max()
+        s, vids = _series(frame, indicator, latest, one_source=True)
+        warnings.append({
+            "code": "COEF_CARRIED_FORWARD",
+            "vi": f"{label}: {indicator} ({who}) của {latest} được dùng cho {period} (chưa có số liệu mới hơn).",
+            "en": f"{label}: {indicator} ({who}) of {latest} is used for {period} (nothing more recent).",
+        })
+        return s, latest, vids
+    return pd.Series(dtype=float), None, []
+
+
+def _inputs(frame: pd.DataFrame, nation: pd.DataFrame, key: str, period: str, warnings: list) -> tuple[A.AccountInputs, dict]:
+    label = f"{key} {period}"
+    va, v1 = _series(frame, "GRDP_VA", period)
+    grdp_s, v2 = _series(frame, "GRDP", period)
+    grdp = float(grdp_s.get("_T")) if "_T" in grdp_s.index else None
+    own = frame if key != "VN" else pd.DataFrame(columns=frame.columns)
+    coef_own, p_co, v3 = _coef(own, "DIGITAL_COEF", period, warnings, label, "own")
+    coef_nat, p_cn, v4 = _coef(nation, "DIGITAL_COEF", period, warnings, label, "national")
+    alloc_own, p_ao, v5 = _coef(own, "ALLOC_RATIO", period, warnings, label, "own")
+    alloc_nat, p_an, v6 = _coef(nation, "ALLOC_RATIO", period, warnings, label, "national")
+    platform, v7 = _series(frame, "PLATFORM_VA", period)
+    inp = A.AccountInputs(va=va, grdp=grdp, coef_own=coef_own, coef_nat=coef_nat, alloc_own=alloc_own,
+                          alloc_nat=alloc_nat, platform=platform, label=label)
+    derived = sorted({d for d in frame.get("derived_from", pd.Series(dtype=str)).dropna() if d})
+    prov = {
+        "input_vintages": sorted({*v1, *v2, *v3, *v4, *v5, *v6, *v7}),
+        "coefficient_periods": {"own": p_co, "national": p_cn},
+        "allocation_periods": {"own": p_ao, "national": p_an},
+        "summed_from_63_basis": derived,
+        "illustrative": bool(frame.get("illustrative", pd.Series(dtype=bool)).fillna(False).any()
+                             or nation.get("illustrative", pd.Series(dtype=bool)).fillna(False).any()),
+    }
+    return inp, prov
+
+
+def _one(obs: pd.DataFrame, mapping: pd.DataFrame, h: A.Hierarchy, key: str, period: str, view: str,
+         core: Sequence[str] | None, with_change: bool) -> MeasureResult:
+    frame = _for_territory(obs, key, mapping)
+    nation = obs[obs.territory == "VN"]
+    warnings: list[dict] = []
+    inp, prov = _inputs(frame, nation, key, period, warnings)
+    if inp.va.empty and inp.grdp is None:
+        return MeasureResult(key, period, view, None, warnings, prov, error={
+            "code": "NO_DATA", "vi": f"{key} {period}: không có GRDP hay GRDP_VA.",
+            "en": f"{key} {period}: no GRDP or GRDP_VA."})
+    try:
+        res = A.measure(inp, h, view=view, core=core)
+    except MethodError as exc:
+        return MeasureResult(key, period, view, None, warnings, prov,
+                             error={"code": exc.code, "vi": exc.vi, "en": exc.en})
+    warnings.extend(res.warnings)
+    prov.update({"view": view, "core": list(res.core), "allocations": res.allocations,
+                 "coefficient_sources": dict(zip(res.pieces.code, res.pieces.coef_source)),
+                 "denominator": "sum of value added" if res.grdp_is_sum_of_va else "GRDP",
+                 "code_version": __version__, "method": f"kinhteso.methods.accounts.measure (view={view})"})
+    out = MeasureResult(key, period, view, res, warnings, prov)
+    if with_change:
+        prev = previous_period(period)
+        pin, _ = _inputs(frame, nation, key, prev, [])
+        if not pin.va.empty:
+            try:
+                pres = A.measure(pin, h, view=view, core=core)
+            except MethodError:
+                pres = None
+            if pres is not None and pres.de_va > 0:
+                out.growth = res.de_va / pres.de_va - 1.0
+                out.change = {"from": prev, **A.shift_share(pres, res)}
+    return out
+
+
+def territories_for(period: str) -> list[str]:
+    """The nation and the provinces valid for a period: the 63 before 2025-07, else the 34."""
+    from kinhteso.ingest.load import MERGER_DATE, parse_period  # noqa: PLC0415
+
+    parsed = parse_period(period)
+    if parsed is None:
+        raise UsageError("BAD_PERIOD", f"Kỳ '{period}' không đúng dạng (2024, 2024-Q1).",
+                         f"Period '{period}' is malformed (2024, 2024-Q1).")
+    # the accounts of the year 2025 are compiled on the new boundaries; quarters and months
+    # follow the date of the merger
+    old = int(period[:4]) < 2025 if parsed[1] == "A" else parsed[2] < MERGER_DATE
+    basis = 63 if old else 34
+    return ["VN"] + [t.key for t in terr.territories() if t.basis == basis]
+
+
+def measure_many(ws: Workspace, keys: Sequence[str], periods: Sequence[str], views: Sequence[str], *,
+                 core: Sequence[str] | None = None, with_change: bool = False, store_run: bool = True,
+                 as_of=None, coef_source: str | None = None) -> list[MeasureResult]:
+    """Measure every (territory, period, view); one read of the store, one stored run."""
+    for v in views:
+        if v not in A.VIEWS:
+            raise UsageError("UNKNOWN_VIEW", f"Cách đo '{v}' không có; dùng {', '.join(A.VIEWS)}.",
+                             f"Unknown view '{v}'; use one of {', '.join(A.VIEWS)}.")
+    wanted = set(periods) | ({previous_period(p) for p in periods} if with_change else set())
+    obs = _load(ws, sorted(wanted), as_of=as_of, coef_source=coef_source)
+    mapping = terr.merger_map()
+    h = hierarchy()
+    results = [_one(obs, mapping, h, k, p, v, core, with_change) for p in periods for k in keys for v in views]
+    if store_run:
+        _store(ws, results, core=core, coef_source=coef_source)
+    return results
+
+
+def measure(ws: Workspace, territory: str, period: str, *, view: str = "gso", core: Sequence[str] | None = None,
+            as_of=None, coef_source: str | None = None) -> MeasureResult:
+    """One territory and period, with growth and the shift-share change from a year earlier."""
+    return measure_many(ws, [territory], [period], [view], core=core, with_change=True, as_of=as_of,
+                        coef_source=coef_source)[0]
+
+
+def _store(ws: Workspace, results: list[MeasureResult], *, core, coef_source: str | None = None) -> int:
+    rows = []
+    for r in results:
+        if r.result is None:
+            continue
+        res = r.result
+        base = {"territory": r.territory, "period": r.period, "view": r.view}
+        rows += [{**base, "measure": "de_share", "sector": "_T", "value": res.de_share},
+                 {**base, "measure": "de_va", "sector": "_T", "value": res.de_va},
+                 {**base, "measure": "grdp", "sector": "_T", "value": res.grdp}]
+        for name, c in res.components.items():
+            rows.append({**base, "measure": f"{name}_va", "sector": "_T", "value": c["va"]})
+        for s in res.by_sector.itertuples(index=False):
+            rows.append({**base, "measure": "de_va", "sector": s.sector, "value": s.de_va})
+    if not rows:
+        return 0
+    prov = {f"{r.territory}|{r.period}|{r.view}": {"warnings": [w.get("code") for w in r.warnings],
+                                                   "input_vintages": r.provenance.get("input_vintages", [])}
+            for r in results}
+    params = {"views": sorted({r.view for r in results}), "core": list(core) if core else "default",
+              "coef_source": coef_source or "latest vintage",
+              "periods": sorted({r.period for r in results})}
+    return ws.store.add_run(kind="accounts", code_version=__version__, parameters=json.dumps(params),
+                            provenance=json.dumps(prov, default=str),
+                            illustrative=any(r.provenance.get("illustrative") for r in results),
+                            values=pd.DataFrame(rows))
+
+
+def reconcile(results: list[MeasureResult]) -> dict | None:
+    """The nation against the sum of its provinces (same period and view): DE VA, GRDP, share."""
+    nat = next((r for r in results if r.territory == "VN" and r.result), None)
+    provs = [r for r in results if r.territory != "VN" and r.result]
+    if nat is None or not provs:
+        return None
+    de = sum(r.result.de_va for r in provs)
+    g = sum(r.result.grdp for r in provs)
+    return {"nation_de_va": nat.result.de_va, "provinces_de_va": de, "nation_grdp": nat.result.grdp,
+            "provinces_grdp": g, "nation_share": nat.result.de_share, "provinces_share": de / g * 100,
+            "discrepancy_de_va": nat.result.de_va - de, "discrepancy_grdp": nat.result.grdp - g,
+            "missing_provinces": [r.territory for r in results if r.territory != "VN" and r.result is None]}
+
+
+def demo_summary(ws: Workspace, echo) -> None:
+    """Demo: calibrate DIGITAL_COEF on the published digitalised shares, then measure the nation
+    (three views, against the published figures) and every province in 2025."""
+    from kinhteso.i18n import DEMO_LABEL, fmt_number, tr  # noqa: PLC0415
+    from kinhteso.pipeline.coefficients import estimate_calibration  # noqa: PLC0415
+    from kinhteso.pipeline.demo_data import CALIBRATION  # noqa: PLC0415
+
+    years = [str(y) for y in range(2019, 2026)]
+    for y in years:
+        estimate_calibration(ws, period=y, target_pct=CALIBRATION[int(y)][1])
+    res = measure_many(ws, ["VN"], years, list(A.VIEWS))
+    pub = ws.store.observations(indicator=["DE_SHARE", "DE_SHARE_MIC"], territory="VN")
+    pub = {(r.indicator, r.period): r.value for r in pub.itertuples()}
+    by = {(r.view, r.period): r.result.de_share for r in res if r.result}
+    echo("")
+    echo(tr(f"Tài khoản kinh tế số — cả nước, % GDP (tính từ dữ liệu minh họa; số công bố là thật) [{DEMO_LABEL['vi']}]:",
+            f"Digital-economy accounts — nation, % of GDP (computed from illustrative data; published figures are real) "
+            f"[{DEMO_LABEL['en']}]:"))
+    echo(tr("  năm    GSO tính  GSO công bố   MIC tính  MIC công bố  OECD tính",
+            "  year   GSO calc  GSO publ.     MIC calc  MIC publ.    OECD calc"))
+    for y in years:
+        cells = [by.get(("gso", y)), pub.get(("DE_SHARE", y)), by.get(("mic", y)), pub.get(("DE_SHARE_MIC", y)),
+                 by.get(("oecd", y))]
+        echo(f"  {y}  " + "  ".join(f"{fmt_number(c, 2):>10}" for c in cells))
+    prov = measure_many(ws, territories_for("2025"), ["2025"], ["gso"])
+    ok = sorted((r for r in prov if r.result and r.territory != "VN"), key=lambda r: -r.result.de_share)
+    echo(tr("  Các tỉnh/thành 2025 (34 đơn vị), cách đo GSO, % GRDP — cao nhất và thấp nhất:",
+            "  Provinces 2025 (34 units), GSO view, % of GRDP — highest and lowest:"))
+    pub34 = ws.store.observations(indicator="DE_SHARE", period="2025")
+    pub34 = dict(zip(pub34.territory, pub34.value))
+    for r in ok[:6] + ok[-3:]:
+        t = terr.get_territory(r.territory)
+        extra = tr(f" (NSO công bố {fmt_number(pub34[r.territory], 2)})", f" (NSO published {fmt_number(pub34[r.territory], 2)})") \
+            if r.territory in pub34 else ""
+        echo(f"    {r.territory:<6} {t.name_vi:<18} {fmt_number(r.result.de_share, 2):>7}%{extra}")
+    rec = reconcile(prov)
+    if rec:
+        echo(tr(f"  Cả nước {fmt_number(rec['nation_share'], 2)}% so với tổng các tỉnh {fmt_number(rec['provinces_share'], 2)}% "
+                f"(chênh lệch GRDP {fmt_number(rec['discrepancy_grdp'], 0)} tỷ đồng, được báo cáo, không ẩn).",
+                f"  Nation {fmt_number(rec['nation_share'], 2)}% vs sum of provinces {fmt_number(rec['provinces_share'], 2)}% "
+                f"(GRDP discrepancy {fmt_number(rec['discrepancy_grdp'], 0)} VND bn, reported, not hidden)."))
+    io_runs = ws.store.observations(indicator="DIGITAL_COEF", territory="VN", source="kinhteso:io")
+    if len(io_runs):
+        p = io_runs.period.iloc[0]
+        alt = measure_many(ws, ["VN"], [p], ["gso"], coef_source="kinhteso:io", store_run=False)[0]
+        if alt.result:
+            echo(tr(f"  Với hệ số từ bảng I-O ({p}): {fmt_number(alt.result.de_share, 2)}% (hiệu chỉnh: {fmt_number(by.get(('gso', p)), 2)}%).",
+                    f"  With input-output coefficients ({p}): {fmt_number(alt.result.de_share, 2)}% (calibrated: {fmt_number(by.get(('gso', p)), 2)}%)."))

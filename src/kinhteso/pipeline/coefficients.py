@@ -1,0 +1,122 @@
+"""Estimating ``DIGITAL_COEF`` and writing it as estimated series (status E) with its method.
+
+- ``revenue``: the online share of each industry's revenue (BEA's assumption), from
+  ``ONLINE_REVENUE`` and ``EINVOICE_REVENUE`` (or any two revenue indicators) in the workspace;
+  source ``kinhteso:revenue-share``.
+- ``calibration``: a profile (the revenue shares above, or a file) scaled so that the national
+  digitalised share equals a published figure; source ``kinhteso:calibration``.
+- ``io``: the input-output estimator (``kinhteso io … --write-coef``; source ``kinhteso:io``).
+
+Each estimate is one vintage whose source names the method and whose note records its inputs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+import pandas as pd
+
+from kinhteso.errors import MethodError, UsageError
+from kinhteso.methods import accounts as A
+from kinhteso.pipeline import accounts as PA
+from kinhteso.reference import territories as terr
+from kinhteso.store import VintageInfo
+from kinhteso.workspace import Workspace
+
+__all__ = ["CoefEstimate", "estimate_revenue", "estimate_calibration", "write_coefficients", "section_revenue_profile"]
+
+
+@dataclass
+class CoefEstimate:
+    territory: str
+    period: str
+    method: str
+    coefficients: pd.Series
+    note: str
+    vintage_id: int | None = None
+    k: float | None = None
+
+
+def write_coefficients(ws: Workspace, est: CoefEstimate, *, illustrative: bool,
+                       received_at: dt.datetime | None = None) -> int:
+    """Store an estimate as one vintage (idempotent: the same estimate twice adds nothing)."""
+    c = est.coefficients.dropna()
+    if ((c < 0) | (c > 1)).any():
+        raise MethodError("COEF_RANGE", "Hệ số ước tính ngoài khoảng 0–1.", "Estimated coefficients outside 0–1.")
+    frame = pd.DataFrame({"indicator": "DIGITAL_COEF", "territory": est.territory, "sector": c.index,
+                          "period": est.period, "value": c.values, "unit": "RATIO", "price_basis": "current",
+                          "status": "E", "backcast": False})
+    payload = frame.to_csv(index=False) + est.method + est.note
+    sha = hashlib.sha256(payload.encode()).hexdigest()
+    existing = ws.store.vintage_by_sha(sha)
+    if existing is not None:
+        return existing
+    info = VintageInfo(source=f"kinhteso:{est.method}", file_name=f"(estimate {est.method} {est.territory} {est.period})",
+                       sha256=sha, illustrative=illustrative, note=est.note)
+    vid, _ = ws.store.add_frame(info, frame, received_at=received_at)
+    return vid
+
+
+def section_revenue_profile(ws: Workspace, territory: str, period: str, *, online: str = "ONLINE_REVENUE",
+                            total: str = "EINVOICE_REVENUE") -> tuple[pd.DataFrame, bool]:
+    """Online revenue share by VSIC section (sums over the section's industries)."""
+    obs = ws.store.observations(indicator=[online, total], territory=territory, period=period)
+    if obs.empty:
+        raise UsageError(
+            "NO_REVENUE_DATA",
+            f"Không có {online}/{total} cho {territory} kỳ {period}.",
+            f"No {online}/{total} for {territory} in {period}.",
+        )
+    h = PA.hierarchy()
+    obs = obs.assign(section=[h.section(s) for s in obs.sector])
+    by = obs.groupby(["indicator", "section"]).value.sum().unstack(0)
+    if online not in by or total not in by:
+        raise UsageError("NO_REVENUE_DATA", f"Thiếu {online} hoặc {total}.", f"{online} or {total} is missing.")
+    return A.coef_from_revenue_share(by[online], by[total]), bool(obs.illustrative.any())
+
+
+def estimate_revenue(ws: Workspace, *, territory: str, period: str, online: str = "ONLINE_REVENUE",
+                     total: str = "EINVOICE_REVENUE", write: bool = True) -> CoefEstimate:
+    """DIGITAL_COEF by section = online revenue / revenue (BEA assumption), written for ``territory``."""
+    prof, illustrative = section_revenue_profile(ws, territory, period, online=online, total=total)
+    est = CoefEstimate(territory, period, "revenue-share", prof.set_index("sector").coefficient,
+                       note=f"method=revenue-share (BEA); online={online}; total={total}")
+    if write:
+        est.vintage_id = write_coefficients(ws, est, illustrative=illustrative)
+    return est
+
+
+def estimate_calibration(ws: Workspace, *, period: str, target_pct: float, profile: pd.Series | None = None,
+                         territory: str = "VN", write: bool = True, received_at: dt.datetime | None = None) -> CoefEstimate:
+    """Scale a profile so that the digitalised share of ``territory`` (the nation by default)
+    in ``period`` equals ``target_pct`` percent of GDP; the profile is the online revenue share
+    by section unless one is given (sector → relative digitalisation)."""
+    if territory != "VN":
+        terr.get_territory(territory)
+    obs = PA._load(ws, [period])
+    frame = PA._for_territory(obs, territory, terr.merger_map())
+    warnings: list[dict] = []
+    inp, prov = PA._inputs(frame, obs[obs.territory == "VN"], territory, period, warnings)
+    h = PA.hierarchy()
+    sections = sorted({h.section(c) for c in inp.va.index})
+    inp.coef_own, inp.coef_nat = pd.Series(dtype=float), pd.Series(1.0, index=sections)
+    res = A.measure(inp, h)  # coefficients of 1 give each industry's non-core value added
+    other = res.pieces.groupby("section").other.sum()
+    illustrative = bool(prov.get("illustrative"))
+    if profile is None:
+        prof, ill = section_revenue_profile(ws, territory, period)
+        profile = prof.set_index("sector").coefficient
+        source = "online revenue share (ONLINE_REVENUE / EINVOICE_REVENUE)"
+        illustrative = illustrative or ill
+    else:
+        source = "user profile"
+    profile = profile.reindex(other.index).fillna(0.0)
+    coef, k = A.calibrate_coefficients(other, profile, denominator=res.grdp, target_pct=target_pct)
+    est = CoefEstimate(territory, period, "calibration", coef, k=k,
+                       note=f"method=calibration; target={target_pct}% of GDP; profile={source}; k={k:.6g}; "
+                            f"inputs={prov.get('input_vintages')}")
+    if write:
+        est.vintage_id = write_coefficients(ws, est, illustrative=illustrative, received_at=received_at)
+    return est

@@ -1,0 +1,362 @@
+"""Scoring the provinces in a workspace with a composite-index framework (``kinhteso index``).
+
+The pipeline layer of the composite engine: read the framework's inputs from the store (latest
+or as-of vintages), put them on the basis asked for (applying the framework's merger rule when
+the period's data are on the 63-province basis and the 34 basis is asked), build COINr's
+``iData`` and call the pure methods (:mod:`kinhteso.methods.composite`,
+:mod:`kinhteso.methods.uncertainty`). The result carries its provenance: framework, period,
+basis, the input vintages, the method and its parameters, the code version and whether any
+input is illustrative.
+
+Where a framework's indicators live in the store is declared once, in :data:`FRAMEWORK_INPUTS`
+(the DTI's main indices are the indicator ``DTI_MAIN_INDEX`` with the main-index code as its
+sector; the Decision 1354 indicators are separate indicators with the total sector ``_T``).
+
+>>> # with Workspace.open(Path("workspace")) as ws:
+>>> #     res = score_index(ws, IndexSettings(framework="dti2022", period="2024", basis=34))
+>>> #     res.table[["territory", "score", "rank", "rank_low", "rank_high"]].head()
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kinhteso import __version__
+from kinhteso.errors import MethodError, UsageError
+from kinhteso.i18n import DEMO_LABEL, fmt_number, tr
+from kinhteso.methods import composite as C
+from kinhteso.methods import uncertainty as UA
+from kinhteso.pipeline.observations import ObservationQuery, read_observations
+from kinhteso.reference import territories as terr
+from kinhteso.reference.frameworks import Framework, load_framework
+from kinhteso.workspace import Workspace
+
+__all__ = ["FRAMEWORK_INPUTS", "InputSpec", "IndexSettings", "IndexResult", "score_index", "demo_summary",
+           "TABLE_COLUMNS"]
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """Where a framework's indicators are stored: either one ``indicator`` whose sector holds the
+    framework's indicator code (the DTI layout), or ``columns`` iCode → (indicator, sector)."""
+
+    indicator: str | None = None
+    columns: Mapping[str, tuple[str, str]] | None = None
+
+    def resolve(self, fw: Framework) -> dict[str, tuple[str, str]]:
+        if self.indicator is not None:
+            return {c: (self.indicator, c) for c in fw.indicators}
+        return dict(self.columns or {})
+
+
+#: Frameworks that can be scored from a workspace, and where their inputs are stored.
+FRAMEWORK_INPUTS: dict[str, InputSpec] = {
+    "dti2022": InputSpec(indicator="DTI_MAIN_INDEX"),
+    "de1354_province": InputSpec(columns={
+        "de_share_grdp": ("DE_SHARE", "_T"),
+        "sme_digital_platform_rate": ("SME_PLATFORM_SHARE", "_T"),
+        "econtract_enterprise_rate": ("ECONTRACT_SHARE", "_T"),
+    }),
+}
+
+#: Columns of :attr:`IndexResult.table`, in order.
+TABLE_COLUMNS = ["territory", "name", "score", "rank", "rank_low", "rank_high", "rank_median", "strengths",
+                 "weaknesses", "illustrative", "derived_from"]
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """One scoring run. ``basis`` None: 34 when the period has 34-basis data, else 63. ``n``:
+    uncertainty replications (0: none); ``weight_noise``: every weight times U(1 - noise, 1 + noise)
+    in each replication; ``top``: how many strengths and weaknesses per unit."""
+
+    framework: str = "dti2022"
+    period: str = ""
+    basis: int | None = None
+    n: int = 200
+    seed: int = 0
+    weight_noise: float = 0.25
+    top: int = 2
+    as_of: dt.datetime | None = None
+
+
+@dataclass
+class IndexResult:
+    """Scores, ranks, rank intervals, strengths and weaknesses (``table``), the coin with every
+    intermediate dataset, the uncertainty result, the provenance and notes (vi, en)."""
+
+    framework: Framework
+    table: pd.DataFrame
+    coin: C.Coin
+    uncertainty: UA.UncertaintyResult | None
+    provenance: dict[str, Any]
+    notes: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def illustrative(self) -> bool:
+        return bool(self.provenance["illustrative"])
+
+
+# =============================================================================================
+# Reading the inputs
+# =============================================================================================
+
+def _framework(settings: IndexSettings) -> tuple[Framework, dict[str, tuple[str, str]]]:
+    if settings.framework not in FRAMEWORK_INPUTS:
+        known = ", ".join(sorted(FRAMEWORK_INPUTS))
+        raise UsageError("UNKNOWN_FRAMEWORK",
+                         f"Không có khung chỉ số '{settings.framework}' để chấm điểm từ không gian làm việc; có: {known}.",
+                         f"No framework '{settings.framework}' to score from the workspace; available: {known}.")
+    fw = load_framework(settings.framework)
+    return fw, FRAMEWORK_INPUTS[settings.framework].resolve(fw)
+
+
+def _scored(fw: Framework) -> list[str]:
+    """Indicators that count: weight > 0 (the DTI's smart-city index has 0 points in 2022)."""
+    w = fw.meta.set_index("iCode")["Weight"]
+    return [c for c in fw.indicators if float(w[c]) > 0]
+
+
+def _read_inputs(ws: Workspace, columns: dict[str, tuple[str, str]], s: IndexSettings) -> pd.DataFrame:
+    """Long rows ``key, iCode, value, illustrative, vintage, source`` of the period (provinces only)."""
+    indicators = sorted({ind for ind, _ in columns.values()})
+    res = read_observations(ws, ObservationQuery(indicator=indicators, period=[s.period], as_of=s.as_of))
+    f = res.frame
+    inverse = {v: k for k, v in columns.items()}
+    f = f[f["basis"].isin(["63", "34"])].copy()
+    f["iCode"] = [inverse.get((i, sec)) for i, sec in zip(f["indicator"], f["sector"])]
+    f = f[f["iCode"].notna()]
+    if f.empty:
+        every = read_observations(ws, ObservationQuery(indicator=indicators, as_of=s.as_of)).frame
+        periods = sorted(every.loc[every["basis"].isin(["63", "34"]), "period"].unique().tolist())
+        have_vi = ", ".join(periods) if periods else "không có kỳ nào"
+        have_en = ", ".join(periods) if periods else "none"
+        raise MethodError("INDEX_NO_DATA",
+                          f"Không có số liệu {', '.join(indicators)} của các tỉnh cho kỳ {s.period}; các kỳ có số liệu: {have_vi}.",
+                          f"No provincial {', '.join(indicators)} data for period {s.period}; periods with data: {have_en}.",
+                          period=s.period)
+    f["key"] = f["basis"] + ":" + f["territory"]
+    return f[["key", "basis", "iCode", "value", "illustrative", "vintage", "source"]].reset_index(drop=True)
+
+
+def _name(key: str) -> str:
+    t = terr.get_territory(key)
+    return tr(t.name_vi, t.name_en)
+
+
+def _missing_inputs(wide: pd.DataFrame, keys: list[str], scored: list[str], *,
+                    for_key: Mapping[str, str]) -> list[dict[str, Any]]:
+    """One finding per unit of ``keys`` that lacks some scored indicator (or all of them)."""
+    out = []
+    for k in keys:
+        have = wide.loc[k] if k in wide.index else pd.Series(dtype=float)
+        miss = [c for c in scored if c not in have.index or pd.isna(have.get(c))]
+        if not miss:
+            continue
+        t = terr.get_territory(k)
+        what_vi = "không có chỉ số nào" if len(miss) == len(scored) else f"thiếu {len(miss)}/{len(scored)}: {', '.join(miss)}"
+        what_en = "no index at all" if len(miss) == len(scored) else f"lacks {len(miss)}/{len(scored)}: {', '.join(miss)}"
+        why_vi = f", cần để tính {for_key[k]} theo quy tắc sáp nhập" if k in for_key else ""
+        why_en = f", needed for {for_key[k]} by the merger rule" if k in for_key else ""
+        out.append({"territory": k, "missing": miss, "for": for_key.get(k),
+                    "vi": f"{k} {t.name_vi} ({what_vi}{why_vi})", "en": f"{k} {t.name_en} ({what_en}{why_en})"})
+    return out
+
+
+def _refuse_missing(found: list[dict[str, Any]], s: IndexSettings, *, shown: int = 12) -> None:
+    """Refuse to score when a unit lacks inputs; the message names them (the first ``shown``; all in ``context``)."""
+    if found:
+        more = len(found) - shown
+        vi = "; ".join(f["vi"] for f in found[:shown]) + (f"; … (+{more})" if more > 0 else "")
+        en = "; ".join(f["en"] for f in found[:shown]) + (f"; … (+{more})" if more > 0 else "")
+        raise MethodError(
+            "INDEX_MISSING_INPUT",
+            f"Không tính được chỉ số kỳ {s.period}: {len(found)} tỉnh thiếu chỉ số đầu vào: {vi}. "
+            "Hãy nộp bổ sung số liệu còn thiếu.",
+            f"Cannot score period {s.period}: {len(found)} province(s) lack input indices: {en}. "
+            "Submit the missing values.",
+            period=s.period, missing=found)
+
+
+def _on_basis(long: pd.DataFrame, fw: Framework, scored: list[str], s: IndexSettings
+              ) -> tuple[pd.DataFrame, dict[str, list[str]], int, list[tuple[str, str]]]:
+    """The wide table (units × indicators) on the basis asked for; the 63-basis predecessors of
+    each merged unit; the basis; notes."""
+    have = set(long["basis"])
+    basis = s.basis or (34 if "34" in have else 63)
+    notes: list[tuple[str, str]] = []
+    wide = long.pivot_table(index="key", columns="iCode", values="value", aggfunc="first")
+    if basis == 63:
+        if "63" not in have:
+            raise MethodError("INDEX_NO_DATA_ON_BASIS",
+                              f"Kỳ {s.period} chỉ có số liệu theo 34 tỉnh; không có quy tắc chuyển ngược về 63 tỉnh. Dùng --basis 34.",
+                              f"Period {s.period} has data on the 34-province basis only; there is no rule back to the 63 provinces. Use --basis 34.")
+        keys = sorted(k for k in wide.index if k.startswith("63:"))
+        _refuse_missing(_missing_inputs(wide, keys, scored, for_key={}), s)
+        return wide.loc[keys], {}, basis, notes
+    stored = sorted(k for k in wide.index if k.startswith("34:"))
+    mapping_df = terr.merger_map()
+    preds: dict[str, list[str]] = {}
+    for old, new in zip(mapping_df["old_key"], mapping_df["new_key"]):
+        preds.setdefault(str(new), []).append(str(old))
+    old_keys = {k for k in wide.index if k.startswith("63:")}
+    derive = {n: sorted(olds) for n, olds in preds.items() if n not in stored and old_keys & set(olds)}
+    if derive and not fw.merger_rule:
+        raise UsageError("INDEX_NO_MERGER_RULE",
+                         f"Khung '{fw.id}' không nêu quy tắc sáp nhập; kỳ {s.period} cần số liệu theo 34 tỉnh (hoặc dùng --basis 63).",
+                         f"Framework '{fw.id}' names no merger rule; period {s.period} needs data on the 34-province basis (or use --basis 63).")
+    for_key = {o: n for n, olds in derive.items() for o in olds}
+    _refuse_missing(_missing_inputs(wide, stored, scored, for_key={})
+                    + _missing_inputs(wide, sorted(for_key), scored, for_key=for_key), s)
+    parts = [wide.loc[stored, scored]] if stored else []
+    if derive:
+        # the framework's rule (DTI 2024: mean of the old provinces' main indices), methods/composite.py
+        parts.append(C.merge_units(wide.loc[sorted(for_key), scored], derive, rule=fw.merger_rule["rule"]))
+        notes.append((f"{len(derive)} đơn vị hệ 34 tính từ các tỉnh cũ (hệ 63) theo quy tắc '{fw.merger_rule['rule']}'.",
+                      f"{len(derive)} units on the 34 basis derived from their old (63-basis) provinces by the rule "
+                      f"'{fw.merger_rule['rule']}'."))
+    out = pd.concat(parts).sort_index()
+    return out, derive, basis, notes
+
+
+# =============================================================================================
+# Scoring
+# =============================================================================================
+
+def _method(fw: Framework) -> tuple[dict[str, Any], str]:
+    spec: dict[str, Any] = {"method": fw.method.get("normalise", "minmax")}
+    if fw.method.get("clip") is not None:
+        spec["clip"] = bool(fw.method["clip"])
+    return spec, str(fw.method.get("aggregate", "arithmetic"))
+
+
+def _vintages(ws: Workspace, ids: list[int]) -> list[dict[str, Any]]:
+    v = ws.store.vintages()
+    v = v[v["vintage_id"].isin(ids)]
+    return [{"vintage": int(r.vintage_id), "source": r.source, "received_at": r.received_at.isoformat(),
+             "file_name": r.file_name, "illustrative": bool(r.illustrative)} for r in v.itertuples(index=False)]
+
+
+def score_index(ws: Workspace, s: IndexSettings) -> IndexResult:
+    """Score the units of ``ws`` for ``s.period`` with framework ``s.framework``.
+
+    **Returns:** an :class:`IndexResult`; its ``table`` has :data:`TABLE_COLUMNS`: territory key,
+    name, index score, rank (1 = best, ties share the lower rank), the 5th-95th percentile rank
+    interval over ``s.n`` replications with weights perturbed by ±``weight_noise`` (rounded
+    outward to whole ranks) and the median rank, the ``top`` best- and worst-ranked indicators,
+    whether an input is illustrative, and the old provinces a merged unit was derived from.
+    """
+    if s.n < 0 or s.top < 1 or not 0.0 <= s.weight_noise < 1.0:
+        raise UsageError("INDEX_SETTINGS", "Cần n ≥ 0, top ≥ 1 và mức nhiễu trọng số trong [0, 1).",
+                         "Expected n ≥ 0, top ≥ 1 and a weight noise in [0, 1).")
+    if s.basis not in (None, 63, 34):
+        raise UsageError("INDEX_BASIS", f"Hệ địa bàn {s.basis} không có; chọn 63 hoặc 34.",
+                         f"No territorial basis {s.basis}; choose 63 or 34.")
+    fw, columns = _framework(s)
+    scored = _scored(fw)
+    long = _read_inputs(ws, columns, s)
+    X, derive, basis, notes = _on_basis(long, fw, scored, s)
+
+    # --- iData: one row per unit, every framework indicator (unscored ones empty) -------------
+    idata = pd.DataFrame({"uCode": X.index.astype(str), "uName": [_name(k) for k in X.index]})
+    for c in fw.indicators:
+        idata[c] = X[c].to_numpy(dtype=float) if c in X.columns else np.nan
+    nspec, agg = _method(fw)
+    coin = C.build(idata, fw.meta, normalise=nspec["method"], clip=nspec.get("clip"), aggregate=agg)
+    scores = coin.data["Aggregated"][fw.index]
+    ranks = C.rank_scores(scores)
+
+    # --- rank intervals (Handbook step 7; COINr get_sensitivity) ------------------------------
+    ua = None
+    lo = hi = med = pd.Series(np.nan, index=scores.index)
+    if s.n > 0 and s.weight_noise > 0 and len(scores) > 1:
+        ua = UA.uncertainty(coin.data["Raw"], coin.meta, n=s.n, weight_noise=s.weight_noise, normalise=[nspec],
+                            aggregate=[agg], design="random", seed=s.seed)
+        ri = ua.rank_intervals.set_index(scores.index)
+        lo, hi, med = np.floor(ri["rank_q05"]), np.ceil(ri["rank_q95"]), ri["rank_median"]
+
+    # --- strengths and weaknesses (COINr get_str_weak) -----------------------------------------
+    sw = {u: C.strengths_weaknesses(coin, u, topN=s.top) for u in scores.index}
+    illus = long.groupby("key")["illustrative"].any()
+
+    def _illus(k: str) -> bool:
+        return bool(illus.get(k, False)) or any(bool(illus.get(o, False)) for o in derive.get(k, []))
+
+    table = pd.DataFrame({
+        "territory": scores.index.astype(str),
+        "name": idata["uName"].to_numpy(),
+        "score": scores.to_numpy(dtype=float),
+        "rank": ranks.astype("Int64").to_numpy(),
+        "rank_low": pd.array(lo.to_numpy(), dtype="Int64") if ua is not None else pd.array([pd.NA] * len(scores), dtype="Int64"),
+        "rank_high": pd.array(hi.to_numpy(), dtype="Int64") if ua is not None else pd.array([pd.NA] * len(scores), dtype="Int64"),
+        "rank_median": med.to_numpy(dtype=float),
+        "strengths": ["; ".join(sw[u]["strengths"]["iCode"]) for u in scores.index],
+        "weaknesses": ["; ".join(sw[u]["weaknesses"]["iCode"]) for u in scores.index],
+        "illustrative": [_illus(k) for k in scores.index],
+        "derived_from": ["+".join(derive.get(k, [])) for k in scores.index],
+    })
+    table = table.sort_values(["rank", "territory"], kind="stable").reset_index(drop=True)
+
+    used = set(X.index) | {o for olds in derive.values() for o in olds}
+    vint = sorted({int(v) for v in long.loc[long["key"].isin(used), "vintage"].dropna()})
+    provenance = {
+        "framework": fw.id,
+        "framework_name": fw.name,
+        "period": s.period,
+        "basis": basis,
+        "as_of": s.as_of.isoformat() if s.as_of else None,
+        "input_vintages": _vintages(ws, vint),
+        "method": {"normalise": nspec, "aggregate": agg, "weights": "the framework's (DTI: points)",
+                   "merger_rule": (fw.merger_rule or {}).get("rule") if derive else None,
+                   "ranks": "1 = best; ties share the lower rank",
+                   "rank_interval": "5th-95th percentile of ranks, rounded outward",
+                   "strengths_weaknesses": "best/worst-ranked indicators among all units (COINr get_str_weak)"},
+        "parameters": {"n": s.n if ua is not None else 0, "seed": s.seed, "weight_noise": s.weight_noise,
+                       "design": "random", "top": s.top},
+        "code_version": __version__,
+        "illustrative": bool(table["illustrative"].any()),
+        "units": len(table),
+    }
+    return IndexResult(framework=fw, table=table, coin=coin, uncertainty=ua, provenance=provenance, notes=notes)
+
+
+# =============================================================================================
+# The demo's summary
+# =============================================================================================
+
+def _interval(r: Any) -> str:
+    if pd.isna(r.rank_low):
+        return ""
+    return f"[{int(r.rank_low)}–{int(r.rank_high)}]"
+
+
+def demo_summary(ws: Workspace, echo: Callable[[str], None]) -> None:
+    """The DTI 2022 framework on the demo provinces: 2024 on the 34 basis (merged from the 63 by
+    the DTI rule), top 5 and bottom 3 with rank intervals, strengths and weaknesses; the 2025
+    leaders (stored on the 34 basis)."""
+    res = score_index(ws, IndexSettings(framework="dti2022", period="2024", basis=34, n=200, seed=0))
+    t = res.table
+    echo("")
+    echo(tr(f"Chỉ số tổng hợp — DTI (khung 2022) năm 2024 theo 34 tỉnh (trung bình chỉ số chính của tỉnh cũ), "
+            f"{len(t)} địa bàn; [khoảng hạng 5–95%, trọng số ±25%, {res.provenance['parameters']['n']} lần]; "
+            "+ điểm mạnh, − điểm yếu:",
+            f"Composite index — DTI (2022 framework) 2024 on the 34-province basis (mean of the old provinces' "
+            f"main indices), {len(t)} units; [rank interval 5–95%, weights ±25%, {res.provenance['parameters']['n']} runs]; "
+            "+ strengths, − weaknesses:"))
+    shown = pd.concat([t.head(5), t.tail(3)])
+    for i, r in enumerate(shown.itertuples(index=False)):
+        if i == 5:
+            echo("  …")
+        echo(f"  {int(r.rank):>2}. {r.territory} {r.name:<18} {fmt_number(r.score, 4):>7} {_interval(r):<8} "
+             f"+ {r.strengths}  − {r.weaknesses}")
+    r25 = score_index(ws, IndexSettings(framework="dti2022", period="2025", basis=34, n=0)).table.head(3)
+    lead = ", ".join(f"{r.name} {fmt_number(r.score, 4)}" for r in r25.itertuples(index=False))
+    echo(tr(f"  2025 (số liệu theo 34 tỉnh), dẫn đầu: {lead}", f"  2025 (34-basis data), leaders: {lead}"))
+    if res.illustrative:
+        echo(f"  ⚠ {tr(DEMO_LABEL['vi'], DEMO_LABEL['en'])}")
