@@ -200,14 +200,18 @@ def test_demo_table_is_consistent_and_deterministic(demo_va):
     np.testing.assert_allclose(t.Z.sum(axis=0) + t.factors["imports"] + t.factors["gva"], t.x, atol=2e-3)
     assert (t.y >= 0.1 * t.x - 1e-3).all() and (t.factors["imports"] >= 0).all() and (t.Z >= 0).all()
     # value added by industry = the demo's 2022 value added summed over the industry's divisions
-    conc = a.concordance
     for k, c in enumerate(t.codes):
-        assert t.factors["gva"][k] == pytest.approx(sum(demo_va[d] for d in conc.vsic[conc.code == c]), abs=1e-3)
+        assert t.factors["gva"][k] == pytest.approx(sum(demo_va[d] for d in demo_io.industry_divisions(c)), abs=1e-3)
+    divs = [d for c in t.codes for d in demo_io.industry_divisions(c)]
+    assert len(divs) == len(set(divs)) == 87  # every division but U's 99, once
     assert sum(t.factors["gva"]) == pytest.approx(sum(v for d, v in demo_va.items() if d != "99"), rel=1e-9)
     assert demo_io.demo_io_table(demo_va).files() == a.files()
     assert "ILLUSTRATIVE" in a.files()["README.md"] and "MINH HỌA" in a.files()["README.md"]
-    # every division but U's is mapped, once
-    assert conc.vsic.is_unique and len(conc) == 87
+    # the concordance: digital industries → divisions, the others → sections (C from three industries)
+    conc = a.concordance
+    assert sorted(conc.vsic[conc.code.isin(a.digital)]) == ["26", "61", "62", "63"]
+    assert sorted(conc.code[conc.vsic == "C"]) == ["C-other", "C10-12", "C13-15"]
+    assert conc.vsic.nunique() == 24 and set(conc.vsic) >= set("ABCDEFGHIJKLMNOPQRST")
 
 
 def test_demo_summary_prints_adb_terms_and_writes_illustrative_coefficients(tmp_path, demo_va):
@@ -230,7 +234,7 @@ def test_demo_summary_prints_adb_terms_and_writes_illustrative_coefficients(tmp_
         assert "ILLUSTRATIVE" in text
         for term in ("backward linkage", "forward linkage", "double counting", "investment link", "total"):
             assert term in text
-        assert sum(line.startswith("    ") for line in lines) == 5 + 20
+        assert sum(line.startswith("    ") for line in lines) == 5 + 20 + 1  # terms, industries, C's mean
         io_dir = w.root / "demo_inputs" / "io"
         assert "ILLUSTRATIVE" in (io_dir / "README.md").read_text(encoding="utf-8")
         # the printed total is the ADB estimate of the files written
@@ -241,13 +245,16 @@ def test_demo_summary_prints_adb_terms_and_writes_illustrative_coefficients(tmp_
         assert f"{100 * est.share:,.2f} %" in text
         obs = w.store.observations(indicator="DIGITAL_COEF")
         io_obs = obs[obs.source == IO_SOURCE]
-        assert len(io_obs) == 87 and io_obs.illustrative.all() and set(io_obs.status) == {"E"}
+        assert len(io_obs) == 24 and io_obs.illustrative.all() and set(io_obs.status) == {"E"}
         z = t.Z
-        k26 = t.codes.index("C26")
         dig = [t.codes.index(c) for c in demo_io.DEMO_DIGITAL]
-        assert io_obs.set_index("sector").loc["26", "value"] == pytest.approx(z[dig, k26].sum() / z[:, k26].sum())
-        # the section-level configured coefficients stay the latest for their keys
-        assert set(obs[obs.source == "demo"].sector) == {"C", "K"}
+        cols = [t.codes.index(c) for c in ("C10-12", "C13-15", "C-other")]
+        got = io_obs.set_index("sector").value
+        assert got["26"] == pytest.approx(z[dig, t.codes.index("C26")].sum() / z[:, t.codes.index("C26")].sum())
+        assert got["C"] == pytest.approx(z[np.ix_(dig, cols)].sum() / z[:, cols].sum(), rel=1e-12)
+        assert got["M"] == got["N"]
+        # the configured section coefficients are superseded (said so), and kept for as-of reads
+        assert obs.source.eq(IO_SOURCE).all() and "latest values" in text and "C, K" in text
         note = w.store.vintages().set_index("source").loc[IO_SOURCE, "note"]
         assert f"sha256={_sha(io_dir / 'Z.csv')}" in note and "digital=C26,J61,J62-63" in note
     finally:

@@ -370,6 +370,14 @@ class Store:
         sql = _LATEST.format(where="".join(" AND " + w for w in where))
         return self._con.execute(sql, params).df()
 
+    def history(self, *, indicator: str, territory: str, sector: str = "_T") -> pd.DataFrame:
+        """Every stored value of a series across all vintages (for revision analysis)."""
+        return self._con.execute(
+            "SELECT o.period, o.value, o.status, o.vintage_id, v.source, v.received_at, v.illustrative "
+            "FROM observations o JOIN vintages v USING (vintage_id) "
+            "WHERE o.indicator = ? AND o.territory = ? AND o.sector = ? ORDER BY o.period, v.received_at, o.vintage_id",
+            [indicator, territory, sector]).df()
+
     # --- results of the pipeline -------------------------------------------------------------
     def add_run(self, *, kind: str, code_version: str, parameters: str, provenance: str, illustrative: bool,
                 values: pd.DataFrame) -> int:

@@ -63,9 +63,9 @@ def main(lang: str) -> None:
 
 
 def _register() -> None:
-    from kinhteso.cli import accounts, composite, data, index, io, temporal  # noqa: PLC0415
+    from kinhteso.cli import accounts, composite, data, index, io, nowcast, quarterly, targets, temporal  # noqa: PLC0415
 
-    for module in (data, accounts, io, composite, index, temporal):
+    for module in (data, accounts, io, composite, index, temporal, quarterly, targets, nowcast):
         for command in module.COMMANDS:
             main.add_command(command)
 

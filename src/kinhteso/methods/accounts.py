@@ -69,13 +69,17 @@ class Hierarchy:
 
     parent: Mapping[str, str | None]
     level: Mapping[str, str]
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
-    def ancestors(self, code: str) -> list[str]:
-        out, p = [], self.parent.get(code)
-        while p is not None and p != "_T":
-            out.append(p)
-            p = self.parent.get(p)
-        return out
+    def ancestors(self, code: str) -> tuple[str, ...]:
+        hit = self._cache.get(code)
+        if hit is None:
+            out, p = [], self.parent.get(code)
+            while p is not None and p != "_T":
+                out.append(p)
+                p = self.parent.get(p)
+            hit = self._cache[code] = tuple(out)
+        return hit
 
     def ratio_parent(self, code: str) -> str | None:
         """The industry an ``ALLOC_RATIO`` of ``code`` refers to: its division for a group or
@@ -137,40 +141,36 @@ def _warn(out: list[dict], code: str, vi: str, en: str, **ctx) -> None:
     out.append({"code": code, "vi": vi, "en": en, **ctx})
 
 
-def _pieces(va: pd.Series, h: Hierarchy, label: str) -> pd.Series:
+def _pieces(va: dict[str, float], h: Hierarchy, label: str) -> dict[str, float]:
     """Each reported code's remainder: its VA less that of its top reported descendants."""
-    codes = set(va.index)
+    codes = set(va)
     top_child: dict[str, list[str]] = {c: [] for c in codes}
-    roots = []
     for c in codes:
         anc = next((a for a in h.ancestors(c) if a in codes), None)
-        if anc is None:
-            roots.append(c)
-        else:
+        if anc is not None:
             top_child[anc].append(c)
     rem = {}
-    for c in codes:
-        r = float(va[c]) - sum(float(va[k]) for k in top_child[c])
-        if r < -max(1e-6, 1e-9 * abs(float(va[c]))):
+    for c in sorted(codes):
+        kids = sum(va[k] for k in top_child[c])
+        r = va[c] - kids
+        if r < -max(1e-6, 1e-9 * abs(va[c])):
             raise MethodError(
                 "CHILDREN_EXCEED_PARENT",
-                f"{label}: giá trị tăng thêm các ngành con của {c} ({sum(float(va[k]) for k in top_child[c]):,.1f}) "
-                f"lớn hơn của chính ngành {c} ({float(va[c]):,.1f}).",
-                f"{label}: the value added of {c}'s sub-industries ({sum(float(va[k]) for k in top_child[c]):,.1f}) "
-                f"exceeds that of {c} itself ({float(va[c]):,.1f}).",
+                f"{label}: giá trị tăng thêm các ngành con của {c} ({kids:,.1f}) lớn hơn của chính ngành {c} ({va[c]:,.1f}).",
+                f"{label}: the value added of {c}'s sub-industries ({kids:,.1f}) exceeds that of {c} itself ({va[c]:,.1f}).",
             )
         rem[c] = max(r, 0.0)
-    return pd.Series(rem, dtype=float).sort_index()
+    return rem
 
 
-def _lookup(code: str, h: Hierarchy, own: pd.Series | None, nat: pd.Series | None) -> tuple[float | None, str]:
-    for source, s in (("own", own), ("national", nat)):
-        if s is None or s.empty:
+def _lookup(code: str, h: Hierarchy, own: dict[str, float], nat: dict[str, float]) -> tuple[float, str] | None:
+    for source, d in (("own", own), ("national", nat)):
+        if not d:
             continue
         for c in (code, *h.ancestors(code)):
-            if c in s.index and not pd.isna(s[c]):
-                return float(s[c]), f"{source}:{c}"
-    return None, "none"
+            if c in d:
+                return d[c], f"{source}:{c}"
+    return None
 
 
 def _check_inputs(inp: AccountInputs, label: str) -> None:
@@ -222,17 +222,20 @@ def measure(inp: AccountInputs, h: Hierarchy, *, view: str = "gso", core: Sequen
     label = inp.label or "?"
     _check_inputs(inp, label)
     core = tuple(core or VIEWS[view][0])
+    core_set = set(core)
     warnings: list[dict] = []
-    pieces = _pieces(inp.va, h, label)
-    codes = set(inp.va.index)
+    va = {str(k): float(v) for k, v in inp.va.items()}
+    pieces = _pieces(va, h, label)
+    codes = set(va)
+    own_c, nat_c = _as_dict(inp.coef_own), _as_dict(inp.coef_nat)
+    own_a, nat_a = _as_dict(inp.alloc_own), _as_dict(inp.alloc_nat)
     # --- core: reported core codes (and anything reported under them) ---------------------
-    is_core = {c: any(k in (c, *h.ancestors(c)) for k in core) for c in pieces.index}
-    core_part = pd.Series({c: (pieces[c] if is_core[c] else 0.0) for c in pieces.index}, dtype=float)
+    core_part = {c: (v if (c in core_set or core_set.intersection(h.ancestors(c))) else 0.0) for c, v in pieces.items()}
     allocations = []
     # --- core codes not reported: allocate from the reported industry that holds them ------
     alloc_sum: dict[str, float] = {}
     for k in core:
-        if k in codes or any(a in core for a in h.ancestors(k)):
+        if k in codes or core_set.intersection(h.ancestors(k)):
             continue  # reported (a piece), or inside a broader core code
         holder = next((a for a in h.ancestors(k) if a in codes), None)
         if any(k in h.ancestors(c) for c in codes):
@@ -247,7 +250,7 @@ def measure(inp: AccountInputs, h: Hierarchy, *, view: str = "gso", core: Sequen
         if holder is None:
             continue  # nothing reported contains k: the economy has none of it in this detail
         rp = h.ratio_parent(k)
-        ratio, src = _lookup_exact(k, inp.alloc_own, inp.alloc_nat)
+        ratio, src = (own_a[k], "own") if k in own_a else ((nat_a[k], "national") if k in nat_a else (None, "none"))
         if rp != holder or ratio is None:
             _warn(warnings, "NO_ALLOCATION",
                   f"{label}: không tách được ngành lõi {k} khỏi {holder} (cần ALLOC_RATIO của {k} trong {rp}); "
@@ -255,7 +258,7 @@ def measure(inp: AccountInputs, h: Hierarchy, *, view: str = "gso", core: Sequen
                   f"{label}: core industry {k} cannot be taken out of {holder} (needs ALLOC_RATIO of {k} within "
                   f"{rp}); that part is not counted as core.", sector=k)
             continue
-        amount = float(inp.va[holder]) * ratio
+        amount = va[holder] * ratio
         alloc_sum[holder] = alloc_sum.get(holder, 0.0) + ratio
         core_part[holder] = core_part.get(holder, 0.0) + amount
         allocations.append({"sector": k, "parent": holder, "ratio": ratio, "source": src, "va": amount})
@@ -272,34 +275,29 @@ def measure(inp: AccountInputs, h: Hierarchy, *, view: str = "gso", core: Sequen
                 f"{label}: phần phân bổ cho ngành lõi trong {holder} vượt phần còn lại của ngành sau khi trừ các ngành con đã báo cáo.",
                 f"{label}: the core part allocated within {holder} exceeds what remains of it after its reported sub-industries.",
             )
-    other = (pieces - core_part).clip(lower=0.0)
     # --- digitalised part of the other industries -----------------------------------------
-    coefs, sources = [], []
+    rows = []
     missing = []
-    for c in pieces.index:
-        if other[c] <= 0:
-            coefs.append(np.nan)
-            sources.append("")
-            continue
-        v, src = _lookup(c, h, inp.coef_own, inp.coef_nat)
-        if v is None:
-            missing.append(c)
-        coefs.append(np.nan if v is None else v)
-        sources.append(src)
+    for c, v in pieces.items():
+        other = max(v - core_part[c], 0.0)
+        coef, src = (math.nan, "")
+        if other > 0:
+            found = _lookup(c, h, own_c, nat_c)
+            if found is None:
+                missing.append(c)
+                src = "none"
+            else:
+                coef, src = found
+        dig = other * coef if other > 0 and not math.isnan(coef) else 0.0
+        section = h.section(c)
+        rows.append((c, v, core_part[c], other, coef, src, dig, section, h.division(c) or section))
     if missing:
         _warn(warnings, "NO_COEFFICIENT",
               f"{label}: không có hệ số số hóa (DIGITAL_COEF) cho {', '.join(missing)}; các ngành này không đóng góp phần số hóa.",
               f"{label}: no digitalisation coefficient (DIGITAL_COEF) for {', '.join(missing)}; they add nothing digitalised.",
               sectors=missing)
-    coef = pd.Series(coefs, index=pieces.index, dtype=float)
-    digitalised = (other * coef.fillna(0.0)).astype(float)
-    table = pd.DataFrame({"code": pieces.index, "va": pieces.values, "core": core_part.reindex(pieces.index).values,
-                          "other": other.values, "coef": coef.values, "coef_source": sources,
-                          "digitalised": digitalised.values})
-    table["section"] = [h.section(c) for c in table.code]
-    table["division"] = [h.division(c) or h.section(c) for c in table.code]
     # --- denominator ----------------------------------------------------------------------
-    total_va = float(pieces.sum())
+    total_va = sum(pieces.values())
     grdp_is_sum = inp.grdp is None
     grdp = total_va if grdp_is_sum else float(inp.grdp)
     if grdp_is_sum:
@@ -312,35 +310,45 @@ def measure(inp: AccountInputs, h: Hierarchy, *, view: str = "gso", core: Sequen
               f"{label}: the sum of value added ({total_va:,.1f}) exceeds GRDP ({grdp:,.1f}).")
     if grdp <= 0:
         raise MethodError("GRDP_NOT_POSITIVE", f"{label}: GRDP không dương.", f"{label}: GRDP is not positive.")
-    core_va = float(table.core.sum())
-    dig_va = float(table.digitalised.sum())
+    core_va = sum(r[2] for r in rows)
+    dig_va = sum(r[6] for r in rows)
+    va_by_div: dict[str, float] = {}
+    core_by_div: dict[str, float] = {}
+    dig_by_div: dict[str, float] = {}
+    for r in rows:
+        va_by_div[r[8]] = va_by_div.get(r[8], 0.0) + r[1]
+        core_by_div[r[8]] = core_by_div.get(r[8], 0.0) + r[2]
+        dig_by_div[r[8]] = dig_by_div.get(r[8], 0.0) + r[6]
     # --- components by view -----------------------------------------------------------------
+    bridge = []
     if view == "mic":
-        plat = inp.platform if inp.platform is not None else pd.Series(dtype=float)
-        if plat.empty:
+        plat = _as_dict(inp.platform)
+        if not plat:
             _warn(warnings, "NO_PLATFORM_VA",
                   f"{label}: không có PLATFORM_VA; thành phần kinh tế số nền tảng bằng 0.",
                   f"{label}: no PLATFORM_VA; the platform component is zero.")
-        plat_by_div = _by_division(plat, h)
-        dig_by_div = table.groupby("division").digitalised.sum()
-        overlap = pd.concat([dig_by_div, plat_by_div], axis=1).fillna(0.0).min(axis=1)
-        sectoral_by_div = (dig_by_div - overlap.reindex(dig_by_div.index).fillna(0.0)).clip(lower=0.0)
-        platform_va = float(plat.sum())
-        sectoral_va = float(sectoral_by_div.sum())
+        plat_by_div: dict[str, float] = {}
+        for c, v in plat.items():
+            d = h.division(c) or h.section(c)
+            plat_by_div[d] = plat_by_div.get(d, 0.0) + v
+        overlap = {d: min(dig_by_div.get(d, 0.0), plat_by_div.get(d, 0.0)) for d in set(dig_by_div) | set(plat_by_div)}
+        sectoral_by_div = {d: max(v - overlap.get(d, 0.0), 0.0) for d, v in dig_by_div.items()}
+        platform_va = sum(plat.values())
+        sectoral_va = sum(sectoral_by_div.values())
         de_va = core_va + platform_va + sectoral_va
         components = {"ict": core_va, "platform": platform_va, "sectoral": sectoral_va}
-        sector_de = table.groupby("division").core.sum().add(sectoral_by_div, fill_value=0.0).add(plat_by_div, fill_value=0.0)
+        divs = set(core_by_div) | set(plat_by_div)
+        sector_de = {d: core_by_div.get(d, 0.0) + sectoral_by_div.get(d, 0.0) + plat_by_div.get(d, 0.0) for d in divs}
         bridge = [
             {"item": "gso_total", "value": core_va + dig_va},
             {"item": "plus_platform_va", "value": platform_va},
-            {"item": "minus_platform_already_in_digitalised", "value": -float(overlap.sum())},
+            {"item": "minus_platform_already_in_digitalised", "value": -sum(overlap.values())},
             {"item": "mic_total", "value": de_va},
         ]
     else:
         de_va = core_va + dig_va
         components = {"core": core_va, "digitalised": dig_va}
-        sector_de = table.groupby("division").apply(lambda g: float(g.core.sum() + g.digitalised.sum()), include_groups=False)
-        bridge = []
+        sector_de = {d: core_by_div[d] + dig_by_div[d] for d in core_by_div}
     share = de_va / grdp * 100.0
     if not (-_TOL <= share <= 100 + _TOL) or not math.isfinite(share):
         raise MethodError(
@@ -348,12 +356,16 @@ def measure(inp: AccountInputs, h: Hierarchy, *, view: str = "gso", core: Sequen
             f"{label}: tỷ trọng tính ra {share:.2f}% nằm ngoài 0–100; kiểm tra lại số liệu đầu vào.",
             f"{label}: the computed share {share:.2f}% is outside 0–100; check the inputs.",
         )
-    va_by_div = table.groupby("division").va.sum()
-    by_sector = pd.DataFrame({"sector": sector_de.index, "de_va": sector_de.values})
-    by_sector["va"] = by_sector.sector.map(va_by_div).fillna(0.0)
-    by_sector["section"] = [h.section(c) for c in by_sector.sector]
-    by_sector["contribution_pp"] = by_sector.de_va / grdp * 100.0
-    by_sector = by_sector.sort_values("de_va", ascending=False, kind="stable").reset_index(drop=True)
+    order = sorted(sector_de, key=lambda d: (-sector_de[d], d))
+    by_sector = pd.DataFrame({
+        "sector": order,
+        "de_va": [sector_de[d] for d in order],
+        "va": [va_by_div.get(d, 0.0) for d in order],
+        "section": [h.section(d) for d in order],
+        "contribution_pp": [sector_de[d] / grdp * 100.0 for d in order],
+    })
+    table = pd.DataFrame(rows, columns=["code", "va", "core", "other", "coef", "coef_source", "digitalised",
+                                        "section", "division"])
     comps = {k: {"va": v, "share": v / grdp * 100.0} for k, v in components.items()}
     result = AccountResult(view=view, grdp=grdp, grdp_is_sum_of_va=grdp_is_sum, de_va=de_va, de_share=share,
                            components=comps, by_sector=by_sector, pieces=table, allocations=allocations,
@@ -362,21 +374,12 @@ def measure(inp: AccountInputs, h: Hierarchy, *, view: str = "gso", core: Sequen
     return result
 
 
-def _lookup_exact(code: str, own: pd.Series | None, nat: pd.Series | None) -> tuple[float | None, str]:
-    for source, s in (("own", own), ("national", nat)):
-        if s is not None and code in s.index and not pd.isna(s[code]):
-            return float(s[code]), source
-    return None, "none"
+def _as_dict(s: pd.Series | None) -> dict[str, float]:
+    if s is None or len(s) == 0:
+        return {}
+    return {str(k): float(v) for k, v in s.items() if not pd.isna(v)}
 
 
-def _by_division(s: pd.Series, h: Hierarchy) -> pd.Series:
-    if s is None or s.empty:
-        return pd.Series(dtype=float)
-    keys = [h.division(c) or h.section(c) for c in s.index]
-    return s.groupby(keys).sum()
-
-
-# --- change between two periods ----------------------------------------------------------------
 def _shapley(f, x0: Sequence[float], x1: Sequence[float]) -> list[float]:
     """Shapley decomposition of f(x1) − f(x0) into one term per factor (exact: the terms sum to
     the change). Used for the 3-factor product share = r × structure × intensity."""

@@ -24,19 +24,25 @@ def _combine(obs: pd.DataFrame, mapping: pd.DataFrame, how: str) -> pd.DataFrame
     needed = mapping.groupby("new_key")["old_key"].nunique().rename("n_needed")
     rows = obs.merge(mapping, left_on="territory", right_on="old_key", how="inner")
     rows["_sev"] = rows["status"].map(STATUS_SEVERITY).fillna(max(STATUS_SEVERITY.values()))
+    if "source" in rows.columns:  # integer codes: string min/max would fall back to slow Python
+        codes, uniques = pd.factorize(rows["source"].fillna(""), sort=True)
+        rows["_src"] = codes
     grouped = rows.groupby(["new_key", *_KEY], dropna=False, sort=True)
-    aggs = dict(
-        value=("value", how),
-        n=("old_key", "nunique"),
-        _sev=("_sev", "max"),
-        derived_from=("old_key", lambda s: "+".join(sorted(s))),
-    )
+    aggs = dict(value=("value", how), n=("old_key", "nunique"), _sev=("_sev", "max"))
     for col in ("illustrative", "vintage_id", "backcast"):  # carried when present: a demo part keeps its label
         if col in rows.columns:
             aggs[col] = (col, "max")
-    if "source" in rows.columns:
-        aggs["source"] = ("source", lambda s: "+".join(sorted(set(s))))
+    if "source" in rows.columns:  # one source, or the first and last of several
+        aggs["_src_min"] = ("_src", "min")
+        aggs["_src_max"] = ("_src", "max")
     out = grouped.agg(**aggs).reset_index()
+    if "_src_min" in out.columns:
+        lo = pd.Series(uniques[out["_src_min"].to_numpy()], index=out.index)
+        hi = pd.Series(uniques[out["_src_max"].to_numpy()], index=out.index)
+        out["source"] = lo.where(lo == hi, lo + "+" + hi)
+        out = out.drop(columns=["_src_min", "_src_max"])
+    preds = mapping.groupby("new_key")["old_key"].apply(lambda s: "+".join(sorted(s)))
+    out["derived_from"] = out["new_key"].map(preds)
     out = out.merge(needed, left_on="new_key", right_index=True)
     out = out[out["n"] == out["n_needed"]]
     inverse = {v: k for k, v in STATUS_SEVERITY.items()}

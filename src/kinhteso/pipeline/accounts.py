@@ -24,7 +24,8 @@ from kinhteso.reference import territories as terr
 from kinhteso.reference import vsic
 from kinhteso.workspace import Workspace
 
-__all__ = ["MeasureResult", "measure", "measure_many", "hierarchy", "INPUT_INDICATORS", "previous_period"]
+__all__ = ["MeasureResult", "measure", "measure_many", "load_inputs", "hierarchy", "reconcile", "territories_for",
+           "INPUT_INDICATORS", "previous_period"]
 
 INPUT_INDICATORS = ("GRDP_VA", "GRDP", "DIGITAL_COEF", "ALLOC_RATIO", "PLATFORM_VA")
 _ADDITIVE = {"GRDP_VA": True, "GRDP": True, "PLATFORM_VA": True}
@@ -90,37 +91,65 @@ def _load(ws: Workspace, periods: Sequence[str], as_of=None, coef_source: str | 
     return obs
 
 
-def _for_territory(obs: pd.DataFrame, key: str, mapping: pd.DataFrame) -> pd.DataFrame:
-    """The territory's rows; a 34-basis key gets its old provinces' additive sums where needed."""
-    if key.startswith("34:"):
-        olds = mapping.loc[mapping.new_key == key, "old_key"].tolist()
-        part = obs[obs.territory.isin([key, *olds])]
-        conv, _ = to_basis34(part, mapping[mapping.new_key == key], additive=_ADDITIVE)
-        return conv[conv.territory == key]
-    return obs[obs.territory == key]
+def _for_territories(obs: pd.DataFrame, keys: Sequence[str], mapping: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Each territory's rows; 34-basis keys get their old provinces' additive sums where needed
+    (one conversion for all of them)."""
+    keys = list(dict.fromkeys(keys))
+    new = [k for k in keys if k.startswith("34:")]
+    out = {}
+    if new:
+        m = mapping[mapping.new_key.isin(new)]
+        part = obs[obs.territory.isin(new) | obs.territory.isin(m.old_key)]
+        conv, _ = to_basis34(part, m, additive=_ADDITIVE)
+        for k, g in conv[conv.territory.isin(new)].groupby("territory"):
+            out[k] = g
+    for k in keys:
+        if k not in out:
+            out[k] = obs[obs.territory == k] if not k.startswith("34:") else obs.iloc[0:0]
+    return out
 
 
-def _series(frame: pd.DataFrame, indicator: str, period: str, *, one_source: bool = False) -> tuple[pd.Series, list[int]]:
+class _Rows:
+    """One territory's observations, grouped once by (indicator, period) for fast look-ups."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.groups = {k: g for k, g in frame.groupby(["indicator", "period"], sort=False)} if len(frame) else {}
+        self.illustrative = bool(frame["illustrative"].fillna(False).any()) if "illustrative" in frame else False
+        self.derived = sorted({d for d in frame.get("derived_from", pd.Series(dtype=str)).dropna() if d})
+
+    def get(self, indicator: str, period: str) -> pd.DataFrame | None:
+        return self.groups.get((indicator, period))
+
+    def annual_periods(self, indicator: str) -> list[str]:
+        return sorted(p for (i, p) in self.groups if i == indicator and len(p) == 4)
+
+
+_EMPTY = _Rows(pd.DataFrame())
+
+
+def _series(rows: _Rows, indicator: str, period: str, *, one_source: bool = False) -> tuple[pd.Series, list[int]]:
     """Values by sector. With ``one_source`` (coefficients) only the rows of the source of the
     most recent vintage are kept: an estimate set is used whole, never mixed with another's."""
-    f = frame[(frame.indicator == indicator) & (frame.period == period)]
-    if one_source and len(f) and "source" in f and f.source.nunique() > 1:
+    f = rows.get(indicator, period)
+    if f is None:
+        return pd.Series(dtype=float), []
+    if one_source and "source" in f and f.source.nunique() > 1:
         latest = f.sort_values(["received_at", "vintage_id"]).source.iloc[-1]
         f = f[f.source == latest]
     vids = [int(v) for v in f.vintage_id.dropna().unique()] if "vintage_id" in f else []
-    return f.set_index("sector")["value"].astype(float), vids
+    return pd.Series(f["value"].to_numpy(dtype=float), index=f["sector"].to_numpy()), vids
 
 
-def _coef(frame: pd.DataFrame, indicator: str, period: str, warnings: list, label: str, who: str) -> tuple[pd.Series, str | None, list[int]]:
+def _coef(rows: _Rows, indicator: str, period: str, warnings: list, label: str, who: str) -> tuple[pd.Series, str | None, list[int]]:
     """Coefficients for the period, else its year, else the latest earlier year (with a warning)."""
     for p in dict.fromkeys([period, _year(period)]):
-        s, vids = _series(frame, indicator, p, one_source=True)
+        s, vids = _series(rows, indicator, p, one_source=True)
         if len(s):
             return s, p, vids
-    f = frame[(frame.indicator == indicator) & (frame.period.str.len() == 4) & (frame.period < _year(period))]
-    if len(f):
-        latest = f.period.max()
-        s, vids = _series(frame, indicator, latest, one_source=True)
+    earlier = [p for p in rows.annual_periods(indicator) if p < _year(period)]
+    if earlier:
+        latest = earlier[-1]
+        s, vids = _series(rows, indicator, latest, one_source=True)
         warnings.append({
             "code": "COEF_CARRIED_FORWARD",
             "vi": f"{label}: {indicator} ({who}) của {latest} được dùng cho {period} (chưa có số liệu mới hơn).",
@@ -130,37 +159,39 @@ def _coef(frame: pd.DataFrame, indicator: str, period: str, warnings: list, labe
     return pd.Series(dtype=float), None, []
 
 
-def _inputs(frame: pd.DataFrame, nation: pd.DataFrame, key: str, period: str, warnings: list) -> tuple[A.AccountInputs, dict]:
+def _inputs(rows: _Rows, nation: _Rows, key: str, period: str, warnings: list) -> tuple[A.AccountInputs, dict]:
     label = f"{key} {period}"
-    va, v1 = _series(frame, "GRDP_VA", period)
-    grdp_s, v2 = _series(frame, "GRDP", period)
+    va, v1 = _series(rows, "GRDP_VA", period)
+    grdp_s, v2 = _series(rows, "GRDP", period)
     grdp = float(grdp_s.get("_T")) if "_T" in grdp_s.index else None
-    own = frame if key != "VN" else pd.DataFrame(columns=frame.columns)
+    own = rows if key != "VN" else _EMPTY
     coef_own, p_co, v3 = _coef(own, "DIGITAL_COEF", period, warnings, label, "own")
     coef_nat, p_cn, v4 = _coef(nation, "DIGITAL_COEF", period, warnings, label, "national")
     alloc_own, p_ao, v5 = _coef(own, "ALLOC_RATIO", period, warnings, label, "own")
     alloc_nat, p_an, v6 = _coef(nation, "ALLOC_RATIO", period, warnings, label, "national")
-    platform, v7 = _series(frame, "PLATFORM_VA", period)
+    platform, v7 = _series(rows, "PLATFORM_VA", period)
     inp = A.AccountInputs(va=va, grdp=grdp, coef_own=coef_own, coef_nat=coef_nat, alloc_own=alloc_own,
                           alloc_nat=alloc_nat, platform=platform, label=label)
-    derived = sorted({d for d in frame.get("derived_from", pd.Series(dtype=str)).dropna() if d})
     prov = {
         "input_vintages": sorted({*v1, *v2, *v3, *v4, *v5, *v6, *v7}),
         "coefficient_periods": {"own": p_co, "national": p_cn},
         "allocation_periods": {"own": p_ao, "national": p_an},
-        "summed_from_63_basis": derived,
-        "illustrative": bool(frame.get("illustrative", pd.Series(dtype=bool)).fillna(False).any()
-                             or nation.get("illustrative", pd.Series(dtype=bool)).fillna(False).any()),
+        "summed_from_63_basis": rows.derived,
+        "illustrative": rows.illustrative or nation.illustrative,
     }
     return inp, prov
 
 
-def _one(obs: pd.DataFrame, mapping: pd.DataFrame, h: A.Hierarchy, key: str, period: str, view: str,
-         core: Sequence[str] | None, with_change: bool) -> MeasureResult:
-    frame = _for_territory(obs, key, mapping)
-    nation = obs[obs.territory == "VN"]
-    warnings: list[dict] = []
-    inp, prov = _inputs(frame, nation, key, period, warnings)
+def _one(frame: _Rows, nation: _Rows, h: A.Hierarchy, key: str, period: str, view: str,
+         core: Sequence[str] | None, with_change: bool, cache: dict | None = None) -> MeasureResult:
+    cached = cache.get((key, period)) if cache is not None else None
+    if cached is None:
+        warnings0: list[dict] = []
+        inp, prov0 = _inputs(frame, nation, key, period, warnings0)
+        cached = (inp, prov0, warnings0)
+        if cache is not None:
+            cache[(key, period)] = cached
+    inp, prov, warnings = cached[0], dict(cached[1]), list(cached[2])
     if inp.va.empty and inp.grdp is None:
         return MeasureResult(key, period, view, None, warnings, prov, error={
             "code": "NO_DATA", "vi": f"{key} {period}: không có GRDP hay GRDP_VA.",
@@ -190,6 +221,18 @@ def _one(obs: pd.DataFrame, mapping: pd.DataFrame, h: A.Hierarchy, key: str, per
     return out
 
 
+def load_inputs(ws: Workspace, territory: str, period: str, *, as_of=None,
+                coef_source: str | None = None) -> tuple[A.AccountInputs, dict, list[dict]]:
+    """The inputs of :func:`kinhteso.methods.accounts.measure` for one territory and period, as
+    the pipeline chooses them (for scenarios that change them before measuring): (inputs,
+    provenance, warnings)."""
+    obs = _load(ws, [period], as_of=as_of, coef_source=coef_source)
+    frame = _Rows(_for_territories(obs, [territory], terr.merger_map())[territory])
+    warnings: list[dict] = []
+    inp, prov = _inputs(frame, _Rows(obs[obs.territory == "VN"]), territory, period, warnings)
+    return inp, prov, warnings
+
+
 def territories_for(period: str) -> list[str]:
     """The nation and the provinces valid for a period: the 63 before 2025-07, else the 34."""
     from kinhteso.ingest.load import MERGER_DATE, parse_period  # noqa: PLC0415
@@ -217,7 +260,10 @@ def measure_many(ws: Workspace, keys: Sequence[str], periods: Sequence[str], vie
     obs = _load(ws, sorted(wanted), as_of=as_of, coef_source=coef_source)
     mapping = terr.merger_map()
     h = hierarchy()
-    results = [_one(obs, mapping, h, k, p, v, core, with_change) for p in periods for k in keys for v in views]
+    nation = _Rows(obs[obs.territory == "VN"])
+    frames = {k: _Rows(f) for k, f in _for_territories(obs, keys, mapping).items()}
+    cache: dict = {}  # the inputs of a territory and period serve every view
+    results = [_one(frames[k], nation, h, k, p, v, core, with_change, cache) for p in periods for k in keys for v in views]
     if store_run:
         _store(ws, results, core=core, coef_source=coef_source)
     return results

@@ -95,10 +95,7 @@ def estimate_calibration(ws: Workspace, *, period: str, target_pct: float, profi
     by section unless one is given (sector → relative digitalisation)."""
     if territory != "VN":
         terr.get_territory(territory)
-    obs = PA._load(ws, [period])
-    frame = PA._for_territory(obs, territory, terr.merger_map())
-    warnings: list[dict] = []
-    inp, prov = PA._inputs(frame, obs[obs.territory == "VN"], territory, period, warnings)
+    inp, prov, _ = PA.load_inputs(ws, territory, period)
     h = PA.hierarchy()
     sections = sorted({h.section(c) for c in inp.va.index})
     inp.coef_own, inp.coef_nat = pd.Series(dtype=float), pd.Series(1.0, index=sections)

@@ -34,7 +34,10 @@ CAPABILITIES: tuple[str, ...] = (
     "kinhteso.pipeline.demo:_summary_foundation",
     "kinhteso.pipeline.demo_io:demo_summary",
     "kinhteso.pipeline.accounts:demo_summary",
+    "kinhteso.pipeline.quarterly:demo_summary",
+    "kinhteso.pipeline.nowcast:demo_summary",
     "kinhteso.pipeline.index:demo_summary",
+    "kinhteso.pipeline.targets:demo_summary",
 )
 _INPUT_README = """# DỮ LIỆU MINH HỌA / ILLUSTRATIVE DEMO DATA
 

@@ -23,9 +23,14 @@ into ``WORKSPACE/demo_inputs/io/``, prints the ADB (2021) value-flow estimate te
 the IO-based ``DIGITAL_COEF`` per industry, and stores those coefficients (illustrative, source
 ``kinhteso:io``).
 
-The concordance maps every industry to VSIC *divisions* (``A`` → 01, 02, 03), so the
-coefficients are written at division level and never replace the demo's configured
-section-level ``DIGITAL_COEF`` (the latest vintage of a key wins when the store is read).
+The concordance (:data:`CONCORDANCE`) maps the digital industries to their divisions (``C26``
+→ 26, ``J61`` → 61, ``J62-63`` → 62 and 63) and the others to sections, so the demo shows both
+aggregation rules: ``C10-12``, ``C13-15`` and ``C-other`` → ``C`` (several industries, one
+code: the IC-weighted mean) and ``M-N`` → ``M`` and ``N`` (one industry, several codes). The
+coefficients written for VN 2022 become the latest values of their keys when they are written
+(the demo prints any earlier value they supersede; an ``as of`` read still finds it); a later
+writer of the same keys (the accounts' calibration) supersedes them in turn, and the accounts
+select them explicitly by their source, ``kinhteso:io``.
 """
 
 from __future__ import annotations
@@ -47,7 +52,8 @@ from kinhteso.pipeline.io_estimates import IO_SOURCE, describe, estimate_digital
 from kinhteso.reference import vsic
 from kinhteso.workspace import Workspace
 
-__all__ = ["DEMO_IO_YEAR", "DEMO_DIGITAL", "DemoIO", "INDUSTRIES", "demo_io_table", "write_demo_io", "demo_summary"]
+__all__ = ["CONCORDANCE", "DEMO_IO_YEAR", "DEMO_DIGITAL", "DemoIO", "INDUSTRIES", "demo_io_table",
+           "demo_summary", "industry_divisions", "write_demo_io"]
 
 DEMO_IO_YEAR = "2022"
 #: The digital products of the demo table (its own codes).
@@ -59,7 +65,7 @@ class _Industry:
     code: str
     name_vi: str
     name_en: str
-    divisions: tuple[str, ...]  # VSIC divisions (2 digits) or whole sections (letters)
+    divisions: tuple[str, ...]  # its VSIC divisions: 2 digits, a section letter (all of it), "C-other"
     import_share: float         # imported intermediates / intermediate consumption (stylised)
     va_ratio: float             # value added / output (stylised)
     digital_share: float        # digital products / intermediate consumption (stylised)
@@ -90,6 +96,12 @@ INDUSTRIES: tuple[_Industry, ...] = (
     _Industry("O-P-Q", "Quản lý nhà nước, giáo dục, y tế", "Public administration, education, health", ("O", "P", "Q"), 0.15, 0.60, 0.050, "services"),
     _Industry("R-S-T", "Nghệ thuật, dịch vụ khác, hộ gia đình", "Arts, other services, households", ("R", "S", "T"), 0.10, 0.60, 0.040, "services"),
 )
+#: The concordance of the table's codes to VSIC (industries not listed map to their own code,
+#: a section letter).
+CONCORDANCE: dict[str, tuple[str, ...]] = {
+    "C10-12": ("C",), "C13-15": ("C",), "C26": ("26",), "C-other": ("C",), "J58-60": ("J",), "J61": ("61",),
+    "J62-63": ("62", "63"), "M-N": ("M", "N"), "O-P-Q": ("O", "P", "Q"), "R-S-T": ("R", "S", "T"),
+}
 #: How each kind of buyer splits its digital inputs among C26, J61, J62-63.
 _DIGITAL_SPLIT = {
     "goods": (0.60, 0.20, 0.20),
@@ -112,7 +124,7 @@ _MIN_FINAL_SHARE = 0.10  # final demand kept ≥ 10 % of output
 
 @dataclass(frozen=True)
 class DemoIO:
-    """The illustrative table, its concordance to VSIC divisions, digital products and names."""
+    """The illustrative table, its concordance to VSIC, digital products and names."""
 
     table: IOTable
     concordance: pd.DataFrame
@@ -151,8 +163,14 @@ def _divisions_of(selector: str) -> list[str]:
     return [selector]
 
 
+def industry_divisions(code: str) -> list[str]:
+    """The VSIC divisions whose demo value added makes up industry ``code``."""
+    ind = next(i for i in INDUSTRIES if i.code == code)
+    return [d for sel in ind.divisions for d in _divisions_of(sel)]
+
+
 def _concordance() -> pd.DataFrame:
-    rows = [(ind.code, d) for ind in INDUSTRIES for sel in ind.divisions for d in _divisions_of(sel)]
+    rows = [(ind.code, v) for ind in INDUSTRIES for v in CONCORDANCE.get(ind.code, (ind.code,))]
     return pd.DataFrame(rows, columns=["code", "vsic"])
 
 
@@ -175,7 +193,7 @@ def demo_io_table(value_added: Mapping[str, float] | None = None) -> DemoIO:
     va_div = dict(value_added) if value_added is not None else dict(_generated_value_added())
     conc = _concordance()
     codes = [ind.code for ind in INDUSTRIES]
-    va = np.array([sum(va_div.get(d, 0.0) for d in conc.vsic[conc.code == c]) for c in codes])
+    va = np.array([sum(va_div.get(d, 0.0) for d in industry_divisions(c)) for c in codes])
     ratio = np.array([ind.va_ratio for ind in INDUSTRIES])
     x = va / ratio
     ic = x - va
@@ -227,17 +245,18 @@ def _readme(demo: DemoIO) -> str:
         "",
         "Files: Z.csv (domestic intermediate flows), x.csv (output), y.csv (final demand = x − Z·1),",
         "gva.csv (value added), imports.csv (imported intermediates; Z column + imports + gva = x),",
-        "concordance.csv (code → VSIC 2018 divisions). Digital products: " + ", ".join(demo.digital) + ".",
+        "concordance.csv (code → VSIC 2018). Digital products: " + ", ".join(demo.digital) + ".",
         "",
         "Try: kinhteso io --Z Z.csv --x x.csv --y y.csv --factor gva=gva.csv --digital "
         + ",".join(demo.digital) + " --concordance concordance.csv --out out",
         "",
-        "| code | VSIC | ngành | industry |",
-        "|---|---|---|---|",
+        "| code | VSIC (concordance) | VSIC divisions (value added) | ngành | industry |",
+        "|---|---|---|---|---|",
     ]
     for ind in INDUSTRIES:
-        divs = ",".join(demo.concordance.vsic[demo.concordance.code == ind.code])
-        lines.append(f"| {ind.code} | {divs} | {ind.name_vi} | {ind.name_en} |")
+        conc = ",".join(demo.concordance.vsic[demo.concordance.code == ind.code])
+        divs = ",".join(industry_divisions(ind.code))
+        lines.append(f"| {ind.code} | {conc} | {divs} | {ind.name_vi} | {ind.name_en} |")
     return "\n".join(lines) + "\n"
 
 
@@ -287,23 +306,29 @@ def demo_summary(ws: Workspace, echo: Callable[[str], None]) -> None:
         if r.term == "investment_link" and not est.investment_estimated:
             extra = tr("  (không ước tính: bảng không có ma trận đầu tư)", "  (not estimated: no investment matrix)")
         echo(f"    {name:<22} {fmt_number(r.value, 0):>12}  {fmt_number(100 * r.share_of_gdp, 2):>6} %  {r.formula}{extra}")
-    configured = ws.store.observations(indicator="DIGITAL_COEF", territory="VN", period=demo.year)
-    configured = dict(zip(configured.sector, configured.value))
+    before = ws.store.observations(indicator="DIGITAL_COEF", territory="VN", period=demo.year)
+    before = {r.sector: (r.value, r.source) for r in before.itertuples(index=False)}
     coef = estimate_digital_coef(
         table, digital=demo.digital, territory="VN", period=demo.year, concordance=conc,
         table_file=paths["Z.csv"], concordance_file=paths["concordance.csv"], illustrative=True,
     )
     vid, n, superseded = write_digital_coef(ws, coef)
-    echo(tr(f"  DIGITAL_COEF theo vào-ra (tỷ trọng đầu vào số trong chi phí trung gian), VN {demo.year}; "
-            f"đã ghi {n} hệ số cấp ngành 2 (phiên bản {vid}, nguồn {IO_SOURCE}, trạng thái E); "
-            "cột cuối: hệ số cấu hình của ngành cấp 1 (nguồn demo) để so sánh:",
-            f"  IO-based DIGITAL_COEF (digital share of intermediate consumption), VN {demo.year}; "
-            f"wrote {n} division-level coefficients (vintage {vid}, source {IO_SOURCE}, status E); "
-            "last column: the section's configured coefficient (source demo), for comparison:"))
+    echo(tr("  DIGITAL_COEF theo vào-ra = đầu vào số / chi phí trung gian, theo ngành của bảng → mã VSIC"
+            + ("; cột cuối: giá trị trước đó của mã VSIC (nguồn):" if before else ":"),
+            "  IO-based DIGITAL_COEF = digital inputs / intermediate consumption, by table industry → VSIC code"
+            + ("; last column: the VSIC code's previous value (source):" if before else ":")))
     for r in describe(coef, demo.names).itertuples(index=False):
-        sections = sorted({vsic.section_of(v) for v in coef.by_industry.vsic[coef.by_industry.code == r.code]})
-        conf = " ".join(f"{s} {fmt_number(configured[s], 3)}" for s in sections if s in configured) or "–"
-        echo(f"    {r.code:<8} {r.name[:40]:<40} {r.vsic[:16]:<16} {fmt_number(r.intensity, 3):>6}   {conf}")
+        codes = list(dict.fromkeys(coef.by_industry.vsic[coef.by_industry.code == r.code]))
+        prev = " ".join(f"{c} {fmt_number(before[c][0], 3)} ({before[c][1]})" for c in codes if c in before)
+        line = f"    {r.code:<8} {r.name[:40]:<40} → {r.vsic[:8]:<8} {fmt_number(r.intensity, 3):>6}"
+        echo(f"{line}   {prev}" if before else line)
+    merged = coef.by_vsic[coef.by_vsic.industries.str.contains(",")]
+    for r in merged.itertuples(index=False):
+        echo(tr(f"    {r.vsic}: trung bình có trọng số chi phí trung gian của {r.industries} = {fmt_number(r.value, 3)}",
+                f"    {r.vsic}: IC-weighted mean of {r.industries} = {fmt_number(r.value, 3)}"))
+    echo(tr(f"  Đã ghi {n} hệ số (phiên bản {vid}, nguồn {IO_SOURCE}, trạng thái E, minh họa).",
+            f"  Stored {n} coefficients (vintage {vid}, source {IO_SOURCE}, status E, illustrative)."))
     if superseded:
-        echo(tr(f"  Thay thế (bản mới nhất) hệ số đã có của: {', '.join(superseded)}",
-                f"  Supersedes (as the latest vintage) earlier coefficients of: {', '.join(superseded)}"))
+        echo(tr(f"  Chúng là giá trị mới nhất (thay cho giá trị cũ, vẫn đọc được bằng --as-of) của: {', '.join(superseded)}",
+                f"  They are now the latest values (the earlier ones stay readable with --as-of) of: "
+                f"{', '.join(superseded)}"))

@@ -184,7 +184,7 @@ def _check_concordance(
             canon.append(v)
             continue
         if s.level not in SECTOR_LEVELS:
-            target = vsic.division_of(s.code) or s.code
+            target = vsic.division_of(s.code) or "J"
             problems.append(Problem(
                 "IO_VSIC_LEVEL",
                 f"Sản phẩm '{code}' được chuyển sang mã VSIC '{s.code}' (cấp {s.level}); hệ số số hóa ghi ở "

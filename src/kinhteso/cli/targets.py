@@ -1,0 +1,304 @@
+"""``kinhteso gaps``, ``plan``, ``scenario``, ``peers`` and ``target add|list``: targets, gaps and plans."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from kinhteso.cli._common import render_frame, to_json, workspace_option
+from kinhteso.errors import ReferenceDataError, UsageError
+from kinhteso.i18n import DEMO_LABEL, current_lang, fmt_number, tr
+from kinhteso.methods.accounts import VIEWS
+from kinhteso.methods.targets import TREND_MODELS
+from kinhteso.pipeline import targets as P
+from kinhteso.pipeline.observations import resolve_territories
+from kinhteso.reference import targets as R
+from kinhteso.workspace import Workspace
+
+_FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+                       help="Định dạng đầu ra / output format.")
+_SOURCE = click.option("--source", type=click.Choice(list(P.SOURCES)), default="auto", show_default=True,
+                       help="Chuỗi KTS: auto (tính nếu được, không thì số công bố), computed, published / DE-share series.")
+_VIEW = click.option("--view", type=click.Choice(list(VIEWS)), default="gso", show_default=True,
+                     help="Cách đo khi tính tỷ trọng KTS / accounts view of a computed DE share.")
+_MODEL = click.option("--model", type=click.Choice(list(TREND_MODELS)), default="loglinear", show_default=True,
+                      help="Mô hình xu hướng / trend model (OLS on the last 3–5 years).")
+_LEVEL = click.option("--level", type=float, default=0.90, show_default=True,
+                      help="Mức của khoảng dự báo / prediction-interval level.")
+
+
+def _key(text: str) -> str:
+    keys = resolve_territories([text], basis=None)
+    if len(keys) != 1:
+        raise UsageError("AMBIGUOUS_TERRITORY", f"'{text}' ứng với nhiều địa bàn ({', '.join(keys)}); dùng khóa, ví dụ 34:31.",
+                         f"'{text}' matches several territories ({', '.join(keys)}); use a key such as 34:31.")
+    return keys[0]
+
+
+def _msg(d: dict) -> str:
+    return d.get("vi") if current_lang() == "vi" else d.get("en")
+
+
+def _clean(v):
+    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+        return None
+    return v
+
+
+_STATUS = {"achieved": ("đạt", "achieved"), "on_track": ("đúng hướng", "on track"), "at_risk": ("có nguy cơ", "at risk"),
+           "off_track": ("chệch hướng", "off track")}
+
+
+def _status(s: str | None) -> str:
+    if s is None:
+        return "–"
+    vi, en = _STATUS[s]
+    return tr(vi, en)
+
+
+@click.command("gaps")
+@click.option("--territory", default=None, help="Địa bàn / territory (VN, 34:31, 63:79 or a name); default: all with a target.")
+@click.option("--indicator", default=None, help="Chỉ tiêu / indicator code (DE_SHARE, ECOMMERCE_SHARE, ...).")
+@click.option("--inherit-national", is_flag=True,
+              help="Tỉnh chưa có mục tiêu riêng được so với mục tiêu quốc gia / measure provinces without their own target against the national one.")
+@_SOURCE
+@_VIEW
+@_MODEL
+@_LEVEL
+@_FORMAT
+@workspace_option
+def gaps_cmd(territory, indicator, inherit_national, source, view, model, level, fmt, workspace: Path) -> None:
+    """Khoảng cách tới mục tiêu / how far each territory is from each of its targets.
+
+    For each territory × target: latest value and period, gap, required annual growth (CAGR)
+    against the trend's, the projection to the target year with its prediction interval, the
+    probability of reaching it, the status (achieved, on_track, at_risk, off_track) and years
+    behind schedule. Rates are fractions in JSON/CSV, shares in percent.
+    """
+    with Workspace.open(workspace) as ws:
+        key = _key(territory) if territory else None
+        rows = P.gaps(ws, territory=key, indicator=indicator, source=source, view=view, model=model, level=level,
+                      inherit_national=inherit_national)
+    if key and not rows:
+        raise UsageError("NO_TARGET", f"{key} không có mục tiêu nào{' cho ' + indicator if indicator else ''}; thêm bằng "
+                         "`kinhteso target add` hoặc dùng --inherit-national.",
+                         f"{key} has no target{' for ' + indicator if indicator else ''}; add one with `kinhteso target add` "
+                         "or use --inherit-national.")
+    if fmt == "json":
+        click.echo(to_json([{k: _clean(v) for k, v in r.items()} for r in rows]))
+        return
+    flat = pd.DataFrame([{k: v for k, v in r.items() if k not in ("warnings", "error")} for r in rows])
+    if fmt == "csv":
+        click.echo(render_frame(flat, "csv"))
+        return
+    if any(r["illustrative"] for r in rows):
+        click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")
+    if flat.empty:
+        click.echo("(0)")
+        return
+    shown = flat[["territory", "indicator", "latest_value", "latest_period", "comparison", "target_value", "target_year",
+                  "gap", "required_cagr", "trend_cagr", "projected_value", "projected_low", "projected_high",
+                  "probability", "status", "years_behind"]].copy()
+    for c in ("required_cagr", "trend_cagr", "probability"):
+        shown[c] = shown[c].astype(float) * 100
+    shown["status"] = [_status(s) for s in shown.status]
+    shown = shown.rename(columns={"required_cagr": "required_%", "trend_cagr": "trend_%", "probability": "prob_%"})
+    click.echo(render_frame(shown, "table", title=tr(
+        f"Khoảng cách tới mục tiêu (xu hướng {model}, khoảng dự báo {level:.0%})",
+        f"Gaps to targets ({model} trend, {level:.0%} prediction interval)")))
+    for r in rows:
+        for w in r["warnings"]:
+            click.echo(f"  ! {r['territory']} {r['indicator']} {r['target_year']} {w['code']}: {_msg(w)}")
+        if r["error"]:
+            click.echo(f"  ! {r['territory']} {r['indicator']} {r['target_year']} {r['error']['code']}: {_msg(r['error'])}")
+    click.echo(tr(f"Nguồn chuỗi: {', '.join(sorted({r['source'] for r in rows}))}",
+                  f"Series source: {', '.join(sorted({r['source'] for r in rows}))}"))
+
+
+@click.command("plan")
+@click.option("--territory", required=True, help="Địa bàn / territory.")
+@click.option("--indicator", required=True, help="Chỉ tiêu / indicator code.")
+@click.option("--target-year", type=int, required=True, help="Năm mục tiêu / target year.")
+@click.option("--value", "value", type=float, default=None,
+              help="Giá trị mục tiêu thay số trong danh mục / target value replacing the registry's.")
+@click.option("--growth", type=float, default=None,
+              help="Kịch bản tăng GRDP danh nghĩa/năm (0.08) / nominal GRDP growth scenario; default: the last 3 years' average.")
+@_SOURCE
+@_VIEW
+@_MODEL
+@_LEVEL
+@_FORMAT
+@workspace_option
+def plan_cmd(territory, indicator, target_year, value, growth, source, view, model, level, fmt, workspace: Path) -> None:
+    """Kế hoạch đạt mục tiêu / the plan to close a gap: quarterly milestones and, for the DE
+    share, what each industry must contribute (ranked by leverage) under a GRDP growth scenario."""
+    with Workspace.open(workspace) as ws:
+        key = _key(territory)
+        out = P.plan(ws, key, indicator, target_year, target_value=value, growth=growth, source=source, view=view,
+                     model=model, level=level)
+    g = out["gap"]
+    if g["error"]:
+        raise UsageError(g["error"]["code"], g["error"]["vi"], g["error"]["en"])
+    if fmt == "json":
+        click.echo(to_json({k: ({kk: _clean(vv) for kk, vv in v.items()} if isinstance(v, dict) else v)
+                            for k, v in out.items()}))
+        return
+    ms = pd.DataFrame(out["milestones"])
+    sectors = pd.DataFrame(out["sectors"])
+    if fmt == "csv":
+        frames = [ms.assign(part="milestone")] if len(ms) else []
+        if len(sectors):
+            frames.append(sectors.assign(part="sector"))
+        click.echo(render_frame(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(), "csv"))
+        return
+    if g["illustrative"]:
+        click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")
+    click.echo(tr(
+        f"{g['name']} ({g['territory']}) — {indicator}: {fmt_number(g['latest_value'], 2)} ({g['latest_period']}) → "
+        f"{g['comparison']} {fmt_number(g['target_value'], 2)} ({target_year}); khoảng cách {fmt_number(g['gap'], 2)}; "
+        f"trạng thái {_status(g['status'])} [{g['source']}]",
+        f"{g['name']} ({g['territory']}) — {indicator}: {fmt_number(g['latest_value'], 2)} ({g['latest_period']}) → "
+        f"{g['comparison']} {fmt_number(g['target_value'], 2)} ({target_year}); gap {fmt_number(g['gap'], 2)}; "
+        f"status {_status(g['status'])} [{g['source']}]"))
+    for w in out["warnings"] + g["warnings"]:
+        click.echo(f"  ! {w['code']}: {_msg(w)}")
+    if len(ms):
+        click.echo(render_frame(ms, "table", digits=3, title=tr("Lộ trình theo quý (hình học)", "Quarterly milestones (geometric path)")))
+    s = out["sector_summary"]
+    if s:
+        click.echo(tr(
+            f"Phân rã theo ngành: GRDP tăng {fmt_number(out['growth']['rate'] * 100, 1)}%/năm ({out['growth']['basis']}); "
+            f"tỷ trọng nếu hệ số giữ nguyên {fmt_number(s['baseline_share'], 2)}%; cần thêm {fmt_number(s['required_pp'], 2)} điểm %; "
+            f"mỗi ngành khép θ = {fmt_number(s['effort_theta'] * 100, 1)}% khoảng trống số hóa"
+            + ("" if s["reachable"] else " — KHÔNG đạt được chỉ bằng số hóa"),
+            f"By industry: GRDP growing {fmt_number(out['growth']['rate'] * 100, 1)}%/yr ({out['growth']['basis']}); share with "
+            f"coefficients unchanged {fmt_number(s['baseline_share'], 2)}%; {fmt_number(s['required_pp'], 2)} pp to add; "
+            f"each industry closes θ = {fmt_number(s['effort_theta'] * 100, 1)}% of its digitalisation room"
+            + ("" if s["reachable"] else " — NOT reachable by digitalisation alone")))
+        click.echo(render_frame(sectors.head(15), "table", digits=3))
+        c = out["core_alternative"]
+        if c and c.get("core_cagr_needed") is not None:
+            click.echo(tr(f"Hoặc chỉ bằng KTS lõi: thêm {fmt_number(c['extra_core_va'], 0)} tỷ đồng, lõi tăng "
+                          f"{fmt_number(c['core_cagr_needed'] * 100, 1)}%/năm",
+                          f"Or by the core alone: {fmt_number(c['extra_core_va'], 0)} VND bn more, core growing "
+                          f"{fmt_number(c['core_cagr_needed'] * 100, 1)}%/yr"))
+
+
+@click.command("scenario")
+@click.option("--territory", required=True, help="Địa bàn / territory.")
+@click.option("--set", "sets", multiple=True,
+              help="Thay đổi / change: DIGITAL_COEF:52=+0.05, GRDP_VA:62=growth:0.15, =v, *f, step:d (repeatable).")
+@click.option("--until", type=int, required=True, help="Năm cuối / last simulated year.")
+@click.option("--from", "start", default=None, help="Năm gốc / base year (default: the latest with inputs).")
+@click.option("--growth", type=float, default=None,
+              help="Tăng GTTT các ngành khác/năm / growth of every other industry; default: the last 3 years' GRDP average.")
+@_VIEW
+@_FORMAT
+@workspace_option
+def scenario_cmd(territory, sets, until, start, growth, view, fmt, workspace: Path) -> None:
+    """Mô phỏng kịch bản / recompute the accounts year by year under changes and report the share path."""
+    with Workspace.open(workspace) as ws:
+        key = _key(territory)
+        out = P.scenario(ws, key, list(sets), until=until, start=start, view=view, grdp_growth=growth)
+    path = out["path"]
+    if fmt == "json":
+        click.echo(to_json({**{k: v for k, v in out.items() if k != "path"}, "path": path.to_dict(orient="records")}))
+        return
+    if fmt == "csv":
+        click.echo(render_frame(path, "csv"))
+        return
+    if out["illustrative"]:
+        click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")
+    click.echo(render_frame(path, "table", title=tr(
+        f"Kịch bản {key} ({view.upper()}), các ngành khác tăng {fmt_number(out['grdp_growth']['rate'] * 100, 1)}%/năm: "
+        + ("; ".join(sets) or "không thay đổi"),
+        f"Scenario {key} ({view.upper()}), other industries growing {fmt_number(out['grdp_growth']['rate'] * 100, 1)}%/yr: "
+        + ("; ".join(sets) or "no change"))))
+    for w in out["warnings"]:
+        click.echo(f"  ! {w['code']}: {_msg(w)}")
+
+
+@click.command("peers")
+@click.option("--territory", default=None, help="Một địa bàn 34 tỉnh / one 34-basis territory (default: all).")
+@click.option("--year", default=None, help="Năm / year (default: the latest on the 34 basis).")
+@_VIEW
+@_FORMAT
+@workspace_option
+def peers_cmd(territory, year, view, fmt, workspace: Path) -> None:
+    """So sánh ngang hàng / percentiles among the 34 and within the peer group (GRDP per person
+    quartile), strengths (top quartile), weaknesses (bottom quartile) and whom to learn from."""
+    with Workspace.open(workspace) as ws:
+        table = P.peers(ws, year=year, view=view)
+    if territory:
+        key = _key(territory)
+        table = table[table.territory == key]
+    click.echo(render_frame(table.reset_index(drop=True), fmt))
+
+
+@click.group("target")
+def target_group() -> None:
+    """Danh mục mục tiêu / the target registry: list the targets, add the workspace's own."""
+
+
+@target_group.command("list")
+@click.option("--territory", default=None, help="Địa bàn / territory.")
+@_FORMAT
+@workspace_option
+def target_list(territory, fmt, workspace: Path) -> None:
+    """Các mục tiêu (có sẵn và của không gian làm việc) / shipped and workspace targets."""
+    with Workspace.open(workspace) as ws:
+        ts = P.workspace_targets(ws)
+    if territory:
+        key = _key(territory)
+        ts = [t for t in ts if t.territory == key]
+    df = pd.DataFrame([t.as_dict() for t in ts])
+    if fmt == "table" and len(df):
+        df = df[["territory", "indicator", "year", "comparison", "value", "unit", "confidence", "origin", "source"]]
+    click.echo(render_frame(df, fmt))
+
+
+@target_group.command("add")
+@click.option("--territory", required=True, help="Khóa địa bàn / territory key (VN, 34:31, 63:79) or a name.")
+@click.option("--indicator", required=True, help="Chỉ tiêu / indicator (registry or derived code).")
+@click.option("--year", type=int, required=True, help="Năm mục tiêu / target year.")
+@click.option("--value", type=float, required=True, help="Giá trị / target value, in the indicator's unit.")
+@click.option("--unit", default=None, help="Đơn vị / unit (default: the indicator's); another unit is refused.")
+@click.option("--comparison", type=click.Choice(list(R.COMPARISONS)), default=">=", show_default=True,
+              help="So sánh / comparison; <= and < mean lower is better.")
+@click.option("--source", "source", default="user", show_default=True, help="Nguồn / source (document, decision).")
+@click.option("--url", default="-", show_default=True, help="Đường dẫn nguồn / source URL.")
+@click.option("--confidence", type=click.Choice(list(R.CONFIDENCE)), default="medium", show_default=True)
+@click.option("--note", default="", help="Ghi chú / note.")
+@workspace_option
+def target_add(territory, indicator, year, value, unit, comparison, source, url, confidence, note, workspace: Path) -> None:
+    """Thêm mục tiêu vào không gian làm việc / add a target to the workspace's targets.yaml.
+
+    Checked like the shipped ones (known territory and indicator, the indicator's unit, a range
+    the indicator can take); a target with the same territory, indicator and year replaces it.
+    """
+    with Workspace.open(workspace) as ws:
+        key = _key(territory)
+        inds = ws.indicators()
+        try:
+            units = R.indicator_unit(indicator, inds)
+        except ReferenceDataError as exc:
+            raise UsageError(exc.code, exc.vi, exc.en) from exc
+        entry = {"territory": key, "indicator": indicator, "year": year, "value": value, "unit": unit or units[0],
+                 "comparison": comparison, "direction": R.COMPARISONS[comparison][0], "source": source, "url": url,
+                 "confidence": confidence}
+        if note:
+            entry["note"] = note
+        try:
+            t = R.make_target(entry, file="--", origin="workspace", indicators=inds)
+        except ReferenceDataError as exc:
+            raise UsageError(exc.code, exc.vi.replace("Tệp mục tiêu --, mục 1: ", ""),
+                             exc.en.replace("Target file --, entry 1: ", "")) from exc
+        R.write_workspace_target(ws.root / R.WORKSPACE_FILE, t, indicators=inds)
+    click.echo(tr(f"Đã thêm mục tiêu {t.territory} {t.indicator} {t.year} {t.comparison} {fmt_number(t.value, 2)} {t.unit}.",
+                  f"Added target {t.territory} {t.indicator} {t.year} {t.comparison} {fmt_number(t.value, 2)} {t.unit}."))
+
+
+COMMANDS = [gaps_cmd, plan_cmd, scenario_cmd, peers_cmd, target_group]

@@ -1,0 +1,503 @@
+"""Nowcasting the current quarter from the months already published (the ragged edge).
+
+Pure numerics: a quarterly target ``y`` (a ``pd.Series`` on a quarterly ``PeriodIndex``, usually
+a year-on-year growth rate in percent) and monthly indicators ``x`` (a ``pd.DataFrame`` on a
+monthly ``PeriodIndex``, NaN or absent where a month is not yet published) go in; a
+:class:`Nowcast` (point, interval, details) comes out. Three engines, one registry
+(:data:`ENGINES`):
+
+``bridge``
+    Bridge equation (IMF *Quarterly National Accounts Manual* 2017, the chapter on flash
+    estimates and indicator-based extrapolation; Baffigi, Golinelli & Parigi 2004,
+    *Int. J. Forecasting* 20(3)). The months missing in the target quarter are filled by an
+    AR(p) forecast of each indicator (OLS, p by BIC in 1..4); the monthly indicators are averaged
+    to quarters; ``y`` is regressed on them by OLS; the interval is the OLS prediction interval.
+``dfm``
+    Mixed-frequency dynamic factor model fitted by EM (Bańbura & Modugno 2014, *J. Applied
+    Econometrics* 29(1); statsmodels 0.14.6 ``DynamicFactorMQ``), the quarterly target linked to
+    the monthly factor by the Mariano–Murasawa (2003) aggregator. The Kalman smoother fills the
+    ragged edge itself; :func:`dfm_news` splits a revision of the nowcast into the contributions
+    of each new release (Bańbura, Giannone, Modugno & Reichlin 2013, *Handbook of Economic
+    Forecasting* vol. 2A, ch. 4, eq. 4.11).
+``naive``
+    Random walk in the target (year-on-year) growth: the nowcast of quarter T is the growth of
+    the last published quarter.
+
+:func:`backtest` is the pseudo-real-time evaluation: an expanding window, at each origin only
+the quarters before it and the months of the origin quarter that would have been published
+(``months_available``), every engine re-estimated, RMSE of each engine and its ratio to the
+naive forecast's RMSE.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from kinhteso.errors import MethodError, UsageError
+
+__all__ = [
+    "Nowcast",
+    "Engine",
+    "ENGINES",
+    "NewsResult",
+    "BacktestResult",
+    "ar_fill",
+    "quarter_means",
+    "bridge",
+    "dfm",
+    "naive",
+    "dfm_news",
+    "nowcast",
+    "backtest",
+    "yoy_log_growth",
+    "vn_reference_series",
+]
+
+
+@dataclass(frozen=True)
+class Nowcast:
+    """One nowcast: the engine, the target quarter, the point, the interval at ``level``."""
+
+    engine: str
+    target: str
+    point: float
+    lower: float
+    upper: float
+    level: float
+    se: float
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A nowcasting engine: its function ``(y, x, target, *, level, **options) -> Nowcast``."""
+
+    name: str
+    fn: Callable[..., Nowcast]
+    label_vi: str
+    label_en: str
+    anchor: str
+
+
+# --- checks -------------------------------------------------------------------------------
+
+def _check(y: pd.Series, x: pd.DataFrame, target: pd.Period) -> None:
+    if not isinstance(y.index, pd.PeriodIndex) or y.index.freqstr[0] != "Q":
+        raise UsageError("NOWCAST_Y_INDEX", "Chuỗi mục tiêu phải theo quý (PeriodIndex quý).",
+                         "The target series must be quarterly (a quarterly PeriodIndex).")
+    if not isinstance(x.index, pd.PeriodIndex) or x.index.freqstr[0] != "M":
+        raise UsageError("NOWCAST_X_INDEX", "Các chỉ báo phải theo tháng (PeriodIndex tháng).",
+                         "The indicators must be monthly (a monthly PeriodIndex).")
+    n = int(y[y.index < target].notna().sum())
+    if n < 8:
+        raise MethodError("NOWCAST_TOO_SHORT",
+                          f"Chỉ có {n} quý số liệu mục tiêu trước {target}; cần ít nhất 8 quý.",
+                          f"Only {n} quarters of the target before {target}; at least 8 are needed.")
+
+
+def _quantile(level: float, df: float | None = None) -> float:
+    if not 0 < level < 1:
+        raise UsageError("NOWCAST_LEVEL", f"Mức tin cậy {level} phải nằm trong (0, 1).",
+                         f"Confidence level {level} must lie in (0, 1).")
+    a = 0.5 + level / 2
+    return float(stats.t.ppf(a, df) if df else stats.norm.ppf(a))
+
+
+def _months(q: pd.Period) -> pd.PeriodIndex:
+    return pd.period_range(q.asfreq("M", "s"), q.asfreq("M", "e"), freq="M")
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+def yoy_log_growth(s: pd.Series, *, lag: int) -> pd.Series:
+    """Year-on-year growth in percent as 100·ln(v_t / v_{t−lag}) (``lag`` 4 quarters, 12 months);
+    non-positive values give NaN."""
+    v = s.astype(float).where(s > 0)
+    full = v.reindex(pd.period_range(v.index.min(), v.index.max(), freq=v.index.freq))
+    return (100.0 * np.log(full / full.shift(lag))).reindex(s.index)
+
+
+def ar_fill(s: pd.Series, end: pd.Period, *, max_lag: int = 4) -> tuple[pd.Series, int, int]:
+    """Extend a monthly series to ``end`` with iterated AR(p) forecasts.
+
+    x_t = c + Σ_{i=1..p} φ_i x_{t−i} + e_t, fitted by OLS on the observed span (trailing NaN
+    dropped); p minimises BIC = n·ln(RSS/n) + (p+1)·ln n over 1..``max_lag`` on a common sample
+    (Box & Jenkins; the usual ragged-edge fill of bridge equations, Baffigi et al. 2004 §3).
+    Returns (series through ``end``, number of months filled, p).
+    """
+    obs = s.astype(float)
+    last = obs.last_valid_index()
+    if last is None:
+        raise MethodError("NOWCAST_EMPTY_INDICATOR", f"Chỉ báo {s.name} không có số liệu.",
+                          f"Indicator {s.name} has no data.")
+    obs = obs.loc[:last]
+    first = obs.first_valid_index()
+    obs = obs.loc[first:]
+    if obs.isna().any():
+        gaps = [str(p) for p in obs.index[obs.isna()][:5]]
+        raise MethodError("NOWCAST_GAP", f"Chỉ báo {s.name} thiếu tháng ở giữa chuỗi: {', '.join(gaps)}.",
+                          f"Indicator {s.name} has months missing inside the series: {', '.join(gaps)}.")
+    h = (end - last).n if end > last else 0
+    if h == 0:
+        return obs, 0, 0
+    v = obs.to_numpy()
+    n_all = len(v)
+    if n_all < max_lag + 8:
+        raise MethodError("NOWCAST_AR_SHORT", f"Chỉ báo {s.name} quá ngắn ({n_all} tháng) để dự báo AR.",
+                          f"Indicator {s.name} is too short ({n_all} months) for an AR forecast.")
+    best = None
+    for p in range(1, max_lag + 1):
+        # common sample: t = max_lag .. n−1 for every p, so BIC values compare
+        Y = v[max_lag:]
+        X = np.column_stack([np.ones(len(Y))] + [v[max_lag - i:n_all - i] for i in range(1, p + 1)])
+        beta, *_ = np.linalg.lstsq(X, Y, rcond=None)
+        rss = float(np.sum((Y - X @ beta) ** 2))
+        bic = len(Y) * np.log(max(rss, 1e-300) / len(Y)) + (p + 1) * np.log(len(Y))
+        if best is None or bic < best[0]:
+            best = (bic, p)
+    p = best[1]
+    Y = v[p:]
+    X = np.column_stack([np.ones(len(Y))] + [v[p - i:n_all - i] for i in range(1, p + 1)])
+    beta, *_ = np.linalg.lstsq(X, Y, rcond=None)
+    hist = list(v)
+    for _ in range(h):  # iterated one-step forecasts
+        hist.append(float(beta[0] + sum(beta[i] * hist[-i] for i in range(1, p + 1))))
+    idx = pd.period_range(obs.index[0], end, freq="M")
+    return pd.Series(hist, index=idx, name=s.name), h, p
+
+
+def quarter_means(x: pd.DataFrame) -> pd.DataFrame:
+    """Quarterly means of monthly columns, x̄_{q} = (x_{m1} + x_{m2} + x_{m3}) / 3, for quarters
+    whose three months are all present (the quarterly aggregate of a monthly growth rate)."""
+    q = x.index.asfreq("Q")
+    g = x.groupby(q)
+    return g.mean().where(g.count() == 3)
+
+
+# --- engines ------------------------------------------------------------------------------
+
+def naive(y: pd.Series, x: pd.DataFrame, target: pd.Period, *, level: float = 0.9) -> Nowcast:
+    """Random walk in growth: ŷ_T = y_{T−1}, the last published quarter's growth.
+
+    Interval: ŷ ± z·σ̂·√h with σ̂² = mean((Δy)²) over the sample, h quarters from the last
+    published one (the benchmark of Bańbura et al. 2013 §5; ``x`` is not used).
+    """
+    _check(y, x, target)
+    hist = y[y.index < target].dropna()
+    last = hist.index[-1]
+    h = (target - last).n
+    d = hist.diff().dropna().to_numpy()
+    sigma = float(np.sqrt(np.mean(d ** 2)))
+    se = sigma * np.sqrt(h)
+    z = _quantile(level)
+    point = float(hist.iloc[-1])
+    return Nowcast("naive", str(target), point, point - z * se, point + z * se, level, se,
+                   {"last_quarter": str(last), "horizon_quarters": h})
+
+
+def bridge(y: pd.Series, x: pd.DataFrame, target: pd.Period, *, level: float = 0.9, max_ar_lag: int = 4) -> Nowcast:
+    """Bridge equation: y_t = α + Σ_k β_k x̄_{k,t} + ε_t, estimated by OLS on the quarters with
+    ``y`` and three published months; the target quarter's missing months filled by
+    :func:`ar_fill` (ragged edge). Prediction interval (OLS, Student t with n−k df):
+    ŷ_T ± t·s·√(1 + x_T'(X'X)⁻¹x_T). Anchor: IMF QNA Manual 2017 (flash estimates); Baffigi,
+    Golinelli & Parigi (2004) eq. (1). The interval ignores the error of the AR fill.
+    """
+    _check(y, x, target)
+    cols = [c for c in x.columns if x[c].notna().any()]
+    if not cols:
+        raise MethodError("NOWCAST_NO_INDICATOR", "Không có chỉ báo tháng nào có số liệu.",
+                          "No monthly indicator has data.")
+    end = target.asfreq("M", "e")
+    filled, fill_info = {}, {}
+    for c in cols:
+        s, n_filled, p = ar_fill(x[c].loc[:end], end, max_lag=max_ar_lag)
+        filled[c] = s
+        published = int(x[c].loc[_months(target)[0]:end].notna().sum()) if len(x[c].loc[_months(target)[0]:end]) else 0
+        fill_info[c] = {"months_published": published, "months_ar_filled": n_filled, "ar_order": p}
+    xf = pd.DataFrame(filled)
+    xq = quarter_means(xf)
+    train = pd.concat([y.rename("__y"), xq], axis=1, join="inner")
+    train = train[train.index < target].dropna()
+    n, k = len(train), len(cols) + 1
+    if n < k + 4:
+        raise MethodError("NOWCAST_TOO_SHORT",
+                          f"Chỉ có {n} quý chung giữa mục tiêu và chỉ báo; cần ít nhất {k + 4}.",
+                          f"Only {n} quarters shared by the target and the indicators; at least {k + 4} needed.")
+    if target not in xq.index or xq.loc[target].isna().any():
+        raise MethodError("NOWCAST_NO_TARGET_ROW", f"Không dựng được chỉ báo quý cho {target}.",
+                          f"Could not build the quarterly indicators for {target}.")
+    X = np.column_stack([np.ones(n), train[cols].to_numpy()])
+    Y = train["__y"].to_numpy()
+    beta, *_ = np.linalg.lstsq(X, Y, rcond=None)
+    resid = Y - X @ beta
+    s2 = float(resid @ resid) / (n - k)
+    XtX_inv = np.linalg.pinv(X.T @ X)
+    x0 = np.concatenate([[1.0], xq.loc[target, cols].to_numpy(dtype=float)])
+    point = float(x0 @ beta)
+    se = float(np.sqrt(s2 * (1.0 + x0 @ XtX_inv @ x0)))
+    t = _quantile(level, n - k)
+    coef = {"(Intercept)": float(beta[0]), **{c: float(b) for c, b in zip(cols, beta[1:])}}
+    return Nowcast("bridge", str(target), point, point - t * se, point + t * se, level, se,
+                   {"coefficients": coef, "n_quarters": n, "sigma": float(np.sqrt(s2)),
+                    "ragged_edge": fill_info, "ragged_edge_fill": "AR(p) by OLS, p by BIC in 1..%d" % max_ar_lag})
+
+
+def _dfm_data(y: pd.Series, x: pd.DataFrame, target: pd.Period) -> tuple[pd.DataFrame, pd.DataFrame, pd.Period]:
+    """The monthly panel through the target quarter's last month (NaN where unpublished) and
+    the quarterly target through the target quarter (NaN at the target)."""
+    end = target.asfreq("M", "e")
+    cols = [c for c in x.columns if x[c].notna().any()]
+    xm = x[cols].loc[:end]
+    start = xm.apply(lambda s: s.first_valid_index()).min()
+    start = max(start, y.dropna().index[0].asfreq("M", "s"))
+    midx = pd.period_range(start.asfreq("Q").asfreq("M", "s"), end, freq="M")
+    xm = xm.reindex(midx).astype(float)
+    qidx = pd.period_range(midx[0].asfreq("Q"), target, freq="Q")
+    yq = y.reindex(qidx).astype(float).copy()
+    yq.loc[yq.index >= target] = np.nan
+    return xm, yq.to_frame(y.name or "y"), end
+
+
+def _dfm_fit(xm: pd.DataFrame, yq: pd.DataFrame, *, factor_orders: int, maxiter: int, tolerance: float):
+    from statsmodels.tsa.statespace.dynamic_factor_mq import DynamicFactorMQ  # noqa: PLC0415
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mod = DynamicFactorMQ(xm, endog_quarterly=yq, factors=1, factor_orders=factor_orders,
+                              idiosyncratic_ar1=True, standardize=True)
+        return mod.fit(disp=False, maxiter=maxiter, tolerance=tolerance)
+
+
+def dfm(y: pd.Series, x: pd.DataFrame, target: pd.Period, *, level: float = 0.9, factor_orders: int = 1,
+        maxiter: int = 200, tolerance: float = 1e-6) -> Nowcast:
+    """Mixed-frequency DFM (Bańbura & Modugno 2014; statsmodels 0.14.6 ``DynamicFactorMQ``).
+
+    x_t = Λ f_t + e_t (monthly, eq. 2), f_t = A_1 f_{t−1} + … + u_t (eq. 3), e_{i,t} AR(1);
+    the quarterly target loads on (f_t + 2f_{t−1} + 3f_{t−2} + 2f_{t−3} + f_{t−4}) (Mariano &
+    Murasawa 2003, BM 2014 eq. 7). One factor, fitted by EM (``maxiter``, ``tolerance``); the
+    nowcast is the smoothed quarterly variable at the target quarter's last month, the
+    interval its prediction interval (parameter uncertainty not included).
+    """
+    _check(y, x, target)
+    xm, yq, end = _dfm_data(y, x, target)
+    res = _dfm_fit(xm, yq, factor_orders=factor_orders, maxiter=maxiter, tolerance=tolerance)
+    name = yq.columns[0]
+    pred = res.get_prediction(start=end, end=end)
+    point = float(pred.predicted_mean[name].iloc[0])
+    ci = pred.conf_int(alpha=1 - level)
+    lower, upper = float(ci[f"lower {name}"].iloc[0]), float(ci[f"upper {name}"].iloc[0])
+    z = _quantile(level)
+    return Nowcast("dfm", str(target), point, lower, upper, level, (upper - lower) / (2 * z),
+                   {"factors": 1, "factor_orders": factor_orders, "em_iterations": int(res.mle_retvals.get("iter", -1))
+                    if isinstance(getattr(res, "mle_retvals", None), dict) else None,
+                    "loglike": float(res.llf), "n_months": len(xm), "maxiter": maxiter})
+
+
+# --- news ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewsResult:
+    """How the DFM nowcast moved between two information sets, release by release."""
+
+    target: str
+    previous: float
+    new: float
+    revision_impact: float
+    releases: pd.DataFrame  # variable, period, observed, expected, news, weight, impact
+
+    @property
+    def total(self) -> float:
+        return self.new - self.previous
+
+
+def dfm_news(y_old: pd.Series, x_old: pd.DataFrame, y_new: pd.Series, x_new: pd.DataFrame, target: pd.Period, *,
+             factor_orders: int = 1, maxiter: int = 200, tolerance: float = 1e-6) -> NewsResult:
+    """The news decomposition (Bańbura, Giannone, Modugno & Reichlin 2013, eq. 4.11; BM 2014 §2.3):
+    with the parameters of the model fitted on the new information set,
+    ŷ_new − ŷ_old = Σ_j w_j (x_j − E[x_j | Ω_old]) + (effect of revised data),
+    one term per new release j. statsmodels ``DynamicFactorMQResults.news``.
+    """
+    _check(y_new, x_new, target)
+    xm_new, yq_new, end = _dfm_data(y_new, x_new, target)
+    xm_old = x_old.reindex(xm_new.index).reindex(columns=xm_new.columns).astype(float)
+    yq_old = y_old.reindex(yq_new.index).astype(float).to_frame(yq_new.columns[0])
+    yq_old.loc[yq_old.index >= target] = np.nan
+    res_new = _dfm_fit(xm_new, yq_new, factor_orders=factor_orders, maxiter=maxiter, tolerance=tolerance)
+    name = yq_new.columns[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res_old = res_new.apply(xm_old, endog_quarterly=yq_old)
+        news = res_new.news(res_old, impact_date=end, impacted_variable=name, comparison_type="previous")
+    prev = float(res_old.get_prediction(start=end, end=end).predicted_mean[name].iloc[0])
+    new = float(res_new.get_prediction(start=end, end=end).predicted_mean[name].iloc[0])
+    det = news.details_by_impact
+    if len(det):
+        det = det.reset_index()
+        rel = pd.DataFrame({"variable": det["updated variable"].astype(str),
+                            "period": det["update date"].astype(str),
+                            "observed": det["observed"].astype(float),
+                            "expected": det["forecast (prev)"].astype(float),
+                            "news": det["news"].astype(float),
+                            "weight": det["weight"].astype(float),
+                            "impact": det["impact"].astype(float)})
+    else:
+        rel = pd.DataFrame(columns=["variable", "period", "observed", "expected", "news", "weight", "impact"])
+    rev = news.revision_impacts
+    rev_total = float(np.nansum(np.asarray(rev, dtype=float))) if rev is not None else 0.0
+    return NewsResult(str(target), prev, new, rev_total, rel)
+
+
+# --- registry and front door --------------------------------------------------------------
+
+ENGINES: dict[str, Engine] = {
+    "bridge": Engine("bridge", bridge, "Phương trình cầu (bridge), tháng thiếu dự báo bằng AR(p)",
+                     "Bridge equation, missing months filled by AR(p)",
+                     "IMF QNA Manual 2017 (flash estimates); Baffigi, Golinelli & Parigi 2004"),
+    "dfm": Engine("dfm", dfm, "Mô hình nhân tố động tần suất hỗn hợp (DynamicFactorMQ)",
+                  "Mixed-frequency dynamic factor model (DynamicFactorMQ)",
+                  "Bańbura & Modugno 2014; Bańbura, Giannone, Modugno & Reichlin 2013; statsmodels 0.14.6"),
+    "naive": Engine("naive", naive, "Dự báo ngây thơ: tăng trưởng quý trước (bước ngẫu nhiên)",
+                    "Naive: random walk in year-on-year growth",
+                    "Bańbura et al. 2013 §5 (benchmark)"),
+}
+
+
+def nowcast(y: pd.Series, x: pd.DataFrame, target: pd.Period, *, engine: str = "bridge", level: float = 0.9,
+            options: Mapping[str, Any] | None = None) -> Nowcast:
+    """Nowcast ``target`` with the engine named ``engine`` (a key of :data:`ENGINES`).
+
+    >>> # nowcast(y, x, pd.Period("2026Q4", "Q"), engine="bridge").point
+    """
+    if engine not in ENGINES:
+        raise UsageError("UNKNOWN_ENGINE", f"Không có phương pháp dự báo '{engine}'; dùng {', '.join(ENGINES)}.",
+                         f"Unknown nowcast engine '{engine}'; use one of {', '.join(ENGINES)}.")
+    return ENGINES[engine].fn(y, x, target, level=level, **dict(options or {}))
+
+
+# --- backtest -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Pseudo-real-time backtest: one row per (origin, engine), and the summary per engine."""
+
+    errors: pd.DataFrame  # origin, engine, nowcast, actual, error, lower, upper
+    summary: pd.DataFrame  # engine, n, rmse, mae, rmse_ratio_to_naive, coverage
+    months_available: int
+    level: float
+
+
+def information_set(y: pd.Series, x: pd.DataFrame, origin: pd.Period, months_available: int) -> tuple[pd.Series, pd.DataFrame]:
+    """What was known when ``origin`` was nowcast: quarters before it, and months up to its
+    ``months_available``-th month (0 = none of its months; all monthly series assumed published
+    together, the final figures standing in for the unrecorded first releases)."""
+    last_month = origin.asfreq("M", "s") + (months_available - 1)
+    return y[y.index < origin], x[x.index <= last_month]
+
+
+def backtest(y: pd.Series, x: pd.DataFrame, origins: Sequence[pd.Period], *, engines: Sequence[str] = ("bridge", "dfm"),
+             months_available: int = 1, level: float = 0.9,
+             options: Mapping[str, Mapping[str, Any]] | None = None) -> BacktestResult:
+    """Expanding-window pseudo-real-time backtest (Bańbura et al. 2013 §5): for each origin T,
+    every engine is re-estimated on :func:`information_set` and its nowcast compared with y_T.
+    RMSE = √(mean e²), e = ŷ_T − y_T; the ratio RMSE(engine)/RMSE(naive) < 1 means the engine
+    beats the naive forecast. The naive engine is always included."""
+    if not 0 <= months_available <= 3:
+        raise UsageError("NOWCAST_MONTHS", f"Số tháng đã công bố {months_available} phải trong 0–3.",
+                         f"months_available {months_available} must lie in 0–3.")
+    names = list(dict.fromkeys([*engines, "naive"]))
+    for e in names:
+        if e not in ENGINES:
+            raise UsageError("UNKNOWN_ENGINE", f"Không có phương pháp dự báo '{e}'; dùng {', '.join(ENGINES)}.",
+                             f"Unknown nowcast engine '{e}'; use one of {', '.join(ENGINES)}.")
+    opts = options or {}
+    rows = []
+    for origin in origins:
+        if origin not in y.index or pd.isna(y.loc[origin]):
+            continue
+        yi, xi = information_set(y, x, origin, months_available)
+        for e in names:
+            nc = ENGINES[e].fn(yi, xi, origin, level=level, **dict(opts.get(e, {})))
+            actual = float(y.loc[origin])
+            rows.append({"origin": str(origin), "engine": e, "nowcast": nc.point, "actual": actual,
+                         "error": nc.point - actual, "lower": nc.lower, "upper": nc.upper})
+    err = pd.DataFrame(rows, columns=["origin", "engine", "nowcast", "actual", "error", "lower", "upper"])
+    if err.empty:
+        raise MethodError("NOWCAST_NO_ORIGIN", "Không có quý nào để kiểm định ngược.",
+                          "No quarter to backtest on.")
+    g = err.groupby("engine", sort=False)
+    summ = pd.DataFrame({
+        "n": g.size(),
+        "rmse": g["error"].apply(lambda e: float(np.sqrt(np.mean(e ** 2)))),
+        "mae": g["error"].apply(lambda e: float(np.mean(np.abs(e)))),
+        "coverage": g.apply(lambda d: float(np.mean((d.actual >= d.lower) & (d.actual <= d.upper))),
+                            include_groups=False),
+    }).reset_index()
+    naive_rmse = float(summ.loc[summ.engine == "naive", "rmse"].iloc[0])
+    summ["rmse_ratio_to_naive"] = summ["rmse"] / naive_rmse if naive_rmse > 0 else np.nan
+    summ = summ[["engine", "n", "rmse", "mae", "rmse_ratio_to_naive", "coverage"]]
+    return BacktestResult(err, summ, months_available, level)
+
+
+# --- the Vietnamese reference data --------------------------------------------------------
+
+def vn_reference_series(gdp: pd.DataFrame, iip: pd.DataFrame, *, sector_en: str = "TOTAL") -> tuple[pd.Series, pd.DataFrame]:
+    """Target and indicators from GSO's quarterly GDP by VSIC section and monthly IIP growth.
+
+    Target: year-on-year growth (%) of the sector's quarterly value added at constant 2010
+    prices, across the three regimes of ``basis``:
+    - quarterly bases (2018Q3 on: ``quarter_const2010_pre2021`` and the ~25 % higher
+      ``quarter_const2010_revised_scale_2021on``): GSO's published ``yoy_pct``, which compares
+      like with like — this is how the 2021 level break is bridged (a growth rate computed from
+      levels across 2020Q4→2021Q1 scales would be ~+25 % wrong);
+    - year-to-date cumulative basis (2014Q1–2018Q2), where ``yoy_pct`` is year-to-date growth
+      g^ytd_t: the quarter's growth is q_t / p_t − 1 with q_t = C_t − C_{t−1} (the difference of
+      cumulative levels within the year, ``value_quarter_derived``) and p_t = C_t/(1+g^ytd_t) −
+      C_{t−1}/(1+g^ytd_{t−1}) last year's quarter as GSO compared it. Only same-year levels and
+      GSO's own growth enter, so the 2014 reports' different sector layout (manufacturing 2014
+      on another basis than 2015) does not leak into growth rates computed across years.
+    Indicators: the monthly year-on-year IIP growth (``YOY``, %) of each top-level industry
+    group, one column per ``sector_vi``; a month missing inside the file is interpolated
+    linearly between its neighbours (the file lacks 2017-05).
+    """
+    need_g = {"quarter", "sector_en", "yoy_pct", "basis", "value_bn_vnd_const2010"}
+    need_i = {"sector_vi", "Month", "YOY"}
+    if not need_g <= set(gdp.columns) or not need_i <= set(iip.columns):
+        raise UsageError("VN_REFERENCE_COLUMNS", "Tệp GDP quý hoặc IIP tháng thiếu cột cần thiết.",
+                         f"The quarterly GDP or monthly IIP file lacks columns: {sorted(need_g - set(gdp.columns))} "
+                         f"{sorted(need_i - set(iip.columns))}.")
+    g = gdp[gdp.sector_en == sector_en].copy()
+    if g.empty:
+        raise UsageError("VN_REFERENCE_SECTOR", f"Không có ngành '{sector_en}' trong tệp GDP quý.",
+                         f"No sector '{sector_en}' in the quarterly GDP file.")
+    g.index = pd.PeriodIndex(g.quarter.str.replace("Q", "-Q"), freq="Q")
+    g = g.sort_index()
+    ytd = g.basis.str.startswith("ytd").to_numpy()
+    cum = g.value_bn_vnd_const2010.astype(float)
+    gr = g.yoy_pct.astype(float) / 100.0
+    # YTD regime: last year's cumulative level as GSO compared it, C_{t}/(1 + g^ytd_t); the
+    # quarter is the difference of cumulative levels within the year (Q1: the level itself)
+    prev_cum = cum / (1.0 + gr)
+    first_q = (g.index.quarter == 1)
+    same_year = pd.Series(g.index.year, index=g.index).diff().eq(0).to_numpy()
+    if ytd.any() and not all(first_q[i] or (same_year[i] and ytd[i - 1]) for i in np.flatnonzero(ytd)):
+        raise UsageError("VN_REFERENCE_YTD", f"Chuỗi cộng dồn của {sector_en} thiếu quý trong năm.",
+                         f"The year-to-date series of {sector_en} lacks a quarter inside a year.")
+    q_now = np.where(first_q, cum, cum - cum.shift(1))
+    q_prev = np.where(first_q, prev_cum, prev_cum - prev_cum.shift(1))
+    growth = pd.Series(np.where(ytd, 100.0 * (q_now / q_prev - 1.0), 100.0 * gr), index=g.index,
+                       name=f"gdp_{sector_en}")
+    m = iip.copy()
+    m["period"] = pd.PeriodIndex(m.Month, freq="M")
+    x = m.pivot_table(index="period", columns="sector_vi", values="YOY", aggfunc="first").sort_index()
+    x = x.reindex(pd.period_range(x.index.min(), x.index.max(), freq="M"))
+    x.columns = [str(c) for c in x.columns]
+    # a month missing inside the file (2017-05) is interpolated linearly between its neighbours
+    x = x.interpolate(method="linear", limit_area="inside")
+    return growth.dropna(), x

@@ -1,0 +1,700 @@
+"""The targets pipeline: series from the store, gaps against the target registry, plans, peers
+and scenarios (methods in :mod:`kinhteso.methods.targets`, formulas in docs/targets.md).
+
+Where a series comes from (``source``):
+
+- ``computed`` — the digital-economy share (``DE_SHARE``): the accounts' run values (GSO view by
+  default); the years missing among the last five with inputs are measured with
+  :func:`kinhteso.pipeline.accounts.measure_many` and stored as a run.
+- ``published`` — the stored published ``DE_SHARE`` (GSO/NSO; the latest vintage of each year).
+- ``auto`` (default) — computed where anything can be computed, else published.
+
+Other indicators are read from the observations: registry indicators as stored (additive ones
+summed from the 63 old provinces for a 34-basis key), annual values, or the sum of the twelve
+months / four quarters of a complete year for additive flows; derived indicators
+(:data:`kinhteso.reference.targets.DERIVED`) from their parts' annual totals.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from kinhteso.errors import MethodError, ReferenceDataError, UsageError
+from kinhteso.methods import accounts as A
+from kinhteso.methods import targets as M
+from kinhteso.methods.merger import to_basis34
+from kinhteso.pipeline import accounts as PA
+from kinhteso.reference import territories as terr
+from kinhteso.reference.targets import DERIVED, WORKSPACE_FILE, Target, indicator_bounds, indicator_unit, load_targets
+from kinhteso.workspace import Workspace
+
+__all__ = ["SOURCES", "SeriesResult", "workspace_targets", "series", "gaps", "plan", "peers", "scenario",
+           "parse_set", "SCENARIO_OPS", "demo_summary", "GAP_FIELDS"]
+
+SOURCES = ("auto", "computed", "published")
+#: The fields of one gap row (``kinhteso gaps --format json``): rates as fractions, shares in percent.
+GAP_FIELDS = ("indicator", "territory", "name", "latest_value", "latest_period", "target_value", "target_year",
+              "comparison", "direction", "gap", "relative_gap", "required_cagr", "trend_cagr", "trend_model", "n_obs",
+              "projected_value", "projected_low", "projected_high", "level", "probability", "status", "years_behind",
+              "source", "illustrative", "target_source", "target_url", "confidence", "carried_over", "inherited",
+              "warnings", "error")
+_HISTORY = 5
+_PEER_INDICATORS = ("DE_SHARE", "ECOMMERCE_SHARE", "DIGITAL_FIRMS_PER_1000", "SME_PLATFORM_SHARE", "ECONTRACT_SHARE")
+
+
+@dataclass
+class SeriesResult:
+    territory: str
+    indicator: str
+    frame: pd.DataFrame            #: period, value (annual, ascending)
+    source: str
+    illustrative: bool = False
+    warnings: list[dict] = field(default_factory=list)
+
+
+def workspace_targets(ws: Workspace) -> list[Target]:
+    """The shipped targets plus the workspace's ``targets.yaml``."""
+    return load_targets(ws.root / WORKSPACE_FILE, indicators=ws.indicators())
+
+
+def _check_source(source: str) -> None:
+    if source not in SOURCES:
+        raise UsageError("UNKNOWN_SOURCE", f"Nguồn chuỗi '{source}' không có; dùng {', '.join(SOURCES)}.",
+                         f"Unknown series source '{source}'; use one of {', '.join(SOURCES)}.")
+
+
+# --- series --------------------------------------------------------------------------------------
+def _annual(frame: pd.DataFrame, period_col: str = "period") -> pd.DataFrame:
+    return frame[frame[period_col].str.len() == 4]
+
+
+def _published_de_share(ws: Workspace, key: str) -> SeriesResult:
+    obs = ws.store.observations(indicator="DE_SHARE", territory=key, sector="_T")
+    obs = _annual(obs).sort_values("period")
+    srcs = sorted(set(obs.source)) if len(obs) else []
+    return SeriesResult(key, "DE_SHARE", obs[["period", "value"]].reset_index(drop=True),
+                        f"published ({', '.join(srcs)})" if srcs else "published",
+                        bool(obs.illustrative.any()) if len(obs) else False)
+
+
+def _input_years(ws: Workspace, key: str) -> list[str]:
+    keys = [key, *(terr.predecessors_of(key) if key.startswith("34:") else ())]
+    obs = ws.store.observations(indicator="GRDP_VA", territory=keys, price_basis="current")
+    return sorted(set(_annual(obs).period))
+
+
+def _computed_de_share(ws: Workspace, key: str, *, view: str, compute: bool) -> SeriesResult:
+    rv = ws.store.run_values(kind="accounts", measure="de_share", view=view, territory=key)
+    rv = _annual(rv[rv.sector == "_T"])
+    warnings: list[dict] = []
+    if compute:
+        wanted = _input_years(ws, key)[-_HISTORY:]
+        missing = [y for y in wanted if y not in set(rv.period)]
+        if missing:
+            res = PA.measure_many(ws, [key], missing, [view])
+            for r in res:
+                if r.error:
+                    warnings.append({"code": r.error["code"], "vi": r.error["vi"], "en": r.error["en"]})
+            rv = ws.store.run_values(kind="accounts", measure="de_share", view=view, territory=key)
+            rv = _annual(rv[rv.sector == "_T"])
+    rv = rv.sort_values("period")
+    return SeriesResult(key, "DE_SHARE", rv[["period", "value"]].reset_index(drop=True),
+                        f"computed (kinhteso accounts, {view.upper()} view)",
+                        bool(rv.illustrative.any()) if len(rv) else False, warnings)
+
+
+def _panel(ws: Workspace, indicators: Sequence[str], keys: Sequence[str]) -> pd.DataFrame:
+    """Annual totals (territory, indicator, period, value, illustrative, source) of registry
+    indicators for ``keys``, additive series summed to the 34 basis where needed."""
+    reg = ws.indicators()
+    obs = ws.store.observations(indicator=list(indicators)) if indicators else pd.DataFrame()
+    if obs.empty:
+        return pd.DataFrame(columns=["territory", "indicator", "period", "value", "illustrative", "source"])
+    if any(k.startswith("34:") for k in keys):
+        obs, _ = to_basis34(obs, terr.merger_map(), additive={c: i.additive for c, i in reg.items()})
+    obs = obs[obs.territory.isin(keys)]
+    # the total: '_T' where stored, else the sum of the sections (one letter) of that period
+    tot = obs[obs.sector == "_T"]
+    sec = obs[(obs.sector.str.len() == 1) & obs.sector.str.isalpha()]
+    have = set(zip(tot.territory, tot.indicator, tot.period))
+    sec = sec[np.array([k not in have for k in zip(sec.territory, sec.indicator, sec.period)], dtype=bool)]
+    sec = sec.groupby(["territory", "indicator", "period"], as_index=False).agg(
+        value=("value", "sum"), illustrative=("illustrative", "max"), source=("source", "max"))
+    obs = pd.concat([tot[["territory", "indicator", "period", "value", "illustrative", "source"]], sec],
+                    ignore_index=True)
+    obs["year"] = obs.period.str[:4]
+    obs["kind"] = obs.period.str.len().map({4: "A", 7: "Q"}).fillna("M")
+    obs.loc[(obs.kind == "Q") & ~obs.period.str.contains("-Q"), "kind"] = "M"
+    annual = obs[obs.kind == "A"]
+    parts = [annual]
+    done = set(zip(annual.territory, annual.indicator, annual.year))
+    for kind, n_needed in (("Q", 4), ("M", 12)):
+        sub = obs[(obs.kind == kind) & obs.indicator.map(lambda c: bool(reg[c].additive) if c in reg else False)]
+        if sub.empty:
+            continue
+        g = sub.groupby(["territory", "indicator", "year"], as_index=False).agg(
+            value=("value", "sum"), n=("period", "nunique"), illustrative=("illustrative", "max"), source=("source", "max"))
+        g = g[(g.n == n_needed).to_numpy() & np.array([k not in done for k in zip(g.territory, g.indicator, g.year)], dtype=bool)]
+        done |= set(zip(g.territory, g.indicator, g.year))
+        parts.append(g.assign(period=g.year).drop(columns=["n"]))
+    out = pd.concat(parts, ignore_index=True)
+    return out[["territory", "indicator", "period", "value", "illustrative", "source"]].sort_values(
+        ["territory", "indicator", "period"]).reset_index(drop=True)
+
+
+def _from_panel(panel: pd.DataFrame, key: str, indicator: str) -> SeriesResult:
+    if indicator in DERIVED:
+        d = DERIVED[indicator]
+        num = panel[(panel.territory == key) & (panel.indicator == d.numerator)].set_index("period")
+        den = panel[(panel.territory == key) & (panel.indicator == d.denominator)].set_index("period")
+        common = sorted(set(num.index) & set(den.index))
+        den_v = den.value.reindex(common)
+        ok = [p for p in common if den_v[p] > 0]
+        frame = pd.DataFrame({"period": ok, "value": [num.value[p] / den.value[p] * d.scale for p in ok]})
+        srcs = sorted(set(num.source.reindex(ok).dropna()) | set(den.source.reindex(ok).dropna()))
+        illus = bool(num.illustrative.reindex(ok).fillna(False).any() or den.illustrative.reindex(ok).fillna(False).any())
+        return SeriesResult(key, indicator, frame, f"derived {d.numerator}/{d.denominator}×{d.scale:g} ({', '.join(srcs)})", illus)
+    part = panel[(panel.territory == key) & (panel.indicator == indicator)]
+    srcs = sorted(set(part.source))
+    return SeriesResult(key, indicator, part[["period", "value"]].reset_index(drop=True),
+                        f"observations ({', '.join(srcs)})", bool(part.illustrative.any()))
+
+
+def _panel_indicators(indicators: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for i in indicators:
+        if i == "DE_SHARE":
+            continue
+        out.extend([DERIVED[i].numerator, DERIVED[i].denominator] if i in DERIVED else [i])
+    return sorted(set(out))
+
+
+def series(ws: Workspace, territory: str, indicator: str, *, source: str = "auto", view: str = "gso",
+           compute: bool = True, panel: pd.DataFrame | None = None) -> SeriesResult:
+    """The annual series of ``indicator`` for ``territory`` (see the module docstring)."""
+    _check_source(source)
+    if indicator == "DE_SHARE":
+        if source == "published":
+            return _published_de_share(ws, territory)
+        res = _computed_de_share(ws, territory, view=view, compute=compute)
+        if res.frame.empty and source == "auto":
+            pub = _published_de_share(ws, territory)
+            pub.warnings = res.warnings + [{"code": "PUBLISHED_FALLBACK",
+                                            "vi": "Không tính được chuỗi; dùng số công bố.",
+                                            "en": "Nothing could be computed; the published series is used."}]
+            return pub
+        return res
+    if panel is None:
+        panel = _panel(ws, _panel_indicators([indicator]), [territory])
+    return _from_panel(panel, territory, indicator)
+
+
+# --- gaps ----------------------------------------------------------------------------------------
+def _name(key: str, lang: str = "vi") -> str:
+    t = terr.get_territory(key)
+    return t.name_vi if lang == "vi" else t.name_en
+
+
+def _row(target: Target, s: SeriesResult, *, model: str, level: float, inherited: bool) -> dict:
+    row = {k: None for k in GAP_FIELDS}
+    row.update(indicator=target.indicator, territory=s.territory, name=_name(s.territory), target_value=target.value,
+               target_year=target.year, comparison=target.comparison, direction=target.direction, source=s.source,
+               illustrative=s.illustrative, target_source=target.source, target_url=target.url,
+               confidence=target.confidence, carried_over=target.carried_over, inherited=inherited,
+               trend_model=model, level=level, warnings=list(s.warnings))
+    f = s.frame
+    if f.empty:
+        row["error"] = {"code": "NO_SERIES", "vi": f"Không có số liệu {target.indicator} cho {s.territory}.",
+                        "en": f"No {target.indicator} data for {s.territory}."}
+        return row
+    t = f.period.astype(int).to_numpy(dtype=float)
+    y = f.value.to_numpy(dtype=float)
+    if t.max() > target.year:
+        # the target year is behind the latest data: judge it on the data up to the target year
+        row["warnings"].append({"code": "TARGET_YEAR_PAST",
+                                "vi": f"Năm mục tiêu {target.year} đã qua (số liệu đến {int(t.max())}); đánh giá bằng số liệu đến {target.year}.",
+                                "en": f"The target year {target.year} has passed (data to {int(t.max())}); judged on data up to {target.year}."})
+        keep = t <= target.year
+        t, y = t[keep], y[keep]
+        if len(t) == 0:
+            row["error"] = {"code": "TARGET_BEFORE_DATA",
+                            "vi": f"Không có số liệu đến năm mục tiêu {target.year}.",
+                            "en": f"No data up to the target year {target.year}."}
+            return row
+    try:
+        r = M.assess(t, y, target=target.value, target_t=float(target.year), comparison=target.comparison,
+                     model=model, level=level)
+    except MethodError as exc:
+        row["error"] = {"code": exc.code, "vi": exc.vi, "en": exc.en}
+        return row
+    row.update(latest_value=r.latest_value, latest_period=str(int(r.latest_t)), gap=r.gap, relative_gap=r.relative_gap,
+               required_cagr=r.required_cagr, trend_cagr=r.trend.cagr if r.trend else None,
+               n_obs=r.trend.n if r.trend else int(len(t)),
+               projected_value=r.projection.value if r.projection else None,
+               projected_low=r.projection.low if r.projection else None,
+               projected_high=r.projection.high if r.projection else None,
+               probability=r.probability, status=r.status, years_behind=r.years_behind)
+    row["warnings"] += r.warnings
+    lo, hi = _bounds(target.indicator)
+    for k in ("projected_value", "projected_low", "projected_high"):
+        v = row[k]
+        if v is not None and ((lo is not None and v < lo) or (hi is not None and v > hi)):
+            row[k] = min(max(v, lo if lo is not None else v), hi if hi is not None else v)
+            if not any(w["code"] == "PROJECTION_CLIPPED" for w in row["warnings"]):
+                row["warnings"].append({"code": "PROJECTION_CLIPPED",
+                                        "vi": f"Dự báo theo xu hướng vượt khoảng [{lo}, {hi}] của chỉ tiêu; được cắt ở biên.",
+                                        "en": f"The trend projection leaves the indicator's range [{lo}, {hi}]; cut at the bound."})
+    return row
+
+
+def _bounds(indicator: str) -> tuple[float | None, float | None]:
+    try:
+        return indicator_bounds(indicator)
+    except (KeyError, ReferenceDataError):
+        return None, None
+
+
+def _applicable(targets: list[Target], key: str, indicator: str | None, inherit_national: bool) -> list[tuple[Target, bool]]:
+    own = [t for t in targets if t.territory == key and (indicator is None or t.indicator == indicator)]
+    if key == terr.nation_key or not inherit_national:
+        return [(t, False) for t in own]
+    have = {t.indicator for t in own}
+    nat = [t for t in targets if t.territory == terr.nation_key and t.indicator not in have
+           and (indicator is None or t.indicator == indicator)]
+    return [(t, False) for t in own] + [(t, True) for t in nat]
+
+
+def gaps(ws: Workspace, *, territory: str | Sequence[str] | None = None, indicator: str | None = None,
+         source: str = "auto", view: str = "gso", model: str = "loglinear", level: float = 0.90,
+         inherit_national: bool = False, compute: bool = True) -> list[dict]:
+    """One row per territory × target (fields :data:`GAP_FIELDS`), in registry order.
+
+    ``territory``: a key or keys (default: every territory with a target); ``inherit_national``:
+    a province without its own target for an indicator is measured against the national one
+    (the row says ``inherited``)."""
+    _check_source(source)
+    if model not in M.TREND_MODELS:
+        raise UsageError("UNKNOWN_TREND_MODEL", f"Mô hình xu hướng '{model}' không có; dùng {', '.join(M.TREND_MODELS)}.",
+                         f"Unknown trend model '{model}'; use one of {', '.join(M.TREND_MODELS)}.")
+    if not 0.5 <= level < 1:
+        raise UsageError("BAD_LEVEL", f"Mức tin cậy {level} phải trong [0,5; 1).", f"The level {level} must be in [0.5, 1).")
+    targets = workspace_targets(ws)
+    if indicator is not None and indicator not in {t.indicator for t in targets}:
+        raise UsageError("NO_TARGET_FOR_INDICATOR", f"Không có mục tiêu nào cho chỉ tiêu {indicator}.",
+                         f"No target exists for the indicator {indicator}.")
+    keys = ([territory] if isinstance(territory, str) else list(territory)) if territory else \
+        list(dict.fromkeys(t.territory for t in targets))
+    pairs = [(k, t, inh) for k in keys for t, inh in _applicable(targets, k, indicator, inherit_national)]
+    panel = _panel(ws, _panel_indicators({t.indicator for _, t, _ in pairs}), keys) if pairs else None
+    cache: dict[tuple[str, str], SeriesResult] = {}
+    rows = []
+    for k, t, inh in pairs:
+        if (k, t.indicator) not in cache:
+            cache[(k, t.indicator)] = series(ws, k, t.indicator, source=source, view=view, compute=compute, panel=panel)
+        rows.append(_row(t, cache[(k, t.indicator)], model=model, level=level, inherited=inh))
+    return rows
+
+
+# --- plans ---------------------------------------------------------------------------------------
+def _grdp_growth(ws: Workspace, key: str, year: int) -> tuple[float, str]:
+    """Average nominal GRDP growth over the last three years to ``year`` (the default scenario)."""
+    keys = [key, *(terr.predecessors_of(key) if key.startswith("34:") else ())]
+    obs = ws.store.observations(indicator="GRDP", territory=keys, sector="_T", price_basis="current")
+    obs = _annual(obs)
+    if key.startswith("34:") and len(obs):
+        obs, _ = to_basis34(obs, terr.merger_map(), additive={"GRDP": True})
+    s = obs[obs.territory == key].set_index("period").value.sort_index()
+    s = s[s.index <= str(year)].tail(4)
+    if len(s) < 2:
+        return 0.0, "none (no GRDP history): 0"
+    g = (float(s.iloc[-1]) / float(s.iloc[0])) ** (1.0 / (len(s) - 1)) - 1.0
+    return g, f"average nominal GRDP growth {s.index[0]}–{s.index[-1]}"
+
+
+def plan(ws: Workspace, territory: str, indicator: str, target_year: int, *, target_value: float | None = None,
+         growth: float | None = None, source: str = "auto", view: str = "gso", model: str = "loglinear",
+         level: float = 0.90) -> dict:
+    """The plan for one territory × indicator × target year: the gap row, the quarterly
+    milestone path and, for the digital-economy share measured from the accounts, what each
+    industry must contribute under a GRDP growth scenario (``growth``: annual nominal rate;
+    default the territory's average over its last three years) and the core-growth alternative.
+
+    The target: the registry's for that year; else ``target_value``; else the latest registry
+    target of the territory and indicator, moved to ``target_year`` (a catch-up plan, flagged)."""
+    targets = workspace_targets(ws)
+    own = [t for t in targets if t.territory == territory and t.indicator == indicator]
+    warnings: list[dict] = []
+    match = next((t for t in own if t.year == target_year), None)
+    if target_value is not None or match is None:
+        base = match or (max(own, key=lambda t: t.year) if own else None)
+        if base is None and target_value is None:
+            raise UsageError("NO_TARGET", f"{territory} không có mục tiêu {indicator}; thêm bằng `kinhteso target add` "
+                             "hoặc cho --value.",
+                             f"{territory} has no {indicator} target; add one with `kinhteso target add` or give --value.")
+        if base is None:
+            ind_units = indicator_unit(indicator, ws.indicators())
+            base = Target(territory, indicator, target_year, float(target_value), ind_units[0], ">=", "higher",
+                          "user (plan --value)", "", "low", origin="cli")
+        elif match is None:
+            warnings.append({"code": "RETIMED_TARGET",
+                             "vi": f"Không có mục tiêu cho {target_year}; dùng mục tiêu {base.value:g} của năm {base.year}, dời tới {target_year}.",
+                             "en": f"No target for {target_year}; the {base.year} target {base.value:g} is moved to {target_year}."})
+        match = Target(**{**base.as_dict(), "year": int(target_year),
+                          "value": float(target_value) if target_value is not None else base.value})
+    s = series(ws, territory, indicator, source=source, view=view)
+    row = _row(match, s, model=model, level=level, inherited=False)
+    out: dict = {"gap": row, "milestones": [], "sectors": [], "sector_summary": None, "core_alternative": None,
+                 "growth": None, "warnings": warnings}
+    if row["error"]:
+        return out
+    if row["status"] != "achieved" and int(row["latest_period"]) < target_year:
+        path = M.milestone_path(row["latest_value"], row["latest_period"], match.value, target_year)
+        out["milestones"] = path.to_dict(orient="records")
+    elif row["status"] != "achieved":
+        warnings.append({"code": "NO_TIME_LEFT", "vi": "Năm mục tiêu đã tới; không còn quý nào để lập lộ trình.",
+                         "en": "The target year has come; no quarter is left for a path."})
+    if indicator == "DE_SHARE" and s.source.startswith("computed") and row["status"] != "achieved":
+        latest = row["latest_period"]
+        inp, _, _ = PA.load_inputs(ws, territory, latest)
+        res = A.measure(inp, PA.hierarchy(), view=view)
+        if growth is None:
+            growth, how = _grdp_growth(ws, territory, int(latest))
+        else:
+            how = "given"
+        years = max(target_year - int(latest), 0)
+        table, summary = M.sector_plan(res.pieces, res.grdp, match.value, years=years, growth=growth)
+        out["sectors"] = table.to_dict(orient="records")
+        out["sector_summary"] = summary
+        out["core_alternative"] = M.core_alternative(res.pieces, res.grdp, match.value, years=years, growth=growth)
+        out["growth"] = {"rate": growth, "basis": how}
+        if view == "mic":
+            warnings.append({"code": "PLAN_GSO_ARITHMETIC",
+                             "vi": "Phân rã theo ngành dùng số học của cách đo GSO (lõi + số hóa).",
+                             "en": "The sector decomposition uses the GSO view's arithmetic (core + digitalised)."})
+    elif indicator == "DE_SHARE" and row["status"] != "achieved":
+        warnings.append({"code": "NO_SECTOR_PLAN",
+                         "vi": "Chuỗi là số công bố; cần số liệu tài khoản (GRDP_VA theo ngành) để phân rã theo ngành.",
+                         "en": "The series is published; the sector decomposition needs the accounts' inputs (GRDP_VA by industry)."})
+    return out
+
+
+# --- scenarios -------------------------------------------------------------------------------------
+def _op_add(v: float, x: float, year: int) -> float:
+    return v + x if year == 1 else v
+
+
+def _op_set(v: float, x: float, year: int) -> float:
+    return x if year == 1 else v
+
+
+def _op_scale(v: float, x: float, year: int) -> float:
+    return v * x if year == 1 else v
+
+
+def _op_growth(v: float, x: float, year: int) -> float:
+    return v * (1.0 + x)
+
+
+def _op_step(v: float, x: float, year: int) -> float:
+    return v + x
+
+
+#: Scenario operations: spelling → (regex of the value, function(value, x, k-th simulated year)).
+#: ``+d``/``-d`` add once (a level shift in the first simulated year), ``=v`` set once, ``*f``
+#: scale once, ``growth:r`` compound every year, ``step:d`` add every year.
+SCENARIO_OPS: dict[str, tuple[str, Callable[[float, float, int], float]]] = {
+    "add": (r"^(?P<x>[+-]\d*\.?\d+(?:e-?\d+)?)$", _op_add),
+    "set": (r"^=(?P<x>-?\d*\.?\d+(?:e-?\d+)?)$", _op_set),
+    "scale": (r"^\*(?P<x>\d*\.?\d+(?:e-?\d+)?)$", _op_scale),
+    "growth": (r"^growth:(?P<x>-?\d*\.?\d+(?:e-?\d+)?)$", _op_growth),
+    "step": (r"^step:(?P<x>[+-]?\d*\.?\d+(?:e-?\d+)?)$", _op_step),
+}
+_SCENARIO_INDICATORS = ("DIGITAL_COEF", "GRDP_VA")
+
+
+@dataclass(frozen=True)
+class ScenarioSet:
+    indicator: str
+    sector: str
+    op: str
+    x: float
+    text: str
+
+
+def parse_set(text: str) -> ScenarioSet:
+    """``DIGITAL_COEF:52=+0.05`` → ScenarioSet('DIGITAL_COEF', '52', 'add', 0.05); sector ``*``
+    means every industry."""
+    m = re.fullmatch(r"\s*([A-Z_]+):([0-9A-Z*_]+)=(.+?)\s*", text or "")
+    if not m:
+        raise UsageError("BAD_SET", f"--set '{text}' không đúng dạng CHỈ_TIÊU:NGÀNH=THAY_ĐỔI (ví dụ DIGITAL_COEF:52=+0.05).",
+                         f"--set '{text}' is not INDICATOR:SECTOR=CHANGE (e.g. DIGITAL_COEF:52=+0.05).")
+    ind, sector, spec = m.groups()
+    if ind not in _SCENARIO_INDICATORS:
+        raise UsageError("BAD_SET_INDICATOR", f"--set chỉ đổi được {', '.join(_SCENARIO_INDICATORS)}, không phải {ind}.",
+                         f"--set can change {', '.join(_SCENARIO_INDICATORS)} only, not {ind}.")
+    if sector not in ("*", "_T"):
+        from kinhteso.reference import vsic  # noqa: PLC0415
+        if sector not in {s.code for s in vsic.sectors()}:
+            raise UsageError("BAD_SET_SECTOR", f"--set '{text}': ngành {sector} không có trong VSIC 2018.",
+                             f"--set '{text}': sector {sector} is not in VSIC 2018.")
+    for op, (rx, _) in SCENARIO_OPS.items():
+        mm = re.fullmatch(rx, spec.strip())
+        if mm:
+            return ScenarioSet(ind, "*" if sector == "_T" else sector, op, float(mm.group("x")), text)
+    raise UsageError("BAD_SET_CHANGE", f"--set '{text}': thay đổi '{spec}' không hiểu; dùng +0.05, -0.02, =0.3, *1.1, "
+                     "growth:0.15 hoặc step:0.01.",
+                     f"--set '{text}': change '{spec}' not understood; use +0.05, -0.02, =0.3, *1.1, growth:0.15 or step:0.01.")
+
+
+def _matches(code: str, sector: str, h: A.Hierarchy) -> bool:
+    return sector == "*" or code == sector or sector in h.ancestors(code)
+
+
+def scenario(ws: Workspace, territory: str, sets: Sequence[str], *, until: int, start: str | None = None,
+             view: str = "gso", grdp_growth: float | None = None) -> dict:
+    """Recompute the accounts year by year from the latest year with inputs (or ``start``) to
+    ``until`` under ``sets`` (:func:`parse_set`), with every other industry's value added
+    growing at ``grdp_growth`` (default: the territory's average nominal GRDP growth over three
+    years) and GRDP moving with total value added. Returns the path of the share with and
+    without the changes (``baseline_share``)."""
+    parsed = [parse_set(s) for s in sets]
+    years = _input_years(ws, territory)
+    if start is None:
+        if not years:
+            raise UsageError("NO_INPUTS", f"{territory}: không có GRDP_VA để mô phỏng.",
+                             f"{territory}: no GRDP_VA to simulate from.")
+        start = years[-1]
+    if int(until) <= int(start):
+        raise UsageError("BAD_UNTIL", f"--until {until} phải sau năm gốc {start}.", f"--until {until} must be after the base year {start}.")
+    h = PA.hierarchy()
+    inp, _, warns = PA.load_inputs(ws, territory, start)
+    base = A.measure(inp, h, view=view)
+    if grdp_growth is None:
+        grdp_growth, how = _grdp_growth(ws, territory, int(start))
+    else:
+        how = "given"
+    warnings = list(warns)
+    # effective coefficient of every piece that has a digitalisable part (own > national, as measured)
+    coef0 = base.pieces.set_index("code").coef.dropna().astype(float)
+    clipped = [False]
+
+    def run(active: Sequence[ScenarioSet]) -> list[dict]:
+        va = inp.va.astype(float).copy()
+        coef = coef0.copy()
+        grdp = float(inp.grdp) if inp.grdp is not None else None
+        rows = [{"year": int(start), "de_share": base.de_share, "de_va": base.de_va, "grdp": base.grdp}]
+        for k, y in enumerate(range(int(start) + 1, int(until) + 1), start=1):
+            prev_total = float(va.sum())
+            rates = pd.Series(grdp_growth, index=va.index, dtype=float)
+            for s in active:
+                if s.indicator == "GRDP_VA" and s.op == "growth":
+                    rates[[c for c in va.index if _matches(c, s.sector, h)]] = s.x
+            va = va * (1.0 + rates)
+            for s in active:
+                if s.indicator == "GRDP_VA" and s.op != "growth":
+                    sel = [c for c in va.index if _matches(c, s.sector, h)]
+                    va[sel] = [SCENARIO_OPS[s.op][1](float(v), s.x, k) for v in va[sel]]
+                elif s.indicator == "DIGITAL_COEF":
+                    sel = [c for c in coef.index if _matches(c, s.sector, h)]
+                    raw = [SCENARIO_OPS[s.op][1](float(v), s.x, k) for v in coef[sel]]
+                    clipped[0] = clipped[0] or any(v < 0.0 or v > 1.0 for v in raw)
+                    coef[sel] = [min(max(v, 0.0), 1.0) for v in raw]
+            va = va.clip(lower=0.0)
+            if grdp is not None:
+                grdp = grdp * float(va.sum()) / prev_total if prev_total > 0 else grdp
+            own = coef if inp.coef_own is None or inp.coef_own.empty else \
+                pd.concat([inp.coef_own[~inp.coef_own.index.isin(coef.index)], coef])
+            step = A.AccountInputs(va=va, grdp=grdp, coef_own=own, coef_nat=inp.coef_nat, alloc_own=inp.alloc_own,
+                                   alloc_nat=inp.alloc_nat, platform=inp.platform, label=f"{territory} {y} (scenario)")
+            r = A.measure(step, h, view=view)
+            rows.append({"year": y, "de_share": r.de_share, "de_va": r.de_va, "grdp": r.grdp})
+        return rows
+
+    path = pd.DataFrame(run(parsed))
+    baseline = pd.DataFrame(run([]))
+    path["baseline_share"] = baseline.de_share.values
+    if clipped[0]:
+        warnings.append({"code": "COEF_CLIPPED_0_1", "vi": "Một số hệ số số hóa vượt khoảng 0–1 và được cắt ở biên.",
+                         "en": "Some digitalisation coefficients left 0–1 and were cut at the bound."})
+    return {"territory": territory, "view": view, "start": str(start), "until": int(until),
+            "sets": [s.__dict__ for s in parsed], "grdp_growth": {"rate": grdp_growth, "basis": how},
+            "path": path, "warnings": warnings, "illustrative": _illustrative(ws, territory)}
+
+
+def _illustrative(ws: Workspace, key: str) -> bool:
+    keys = [key, *(terr.predecessors_of(key) if key.startswith("34:") else ())]
+    obs = ws.store.observations(indicator="GRDP_VA", territory=keys)
+    return bool(obs.illustrative.any()) if len(obs) else False
+
+
+# --- peers ---------------------------------------------------------------------------------------
+def peers(ws: Workspace, *, year: str | None = None, view: str = "gso", indicators: Sequence[str] = _PEER_INDICATORS,
+          compute: bool = True) -> pd.DataFrame:
+    """Percentiles of the 34 provinces per indicator (latest ``year`` on the 34 basis, default
+    the latest year with GRDP on it), within all and within the peer group (quartile of GRDP per
+    person), strengths (top quartile), weaknesses (bottom quartile) and whom to learn from."""
+    keys = [t.key for t in terr.territories() if t.basis == 34]
+    if year is None:
+        g = ws.store.observations(indicator="GRDP", territory=keys, sector="_T")
+        g = _annual(g)
+        if g.empty:
+            raise UsageError("NO_34_DATA", "Không có GRDP nào trên ranh giới 34 tỉnh để so sánh.",
+                             "No GRDP on the 34-province boundaries to compare.")
+        year = g.period.max()
+    panel = _panel(ws, sorted({*_panel_indicators(indicators), "GRDP", "POPULATION"}), keys)
+    rows = []
+    for ind in indicators:
+        if ind == "DE_SHARE":
+            rv = ws.store.run_values(kind="accounts", measure="de_share", view=view)
+            rv = rv[(rv.period == year) & rv.territory.isin(keys) & (rv.sector == "_T")]
+            if compute and len(rv) < len(keys):
+                PA.measure_many(ws, keys, [year], [view])
+                rv = ws.store.run_values(kind="accounts", measure="de_share", view=view)
+                rv = rv[(rv.period == year) & rv.territory.isin(keys) & (rv.sector == "_T")]
+            rows += [{"territory": r.territory, "indicator": ind, "value": r.value} for r in rv.itertuples()]
+            continue
+        for k in keys:
+            f = _from_panel(panel, k, ind).frame
+            f = f[f.period == year]
+            if len(f):
+                rows.append({"territory": k, "indicator": ind, "value": float(f.value.iloc[0])})
+    frame = pd.DataFrame(rows, columns=["territory", "indicator", "value"])
+    gdp = panel[(panel.indicator == "GRDP") & (panel.period == year)].set_index("territory").value
+    pop = panel[(panel.indicator == "POPULATION") & (panel.period == year)].set_index("territory").value
+    per = (gdp / pop * 1000.0).dropna()  # million đồng per person (GRDP in billion đồng)
+    if len(per) >= 4:
+        groups = pd.qcut(per.rank(method="first"), 4, labels=["G1", "G2", "G3", "G4"]).astype(str)
+    else:
+        groups = pd.Series("all", index=per.index)
+    groups = groups.reindex(keys).fillna("all")
+    out = M.peer_summary(frame, groups, {i: "higher" for i in indicators})
+    if len(out):
+        out["grdp_per_person"] = out.territory.map(per)
+        out["year"] = year
+    return out
+
+
+# --- the demo ------------------------------------------------------------------------------------
+def demo_summary(ws: Workspace, echo: Callable[[str], None]) -> None:
+    """Gaps for every province (one line each) and the plans of Ho Chi Minh City and Hải Phòng."""
+    from kinhteso.i18n import DEMO_LABEL, current_lang, fmt_number, tr  # noqa: PLC0415
+
+    lang = current_lang()
+    keys = ["VN"] + [t.key for t in terr.territories() if t.basis == 34]
+    inds = ("DE_SHARE", "ECOMMERCE_SHARE", "DIGITAL_FIRMS_PER_1000")
+    # the detailed plans first: they compute (and store) the two cities' histories the table then uses
+    plans = {(key, year): plan(ws, key, "DE_SHARE", year) for key, year in (("34:79", 2030), ("34:31", 2030))}
+    rows = gaps(ws, territory=keys, source="auto", inherit_national=True, compute=False)
+    by: dict[str, dict[str, dict]] = {}
+    for r in rows:
+        if r["indicator"] not in inds:
+            continue
+        cur = by.setdefault(r["territory"], {}).get(r["indicator"])
+        # one target per indicator on the line: the territory's own before an inherited one, then the farthest year
+        if cur is None or (cur["inherited"], -cur["target_year"]) > (r["inherited"], -r["target_year"]):
+            by[r["territory"]][r["indicator"]] = r
+    short = {"DE_SHARE": tr("KTS", "DE"), "ECOMMERCE_SHARE": tr("TMĐT", "e-com"), "DIGITAL_FIRMS_PER_1000": tr("DN số/1000", "firms/1000")}
+    st_label = {"achieved": tr("đạt", "achieved"), "on_track": tr("đúng hướng", "on track"),
+                "at_risk": tr("có nguy cơ", "at risk"), "off_track": tr("chệch hướng", "off track"), None: "–"}
+    echo("")
+    echo(tr(f"Mục tiêu, khoảng cách và kế hoạch — mỗi tỉnh một dòng: giá trị mới nhất → mục tiêu (năm; * = mục tiêu quốc gia "
+            f"áp cho tỉnh), khoảng cách, tốc độ cần/năm, trạng thái (xu hướng log-tuyến tính, khoảng dự báo 90%) [{DEMO_LABEL['vi']}; "
+            "mục tiêu là thật; n=1: một quan sát, chưa có xu hướng]:",
+            f"Targets, gaps and plans — one line per province: latest → target (year; * = national target applied to the "
+            f"province), gap, required growth/yr, status (log-linear trend, 90% prediction interval) [{DEMO_LABEL['en']}; "
+            "targets are real; n=1: one observation, no trend yet]:"))
+    for k in keys:
+        cells = []
+        for ind in inds:
+            r = by.get(k, {}).get(ind)
+            if r is None or r["error"]:
+                cells.append(f"{short[ind]} –")
+                continue
+            star = "*" if r["inherited"] else ""
+            req = f"{fmt_number(r['required_cagr'] * 100, 1)}%/{tr('năm', 'yr')}" \
+                if r["required_cagr"] is not None and r["status"] != "achieved" else "–"
+            few = f" (n={r['n_obs']})" if (r["n_obs"] or 0) < 3 and r["status"] != "achieved" else ""
+            digits = 2 if ind == "DIGITAL_FIRMS_PER_1000" else 1
+            cells.append(f"{short[ind]} {fmt_number(r['latest_value'], digits)}→{fmt_number(r['target_value'], digits)}"
+                         f"({r['target_year']}{star}) {req} {st_label[r['status']]}{few}")
+        name = _name(k, lang)
+        echo(f"  {k:<6} {name[:16]:<16} " + " | ".join(cells))
+    counts = pd.Series([r["status"] for r in rows if r["indicator"] in inds and r["status"]]).value_counts()
+    echo(tr("  Trạng thái (mọi cặp tỉnh × mục tiêu): ", "  Status (all province × target pairs): ")
+         + ", ".join(f"{st_label[s]} {int(counts.get(s, 0))}" for s in M.STATUSES))
+    # --- the published check: HCMC before the merger, GSO figures -----------------------------------
+    pub = gaps(ws, territory="63:79", indicator="DE_SHARE", source="published")
+    for r in pub:
+        if r["error"]:
+            continue
+        echo(tr(f"  TP.HCM (63:79, số GSO công bố, thật): {fmt_number(r['latest_value'], 2)}% ({r['latest_period']}) → "
+                f"{fmt_number(r['target_value'], 0)}% ({r['target_year']}): thiếu {fmt_number(r['gap'], 2)} điểm %, cần "
+                f"{fmt_number(r['required_cagr'] * 100, 1)}%/năm, xu hướng {fmt_number(r['trend_cagr'] * 100, 1)}%/năm → "
+                f"{st_label[r['status']]}",
+                f"  HCMC (63:79, published GSO figures, real): {fmt_number(r['latest_value'], 2)}% ({r['latest_period']}) → "
+                f"{fmt_number(r['target_value'], 0)}% ({r['target_year']}): gap {fmt_number(r['gap'], 2)} pp, needs "
+                f"{fmt_number(r['required_cagr'] * 100, 1)}%/yr, trend {fmt_number(r['trend_cagr'] * 100, 1)}%/yr → "
+                f"{st_label[r['status']]}"))
+    nat = [r for r in gaps(ws, territory="VN", indicator="DE_SHARE", source="published") if r["target_year"] == 2025]
+    for r in nat:
+        if not r["error"]:
+            echo(tr(f"  Cả nước (NSO công bố): {fmt_number(r['latest_value'], 2)}% năm {r['latest_period']} so với mục tiêu "
+                    f"{fmt_number(r['target_value'], 0)}%: hụt {fmt_number(r['gap'], 2)} điểm % → {st_label[r['status']]}",
+                    f"  Nation (NSO published): {fmt_number(r['latest_value'], 2)}% in {r['latest_period']} against "
+                    f"{fmt_number(r['target_value'], 0)}%: missed by {fmt_number(r['gap'], 2)} pp → {st_label[r['status']]}"))
+    # --- plans in detail ------------------------------------------------------------------------------
+    for (key, year), p in plans.items():
+        g = p["gap"]
+        echo(tr(f"  Kế hoạch {_name(key, lang)} ({key}), tỷ trọng KTS (tính, cách đo GSO) [{DEMO_LABEL['vi']}]:",
+                f"  Plan {_name(key, lang)} ({key}), DE share (computed, GSO view) [{DEMO_LABEL['en']}]:"))
+        if g["error"]:
+            echo(f"    ! {g['error']['code']}: {g['error'][lang]}")
+            continue
+        for w in p["warnings"]:
+            echo(f"    ! {w['code']}: {w[lang]}")
+        echo(tr(f"    {fmt_number(g['latest_value'], 2)}% ({g['latest_period']}) → {fmt_number(g['target_value'], 0)}% ({year}): "
+                f"cần {fmt_number(g['required_cagr'] * 100, 1)}%/năm, xu hướng {fmt_number((g['trend_cagr'] or 0) * 100, 1)}%/năm; "
+                f"dự báo {year} {fmt_number(g['projected_value'], 1)}% [{fmt_number(g['projected_low'], 1)}–"
+                f"{fmt_number(g['projected_high'], 1)}], xác suất đạt {fmt_number((g['probability'] or 0) * 100, 0)}% → "
+                f"{st_label[g['status']]}",
+                f"    {fmt_number(g['latest_value'], 2)}% ({g['latest_period']}) → {fmt_number(g['target_value'], 0)}% ({year}): "
+                f"needs {fmt_number(g['required_cagr'] * 100, 1)}%/yr, trend {fmt_number((g['trend_cagr'] or 0) * 100, 1)}%/yr; "
+                f"projected {year} {fmt_number(g['projected_value'], 1)}% [{fmt_number(g['projected_low'], 1)}–"
+                f"{fmt_number(g['projected_high'], 1)}], probability {fmt_number((g['probability'] or 0) * 100, 0)}% → "
+                f"{st_label[g['status']]}"))
+        ms = p["milestones"]
+        if ms:
+            q4 = [m for m in ms if m["period"].endswith("Q4")]
+            echo(tr("    Mốc (quý 4 mỗi năm): ", "    Milestones (each Q4): ")
+                 + ", ".join(f"{m['period']} {fmt_number(m['value'], 1)}%" for m in q4)
+                 + tr(f"; bước quý {fmt_number(ms[0]['quarterly_rate'] * 100, 2)}%",
+                      f"; quarterly step {fmt_number(ms[0]['quarterly_rate'] * 100, 2)}%"))
+        s = p["sector_summary"]
+        if s:
+            echo(tr(f"    Theo ngành (GRDP tăng {fmt_number(p['growth']['rate'] * 100, 1)}%/năm): cần thêm "
+                    f"{fmt_number(s['required_pp'], 2)} điểm %; mỗi ngành khép {fmt_number(s['effort_theta'] * 100, 1)}% khoảng "
+                    f"trống số hóa của mình" + ("" if s["reachable"] else " (KHÔNG đủ: cần thêm kinh tế số lõi)") + "; đòn bẩy lớn nhất:",
+                    f"    By industry (GRDP growing {fmt_number(p['growth']['rate'] * 100, 1)}%/yr): "
+                    f"{fmt_number(s['required_pp'], 2)} pp to add; each industry closes {fmt_number(s['effort_theta'] * 100, 1)}% "
+                    f"of its digitalisation room" + ("" if s["reachable"] else " (NOT enough: core growth needed)") + "; top leverage:"))
+            for sec in p["sectors"][:5]:
+                echo(f"      {sec['code']:<5} ({sec['section']}) VA {fmt_number(sec['va_share'], 1)}%, "
+                     f"coef {fmt_number(sec['coef'], 3)} → {fmt_number(sec['new_coef'], 3)}, "
+                     f"+{fmt_number(sec['contribution_pp'], 2)} {tr('điểm %', 'pp')}")
+            c = p["core_alternative"]
+            if c and c.get("core_cagr_needed") is not None:
+                echo(tr(f"    Hoặc chỉ bằng KTS lõi: lõi phải tăng {fmt_number(c['core_cagr_needed'] * 100, 1)}%/năm",
+                        f"    Or by the core alone: core value added must grow {fmt_number(c['core_cagr_needed'] * 100, 1)}%/yr"))
+    hp = [r for r in rows if r["territory"] == "34:31" and not r["inherited"] and not r["error"]]
+    for r in hp:
+        if r["indicator"] != "DE_SHARE":
+            echo(tr(f"  Hải Phòng KH 106: {r['indicator']} {fmt_number(r['latest_value'], 2)} ({r['latest_period']}) so với "
+                    f"{r['comparison']} {fmt_number(r['target_value'], 2)} ({r['target_year']}) → {st_label[r['status']]}",
+                    f"  Hải Phòng Plan 106: {r['indicator']} {fmt_number(r['latest_value'], 2)} ({r['latest_period']}) against "
+                    f"{r['comparison']} {fmt_number(r['target_value'], 2)} ({r['target_year']}) → {st_label[r['status']]}"))
