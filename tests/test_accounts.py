@@ -226,3 +226,47 @@ def test_demo_all_provinces_2025(demo):
     assert 40 < share["34:24"] < 52 and 18 < share["34:31"] < 27 and 10 < share["34:79"] < 17
     rec = P.reconcile(results)
     assert rec["discrepancy_grdp"] != 0  # the nation is not the sum of its provinces, and it says so
+
+
+# --- DIGITAL_COEF estimators --------------------------------------------------------------------
+def test_revenue_share_is_the_coefficient_under_bea_assumption():
+    f = A.coef_from_revenue_share(pd.Series({"G": 30.0, "C": 5.0}), pd.Series({"G": 100.0, "C": 50.0, "A": 0.0}))
+    assert dict(zip(f.sector, f.coefficient)) == {"G": 0.3, "C": 0.1}
+    with pytest.raises(MethodError) as exc:
+        A.coef_from_revenue_share(pd.Series({"G": 120.0}), pd.Series({"G": 100.0}))
+    assert exc.value.code == "ONLINE_ABOVE_TOTAL"
+
+
+def test_calibration_hits_the_published_share_exactly_even_when_capped():
+    other = pd.Series({"A": 100.0, "G": 50.0, "K": 10.0})
+    prof = pd.Series({"A": 0.1, "G": 1.0, "K": 5.0})
+    coef, k = A.calibrate_coefficients(other, prof, denominator=200.0, target_pct=10.0)
+    assert (other * coef).sum() / 200 * 100 == pytest.approx(10.0, rel=1e-12)
+    assert coef["K"] == pytest.approx(0.2 * 5 / 5) or coef["K"] <= 1.0
+    coef, k = A.calibrate_coefficients(other, prof, denominator=200.0, target_pct=30.0)  # K capped at 1
+    assert coef["K"] == 1.0 and (other * coef).sum() / 200 * 100 == pytest.approx(30.0, rel=1e-9)
+    with pytest.raises(MethodError) as exc:
+        A.calibrate_coefficients(other, prof, denominator=200.0, target_pct=90.0)
+    assert exc.value.code == "TARGET_UNREACHABLE"
+
+
+def test_calibration_estimator_writes_an_estimated_vintage(ws, tmp_path):
+    from kinhteso.pipeline.coefficients import estimate_calibration
+
+    rows = [["ONLINE_REVENUE", "VN", "", "C", "2024", "10", "VND_BN"], ["EINVOICE_REVENUE", "VN", "", "C", "2024", "100", "VND_BN"],
+            ["GRDP_VA", "VN", "", "62", "2024", "32", "VND_BN"], ["GRDP_VA", "VN", "", "10", "2024", "448", "VND_BN"],
+            ["GRDP", "VN", "", "_T", "2024", "500", "VND_BN"]]
+    p = tmp_path / "vn.csv"
+    with open(p, "w", newline="", encoding="utf-8") as fh:
+        w_ = csv.writer(fh)
+        w_.writerow(["indicator", "territory", "basis", "sector", "period", "value", "unit"])
+        w_.writerows(rows)
+    ingest_file(ws.store, p, source="test", indicators=ws.indicators(), workdir=ws.tmp)
+    est = estimate_calibration(ws, period="2024", target_pct=4.48)
+    assert est.coefficients["C"] == pytest.approx(0.05)
+    stored = ws.store.observations(indicator="DIGITAL_COEF", territory="VN", period="2024", source="kinhteso:calibration")
+    assert (stored.status == "E").all()
+    assert dict(zip(stored.sector, stored.value)) == {"C": pytest.approx(0.05), "J": 0.0}  # J: no online revenue
+    assert estimate_calibration(ws, period="2024", target_pct=4.48).vintage_id == est.vintage_id  # idempotent
+    r = P.measure(ws, "VN", "2024")
+    assert r.result.components["digitalised"]["share"] == pytest.approx(4.48)
