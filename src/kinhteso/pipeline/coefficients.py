@@ -111,9 +111,11 @@ def estimate_calibration(ws: Workspace, *, period: str, target_pct: float, profi
         source = "user profile"
     profile = profile.reindex(other.index).fillna(0.0)
     coef, k = A.calibrate_coefficients(other, profile, denominator=res.grdp, target_pct=target_pct)
+    va_vintages = sorted(int(v) for v in ws.store.observations(
+        indicator=["GRDP_VA", "GRDP", "ALLOC_RATIO"], territory=territory, period=period).vintage_id.unique())
     est = CoefEstimate(territory, period, "calibration", coef, k=k,
                        note=f"method=calibration; target={target_pct}% of GDP; profile={source}; k={k:.6g}; "
-                            f"inputs={prov.get('input_vintages')}")
+                            f"value-added vintages={va_vintages}")
     if write:
         est.vintage_id = write_coefficients(ws, est, illustrative=illustrative, received_at=received_at)
     return est
