@@ -364,20 +364,37 @@ def test_cli_plan_and_scenario(acc):
 
 
 # --- the demo -------------------------------------------------------------------------------------
-def test_demo_shows_gaps_for_every_province_and_two_plans(tmp_path):
+def test_demo_shows_gaps_for_every_province_and_two_plans(tmp_path, monkeypatch):
+    import time
+
     from kinhteso.i18n import use_lang
-    from kinhteso.pipeline.demo import run_demo
+    from kinhteso.pipeline import demo
     from kinhteso.reference import territories as terr
 
-    lines: list[str] = []
+    # only what this capability needs before it (the accounts), to keep the test short
+    monkeypatch.setattr(demo, "CAPABILITIES", ("kinhteso.pipeline.accounts:demo_summary",))
     with use_lang("en"):
-        run_demo(tmp_path / "demo", echo=lines.append)
-    start = next(i for i, x in enumerate(lines) if x.startswith("Targets, gaps and plans"))
-    block = lines[start:]
+        ws = demo.run_demo(tmp_path / "demo", echo=lambda *_: None)
+        w = Workspace.open(ws.root)
+        lines: list[str] = []
+        t0 = time.perf_counter()
+        P.demo_summary(w, lines.append)
+        elapsed = time.perf_counter() - t0
     for t in terr.territories():
         if t.basis == 34:
-            assert any(x.startswith(f"  {t.key} ") for x in block), t.key
-    assert any("Plan Ho Chi Minh City (34:79)" in x for x in block) and any("(34:31), DE share" in x for x in block)
+            assert any(x.startswith(f"  {t.key} ") for x in lines), t.key
+    assert any("Plan Ho Chi Minh City (34:79)" in x for x in lines) and any("(34:31), DE share" in x for x in lines)
     assert any("HCMC (63:79, published GSO figures, real): 14.65% (2023) → 25% (2025): gap 10.35 pp, needs 30.6%/yr" in x
-               for x in block)
-    assert any("missed by 5.98 pp → off track" in x for x in block)
+               for x in lines)
+    assert any("missed by 5.98 pp → off track" in x for x in lines)
+    assert any(x.startswith("    34:31 ") and "+" in x for x in lines)  # peers: strengths and weaknesses
+    runs = w.store.run_values(kind="accounts", measure="de_share", view="gso")
+    assert len(runs[runs.territory == "34:31"]) == 5 and len(runs[runs.territory == "34:04"]) == 5  # histories, stored
+    table = P.peers(w)
+    assert set(table.territory) == {t.key for t in terr.territories() if t.basis == 34}
+    assert table.groupby("indicator").percentile.max().lt(100).all()
+    w.close()
+    r = run("peers", "--territory", "34:31", "--format", "json", "--workspace", str(ws.root))
+    assert r.exit_code == 0, r.output
+    assert {x["indicator"] for x in json.loads(r.stdout)} >= {"DE_SHARE", "ECOMMERCE_SHARE", "DIGITAL_FIRMS_PER_1000"}
+    assert elapsed < 10  # < 3 s on an idle 2-core machine; generous here as the CPU is shared

@@ -71,6 +71,13 @@ def nowcast(territory: str, engine: str | None, backtest: bool, origins: int, dr
                   f"  Year-on-year growth (log): {fmt_number(g['point_pct'], 2)}%"))
     pub = ", ".join(f"{k} {'/'.join(v) or '–'}" for k, v in out.months_published.items())
     click.echo(tr(f"  Tháng đã có của quý: {pub}", f"  Months of the quarter published: {pub}"))
+    fill = g["details"].get("ragged_edge")
+    if fill:
+        filled = ", ".join(f"{k} {v['months_ar_filled']} (AR({v['ar_order']}))" for k, v in fill.items()
+                           if v["months_ar_filled"])
+        if filled:
+            click.echo(tr(f"  Tháng chưa có, dự báo bằng AR(p) (OLS, p theo BIC): {filled}",
+                          f"  Months not yet published, filled by AR(p) forecasts (OLS, p by BIC): {filled}"))
     if out.news:
         click.echo(tr("  Tin mới (đóng góp vào thay đổi dự báo tăng trưởng DE_VA, điểm %):",
                       "  News (contribution to the change of the DE VA growth nowcast, pp):"))

@@ -18,7 +18,7 @@ monthly ``PeriodIndex``, NaN or absent where a month is not yet published) go in
     the monthly factor by the Mariano–Murasawa (2003) aggregator. The Kalman smoother fills the
     ragged edge itself; :func:`dfm_news` splits a revision of the nowcast into the contributions
     of each new release (Bańbura, Giannone, Modugno & Reichlin 2013, *Handbook of Economic
-    Forecasting* vol. 2A, ch. 4, eq. 4.11).
+    Forecasting* vol. 2A, ch. 4, the news decomposition).
 ``naive``
     Random walk in the target (year-on-year) growth: the nowcast of quarter T is the growth of
     the last published quarter.
@@ -56,6 +56,7 @@ __all__ = [
     "dfm_news",
     "nowcast",
     "backtest",
+    "information_set",
     "yoy_log_growth",
     "vn_reference_series",
 ]
@@ -118,7 +119,9 @@ def _months(q: pd.Period) -> pd.PeriodIndex:
 
 def yoy_log_growth(s: pd.Series, *, lag: int) -> pd.Series:
     """Year-on-year growth in percent as 100·ln(v_t / v_{t−lag}) (``lag`` 4 quarters, 12 months);
-    non-positive values give NaN."""
+    non-positive values give NaN. The stationary transformation of levels usual in nowcasting
+    (Bańbura et al. 2013: growth rates of non-stationary series); year-on-year, so that
+    seasonality drops out without a seasonal adjustment."""
     v = s.astype(float).where(s > 0)
     full = v.reindex(pd.period_range(v.index.min(), v.index.max(), freq=v.index.freq))
     return (100.0 * np.log(full / full.shift(lag))).reindex(s.index)
@@ -129,7 +132,7 @@ def ar_fill(s: pd.Series, end: pd.Period, *, max_lag: int = 4) -> tuple[pd.Serie
 
     x_t = c + Σ_{i=1..p} φ_i x_{t−i} + e_t, fitted by OLS on the observed span (trailing NaN
     dropped); p minimises BIC = n·ln(RSS/n) + (p+1)·ln n over 1..``max_lag`` on a common sample
-    (Box & Jenkins; the usual ragged-edge fill of bridge equations, Baffigi et al. 2004 §3).
+    (Box & Jenkins; the usual ragged-edge fill of bridge equations, Baffigi et al. 2004).
     Returns (series through ``end``, number of months filled, p).
     """
     obs = s.astype(float)
@@ -175,7 +178,8 @@ def ar_fill(s: pd.Series, end: pd.Period, *, max_lag: int = 4) -> tuple[pd.Serie
 
 def quarter_means(x: pd.DataFrame) -> pd.DataFrame:
     """Quarterly means of monthly columns, x̄_{q} = (x_{m1} + x_{m2} + x_{m3}) / 3, for quarters
-    whose three months are all present (the quarterly aggregate of a monthly growth rate)."""
+    whose three months are all present (the quarterly aggregate of a monthly growth rate; the
+    bridge-equation aggregation of Baffigi, Golinelli & Parigi 2004)."""
     q = x.index.asfreq("Q")
     g = x.groupby(q)
     return g.mean().where(g.count() == 3)
@@ -187,7 +191,7 @@ def naive(y: pd.Series, x: pd.DataFrame, target: pd.Period, *, level: float = 0.
     """Random walk in growth: ŷ_T = y_{T−1}, the last published quarter's growth.
 
     Interval: ŷ ± z·σ̂·√h with σ̂² = mean((Δy)²) over the sample, h quarters from the last
-    published one (the benchmark of Bańbura et al. 2013 §5; ``x`` is not used).
+    published one (the usual benchmark of the nowcasting literature, Bańbura et al. 2013; ``x`` is not used).
     """
     _check(y, x, target)
     hist = y[y.index < target].dropna()
@@ -207,7 +211,7 @@ def bridge(y: pd.Series, x: pd.DataFrame, target: pd.Period, *, level: float = 0
     ``y`` and three published months; the target quarter's missing months filled by
     :func:`ar_fill` (ragged edge). Prediction interval (OLS, Student t with n−k df):
     ŷ_T ± t·s·√(1 + x_T'(X'X)⁻¹x_T). Anchor: IMF QNA Manual 2017 (flash estimates); Baffigi,
-    Golinelli & Parigi (2004) eq. (1). The interval ignores the error of the AR fill.
+    Golinelli & Parigi (2004), the bridge equation. The interval ignores the error of the AR fill.
     """
     _check(y, x, target)
     cols = [c for c in x.columns if x[c].notna().any()]
@@ -219,10 +223,10 @@ def bridge(y: pd.Series, x: pd.DataFrame, target: pd.Period, *, level: float = 0
     for c in cols:
         s, n_filled, p = ar_fill(x[c].loc[:end], end, max_lag=max_ar_lag)
         filled[c] = s
-        published = int(x[c].loc[_months(target)[0]:end].notna().sum()) if len(x[c].loc[_months(target)[0]:end]) else 0
+        published = int(x[c].loc[_months(target)[0]:end].notna().sum())
         fill_info[c] = {"months_published": published, "months_ar_filled": n_filled, "ar_order": p}
     xf = pd.DataFrame(filled)
-    xq = quarter_means(xf)
+    xq = quarter_means(xf)  # x̄_{k,q}: mean of the quarter's three months
     train = pd.concat([y.rename("__y"), xq], axis=1, join="inner")
     train = train[train.index < target].dropna()
     n, k = len(train), len(cols) + 1
@@ -235,13 +239,13 @@ def bridge(y: pd.Series, x: pd.DataFrame, target: pd.Period, *, level: float = 0
                           f"Could not build the quarterly indicators for {target}.")
     X = np.column_stack([np.ones(n), train[cols].to_numpy()])
     Y = train["__y"].to_numpy()
-    beta, *_ = np.linalg.lstsq(X, Y, rcond=None)
+    beta, *_ = np.linalg.lstsq(X, Y, rcond=None)  # β̂ = (X'X)⁻¹X'y (least squares; min-norm if collinear)
     resid = Y - X @ beta
-    s2 = float(resid @ resid) / (n - k)
+    s2 = float(resid @ resid) / (n - k)  # s² = e'e / (n − k)
     XtX_inv = np.linalg.pinv(X.T @ X)
     x0 = np.concatenate([[1.0], xq.loc[target, cols].to_numpy(dtype=float)])
-    point = float(x0 @ beta)
-    se = float(np.sqrt(s2 * (1.0 + x0 @ XtX_inv @ x0)))
+    point = float(x0 @ beta)  # ŷ_T = x_T'β̂
+    se = float(np.sqrt(s2 * (1.0 + x0 @ XtX_inv @ x0)))  # s·√(1 + x_T'(X'X)⁻¹x_T)
     t = _quantile(level, n - k)
     coef = {"(Intercept)": float(beta[0]), **{c: float(b) for c, b in zip(cols, beta[1:])}}
     return Nowcast("bridge", str(target), point, point - t * se, point + t * se, level, se,
@@ -279,11 +283,12 @@ def dfm(y: pd.Series, x: pd.DataFrame, target: pd.Period, *, level: float = 0.9,
         maxiter: int = 200, tolerance: float = 1e-6) -> Nowcast:
     """Mixed-frequency DFM (Bańbura & Modugno 2014; statsmodels 0.14.6 ``DynamicFactorMQ``).
 
-    x_t = Λ f_t + e_t (monthly, eq. 2), f_t = A_1 f_{t−1} + … + u_t (eq. 3), e_{i,t} AR(1);
-    the quarterly target loads on (f_t + 2f_{t−1} + 3f_{t−2} + 2f_{t−3} + f_{t−4}) (Mariano &
-    Murasawa 2003, BM 2014 eq. 7). One factor, fitted by EM (``maxiter``, ``tolerance``); the
-    nowcast is the smoothed quarterly variable at the target quarter's last month, the
-    interval its prediction interval (parameter uncertainty not included).
+    x_t = Λ f_t + e_t (monthly), f_t = A_1 f_{t−1} + … + A_p f_{t−p} + u_t, e_{i,t} AR(1);
+    the quarterly target loads on f_t + 2f_{t−1} + 3f_{t−2} + 2f_{t−3} + f_{t−4} (the
+    Mariano & Murasawa 2003 approximation, as in BM 2014). One factor, fitted by EM
+    (``maxiter``, ``tolerance``); the nowcast is the smoothed quarterly variable at the target
+    quarter's last month, the interval its prediction interval (parameter uncertainty not
+    included).
     """
     _check(y, x, target)
     xm, yq, end = _dfm_data(y, x, target)
@@ -319,7 +324,7 @@ class NewsResult:
 
 def dfm_news(y_old: pd.Series, x_old: pd.DataFrame, y_new: pd.Series, x_new: pd.DataFrame, target: pd.Period, *,
              factor_orders: int = 1, maxiter: int = 200, tolerance: float = 1e-6) -> NewsResult:
-    """The news decomposition (Bańbura, Giannone, Modugno & Reichlin 2013, eq. 4.11; BM 2014 §2.3):
+    """The news decomposition (Bańbura, Giannone, Modugno & Reichlin 2013; Bańbura & Modugno 2014):
     with the parameters of the model fitted on the new information set,
     ŷ_new − ŷ_old = Σ_j w_j (x_j − E[x_j | Ω_old]) + (effect of revised data),
     one term per new release j. statsmodels ``DynamicFactorMQResults.news``.
@@ -349,6 +354,15 @@ def dfm_news(y_old: pd.Series, x_old: pd.DataFrame, y_new: pd.Series, x_new: pd.
                             "impact": det["impact"].astype(float)})
     else:
         rel = pd.DataFrame(columns=["variable", "period", "observed", "expected", "news", "weight", "impact"])
+    # releases whose value the old information set predicted exactly get no row from statsmodels:
+    # list them with impact 0, so that every new release is named
+    fresh = xm_new.notna() & xm_old.isna()
+    seen = set(zip(rel["variable"], rel["period"]))
+    extra = [{"variable": str(c), "period": str(p), "observed": float(xm_new.loc[p, c]), "expected": np.nan,
+              "news": 0.0, "weight": np.nan, "impact": 0.0}
+             for c in fresh.columns for p in fresh.index[fresh[c].to_numpy()] if (str(c), str(p)) not in seen]
+    if extra:
+        rel = pd.concat([rel, pd.DataFrame(extra)], ignore_index=True) if len(rel) else pd.DataFrame(extra)
     rev = news.revision_impacts
     rev_total = float(np.nansum(np.asarray(rev, dtype=float))) if rev is not None else 0.0
     return NewsResult(str(target), prev, new, rev_total, rel)
@@ -365,15 +379,17 @@ ENGINES: dict[str, Engine] = {
                   "Bańbura & Modugno 2014; Bańbura, Giannone, Modugno & Reichlin 2013; statsmodels 0.14.6"),
     "naive": Engine("naive", naive, "Dự báo ngây thơ: tăng trưởng quý trước (bước ngẫu nhiên)",
                     "Naive: random walk in year-on-year growth",
-                    "Bańbura et al. 2013 §5 (benchmark)"),
+                    "Bańbura et al. 2013 (benchmark)"),
 }
 
 
 def nowcast(y: pd.Series, x: pd.DataFrame, target: pd.Period, *, engine: str = "bridge", level: float = 0.9,
             options: Mapping[str, Any] | None = None) -> Nowcast:
-    """Nowcast ``target`` with the engine named ``engine`` (a key of :data:`ENGINES`).
+    """Nowcast ``target`` with the engine named ``engine`` (a key of :data:`ENGINES`); the
+    anchors are the engines' (see the module docstring). Example::
 
-    >>> # nowcast(y, x, pd.Period("2026Q4", "Q"), engine="bridge").point
+        nc = nowcast(y, x, pd.Period("2026Q4", "Q"), engine="bridge", level=0.9)
+        nc.point, (nc.lower, nc.upper)
     """
     if engine not in ENGINES:
         raise UsageError("UNKNOWN_ENGINE", f"Không có phương pháp dự báo '{engine}'; dùng {', '.join(ENGINES)}.",
@@ -393,10 +409,12 @@ class BacktestResult:
     level: float
 
 
-def information_set(y: pd.Series, x: pd.DataFrame, origin: pd.Period, months_available: int) -> tuple[pd.Series, pd.DataFrame]:
+def information_set(y: pd.Series, x: pd.DataFrame, origin: pd.Period, *,
+                    months_available: int) -> tuple[pd.Series, pd.DataFrame]:
     """What was known when ``origin`` was nowcast: quarters before it, and months up to its
     ``months_available``-th month (0 = none of its months; all monthly series assumed published
-    together, the final figures standing in for the unrecorded first releases)."""
+    together, the final figures standing in for the unrecorded first releases — the
+    *pseudo* real-time design of Bańbura et al. 2013 and Giannone, Reichlin & Small 2008)."""
     last_month = origin.asfreq("M", "s") + (months_available - 1)
     return y[y.index < origin], x[x.index <= last_month]
 
@@ -404,7 +422,7 @@ def information_set(y: pd.Series, x: pd.DataFrame, origin: pd.Period, months_ava
 def backtest(y: pd.Series, x: pd.DataFrame, origins: Sequence[pd.Period], *, engines: Sequence[str] = ("bridge", "dfm"),
              months_available: int = 1, level: float = 0.9,
              options: Mapping[str, Mapping[str, Any]] | None = None) -> BacktestResult:
-    """Expanding-window pseudo-real-time backtest (Bańbura et al. 2013 §5): for each origin T,
+    """Expanding-window pseudo-real-time backtest (Bańbura et al. 2013): for each origin T,
     every engine is re-estimated on :func:`information_set` and its nowcast compared with y_T.
     RMSE = √(mean e²), e = ŷ_T − y_T; the ratio RMSE(engine)/RMSE(naive) < 1 means the engine
     beats the naive forecast. The naive engine is always included."""
@@ -421,7 +439,7 @@ def backtest(y: pd.Series, x: pd.DataFrame, origins: Sequence[pd.Period], *, eng
     for origin in origins:
         if origin not in y.index or pd.isna(y.loc[origin]):
             continue
-        yi, xi = information_set(y, x, origin, months_available)
+        yi, xi = information_set(y, x, origin, months_available=months_available)
         for e in names:
             nc = ENGINES[e].fn(yi, xi, origin, level=level, **dict(opts.get(e, {})))
             actual = float(y.loc[origin])

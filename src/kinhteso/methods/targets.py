@@ -139,6 +139,8 @@ def meets(value: float, target: float, comparison: str) -> bool:
 def gap(latest: float, target: float, *, direction: str = "higher") -> tuple[float, float]:
     """(absolute, relative) distance still to go: target − latest when higher is better, latest −
     target when lower is better (positive = not there yet); relative = absolute / |target|.
+    Anchor: the Digital Decade reports' "distance to target" (Commission, State of the Digital
+    Decade 2023, KPI tables).
 
     >>> gap(14.65, 25.0)
     (10.35, 0.414)
@@ -154,6 +156,9 @@ def gap(latest: float, target: float, *, direction: str = "higher") -> tuple[flo
 
 def required_cagr(latest: float, target: float, years: float) -> float:
     """Annual growth rate that takes ``latest`` to ``target`` in ``years``: (target/latest)^(1/years) − 1.
+
+    Anchor: the "required CAGR" of the State of the Digital Decade reports (against the
+    baseline CAGR of the indicator's history).
 
     >>> round(required_cagr(14.65, 25, 2), 4)
     0.3063
@@ -197,7 +202,8 @@ def fit_trend(t: np.ndarray, y: np.ndarray, *, model: str = "loglinear", max_poi
     """OLS trend on the last ``max_points`` (3–5) observations; ``t`` in years (fractional for quarters).
 
     Raises ``TOO_FEW_POINTS`` with fewer than 3 observations (a trend and its interval need at
-    least one residual degree of freedom).
+    least one residual degree of freedom). Anchor: OLS (Wooldridge, *Introductory Econometrics*,
+    eq. 2.19 and 2.61 for s²); the baseline trajectory of JRC 2023.
 
     >>> tr = fit_trend(np.array([2020, 2021, 2022.]), np.array([10, 11, 12.1]))
     >>> round(tr.cagr, 6), tr.n
@@ -235,7 +241,8 @@ def project(trend: Trend, t0: float, *, level: float = 0.90) -> Projection:
     """The trend's value at ``t0`` with its OLS prediction interval at ``level``.
 
     se₀ = s · √(1 + 1/n + (t₀ − t̄)²/Sₜₜ); bounds ŷ₀ ± t_{n−2,(1+level)/2} · se₀, back-transformed
-    (exp for ``loglinear``: the median forecast and its interval)."""
+    (exp for ``loglinear``: the median forecast and its interval). Anchor: Montgomery, Peck &
+    Vining, *Introduction to Linear Regression Analysis*, eq. 2.45; Wooldridge §6.4."""
     _, inverse, _ = _model(trend.model)
     z0 = trend.intercept + trend.slope * t0
     se = trend.s * math.sqrt(1.0 + 1.0 / trend.n + (t0 - trend.t_mean) ** 2 / trend.stt)
@@ -245,7 +252,8 @@ def project(trend: Trend, t0: float, *, level: float = 0.90) -> Projection:
 
 def probability(trend: Trend, proj: Projection, target: float, *, direction: str = "higher") -> float:
     """P(the value at the target year is on the target's side) under the trend model:
-    1 − F_t((g(target) − ĝ₀)/se₀) for higher is better (F_t with n − 2 df, g = log for loglinear)."""
+    1 − F_t((g(target) − ĝ₀)/se₀) for higher is better (F_t with n − 2 df, g = log for loglinear).
+    Anchor: the Student-t predictive distribution of a new OLS observation (Wooldridge §6.4)."""
     _, _, forward = _model(trend.model)
     if trend.model == "loglinear" and target <= 0:
         return 1.0 if direction == "higher" else 0.0
@@ -259,7 +267,10 @@ def probability(trend: Trend, proj: Projection, target: float, *, direction: str
 
 def status(*, latest: float, target: float, comparison: str, years_left: float,
            projection: Projection | None) -> str:
-    """The status rule (module docstring): achieved / on_track / at_risk / off_track."""
+    """The status rule (module docstring): achieved / on_track / at_risk / off_track.
+
+    Anchor: the Digital Decade reports' comparison of the projected outcome with the target;
+    here on the prediction interval rather than the point projection (docs/targets.md)."""
     if meets(latest, target, comparison):
         return "achieved"
     if years_left <= 0:
@@ -278,7 +289,8 @@ def status(*, latest: float, target: float, comparison: str, years_left: float,
 
 def years_behind(trend: Trend, target: float, target_t: float, *, direction: str = "higher") -> float | None:
     """Years after the target year when the trend reaches the target (negative: ahead of
-    schedule); ``None`` when the trend never reaches it (flat, or moving away from it)."""
+    schedule); ``None`` when the trend never reaches it (flat, or moving away from it).
+    Anchor: the baseline trajectory's crossing of the target (JRC 2023): g(v*) = a + b·t*."""
     _, _, forward = _model(trend.model)
     if trend.model == "loglinear" and target <= 0:
         return None
@@ -290,7 +302,9 @@ def years_behind(trend: Trend, target: float, target_t: float, *, direction: str
 
 def assess(t: np.ndarray, y: np.ndarray, *, target: float, target_t: float, comparison: str = ">=",
            model: str = "loglinear", level: float = 0.90, max_points: int = _MAX_POINTS) -> GapResult:
-    """The whole gap analysis of one series against one target.
+    """The whole gap analysis of one series against one target (the Digital Decade monitoring
+    steps of the module docstring, in order: gap, required CAGR, baseline trend, projection,
+    probability, status, years behind).
 
     **Parameters:** ``t`` (years, fractional for quarters: 2024.75 for 2024-Q4), ``y`` (values),
     ``target`` and ``target_t`` (the target's value and time, e.g. 2025.0 for "in 2025" measured
@@ -478,8 +492,8 @@ def sector_plan(pieces: pd.DataFrame, grdp: float, target_share: float, *, years
 
 def core_alternative(pieces: pd.DataFrame, grdp: float, target_share: float, *, years: float,
                      growth: float | Mapping[str, float] = 0.0) -> dict:
-    """The other lever: extra core value added X that meets the target with coefficients
-    unchanged. (C + X + D)/(G + X) = S*/100 ⇒ X = (S*·G − 100(C + D)) / (100 − S*); with the
+    """The other lever (GSO arithmetic, :mod:`kinhteso.methods.accounts`): extra core value
+    added X that meets the target with coefficients unchanged. (C + X + D)/(G + X) = S*/100 ⇒ X = (S*·G − 100(C + D)) / (100 − S*); with the
     implied annual growth of core value added over ``years`` (beyond the scenario's)."""
     p, grdp1 = _grow(pieces, grdp, years, growth)
     coef = p.coef.astype(float).fillna(0.0).clip(0.0, 1.0)
@@ -495,7 +509,9 @@ def core_alternative(pieces: pd.DataFrame, grdp: float, target_share: float, *, 
 # --- peers ---------------------------------------------------------------------------------------
 def percentiles(values: pd.Series, *, direction: str = "higher") -> pd.Series:
     """Percentile rank (0–100, ties averaged: (rank − 0.5)/n × 100 with average ranks) where a
-    higher percentile is always better (for "lower is better" the order is reversed)."""
+    higher percentile is always better (for "lower is better" the order is reversed).
+    Anchor: the mid-rank percentile (Hazen plotting position); DESI/Digital Decade country
+    comparisons rank member states the same way per indicator."""
     v = values.astype(float).dropna()
     if v.empty:
         return v
@@ -509,7 +525,9 @@ def peer_summary(frame: pd.DataFrame, groups: pd.Series, directions: Mapping[str
     flags strength (overall percentile ≥ ``top``) / weakness (≤ ``bottom``), with the best
     performer of its peer group (else of all) to learn from.
 
-    ``frame``: territory, indicator, value (one value per pair); ``groups``: territory → group."""
+    ``frame``: territory, indicator, value (one value per pair); ``groups``: territory → group.
+    Anchor: benchmarking against a peer group of similar income (JRC/OECD *Handbook on
+    Constructing Composite Indicators*, 2008, §1.6 "benchmarking")."""
     rows = []
     for ind, part in frame.groupby("indicator", sort=True):
         d = directions.get(ind, "higher")

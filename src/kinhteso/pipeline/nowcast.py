@@ -53,7 +53,35 @@ REAL_DATA_BACKTEST: dict = {
     "data": "vn_gso_quarterly_gdp_by_sector_2014q1_2024q4.csv + vn_gso_monthly_iip_growth_toplevel_2014_2025.csv",
     "origins": ["2019Q1", "2024Q4"],
     "level": 0.9,
-    "results": [],  # filled in below from the script's output
+    "results": [
+        {"sector": "TOTAL", "months_available": 1, "engine": "bridge", "n": 24, "rmse": 3.2951, "rmse_ratio_to_naive": 0.7652, "coverage": 0.7083},
+        {"sector": "TOTAL", "months_available": 1, "engine": "dfm", "n": 24, "rmse": 3.6423, "rmse_ratio_to_naive": 0.8458, "coverage": 0.7083},
+        {"sector": "TOTAL", "months_available": 1, "engine": "naive", "n": 24, "rmse": 4.3063, "rmse_ratio_to_naive": 1.0, "coverage": 0.6667},
+        {"sector": "TOTAL", "months_available": 2, "engine": "bridge", "n": 24, "rmse": 2.7994, "rmse_ratio_to_naive": 0.6501, "coverage": 0.7917},
+        {"sector": "TOTAL", "months_available": 2, "engine": "dfm", "n": 24, "rmse": 3.2819, "rmse_ratio_to_naive": 0.7621, "coverage": 0.7083},
+        {"sector": "TOTAL", "months_available": 2, "engine": "naive", "n": 24, "rmse": 4.3063, "rmse_ratio_to_naive": 1.0, "coverage": 0.6667},
+        {"sector": "TOTAL", "months_available": 3, "engine": "bridge", "n": 24, "rmse": 2.542, "rmse_ratio_to_naive": 0.5903, "coverage": 0.7917},
+        {"sector": "TOTAL", "months_available": 3, "engine": "dfm", "n": 24, "rmse": 3.278, "rmse_ratio_to_naive": 0.7612, "coverage": 0.7083},
+        {"sector": "TOTAL", "months_available": 3, "engine": "naive", "n": 24, "rmse": 4.3063, "rmse_ratio_to_naive": 1.0, "coverage": 0.6667},
+        {"sector": "Industry", "months_available": 1, "engine": "bridge", "n": 24, "rmse": 3.0197, "rmse_ratio_to_naive": 0.6433, "coverage": 0.625},
+        {"sector": "Industry", "months_available": 1, "engine": "dfm", "n": 24, "rmse": 3.4266, "rmse_ratio_to_naive": 0.73, "coverage": 0.5417},
+        {"sector": "Industry", "months_available": 1, "engine": "naive", "n": 24, "rmse": 4.6941, "rmse_ratio_to_naive": 1.0, "coverage": 0.75},
+        {"sector": "Industry", "months_available": 2, "engine": "bridge", "n": 24, "rmse": 1.9484, "rmse_ratio_to_naive": 0.4151, "coverage": 0.7083},
+        {"sector": "Industry", "months_available": 2, "engine": "dfm", "n": 24, "rmse": 2.6924, "rmse_ratio_to_naive": 0.5736, "coverage": 0.7083},
+        {"sector": "Industry", "months_available": 2, "engine": "naive", "n": 24, "rmse": 4.6941, "rmse_ratio_to_naive": 1.0, "coverage": 0.75},
+        {"sector": "Industry", "months_available": 3, "engine": "bridge", "n": 24, "rmse": 1.6572, "rmse_ratio_to_naive": 0.353, "coverage": 0.875},
+        {"sector": "Industry", "months_available": 3, "engine": "dfm", "n": 24, "rmse": 2.7223, "rmse_ratio_to_naive": 0.5799, "coverage": 0.6667},
+        {"sector": "Industry", "months_available": 3, "engine": "naive", "n": 24, "rmse": 4.6941, "rmse_ratio_to_naive": 1.0, "coverage": 0.75},
+        {"sector": "Manufacturing", "months_available": 1, "engine": "bridge", "n": 24, "rmse": 3.575, "rmse_ratio_to_naive": 0.6801, "coverage": 0.7083},
+        {"sector": "Manufacturing", "months_available": 1, "engine": "dfm", "n": 24, "rmse": 4.1128, "rmse_ratio_to_naive": 0.7825, "coverage": 0.7083},
+        {"sector": "Manufacturing", "months_available": 1, "engine": "naive", "n": 24, "rmse": 5.2562, "rmse_ratio_to_naive": 1.0, "coverage": 0.7917},
+        {"sector": "Manufacturing", "months_available": 2, "engine": "bridge", "n": 24, "rmse": 2.1036, "rmse_ratio_to_naive": 0.4002, "coverage": 0.8333},
+        {"sector": "Manufacturing", "months_available": 2, "engine": "dfm", "n": 24, "rmse": 3.3929, "rmse_ratio_to_naive": 0.6455, "coverage": 0.7917},
+        {"sector": "Manufacturing", "months_available": 2, "engine": "naive", "n": 24, "rmse": 5.2562, "rmse_ratio_to_naive": 1.0, "coverage": 0.7917},
+        {"sector": "Manufacturing", "months_available": 3, "engine": "bridge", "n": 24, "rmse": 1.8168, "rmse_ratio_to_naive": 0.3456, "coverage": 0.9167},
+        {"sector": "Manufacturing", "months_available": 3, "engine": "dfm", "n": 24, "rmse": 3.3883, "rmse_ratio_to_naive": 0.6446, "coverage": 0.8333},
+        {"sector": "Manufacturing", "months_available": 3, "engine": "naive", "n": 24, "rmse": 5.2562, "rmse_ratio_to_naive": 1.0, "coverage": 0.7917},
+    ],
 }
 
 
@@ -141,7 +169,12 @@ def load_series(ws: Workspace, territory: str, *, since: str | None = None, as_o
                           f"{key}: chỉ đo được {len(rows)} quý kinh tế số; cần ít nhất 12.",
                           f"{key}: only {len(rows)} quarters of the digital economy could be measured; at least 12 needed.")
     quarters = pd.DataFrame(rows).set_index("period").sort_index()
-    target = quarters.index.max() + 1
+    target = pd.Period(qs[-1], freq="Q") + 1  # the first quarter after the last with GRDP_VA
+    if target - 4 not in quarters.index:
+        raise MethodError("NOWCAST_NO_BASE",
+                          f"{key}: không đo được {_qperiod(target - 4)}, quý gốc của dự báo {_qperiod(target)}.",
+                          f"{key}: {_qperiod(target - 4)}, the base of the nowcast of {_qperiod(target)}, "
+                          "could not be measured.")
     res = read_observations(ws, ObservationQuery(indicator=list(INDICATORS), territory=[key], sector=["_T"],
                                                  as_of=as_of, basis=34 if key.startswith("34:") else None))
     f = res.frame[res.frame.period.str.len() == 7]
@@ -193,10 +226,8 @@ class NowcastOutcome:
 
 
 def _growth_dict(nc: N.Nowcast) -> dict:
-    d = {"engine": nc.engine, "point_pct": nc.point, "lower_pct": nc.lower, "upper_pct": nc.upper, "se": nc.se}
-    det = {k: v for k, v in nc.details.items() if k != "ragged_edge"}
-    d["details"] = det
-    return d
+    return {"engine": nc.engine, "point_pct": nc.point, "lower_pct": nc.lower, "upper_pct": nc.upper, "se": nc.se,
+            "details": nc.details}
 
 
 def _news(series: TerritorySeries, y: pd.Series, x: pd.DataFrame, options: dict) -> dict:
@@ -208,6 +239,7 @@ def _news(series: TerritorySeries, y: pd.Series, x: pd.DataFrame, options: dict)
             x_old.loc[last, c] = np.nan
     nr = N.dfm_news(y, x_old, y, x, series.target, **options)
     rel = nr.releases.sort_values("impact", key=np.abs, ascending=False)
+    rel = rel.astype(object).where(rel.notna(), None)  # JSON: null, not NaN
     return {"target": "DE_VA growth (pct points)", "previous": nr.previous, "new": nr.new,
             "revision_impact": nr.revision_impact, "total": nr.total,
             "releases": rel.to_dict(orient="records")}
@@ -227,17 +259,21 @@ def run_nowcast(ws: Workspace, territory: str, *, engine: str | None = None, lev
         raise UsageError("UNKNOWN_ENGINE", f"Không có phương pháp dự báo '{name}'; dùng {', '.join(N.ENGINES)}.",
                          f"Unknown nowcast engine '{name}'; use one of {', '.join(N.ENGINES)}.")
     s = series or load_series(ws, territory, since=since)
+    warns = list(s.warnings)
     opts = {**_DFM_OPTIONS, **(dfm_options or {})} if name == "dfm" else {}
     x = s.x
     nc_va = N.nowcast(s.y_va, x, s.target, engine=name, level=level, options=opts)
     nc_sh = N.nowcast(s.y_share, x, s.target, engine=name, level=level, options=opts)
     prev = s.target - 4
     base_va, base_sh = float(s.quarters.loc[prev, "de_va"]), float(s.quarters.loc[prev, "de_share"])
-    lift = lambda base, g: base * float(np.exp(g / 100.0))  # noqa: E731  v_T = v_{T−4}·exp(g/100)
+
+    def lift(base: float, g: float) -> float:  # v_T = v_{T−4}·exp(g/100), the inverse of the growth transform
+        return base * float(np.exp(g / 100.0))
+
     va = (lift(base_va, nc_va.point), (lift(base_va, nc_va.lower), lift(base_va, nc_va.upper)))
     sh = (lift(base_sh, nc_sh.point), (lift(base_sh, nc_sh.lower), lift(base_sh, nc_sh.upper)))
     if not (0 <= sh[1][0] and sh[1][1] <= 100):
-        s.warnings.append({"code": "NOWCAST_SHARE_RANGE", "vi": "Khoảng dự báo tỷ trọng vượt 0–100.",
+        warns.append({"code": "NOWCAST_SHARE_RANGE", "vi": "Khoảng dự báo tỷ trọng vượt 0–100.",
                            "en": "The share's interval leaves 0–100."})
     months = {c: [str(p) for p in s.monthly[c].loc[s.target.asfreq("M", "s"):].dropna().index] for c in s.monthly}
     news = _news(s, s.y_va, x, opts) if (name == "dfm" and with_news) else None
@@ -252,7 +288,7 @@ def run_nowcast(ws: Workspace, territory: str, *, engine: str | None = None, lev
             "code_version": __version__, "illustrative": s.illustrative}
     out = NowcastOutcome(s.territory, period, name, va[0], va[1], sh[0], sh[1],
                          {"DE_VA": _growth_dict(nc_va), "DE_SHARE": _growth_dict(nc_sh)}, months, news, bt, prov,
-                         s.warnings)
+                         warns)
     if write:
         out.vintage_id = _write(ws, out)
     return out
@@ -332,11 +368,11 @@ def demo_summary(ws: Workspace, echo: Callable[[str], None]) -> None:
     echo("")
     echo(tr(f"Dự báo tức thời quý hiện tại (DE_VA, tỷ trọng; khoảng {int(LEVEL * 100)}%) [{DEMO_LABEL['vi']}]:",
             f"Nowcast of the current quarter (DE VA, share; {int(LEVEL * 100)}% interval) [{DEMO_LABEL['en']}]:"))
-    nation = load_series(ws, "VN", since="2021-Q1")
+    nation = load_series(ws, "VN")
     dfm_opts = {"maxiter": 30}
     rows = []
     for key, s in (("VN", nation), ("34:01", None), ("34:31", None)):
-        s = s or load_series(ws, key, since="2023-Q1")
+        s = s or load_series(ws, key)
         out = run_nowcast(ws, key, series=s, with_news=False)
         rows.append(out)
     dfm_out = run_nowcast(ws, "VN", engine="dfm", series=nation, write=False, dfm_options=dfm_opts)

@@ -17,7 +17,6 @@ months / four quarters of a complete year for additive flows; derived indicators
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -89,8 +88,33 @@ def _input_years(ws: Workspace, key: str) -> list[str]:
     return sorted(set(_annual(obs).period))
 
 
-def _computed_de_share(ws: Workspace, key: str, *, view: str, compute: bool) -> SeriesResult:
-    rv = ws.store.run_values(kind="accounts", measure="de_share", view=view, territory=key)
+def _precompute_de_share(ws: Workspace, keys: Sequence[str], *, view: str) -> None:
+    """Measure, in one run, the years missing among the last five with inputs of every key."""
+    preds = {k: [k, *(terr.predecessors_of(k) if k.startswith("34:") else ())] for k in keys}
+    obs = ws.store.observations(indicator="GRDP_VA", territory=sorted({x for v in preds.values() for x in v}),
+                                price_basis="current", sector="_T")
+    if obs.empty:
+        obs = ws.store.observations(indicator="GRDP_VA", territory=sorted({x for v in preds.values() for x in v}),
+                                    price_basis="current")
+    obs = _annual(obs)
+    rv = ws.store.run_values(kind="accounts", measure="de_share", view=view)
+    have = set(zip(rv.territory, rv.period))
+    todo: dict[str, list[str]] = {}
+    for k, ks in preds.items():
+        years = sorted(set(obs[obs.territory.isin(ks)].period))[-_HISTORY:]
+        for y in years:
+            if (k, y) not in have:
+                todo.setdefault(y, []).append(k)
+    if not todo:
+        return
+    all_keys = sorted({k for v in todo.values() for k in v})
+    PA.measure_many(ws, all_keys, sorted(todo), [view])  # one read, one stored run
+
+
+def _computed_de_share(ws: Workspace, key: str, *, view: str, compute: bool,
+                       runs: pd.DataFrame | None = None) -> SeriesResult:
+    rv = ws.store.run_values(kind="accounts", measure="de_share", view=view, territory=key) if runs is None \
+        else runs[runs.territory == key]
     rv = _annual(rv[rv.sector == "_T"])
     warnings: list[dict] = []
     if compute:
@@ -176,13 +200,14 @@ def _panel_indicators(indicators: Sequence[str]) -> list[str]:
 
 
 def series(ws: Workspace, territory: str, indicator: str, *, source: str = "auto", view: str = "gso",
-           compute: bool = True, panel: pd.DataFrame | None = None) -> SeriesResult:
-    """The annual series of ``indicator`` for ``territory`` (see the module docstring)."""
+           compute: bool = True, panel: pd.DataFrame | None = None, runs: pd.DataFrame | None = None) -> SeriesResult:
+    """The annual series of ``indicator`` for ``territory`` (see the module docstring); ``panel``
+    and ``runs`` are pre-read observations and accounts run values (for many territories)."""
     _check_source(source)
     if indicator == "DE_SHARE":
         if source == "published":
             return _published_de_share(ws, territory)
-        res = _computed_de_share(ws, territory, view=view, compute=compute)
+        res = _computed_de_share(ws, territory, view=view, compute=compute, runs=runs)
         if res.frame.empty and source == "auto":
             pub = _published_de_share(ws, territory)
             pub.warnings = res.warnings + [{"code": "PUBLISHED_FALLBACK",
@@ -292,11 +317,19 @@ def gaps(ws: Workspace, *, territory: str | Sequence[str] | None = None, indicat
         list(dict.fromkeys(t.territory for t in targets))
     pairs = [(k, t, inh) for k in keys for t, inh in _applicable(targets, k, indicator, inherit_national)]
     panel = _panel(ws, _panel_indicators({t.indicator for _, t, _ in pairs}), keys) if pairs else None
+    runs = None
+    de_keys = sorted({k for k, t, _ in pairs if t.indicator == "DE_SHARE"})
+    if source != "published" and len(de_keys) > 1:  # many territories: one computation, one read
+        if compute:
+            _precompute_de_share(ws, de_keys, view=view)
+        runs = ws.store.run_values(kind="accounts", measure="de_share", view=view)
+        compute = False
     cache: dict[tuple[str, str], SeriesResult] = {}
     rows = []
     for k, t, inh in pairs:
         if (k, t.indicator) not in cache:
-            cache[(k, t.indicator)] = series(ws, k, t.indicator, source=source, view=view, compute=compute, panel=panel)
+            cache[(k, t.indicator)] = series(ws, k, t.indicator, source=source, view=view, compute=compute, panel=panel,
+                                             runs=runs)
         rows.append(_row(t, cache[(k, t.indicator)], model=model, level=level, inherited=inh))
     return rows
 
@@ -590,7 +623,7 @@ def demo_summary(ws: Workspace, echo: Callable[[str], None]) -> None:
     inds = ("DE_SHARE", "ECOMMERCE_SHARE", "DIGITAL_FIRMS_PER_1000")
     # the detailed plans first: they compute (and store) the two cities' histories the table then uses
     plans = {(key, year): plan(ws, key, "DE_SHARE", year) for key, year in (("34:79", 2030), ("34:31", 2030))}
-    rows = gaps(ws, territory=keys, source="auto", inherit_national=True, compute=False)
+    rows = gaps(ws, territory=keys, source="auto", inherit_national=True)
     by: dict[str, dict[str, dict]] = {}
     for r in rows:
         if r["indicator"] not in inds:
@@ -691,6 +724,23 @@ def demo_summary(ws: Workspace, echo: Callable[[str], None]) -> None:
             if c and c.get("core_cagr_needed") is not None:
                 echo(tr(f"    Hoặc chỉ bằng KTS lõi: lõi phải tăng {fmt_number(c['core_cagr_needed'] * 100, 1)}%/năm",
                         f"    Or by the core alone: core value added must grow {fmt_number(c['core_cagr_needed'] * 100, 1)}%/yr"))
+    # --- peers: strengths, weaknesses and whom to learn from -----------------------------------------
+    table = peers(ws, view="gso")
+    if len(table):
+        names = {"DE_SHARE": short["DE_SHARE"], "ECOMMERCE_SHARE": short["ECOMMERCE_SHARE"],
+                 "DIGITAL_FIRMS_PER_1000": short["DIGITAL_FIRMS_PER_1000"],
+                 "SME_PLATFORM_SHARE": tr("DNNVV nền tảng", "SME platforms"), "ECONTRACT_SHARE": tr("HĐ điện tử", "e-contracts")}
+        echo(tr(f"  So sánh ngang hàng {table.year.iloc[0]} (34 tỉnh; nhóm = tứ phân vị GRDP/người; phân vị, + mạnh ≥ 75, − yếu ≤ 25):",
+                f"  Peers {table.year.iloc[0]} (34 provinces; group = GRDP-per-person quartile; percentile, + strength ≥ 75, − weakness ≤ 25):"))
+        for key in ("34:79", "34:31"):
+            t = table[table.territory == key]
+            if t.empty:
+                continue
+            strong = [f"{names.get(r.indicator, r.indicator)} {fmt_number(r.percentile, 0)}" for r in t.itertuples() if r.strength]
+            weak = [f"{names.get(r.indicator, r.indicator)} {fmt_number(r.percentile, 0)} → {tr('học', 'learn from')} "
+                    f"{_name(r.learn_from, lang)}" for r in t.itertuples() if r.weakness]
+            echo(f"    {key} {_name(key, lang)} ({t.group.iloc[0]}): + " + ("; ".join(strong) or "–")
+                 + "  − " + ("; ".join(weak) or "–"))
     hp = [r for r in rows if r["territory"] == "34:31" and not r["inherited"] and not r["error"]]
     for r in hp:
         if r["indicator"] != "DE_SHARE":
