@@ -223,16 +223,20 @@ class Store:
         (the header line is skipped), with the sheet row number in ``_row``. Streams: the file is
         never read whole into Python."""
         self.drop_staging()
-        row_expr = "" if has_row_column else f"row_number() OVER () + {1 + int(skip)} AS _row, "
+        # The sheet row comes from the temporary table's rowid (insertion order = file order):
+        # cheaper than a row_number() window, which would read the file on one thread.
+        target = "_raw" if has_row_column else "_raw_t"
         try:
             self._con.execute(
-                f"CREATE TEMP TABLE _raw AS SELECT {row_expr}* FROM read_csv(?, all_varchar = true, "
+                f"CREATE TEMP TABLE {target} AS SELECT * FROM read_csv(?, all_varchar = true, "
                 f"header = true, skip = {int(skip)}, delim = ?, quote = '\"', escape = '\"', auto_detect = false, "
                 "strict_mode = true, null_padding = false, columns = ?)",
                 [str(path), delimiter, {c: "VARCHAR" for c in columns}],
             )
         except duckdb.Error as exc:
             raise StagingError(str(exc).splitlines()[0][:300]) from exc
+        if not has_row_column:
+            self._con.execute(f"CREATE TEMP VIEW _raw AS SELECT rowid + {2 + int(skip)} AS _row, * FROM _raw_t")
 
     def unpivot_staged(self, key_columns: Sequence[str], period_columns: Sequence[str]) -> None:
         """Turn a wide ``_raw`` (one column per period) into the long layout, dropping empty cells."""
@@ -243,7 +247,7 @@ class Store:
             f"(UNPIVOT _raw ON {cols} INTO NAME period VALUE value) "
             "WHERE value IS NOT NULL AND trim(value) <> ''"
         )
-        self._con.execute("DROP TABLE _raw")
+        self._drop_raw()
         self._con.execute("ALTER TABLE _long RENAME TO _raw")
 
     def staged_count(self, *, where: str = "") -> int:
@@ -260,6 +264,22 @@ class Store:
         """The distinct combinations of staged text columns (few, even for millions of rows)."""
         cols = ", ".join(_q(c) for c in columns)
         return self._con.execute(f"SELECT DISTINCT {cols} FROM _raw").df()
+
+    def distinct_sets(self, sets: Sequence[Sequence[str]]) -> list[pd.DataFrame]:
+        """The distinct combinations of several sets of staged columns, in one scan (GROUPING SETS)."""
+        cols = list(dict.fromkeys(c for group in sets for c in group))
+        if not cols:
+            return [pd.DataFrame() for _ in sets]
+        gsets = ", ".join("(" + ", ".join(_q(c) for c in group) + ")" for group in sets)
+        df = self._con.execute(
+            f"SELECT {', '.join(_q(c) for c in cols)}, GROUPING_ID({', '.join(_q(c) for c in cols)}) AS _g "
+            f"FROM _raw GROUP BY GROUPING SETS ({gsets})").df()
+        out = []
+        for group in sets:
+            # GROUPING_ID sets bit (n-1-i) for each column i *not* grouped
+            gid = sum(1 << (len(cols) - 1 - i) for i, c in enumerate(cols) if c not in group)
+            out.append(df.loc[df["_g"] == gid, list(group)].reset_index(drop=True))
+        return out
 
     def register(self, name: str, frame: pd.DataFrame) -> None:
         """Make a small data frame (a resolved mapping) a temporary table ``name``."""
@@ -281,7 +301,12 @@ class Store:
     def normalise_staged(self, select_sql: str) -> None:
         """Materialise the normalised rows (``_norm``) from ``_raw`` and the mapping tables, once."""
         self._con.execute("DROP TABLE IF EXISTS _norm")
-        self._con.execute(f"CREATE TEMP TABLE _norm AS {select_sql}")
+        # rows are found again by _row: their order need not be kept (faster, less memory)
+        self._con.execute("SET preserve_insertion_order = false")
+        try:
+            self._con.execute(f"CREATE TEMP TABLE _norm AS {select_sql}")
+        finally:
+            self._con.execute("SET preserve_insertion_order = true")
 
     def staged_duplicates(self, keys: Sequence[str], limit: int) -> pd.DataFrame:
         """Rows of ``_norm`` whose key appears more than once (``_row`` and the key's ``first_row``).
@@ -316,10 +341,12 @@ class Store:
                 ).fetchone()[0]
                 if before_insert is not None:
                     before_insert()
+                self._con.execute("SET preserve_insertion_order = false")  # a vintage's rows have no order
                 self._con.execute(
                     "INSERT INTO observations (vintage_id, indicator, territory, sector, period, value, unit, "
                     f"price_basis, status, backcast) SELECT {int(vid)}, * FROM ({select_sql})"
                 )
+                self._con.execute("SET preserve_insertion_order = true")
                 n = self._con.execute(
                     "SELECT count(*) FROM observations WHERE vintage_id = ?", [vid]
                 ).fetchone()[0]
@@ -327,6 +354,7 @@ class Store:
                 self._con.execute("COMMIT")
             except BaseException:
                 self._con.execute("ROLLBACK")
+                self._con.execute("SET preserve_insertion_order = true")
                 raise
         return int(vid), int(n)
 
@@ -334,8 +362,16 @@ class Store:
         return int(self._con.execute(
             "SELECT count(*) FROM observations WHERE vintage_id = ? AND backcast", [vintage_id]).fetchone()[0])
 
+    def _drop_raw(self) -> None:
+        kind = self._con.execute(
+            "SELECT table_type FROM information_schema.tables WHERE table_name = '_raw'").fetchone()
+        if kind is not None:
+            self._con.execute(f"DROP {'VIEW' if kind[0] == 'VIEW' else 'TABLE'} _raw")
+        self._con.execute("DROP TABLE IF EXISTS _raw_t")
+
     def drop_staging(self) -> None:
-        for name in ("_raw", "_long", "_norm", "_m_ind", "_m_ter", "_m_per", "_m_freq", "_m_tp", "_m_sec", "_m_unit",
+        self._drop_raw()
+        for name in ("_long", "_norm", "_m_ind", "_m_ter", "_m_per", "_m_freq", "_m_tp", "_m_sec", "_m_unit",
                      "_m_pb", "_m_st"):
             self._con.execute(f"DROP TABLE IF EXISTS {name}")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from concurrent.futures import ThreadPoolExecutor
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -120,40 +121,70 @@ def ingest_file(
     say = progress or (lambda _msg: None)
     prepared = prepare(Path(path), workdir=workdir)
     name = str(path)
-    try:
-        existing = store.vintage_by_sha(prepared.sha256)
-        if existing is not None:
-            return IngestResult(name, existing, 0, already_stored=True)
-        header = read_header(prepared)
-        job = _Job(store, name, indicators, decimal)
-        layout = job.check_header(header, has_row=prepared.has_row_column)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # the file's hash is computed while DuckDB stages (and checks) the file
+        pending = pool.submit(prepared.verify)
         try:
-            store.stage_csv(prepared.csv_path, delimiter=prepared.delimiter, columns=job.columns,
-                            has_row_column=prepared.has_row_column, skip=prepared.skip_lines)
-        except StagingError as exc:
-            raise InputRejected([problem("CSV_PARSE", file=name, detail=str(exc))], file=name) from None
-        empty = 0
-        if layout == "wide":
-            empty = store.count_empty_wide_cells(job.key_columns, job.period_columns)
-            store.unpivot_staged(job.key_columns, job.period_columns)
-        if store.staged_count() == 0:
-            raise InputRejected([problem("NO_DATA_ROWS", file=name)], file=name)
-        say("validate")
-        job.resolve()
-        problems = job.find_problems()
-        if problems:
-            raise InputRejected(problems, file=name)
-        say("write")
-        info = VintageInfo(source=source, file_name=Path(path).name, sha256=prepared.sha256,
-                           illustrative=illustrative)
-        vid, n = store.commit_staged(info, job.select_sql(), received_at=received_at,
-                                     before_insert=lambda: say("writing"))
-        backcast = store.backcast_count(vid)
-        return IngestResult(name, vid, n, layout=layout, empty_cells_skipped=empty, backcast_rows=backcast)
-    finally:
-        store.drop_staging()
-        prepared.cleanup()
+            return _ingest(store, prepared, pending, name=name, source=source, indicators=indicators,
+                           workdir=workdir, decimal=decimal, illustrative=illustrative,
+                           received_at=received_at, say=say)
+        finally:
+            store.drop_staging()
+            try:
+                pending.result()
+            except InputRejected:
+                pass
+            prepared.cleanup()
 
+
+def _ingest(store: Store, prepared, pending, *, name: str, source: str, indicators: dict[str, Indicator],
+            workdir: Path, decimal: str, illustrative: bool, received_at, say) -> IngestResult:
+    try:
+        header = read_header(prepared)
+    except UnicodeDecodeError:
+        prepared.check_encoding()  # raises the ENCODING problem with its byte and line
+        raise
+    job = _Job(store, name, indicators, decimal)
+    layout = job.check_header(header, has_row=prepared.has_row_column)
+
+    def stage() -> None:
+        store.stage_csv(prepared.csv_path, delimiter=prepared.delimiter, columns=job.columns,
+                        has_row_column=prepared.has_row_column, skip=prepared.skip_lines)
+
+    try:
+        stage()
+    except StagingError as exc:
+        if not prepared.has_row_column:
+            prepared.check_encoding()  # an encoding problem explains a parse failure best
+        if not prepared.mixed_newlines:
+            raise InputRejected([problem("CSV_PARSE", file=name, detail=str(exc))], file=name) from None
+        prepared.normalise_newlines(workdir)
+        try:
+            stage()
+        except StagingError as exc2:
+            raise InputRejected([problem("CSV_PARSE", file=name, detail=str(exc2))], file=name) from None
+    pending.result()
+    existing = store.vintage_by_sha(prepared.sha256)
+    if existing is not None:
+        return IngestResult(name, existing, 0, already_stored=True)
+    empty = 0
+    if layout == "wide":
+        empty = store.count_empty_wide_cells(job.key_columns, job.period_columns)
+        store.unpivot_staged(job.key_columns, job.period_columns)
+    if store.staged_count() == 0:
+        raise InputRejected([problem("NO_DATA_ROWS", file=name)], file=name)
+    say("validate")
+    job.resolve()
+    problems = job.find_problems()
+    if problems:
+        raise InputRejected(problems, file=name)
+    say("write")
+    info = VintageInfo(source=source, file_name=prepared.original.name, sha256=prepared.sha256,
+                       illustrative=illustrative)
+    vid, n = store.commit_staged(info, job.select_sql(), received_at=received_at,
+                                 before_insert=lambda: say("writing"))
+    backcast = store.backcast_count(vid)
+    return IngestResult(name, vid, n, layout=layout, empty_cells_skipped=empty, backcast_rows=backcast)
 
 
 def _fmt_bound(x: float) -> str:
@@ -262,9 +293,18 @@ class _Job:
             self.bad_tables.add(name)
         return frame
 
+    _SETS = (("indicator",), ("territory", "basis"), ("period",), ("indicator", "period"),
+             ("territory", "basis", "period"), ("indicator", "sector"), ("indicator", "unit"), ("price_basis",),
+             ("status",))
+
     def _distinct(self, *cols: str) -> pd.DataFrame:
         present = [c for c in cols if c in self.present]
-        d = self.store.distinct(present) if present else pd.DataFrame([{}])
+        if not hasattr(self, "_sets"):  # every set this job needs, in one scan of the staged file
+            groups = [tuple(c for c in g if c in self.present) for g in self._SETS]
+            wanted = [g for g in dict.fromkeys(groups) if g]
+            self._sets = dict(zip(wanted, self.store.distinct_sets(wanted)))
+        key = tuple(present)
+        d = self._sets[key].copy() if key in self._sets else (self.store.distinct(present) if present else pd.DataFrame([{}]))
         for c in cols:
             if c not in present:
                 d[c] = ""
@@ -474,20 +514,27 @@ class _Job:
         return f"TRY_CAST({v} AS DOUBLE)"
 
     def _normalised_sql(self) -> str:
-        # _key packs the five key ids (each < 2^12 distinct values in one file) into one BIGINT
+        # _key packs the five key ids (each < 2^12 distinct values in one file) into one BIGINT.
+        # A file without the optional price_basis / status columns needs no join for them.
+        pb = "pb.price_basis" if "price_basis" in self.present else "'current'"
+        pb_kid = "pb.kid" if "price_basis" in self.present else "1"
+        st = "st.status" if "status" in self.present else "'A'"
+        v = self.value_sql()
         return (
-            "SELECT r._row, i.indicator, t.territory, t.basis, s.sector, p.period, p.start, u.unit, u.lo, u.hi, "
-            f"pb.price_basis, st.status, r.value AS raw_value, {self.value_sql()} AS value, "
-            "((((i.kid::BIGINT * 4096 + t.kid) * 4096 + s.kid) * 65536 + p.kid) * 16 + pb.kid) AS _key "
+            "SELECT r._row, i.indicator, t.territory, s.sector, p.period, "
+            f"{v} AS value, u.unit, {pb} AS price_basis, {st} AS status, "
+            f"coalesce(t.basis = 34 AND p.start < DATE '{MERGER_DATE.isoformat()}', FALSE) AS backcast, "
+            f"({v} IS NULL OR NOT isfinite({v}) OR coalesce({v} < u.lo, FALSE) OR coalesce({v} > u.hi, FALSE)) AS _bad, "
+            f"((((i.kid::BIGINT * 4096 + t.kid) * 4096 + s.kid) * 65536 + p.kid) * 16 + {pb_kid}) AS _key "
             f"FROM _raw r{self._norm_joins()}"
         )
 
     def _value_problems(self) -> None:
-        empty = "r.raw_value IS NULL OR trim(r.raw_value) = ''"
-        bad = f"NOT ({empty}) AND (r.value IS NULL OR NOT isfinite(r.value))"
-        out = "r.value IS NOT NULL AND isfinite(r.value) AND (r.value < r.lo OR r.value > r.hi)"
-        df = self.store.rows_where(f"({empty}) OR ({bad}) OR ({out})", ["raw_value", "value", "indicator", "lo", "hi"],
-                                   table="_norm", limit=MAX_PROBLEMS)
+        # one scan of the normalised rows' flag; the raw text and bounds only for the rows at fault
+        df = self.store.rows_where("r._bad", ["value", "indicator"], table="_norm", limit=MAX_PROBLEMS,
+                                   joins="JOIN _raw x ON x._row = r._row JOIN _m_unit u ON u.raw_indicator = "
+                                         "coalesce(x.indicator, '') AND u.raw_unit = coalesce(x.unit, '')",
+                                   extra=["x.value AS raw_value", "u.lo", "u.hi"])
         hint_vi = "; nếu dùng dấu phẩy thập phân (1.234,5) hãy thêm --decimal ," if self.decimal == "." else ""
         hint_en = "; for a decimal comma (1.234,5) add --decimal ," if self.decimal == "." else ""
         for row, raw, value, ind, lo, hi in df[["_row", "raw_value", "value", "indicator", "lo", "hi"]].itertuples(index=False):
@@ -506,7 +553,9 @@ class _Job:
                 self.truncated += 1
 
     def _norm_joins(self) -> str:
-        return "".join(self._join(t) for t in ("_m_ind", "_m_ter", "_m_per", "_m_sec", "_m_unit", "_m_pb", "_m_st"))
+        tables = ["_m_ind", "_m_ter", "_m_per", "_m_sec", "_m_unit"]
+        tables += [t for t, col in (("_m_pb", "price_basis"), ("_m_st", "status")) if col in self.present]
+        return "".join(self._join(t) for t in tables)
 
     def _duplicate_problems(self) -> None:
         keys = ["indicator", "territory", "sector", "period", "price_basis"]
@@ -516,7 +565,4 @@ class _Job:
 
     # --- the rows to store ---------------------------------------------------------------
     def select_sql(self) -> str:
-        return (
-            "SELECT indicator, territory, sector, period, value, unit, price_basis, status, "
-            f"coalesce(basis = 34 AND start < DATE '{MERGER_DATE.isoformat()}', FALSE) AS backcast FROM _norm"
-        )
+        return "SELECT indicator, territory, sector, period, value, unit, price_basis, status, backcast FROM _norm"

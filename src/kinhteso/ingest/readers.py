@@ -42,6 +42,31 @@ class PreparedFile:
     temporary: list[Path] = field(default_factory=list)
     #: Leading lines starting with ``#`` (a template's bilingual notes), skipped before the header.
     skip_lines: int = 0
+    #: For a UTF-8 CSV the full-file pass (SHA-256, strict UTF-8 check, line endings) is left to
+    #: :meth:`verify`, so that it can run while DuckDB stages the file.
+    pending: bool = False
+    mixed_newlines: bool = False
+
+    def verify(self) -> None:
+        """The file's SHA-256 (hashlib releases the GIL: this runs beside DuckDB's staging).
+        UTF-8 itself is checked by DuckDB while it stages; :meth:`check_encoding` names the
+        problem when staging fails."""
+        if self.pending:
+            self.sha256 = sha256_of(self.original)
+            self.pending = False
+
+    def check_encoding(self) -> None:
+        """Strict UTF-8 check naming the first bad byte and line (raises InputRejected); notes
+        mixed line endings."""
+        crlf, lf = _check_utf8(self.original, hashlib.sha256())
+        self.mixed_newlines = 0 < crlf < lf
+
+    def normalise_newlines(self, workdir: Path) -> None:
+        """Rewrite a file with mixed line endings (edited by two programs) with one kind."""
+        out = workdir / (self.original.name + ".lf.csv")
+        _normalise_newlines(self.original, out)
+        self.csv_path = out
+        self.temporary.append(out)
 
     def cleanup(self) -> None:
         for p in self.temporary:
@@ -91,12 +116,13 @@ def _prepare_csv(path: Path, workdir: Path) -> PreparedFile:
         _transcode_utf16(path, out, digest)
         prepared = PreparedFile(path, out, "", False, digest.hexdigest(), [out])
     else:
-        crlf, lf = _check_utf8(path, digest)
-        prepared = PreparedFile(path, path, "", False, digest.hexdigest())
-        if 0 < crlf < lf:  # mixed line endings (a file edited by two programs): make them one kind
-            out = workdir / (path.name + ".lf.csv")
-            _normalise_newlines(path, out)
-            prepared.csv_path, prepared.temporary = out, [out]
+        if b"\x00" in first:  # UTF-16 without a BOM, or a binary file: refuse before anything else
+            at = first.index(b"\x00")
+            raise InputRejected([problem(
+                "ENCODING", file=name,
+                detail=f"byte NUL at {at} (UTF-16 without BOM or a binary file) / byte NUL ở vị trí {at}",
+            )], file=name)
+        prepared = PreparedFile(path, path, "", False, "", pending=True)
     prepared.skip_lines = _leading_comments(prepared.csv_path)
     prepared.delimiter = _sniff_delimiter(prepared.csv_path, prepared.skip_lines)
     return prepared
@@ -104,7 +130,7 @@ def _prepare_csv(path: Path, workdir: Path) -> PreparedFile:
 
 def _leading_comments(path: Path) -> int:
     n = 0
-    with open(path, encoding="utf-8-sig", newline="") as fh:
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
         for line in fh:
             if not line.startswith("#"):
                 break
@@ -196,7 +222,7 @@ def _transcode_utf16(path: Path, out: Path, digest) -> None:
 
 
 def _sniff_delimiter(path: Path, skip: int = 0) -> str:
-    with open(path, encoding="utf-8-sig", newline="") as fh:
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
         for _ in range(skip):
             fh.readline()
         line = fh.readline()
