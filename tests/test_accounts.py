@@ -270,3 +270,24 @@ def test_calibration_estimator_writes_an_estimated_vintage(ws, tmp_path):
     assert estimate_calibration(ws, period="2024", target_pct=4.48).vintage_id == est.vintage_id  # idempotent
     r = P.measure(ws, "VN", "2024")
     assert r.result.components["digitalised"]["share"] == pytest.approx(4.48)
+
+
+def test_coef_cli_revenue_and_calibrate(ws, tmp_path):
+    rows = [["ONLINE_REVENUE", "VN", "", "C", "2024", "10", "VND_BN"], ["EINVOICE_REVENUE", "VN", "", "C", "2024", "100", "VND_BN"]]
+    p = tmp_path / "rev.csv"
+    with open(p, "w", newline="", encoding="utf-8") as fh:
+        w_ = csv.writer(fh)
+        w_.writerow(["indicator", "territory", "basis", "sector", "period", "value", "unit"])
+        w_.writerows(rows)
+    ingest_file(ws.store, p, source="thue", indicators=ws.indicators(), workdir=ws.tmp)
+    r = CliRunner().invoke(main, ["--lang", "en", "coef", "revenue", "--territory", "VN", "--period", "2024",
+                                  "--workspace", str(ws.root)])
+    assert r.exit_code == 0, r.output
+    assert "0.1000" in r.output and "kinhteso:revenue-share" in r.output
+    stored = ws.store.observations(indicator="DIGITAL_COEF", territory="VN", source="kinhteso:revenue-share")
+    assert stored.value.tolist() == [pytest.approx(0.1)]
+    prof = tmp_path / "profile.csv"
+    prof.write_text("sector,weight\nC,1\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["--lang", "en", "coef", "calibrate", "--period", "2024", "--target", "100",
+                                  "--profile", str(prof), "--dry-run", "--workspace", str(ws.root)])
+    assert r.exit_code == 1 and "NO_INDUSTRY_DETAIL" in r.output  # VN has no value added in this workspace

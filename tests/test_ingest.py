@@ -369,7 +369,7 @@ def test_sigkill_during_a_load_leaves_the_store_as_before(tmp_path):
     ingest(w, write_csv(tmp_path / "first.csv", GOOD))
     before = (w.store.observation_count(), len(w.store.vintages()))
     w.close()
-    big = write_long_csv(tmp_path / "big.csv", 400_000)
+    big = write_long_csv(tmp_path / "big.csv", 700_000)
     env = dict(os.environ, KINHTESO_LANG="en")
     killed = False
     for _ in range(3):

@@ -145,4 +145,66 @@ def _render_all(results: list[P.MeasureResult], fmt: str, view: str, period: str
             click.echo(f"  ! {r.territory} {r.error['code']}: {_msg(r.error)}")
 
 
-COMMANDS = [measure]
+@click.group("coef")
+def coef() -> None:
+    """Ước tính hệ số số hóa DIGITAL_COEF / estimate digitalisation coefficients (status E)."""
+
+
+@coef.command("revenue")
+@click.option("--territory", required=True, help="Địa bàn / territory.")
+@click.option("--period", required=True, help="Kỳ / period (2024).")
+@click.option("--online", default="ONLINE_REVENUE", show_default=True, help="Doanh thu trực tuyến / online revenue indicator.")
+@click.option("--total", default="EINVOICE_REVENUE", show_default=True, help="Tổng doanh thu / total revenue indicator.")
+@click.option("--dry-run", is_flag=True, help="Chỉ tính, không ghi / compute, do not store.")
+@workspace_option
+def coef_revenue(territory, period, online, total, dry_run, workspace: Path) -> None:
+    """Hệ số = doanh thu trực tuyến / doanh thu (giả định của BEA) / coefficient = online revenue share (BEA assumption), by section."""
+    from kinhteso.pipeline.coefficients import estimate_revenue  # noqa: PLC0415
+
+    (key,) = resolve_territories([territory], basis=None)[:1]
+    with Workspace.open(workspace) as ws:
+        est = estimate_revenue(ws, territory=key, period=period, online=online.upper(), total=total.upper(),
+                               write=not dry_run)
+    _render_coef(est)
+
+
+@coef.command("calibrate")
+@click.option("--period", required=True, help="Năm / year (2022).")
+@click.option("--target", "target_pct", type=float, required=True,
+              help="Tỷ trọng phần số hóa đã công bố, % GDP / published digitalised share, % of GDP (e.g. 4.91).")
+@click.option("--territory", default="VN", show_default=True, help="Địa bàn / territory (the nation by default).")
+@click.option("--profile", "profile_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Tệp CSV sector,weight thay cho tỷ lệ doanh thu trực tuyến / CSV sector,weight replacing the online revenue share.")
+@click.option("--dry-run", is_flag=True, help="Chỉ tính, không ghi / compute, do not store.")
+@workspace_option
+def coef_calibrate(period, target_pct, territory, profile_file, dry_run, workspace: Path) -> None:
+    """Hiệu chỉnh hồ sơ số hóa theo số công bố / scale a profile so the digitalised share equals a published figure."""
+    from kinhteso.pipeline.coefficients import estimate_calibration  # noqa: PLC0415
+
+    profile = None
+    if profile_file is not None:
+        try:
+            f = pd.read_csv(profile_file, dtype={"sector": str})
+            profile = f.set_index("sector")["weight"].astype(float)
+        except (OSError, KeyError, ValueError) as exc:
+            raise UsageError("BAD_PROFILE", f"Tệp hồ sơ {profile_file} phải có cột sector,weight: {exc}",
+                             f"Profile file {profile_file} must have columns sector,weight: {exc}") from None
+    (key,) = resolve_territories([territory], basis=None)[:1]
+    with Workspace.open(workspace) as ws:
+        est = estimate_calibration(ws, period=period, target_pct=target_pct, profile=profile, territory=key,
+                                   write=not dry_run)
+    _render_coef(est)
+
+
+def _render_coef(est) -> None:
+    click.echo(tr(f"DIGITAL_COEF {est.territory} {est.period}, phương pháp {est.method}:",
+                  f"DIGITAL_COEF {est.territory} {est.period}, method {est.method}:"))
+    for sector, v in est.coefficients.items():
+        click.echo(f"  {sector:<4} {fmt_number(v, 4)}")
+    click.echo(f"  {est.note}")
+    if est.vintage_id is not None:
+        click.echo(tr(f"  Đã ghi: phiên bản {est.vintage_id}, nguồn kinhteso:{est.method}, trạng thái E.",
+                      f"  Stored: vintage {est.vintage_id}, source kinhteso:{est.method}, status E."))
+
+
+COMMANDS = [measure, coef]
