@@ -387,3 +387,16 @@ def test_sigkill_during_a_load_leaves_the_store_as_before(tmp_path):
     time.sleep(0.2)
     with Workspace.open(tmp_path / "ws") as w2:
         assert (w2.store.observation_count(), len(w2.store.vintages())) == before
+
+
+def test_a_file_larger_than_the_memory_limit_is_streamed(tmp_path):
+    """DuckDB reads the file in chunks and spills to WORKSPACE/tmp beyond its memory limit, so a
+    file much larger than the limit still loads (the design that takes 2 GB files)."""
+    w = Workspace.init(tmp_path / "ws")
+    cfg = w.root / "kinhteso.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace('memory_limit = "1GB"', 'memory_limit = "48MB"'), encoding="utf-8")
+    w.close()
+    with Workspace.open(tmp_path / "ws") as w:
+        big = write_long_csv(tmp_path / "big.csv", 300_000)
+        r = ingest(w, big)
+        assert r.n_rows == 300_000 and w.store.observation_count() == 300_000
