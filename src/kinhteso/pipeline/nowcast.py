@@ -259,6 +259,19 @@ def run_nowcast(ws: Workspace, territory: str, *, engine: str | None = None, lev
         raise UsageError("UNKNOWN_ENGINE", f"Không có phương pháp dự báo '{name}'; dùng {', '.join(N.ENGINES)}.",
                          f"Unknown nowcast engine '{name}'; use one of {', '.join(N.ENGINES)}.")
     s = series or load_series(ws, territory, since=since)
+    period = _qperiod(s.target)
+    if s.territory.startswith("63:"):
+        from kinhteso.ingest.load import MERGER_DATE, parse_period  # noqa: PLC0415
+        from kinhteso.reference import territories as terr  # noqa: PLC0415
+
+        if parse_period(period)[2] >= MERGER_DATE:
+            new = terr.successors_of(s.territory)
+            raise UsageError(
+                "TERRITORY_PERIOD",
+                f"{s.territory} (cơ sở 63 tỉnh) không còn tồn tại từ 01/7/2025; quý cần dự báo {period} phải dùng {new}.",
+                f"{s.territory} (63-province basis) no longer exists from 2025-07-01; the quarter to nowcast, "
+                f"{period}, needs {new}.",
+            )
     warns = list(s.warnings)
     opts = {**_DFM_OPTIONS, **(dfm_options or {})} if name == "dfm" else {}
     x = s.x
@@ -280,7 +293,6 @@ def run_nowcast(ws: Workspace, territory: str, *, engine: str | None = None, lev
     bt = None
     if backtest_origins:
         bt = run_backtest(s, origins=backtest_origins, level=level, dfm_options=dfm_options).summary.to_dict("records")
-    period = _qperiod(s.target)
     prov = {"input_vintages": s.vintages, "engine": name, "engine_label": N.ENGINES[name].label_en,
             "anchor": N.ENGINES[name].anchor, "parameters": {"level": level, **opts, "since": since},
             "transform": "year-on-year log growth 100*ln(v_t/v_{t-4}); level = v_{T-4}*exp(g/100)",
