@@ -124,6 +124,7 @@ class Store:
         self._con = con
         self.path = path
         self._lock = threading.Lock()
+        self._registered: set[str] = set()
 
     # --- opening -------------------------------------------------------------------------
     @classmethod
@@ -282,11 +283,10 @@ class Store:
         return out
 
     def register(self, name: str, frame: pd.DataFrame) -> None:
-        """Make a small data frame (a resolved mapping) a temporary table ``name``."""
-        self._con.execute(f"DROP TABLE IF EXISTS {name}")
-        self._con.register(f"{name}_view", frame)
-        self._con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_view")
-        self._con.unregister(f"{name}_view")
+        """Make a small data frame (a resolved mapping) queryable as ``name`` (no copy)."""
+        self._con.unregister(name)
+        self._con.register(name, frame)
+        self._registered.add(name)
 
     def rows_where(self, condition: str, columns: Sequence[str], *, limit: int | None = None,
                    joins: str = "", extra: Sequence[str] = (), table: str = "_raw") -> pd.DataFrame:
@@ -342,14 +342,12 @@ class Store:
                 if before_insert is not None:
                     before_insert()
                 self._con.execute("SET preserve_insertion_order = false")  # a vintage's rows have no order
-                self._con.execute(
+                # the INSERT returns its row count: no scan of the (growing) observations table
+                n = self._con.execute(
                     "INSERT INTO observations (vintage_id, indicator, territory, sector, period, value, unit, "
                     f"price_basis, status, backcast) SELECT {int(vid)}, * FROM ({select_sql})"
-                )
-                self._con.execute("SET preserve_insertion_order = true")
-                n = self._con.execute(
-                    "SELECT count(*) FROM observations WHERE vintage_id = ?", [vid]
                 ).fetchone()[0]
+                self._con.execute("SET preserve_insertion_order = true")
                 self._con.execute("UPDATE vintages SET n_rows = ? WHERE vintage_id = ?", [n, vid])
                 self._con.execute("COMMIT")
             except BaseException:
@@ -358,9 +356,9 @@ class Store:
                 raise
         return int(vid), int(n)
 
-    def backcast_count(self, vintage_id: int) -> int:
-        return int(self._con.execute(
-            "SELECT count(*) FROM observations WHERE vintage_id = ? AND backcast", [vintage_id]).fetchone()[0])
+    def staged_backcast_count(self) -> int:
+        """Normalised rows flagged as back-casts (before they are written)."""
+        return int(self._con.execute("SELECT count(*) FROM _norm WHERE backcast").fetchone()[0])
 
     def _drop_raw(self) -> None:
         kind = self._con.execute(
@@ -371,9 +369,11 @@ class Store:
 
     def drop_staging(self) -> None:
         self._drop_raw()
-        for name in ("_long", "_norm", "_m_ind", "_m_ter", "_m_per", "_m_freq", "_m_tp", "_m_sec", "_m_unit",
-                     "_m_pb", "_m_st"):
+        for name in ("_long", "_norm"):
             self._con.execute(f"DROP TABLE IF EXISTS {name}")
+        for name in self._registered:
+            self._con.unregister(name)
+        self._registered.clear()
 
     def add_frame(self, info: VintageInfo, frame: pd.DataFrame, *, received_at: dt.datetime | None = None) -> tuple[int, int]:
         """Store an already-validated long frame (pipeline results, demo data) as one vintage."""

@@ -179,11 +179,11 @@ def _ingest(store: Store, prepared, pending, *, name: str, source: str, indicato
     if problems:
         raise InputRejected(problems, file=name)
     say("write")
+    backcast = store.staged_backcast_count()
     info = VintageInfo(source=source, file_name=prepared.original.name, sha256=prepared.sha256,
                        illustrative=illustrative)
     vid, n = store.commit_staged(info, job.select_sql(), received_at=received_at,
                                  before_insert=lambda: say("writing"))
-    backcast = store.backcast_count(vid)
     return IngestResult(name, vid, n, layout=layout, empty_cells_skipped=empty, backcast_rows=backcast)
 
 
