@@ -181,6 +181,14 @@ def _frames(va: pd.DataFrame) -> DemoData:
     q["value"] = q.value * q.w
     q["period"] = q.year.astype(str) + "-Q" + q.q.astype(str)
     va["period"] = va.year.astype(str)
+    # The annual accounts are compiled later from fuller sources than the quarterly ones: they
+    # differ from the sum of the quarters by up to ±1.5% (a territory-and-industry group effect),
+    # so benchmarking the quarters to them is not a no-op and an annual release revises them.
+    # The core industries keep their calibrated level.
+    core = va.sector.isin(CORE_DIVISIONS)
+    gap = np.array([_jitter(t, f"annual:{y}:{int(d) // 10 if d.isdigit() else d}", -0.015, 0.015)
+                    for t, y, d in zip(va.territory, va.year, va.sector)])
+    va["value"] = np.where(core, va.value, va.value * (1 + gap))
     # --- which basis holds which period ------------------------------------------------------
     ann63 = va[va.year <= 2024]
     ann34 = _to34(va[va.year == 2025], mapping)
