@@ -22,3 +22,26 @@ def shared_path(*parts: str) -> Path:
 @pytest.fixture
 def shared():
     return shared_path
+
+
+#: The long-format header of a submission (docs/data-formats.md).
+LONG_HEADER = ["indicator", "territory", "basis", "sector", "period", "value", "unit"]
+
+
+def write_long_csv(path: Path, rows, header=LONG_HEADER, *, encoding: str = "utf-8", delimiter: str = ",") -> Path:
+    """Write a submission file (header + rows) as an agency would."""
+    import csv
+
+    with open(path, "w", newline="", encoding=encoding) as fh:
+        w = csv.writer(fh, delimiter=delimiter)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def ingest_rows(ws, path: Path, rows, *, source: str = "test", **kwargs):
+    """Write ``rows`` to ``path`` and ingest them into workspace ``ws`` (one vintage)."""
+    from kinhteso.ingest.load import ingest_file
+
+    return ingest_file(ws.store, write_long_csv(path, rows), source=source, indicators=ws.indicators(),
+                       workdir=ws.tmp, **kwargs)

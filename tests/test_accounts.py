@@ -3,7 +3,6 @@ warnings, the shift-share identity, merger re-aggregation, and the demo calibrat
 
 from __future__ import annotations
 
-import csv
 import json
 
 import pandas as pd
@@ -12,9 +11,9 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import ingest_rows
 from kinhteso.cli import main
 from kinhteso.errors import MethodError
-from kinhteso.ingest.load import ingest_file
 from kinhteso.methods import accounts as A
 from kinhteso.pipeline import accounts as P
 from kinhteso.workspace import Workspace
@@ -156,12 +155,7 @@ def ws(tmp_path):
         ["GRDP", "30", "63", "_T", "2024", "400", "VND_BN"],
         ["DIGITAL_COEF", "VN", "", "C", "2024", "0", "RATIO"],
     ]
-    p = tmp_path / "in.csv"
-    with open(p, "w", newline="", encoding="utf-8") as fh:
-        w_ = csv.writer(fh)
-        w_.writerow(["indicator", "territory", "basis", "sector", "period", "value", "unit"])
-        w_.writerows(rows)
-    ingest_file(w.store, p, source="test", indicators=w.indicators(), workdir=w.tmp)
+    ingest_rows(w, tmp_path / "in.csv", rows)
     yield w
     w.close()
 
@@ -256,12 +250,7 @@ def test_calibration_estimator_writes_an_estimated_vintage(ws, tmp_path):
     rows = [["ONLINE_REVENUE", "VN", "", "C", "2024", "10", "VND_BN"], ["EINVOICE_REVENUE", "VN", "", "C", "2024", "100", "VND_BN"],
             ["GRDP_VA", "VN", "", "62", "2024", "32", "VND_BN"], ["GRDP_VA", "VN", "", "10", "2024", "448", "VND_BN"],
             ["GRDP", "VN", "", "_T", "2024", "500", "VND_BN"]]
-    p = tmp_path / "vn.csv"
-    with open(p, "w", newline="", encoding="utf-8") as fh:
-        w_ = csv.writer(fh)
-        w_.writerow(["indicator", "territory", "basis", "sector", "period", "value", "unit"])
-        w_.writerows(rows)
-    ingest_file(ws.store, p, source="test", indicators=ws.indicators(), workdir=ws.tmp)
+    ingest_rows(ws, tmp_path / "vn.csv", rows)
     est = estimate_calibration(ws, period="2024", target_pct=4.48)
     assert est.coefficients["C"] == pytest.approx(0.05)
     stored = ws.store.observations(indicator="DIGITAL_COEF", territory="VN", period="2024", source="kinhteso:calibration")
@@ -274,12 +263,7 @@ def test_calibration_estimator_writes_an_estimated_vintage(ws, tmp_path):
 
 def test_coef_cli_revenue_and_calibrate(ws, tmp_path):
     rows = [["ONLINE_REVENUE", "VN", "", "C", "2024", "10", "VND_BN"], ["EINVOICE_REVENUE", "VN", "", "C", "2024", "100", "VND_BN"]]
-    p = tmp_path / "rev.csv"
-    with open(p, "w", newline="", encoding="utf-8") as fh:
-        w_ = csv.writer(fh)
-        w_.writerow(["indicator", "territory", "basis", "sector", "period", "value", "unit"])
-        w_.writerows(rows)
-    ingest_file(ws.store, p, source="thue", indicators=ws.indicators(), workdir=ws.tmp)
+    ingest_rows(ws, tmp_path / "rev.csv", rows, source="thue")
     r = CliRunner().invoke(main, ["--lang", "en", "coef", "revenue", "--territory", "VN", "--period", "2024",
                                   "--workspace", str(ws.root)])
     assert r.exit_code == 0, r.output

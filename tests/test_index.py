@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from kinhteso import __version__
+from conftest import write_long_csv
 from kinhteso.cli import main
 from kinhteso.errors import MethodError, UsageError
 from kinhteso.i18n import DEMO_LABEL, use_lang
@@ -59,11 +60,7 @@ def pdti(values) -> float:
 
 
 def write(path, rows):
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(HEADER)
-        w.writerows(rows)
-    return path
+    return write_long_csv(path, rows, HEADER)
 
 
 def dti_rows(scores: dict[str, list[float]], basis: str, period: str, *, skip=()):

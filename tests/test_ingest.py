@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import write_long_csv as _write_long
 from kinhteso.cli import main
 from kinhteso.errors import InputRejected
 from kinhteso.ingest.load import ingest_file, parse_period
@@ -30,7 +31,7 @@ GOOD = [
 ]
 
 
-def write_long_csv(path: Path, n_rows: int) -> Path:
+def write_big_csv(path: Path, n_rows: int) -> Path:
     """A valid long CSV of ``n_rows`` distinct keys (monthly e-invoice revenue by division)."""
     from kinhteso.reference import vsic
 
@@ -54,11 +55,7 @@ def write_long_csv(path: Path, n_rows: int) -> Path:
 
 
 def write_csv(path: Path, rows, header=HEADER, *, encoding="utf-8", delimiter=","):
-    with open(path, "w", newline="", encoding=encoding) as fh:
-        w = csv.writer(fh, delimiter=delimiter)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
+    return _write_long(path, rows, header, encoding=encoding, delimiter=delimiter)
 
 
 @pytest.fixture
@@ -369,7 +366,7 @@ def test_sigkill_during_a_load_leaves_the_store_as_before(tmp_path):
     ingest(w, write_csv(tmp_path / "first.csv", GOOD))
     before = (w.store.observation_count(), len(w.store.vintages()))
     w.close()
-    big = write_long_csv(tmp_path / "big.csv", 700_000)
+    big = write_big_csv(tmp_path / "big.csv", 700_000)
     env = dict(os.environ, KINHTESO_LANG="en")
     killed = False
     for _ in range(3):
@@ -397,6 +394,6 @@ def test_a_file_larger_than_the_memory_limit_is_streamed(tmp_path):
     cfg.write_text(cfg.read_text(encoding="utf-8").replace('memory_limit = "1GB"', 'memory_limit = "48MB"'), encoding="utf-8")
     w.close()
     with Workspace.open(tmp_path / "ws") as w:
-        big = write_long_csv(tmp_path / "big.csv", 300_000)
+        big = write_big_csv(tmp_path / "big.csv", 300_000)
         r = ingest(w, big)
         assert r.n_rows == 300_000 and w.store.observation_count() == 300_000

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import write_long_csv
 from kinhteso.cli import main
 from kinhteso.ingest.load import ingest_file
 from kinhteso.methods.merger import mean_of_predecessors, to_basis34
@@ -22,11 +23,7 @@ HEADER = ["indicator", "territory", "basis", "sector", "period", "value", "unit"
 
 
 def write(path, rows, header=HEADER):
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
+    return write_long_csv(path, rows, header)
 
 
 @pytest.fixture

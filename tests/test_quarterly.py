@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from conftest import write_long_csv
 from kinhteso.cli import main
 from kinhteso.errors import MethodError
 from kinhteso.ingest.load import ingest_file
@@ -21,11 +22,7 @@ HEADER = ["indicator", "territory", "basis", "sector", "period", "value", "unit"
 
 
 def _write(path, rows):
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(HEADER)
-        w.writerows(rows)
-    return path
+    return write_long_csv(path, rows, HEADER)
 
 
 def _rows(years, last_q):

@@ -16,7 +16,6 @@ from click.testing import CliRunner
 
 from kinhteso.cli import main
 from kinhteso.errors import MethodError, ReferenceDataError
-from kinhteso.ingest.load import ingest_file
 from kinhteso.methods import accounts as A
 from kinhteso.methods import targets as M
 from kinhteso.pipeline import accounts as PA
@@ -24,7 +23,7 @@ from kinhteso.pipeline import targets as P
 from kinhteso.pipeline.demo import load_published
 from kinhteso.reference import targets as R
 from kinhteso.workspace import Workspace
-from tests.conftest import shared_path
+from conftest import ingest_rows, shared_path
 
 H = PA.hierarchy()
 
@@ -200,12 +199,7 @@ def acc(tmp_path):
                  ["GRDP", "31", "63", "_T", str(y), f"{460 * g * (1 + 0.01 * i):.6f}", "VND_BN"],
                  ["DIGITAL_COEF", "VN", "", "C", str(y), "0.05", "RATIO"],
                  ["DIGITAL_COEF", "VN", "", "G", str(y), "0.2", "RATIO"]]
-    p = tmp_path / "in.csv"
-    with open(p, "w", newline="", encoding="utf-8") as fh:
-        wr = csv.writer(fh)
-        wr.writerow(["indicator", "territory", "basis", "sector", "period", "value", "unit"])
-        wr.writerows(rows)
-    ingest_file(w.store, p, source="test", indicators=w.indicators(), workdir=w.tmp)
+    ingest_rows(w, tmp_path / "in.csv", rows)
     (w.root / "targets.yaml").write_text(
         "targets:\n  - {territory: '63:31', indicator: DE_SHARE, year: 2027, value: 20, unit: PCT, comparison: '>=',"
         " direction: higher, source: test plan, url: '-', confidence: low}\n", encoding="utf-8")
