@@ -240,3 +240,39 @@ def test_ict_input_intensity_on_uk_2010(uk):
     assert row["intensity"] == pytest.approx(table.Z[d, j].sum() / table.Z[:, j].sum(), rel=1e-15)
     # every product without intermediate consumption is listed, none silently dropped
     assert len(frame) + len(frame.attrs["no_intermediate_consumption"]) == len(table.codes)
+
+
+def test_cli_reads_a_whole_published_table_from_one_file(tmp_path):
+    """`kinhteso io --table` (wide layout) gives the ONS output and GVA multipliers from the
+    published single-sheet table, GVA summed from its three rows."""
+    from click.testing import CliRunner
+
+    from kinhteso.cli import main
+
+    src = shared_path(*IOT, "uk_2010_siot_domestic_pxp_wide.csv")
+    pub = pd.read_csv(shared_path(*IOT, "uk_2010_published_multipliers_ONS.csv"))
+    r = CliRunner().invoke(main, ["io", "--table", str(src), "--output-row", "Total output", "--factor-row",
+                                  "gva=Compensation of employees+Gross Operating Surplus+Taxes less subsidies on production",
+                                  "--out", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    got = pd.read_csv(tmp_path / "out" / "multipliers.csv", dtype={"code": str})
+    np.testing.assert_allclose(got["output_multiplier"].to_numpy(), pub["Output multiplier"].to_numpy(), atol=1e-9)
+    np.testing.assert_allclose(got["gva_effect"].to_numpy(), pub["GVA effects"].to_numpy(), atol=1e-9)
+    bad = CliRunner().invoke(main, ["--lang", "en", "io", "--table", str(src), "--factor-row", "gva=No such row",
+                                    "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 1 and "IO_FACTOR_ROW" in bad.output and not (tmp_path / "bad").exists()
+    both = CliRunner().invoke(main, ["--lang", "en", "io", "--table", str(src), "--Z", str(src), "--out", str(tmp_path / "x")])
+    assert both.exit_code == 2 and "IO_INPUT" in both.output
+
+
+def test_cli_reads_the_eurostat_long_layout(tmp_path):
+    from click.testing import CliRunner
+
+    from kinhteso.cli import main
+
+    r = CliRunner().invoke(main, ["io", "--table", str(shared_path(*IOT, "germany_1995_long.csv")), "--layout", "eurostat",
+                                  "--out", str(tmp_path / "de")])
+    assert r.exit_code == 0, r.output
+    L = pd.read_csv(tmp_path / "de" / "L.csv", dtype={"code": str}).set_index("code")
+    want = _readme_numbers("diag(L) =")[:3]
+    np.testing.assert_allclose(np.diag(L.to_numpy())[:3], want, atol=6e-5)

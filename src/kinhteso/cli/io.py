@@ -26,7 +26,14 @@ import pandas as pd
 from kinhteso.cli._common import to_json, workspace_option
 from kinhteso.errors import InputRejected, Problem, UsageError
 from kinhteso.i18n import fmt_number, tr
-from kinhteso.ingest.iotables import IOTable, read_concordance, read_four_files, read_vector
+from kinhteso.ingest.iotables import (
+    IOTable,
+    read_concordance,
+    read_eurostat_long,
+    read_four_files,
+    read_vector,
+    read_wide,
+)
 from kinhteso.methods.io import (
     ADB_CORE_ISIC,
     ADB_DOUBLE_COUNT_RULES,
@@ -176,8 +183,18 @@ def _write_all(out_dir: Path, files: dict[str, str]) -> None:
 
 
 @click.command("io")
-@click.option("--Z", "z_path", required=True, type=_FILE, help="Ma trận luồng trung gian Z.csv / intermediate flows (square, first column code).")
-@click.option("--x", "x_path", required=True, type=_FILE, help="Tổng đầu ra x.csv (code,value) / total output.")
+@click.option("--Z", "z_path", default=None, type=_FILE, help="Ma trận luồng trung gian Z.csv / intermediate flows (square, first column code).")
+@click.option("--x", "x_path", default=None, type=_FILE, help="Tổng đầu ra x.csv (code,value) / total output.")
+@click.option("--table", "table_path", default=None, type=_FILE,
+              help="Thay --Z/--x: một bảng trong một tệp / instead of --Z/--x: the whole table in one file (see --layout).")
+@click.option("--layout", type=click.Choice(["wide", "eurostat"]), default="wide", show_default=True,
+              help="wide: một trang CSV/XLSX có dòng tổng đầu ra; eurostat: dạng dài naio_10_cp1700 / wide sheet with a total-output row, or Eurostat naio_10_cp1700 long form.")
+@click.option("--output-row", default=None, help="Tên dòng tổng đầu ra (wide) / label of the total-output row (wide layout).")
+@click.option("--geo", default=None, help="Lát cắt Eurostat / Eurostat slice: geo.")
+@click.option("--time", "time_", default=None, help="Lát cắt Eurostat / Eurostat slice: time.")
+@click.option("--unit", default=None, help="Lát cắt Eurostat / Eurostat slice: unit.")
+@click.option("--factor-row", "factor_rows", multiple=True, metavar="NAME=ROW[+ROW…]",
+              help="Nhân tố từ dòng của bảng (--table), cộng nhiều dòng bằng + / a factor from the table's rows (with --table), rows summed with +; repeatable.")
 @click.option("--y", "y_path", type=_FILE, default=None, help="Cầu cuối cùng y.csv (code,value) / final demand; default x − Z·1.")
 @click.option("--factor", "factor_specs", multiple=True, metavar="NAME=FILE", help="Nhân tố (GTTT, thù lao, lao động) / a factor vector (code,value); repeatable.")
 @click.option("--digital", default=None, metavar="CODES", help="Mã sản phẩm số của bảng (phân cách bằng dấu phẩy), hoặc 'adb' với --concordance / the table's digital product codes, comma-separated, or 'adb' (ADB core via --concordance).")
@@ -192,8 +209,15 @@ def _write_all(out_dir: Path, files: dict[str, str]) -> None:
 @click.option("--territory", default=None, metavar="KEY", help="Địa bàn của bảng (VN, 34:31) / territory the table describes, for --write-coef.")
 @click.option("--period", default=None, metavar="PERIOD", help="Kỳ của bảng (2022, 2022-Q1) / period the table describes, for --write-coef.")
 def io_command(
-    z_path: Path,
-    x_path: Path,
+    z_path: Path | None,
+    x_path: Path | None,
+    table_path: Path | None,
+    layout: str,
+    output_row: str | None,
+    geo: str | None,
+    time_: str | None,
+    unit: str | None,
+    factor_rows: tuple[str, ...],
     y_path: Path | None,
     factor_specs: tuple[str, ...],
     digital: str | None,
@@ -219,11 +243,27 @@ def io_command(
     VSIC codes). Nothing is written if any input is rejected.
     """
     factors = parse_factors(factor_specs)
+    if (table_path is None) == (z_path is None or x_path is None) or (table_path and (z_path or x_path)):
+        raise UsageError(
+            "IO_INPUT",
+            "Cần --Z và --x (bốn tệp), hoặc --table (một tệp); không dùng cả hai.",
+            "Give --Z and --x (the four-file layout) or --table (one file), not both.",
+        )
+    if factor_rows and table_path is None:
+        raise UsageError("IO_FACTOR_ROW_NEEDS_TABLE", "--factor-row chỉ dùng với --table.", "--factor-row goes with --table.")
+    rows: dict[str, list[str]] = {}
+    for spec in factor_rows:
+        name, sep, labels = spec.partition("=")
+        if not sep or not _NAME.match(name.strip()) or not labels.strip():
+            raise UsageError("IO_FACTOR_SPEC", f"--factor-row cần dạng TÊN=DÒNG[+DÒNG…], nhận được {spec!r}.",
+                             f"--factor-row takes NAME=ROW[+ROW…]; got {spec!r}.")
+        rows[name.strip()] = [p.strip() for p in labels.split("+") if p.strip()]
     codes = None
     if digital is not None:
         codes = [c.strip() for c in digital.split(",") if c.strip()]
     _check_targets(out_dir, write_coef, codes, territory, period)
-    req = IoRequest(z_path=z_path, x_path=x_path, y_path=y_path, factors=factors, digital=codes,
+    req = IoRequest(z_path=z_path, x_path=x_path, table_path=table_path, layout=layout, output_row=output_row,
+                    slice=(geo, time_, unit), factor_rows=rows, y_path=y_path, factors=factors, digital=codes,
                     conc_path=conc_path, va_factor=va_factor, inv_path=inv_path, double_count=double_count,
                     forward=forward, out_dir=out_dir, territory=territory, period=period)
     ws = Workspace.open(workspace) if write_coef else None
@@ -259,8 +299,13 @@ def _check_targets(out_dir: Path | None, write_coef: bool, codes: list[str] | No
 class IoRequest:
     """The parsed options of one ``kinhteso io`` run."""
 
-    z_path: Path
-    x_path: Path
+    z_path: Path | None
+    x_path: Path | None
+    table_path: Path | None
+    layout: str
+    output_row: str | None
+    slice: tuple[str | None, str | None, str | None]
+    factor_rows: dict[str, list[str]]
     y_path: Path | None
     factors: dict[str, Path]
     digital: list[str] | None
@@ -274,10 +319,37 @@ class IoRequest:
     period: str | None
 
 
+def _read_table(req: IoRequest) -> IOTable:
+    """The table from the four-file layout, or from one file (wide sheet or Eurostat long form)
+    with the factors named by ``--factor-row`` (several rows summed, e.g. GVA)."""
+    if req.table_path is None:
+        return read_four_files(req.z_path, req.x_path, y=req.y_path, factors=req.factors)
+    if req.layout == "wide":
+        table = read_wide(req.table_path, output_row=req.output_row)
+    else:
+        geo, time_, unit = req.slice
+        table = read_eurostat_long(req.table_path, geo=geo, time=time_, unit=unit)
+    factors = {}
+    problems = []
+    for name, labels in req.factor_rows.items():
+        missing = [lab for lab in labels if lab not in table.factors]
+        if missing:
+            problems.append(Problem(
+                code="IO_FACTOR_ROW",
+                vi=f"Không có dòng {missing} trong bảng; các dòng có thể dùng: {sorted(table.factors)}.",
+                en=f"No row {missing} in the table; rows available: {sorted(table.factors)}.",
+                file=str(req.table_path)))
+            continue
+        factors[name] = sum(table.factors[lab] for lab in labels)
+    if problems:
+        raise InputRejected(problems, file=str(req.table_path))
+    return IOTable(codes=table.codes, Z=table.Z, x=table.x, y=table.y, factors=factors, source=table.source)
+
+
 def _io(req: IoRequest, ws: Workspace | None) -> None:
     """Read, compute everything, then write (the workspace first, in one transaction; then the files)."""
     codes, conc_path, inv_path, out_dir = req.digital, req.conc_path, req.inv_path, req.out_dir
-    table = read_four_files(req.z_path, req.x_path, y=req.y_path, factors=req.factors)
+    table = _read_table(req)
     concordance = read_concordance(conc_path, codes=table.codes) if conc_path is not None else None
     investment = None
     if inv_path is not None:
