@@ -75,6 +75,7 @@ def _annual(frame: pd.DataFrame, period_col: str = "period") -> pd.DataFrame:
 
 def _published_de_share(ws: Workspace, key: str) -> SeriesResult:
     obs = ws.store.observations(indicator="DE_SHARE", territory=key, sector="_T")
+    obs = obs[~obs.source.str.startswith("kinhteso:")]  # published figures only, not kinhteso's own estimates
     obs = _annual(obs).sort_values("period")
     srcs = sorted(set(obs.source)) if len(obs) else []
     return SeriesResult(key, "DE_SHARE", obs[["period", "value"]].reset_index(drop=True),
