@@ -69,8 +69,9 @@ def ingest(files: tuple[Path, ...], source: str, decimal: str, workspace: Path) 
         indicators = ws.indicators()
         for f in files:
             def progress(stage: str, _f=f) -> None:
-                labels = {"validate": tr("đang kiểm tra", "validating"), "write": tr("đang ghi", "writing"),
-                          "writing": "writing…"}
+                labels = {"validate": tr("đang kiểm tra", "validating"),
+                          "write": tr("kiểm tra xong, không có lỗi", "checked, no problems"),
+                          "writing": tr("đang ghi (writing…)", "writing…")}
                 click.echo(f"  {_f.name}: {labels.get(stage, stage)}", err=True)
                 sys.stderr.flush()
 
