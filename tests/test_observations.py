@@ -191,3 +191,29 @@ def test_demo_workspace_is_labelled_and_holds_published_figures(tmp_path):
         # 63-basis quarters end with 2025-Q2, 34-basis ones begin with 2025-Q3
         q63 = w.store.observations(indicator="GRDP", territory="63:31")
         assert q63.period.max() == "2025-Q2"
+
+
+def test_a_workspace_in_use_by_another_process_is_refused_clearly(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from kinhteso.errors import WorkspaceError
+
+    Workspace.init(tmp_path / "ws").close()
+    holder = subprocess.Popen([sys.executable, "-c",
+                               "import sys, time\nfrom kinhteso.workspace import Workspace\n"
+                               f"w = Workspace.open({str(tmp_path / 'ws')!r}); w.store\nprint('ready', flush=True)\n"
+                               "time.sleep(30)"], stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == b"ready"
+        w = Workspace.open(tmp_path / "ws")
+        with pytest.raises(WorkspaceError) as exc:
+            w.store
+        assert exc.value.code == "STORE_LOCKED" and "Another process" in exc.value.en
+        w.close()
+        assert (tmp_path / "ws" / "tmp").exists()  # the other process's spill directory is left alone
+    finally:
+        holder.kill()
+        holder.wait()
+    time.sleep(0.1)

@@ -141,6 +141,13 @@ class Store:
         try:
             con = duckdb.connect(str(path), read_only=read_only)
         except duckdb.Error as exc:
+            if "lock" in str(exc).lower():
+                raise WorkspaceError(
+                    "STORE_LOCKED",
+                    f"Một tiến trình khác đang dùng không gian làm việc này ({path}); hãy chờ nó xong rồi chạy lại.",
+                    f"Another process is using this workspace ({path}); wait for it to finish and run again.",
+                    path=str(path), detail=str(exc),
+                ) from exc
             raise WorkspaceError(
                 "STORE_OPEN",
                 f"Không mở được cơ sở dữ liệu {path}: {exc}",

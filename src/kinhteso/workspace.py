@@ -114,10 +114,12 @@ class Workspace:
         return load_indicators(extra if extra.exists() else None)
 
     def close(self) -> None:
+        # tmp/ is emptied only by the process that held the store (DuckDB's file lock makes it the
+        # only one), never by one that failed to open it while another was working
         if self._store is not None:
             self._store.close()
             self._store = None
-        shutil.rmtree(self.root / "tmp", ignore_errors=True)
+            shutil.rmtree(self.root / "tmp", ignore_errors=True)
 
     def __enter__(self) -> Workspace:
         return self
