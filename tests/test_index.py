@@ -8,7 +8,6 @@ five published DTI 2022 provinces against ../shared/facts/dti_2022.csv.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json

@@ -3,7 +3,6 @@ are benchmarked as a new vintage when the annual figure arrives, revisions are s
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 

@@ -16,7 +16,7 @@ problems of a file are listed together before the file is refused.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from kinhteso.i18n import current_lang
@@ -108,16 +108,3 @@ class WorkspaceError(KinhtesoError):
 
 class MethodError(KinhtesoError):
     """A method cannot run on the numbers it was given."""
-
-
-@dataclass
-class Warnings:
-    """Bilingual warnings collected while a result is computed (never silently dropped)."""
-
-    items: list[dict[str, str]] = field(default_factory=list)
-
-    def add(self, code: str, vi: str, en: str) -> None:
-        self.items.append({"code": code, "vi": vi, "en": en})
-
-    def __len__(self) -> int:
-        return len(self.items)

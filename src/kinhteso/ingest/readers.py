@@ -186,7 +186,7 @@ def _check_utf8(path: Path, digest) -> tuple[int, int]:
                     "ENCODING", file=name, row=line,
                     detail=(f"byte {at} (line {line}: {bad}) is not UTF-8; the file looks like Windows-1258, "
                             f"TCVN3 or ANSI / byte {at} (dòng {line}) không phải UTF-8, có lẽ tệp dùng mã Windows-1258, TCVN3 hoặc ANSI"),
-                )], file=name)
+                )], file=name) from None
             lines += chunk.count(b"\n")
             crlf += chunk.count(b"\r\n") + (1 if prev_cr and chunk.startswith(b"\n") else 0)
             prev_cr = chunk.endswith(b"\r")

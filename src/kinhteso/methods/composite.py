@@ -1156,7 +1156,7 @@ STEPS: dict[str, Callable[..., Coin]] = {
 def regen(coin: Coin, *, changes: Mapping[str, Mapping[str, Any]] | None = None) -> Coin:
     """Rebuild a coin by replaying its log (COINr ``Regen``); ``changes`` edits a step's parameters
     first, e.g. ``{"normalise": {"method": "zscore"}}`` (the COINr sensitivity idiom)."""
-    (first, p0), rest = coin.log[0], coin.log[1:]
+    (_, p0), rest = coin.log[0], coin.log[1:]  # the first entry is new_coin itself
     out = new_coin(p0["idata"], p0["imeta"])
     for name, params in rest:
         kw = dict(params)

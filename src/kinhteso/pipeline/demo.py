@@ -97,7 +97,7 @@ def run_demo(workspace: Path, *, fresh: bool = True, echo: Callable[[str], None]
         echo(f"  .venv/bin/kinhteso observations --workspace {workspace} --indicator GRDP --territory 34:31 --basis 34")
         echo(f"  .venv/bin/kinhteso observations --workspace {workspace} --indicator DE_SHARE --territory VN")
         echo(f"  .venv/bin/kinhteso vintages --workspace {workspace}")
-        echo(f"  .venv/bin/kinhteso template GRDP_VA EINVOICE_REVENUE --format xlsx")
+        echo("  .venv/bin/kinhteso template GRDP_VA EINVOICE_REVENUE --format xlsx")
     finally:
         ws.close()
     return ws
