@@ -42,6 +42,8 @@ def test_gso_view_by_hand():
     src = dict(zip(r.pieces.code, r.pieces.coef_source))
     assert src["10"] == "national:C" and src["47"] == "own:G"
     assert r.by_sector.contribution_pp.sum() == pytest.approx(r.de_share)
+    sections = dict(zip(r.by_section.section, r.by_section.de_va))
+    assert sections == {"C": pytest.approx(100 + 15), "J": pytest.approx(20), "G": pytest.approx(30 + 34 + 16)}
     assert not r.warnings
 
 
@@ -176,6 +178,7 @@ def test_measure_json_contract_and_run_is_stored(ws):
     assert set(d) >= {"territory", "period", "view", "grdp", "de_va", "de_share", "components", "by_sector", "warnings", "provenance"}
     assert set(d["components"]) == {"core", "digitalised"} and d["de_share"] == pytest.approx(30.0)
     assert d["by_sector"][0] == {"sector": "62", "de_va": 30.0, "contribution_pp": 30.0}
+    assert d["by_section"][0] == {"section": "J", "de_va": 30.0, "contribution_pp": 30.0}
     assert d["provenance"]["input_vintages"] == [1] and d["provenance"]["code_version"]
     runs = ws.store.run_values(kind="accounts", measure="de_share")
     assert runs[runs.territory == "63:31"].value.tolist() == [pytest.approx(30.0)]

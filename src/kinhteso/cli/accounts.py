@@ -72,7 +72,10 @@ def _render_one(r: P.MeasureResult, fmt: str, by: str) -> None:
     res = r.result
     if fmt == "csv":
         if by == "sector":
-            click.echo(render_frame(res.by_sector[["sector", "section", "va", "de_va", "contribution_pp"]], "csv"))
+            sections = res.by_section.rename(columns={"section": "sector"}).assign(section=lambda d: d.sector, level="section")
+            divisions = res.by_sector.assign(level="division")
+            both = pd.concat([sections, divisions], ignore_index=True)
+            click.echo(render_frame(both[["level", "sector", "section", "va", "de_va", "contribution_pp"]], "csv"))
         else:
             rows = [{"component": k, "va": v["va"], "share": v["share"]} for k, v in res.components.items()]
             rows.append({"component": "total", "va": res.de_va, "share": res.de_share})
@@ -93,8 +96,11 @@ def _render_one(r: P.MeasureResult, fmt: str, by: str) -> None:
             for b in res.bridge:
                 click.echo(f"    {b['item']:<40} {fmt_number(b['value'], 0):>14}")
     else:
+        click.echo(render_frame(res.by_section[["section", "va", "de_va", "contribution_pp"]], "table",
+                                title=tr("Theo khu vực VSIC (cấp 1):", "By VSIC section:")))
         top = res.by_sector.head(15)[["sector", "section", "va", "de_va", "contribution_pp"]]
-        click.echo(render_frame(top, "table"))
+        click.echo(render_frame(top, "table", title=tr("Theo ngành cấp 2, 15 ngành đóng góp lớn nhất:",
+                                                        "By division, the 15 largest contributions:")))
     if r.growth is not None:
         ch = r.change
         click.echo(tr(

@@ -128,6 +128,12 @@ class AccountResult:
     warnings: list[dict] = field(default_factory=list)
     core: tuple[str, ...] = ()
 
+    @property
+    def by_section(self) -> pd.DataFrame:
+        """The same contributions summed by VSIC section (sections add up to the share)."""
+        g = self.by_sector.groupby("section", as_index=False)[["va", "de_va", "contribution_pp"]].sum()
+        return g.sort_values("de_va", ascending=False, kind="stable").reset_index(drop=True)
+
     def as_dict(self) -> dict:
         return {
             "view": self.view, "grdp": self.grdp, "de_va": self.de_va, "de_share": self.de_share,

@@ -49,6 +49,7 @@ class MeasureResult:
                "grdp": r.grdp if r else None, "de_va": r.de_va if r else None, "de_share": r.de_share if r else None,
                "components": r.components if r else {},
                "by_sector": (r.by_sector[["sector", "de_va", "contribution_pp"]].to_dict(orient="records") if r else []),
+               "by_section": (r.by_section[["section", "de_va", "contribution_pp"]].to_dict(orient="records") if r else []),
                "nominal_growth": self.growth, "change": self.change,
                "warnings": self.warnings, "provenance": self.provenance}
         if r is not None and getattr(r, "bridge", None):
