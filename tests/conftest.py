@@ -45,3 +45,15 @@ def ingest_rows(ws, path: Path, rows, *, source: str = "test", **kwargs):
 
     return ingest_file(ws.store, write_long_csv(path, rows), source=source, indicators=ws.indicators(),
                        workdir=ws.tmp, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """`kinhteso --lang en demo` run once for the session: (workspace path, CliRunner result).
+    Tests that use it only read the workspace."""
+    from click.testing import CliRunner
+
+    from kinhteso.cli import main
+
+    root = tmp_path_factory.mktemp("demo") / "ws"
+    return root, CliRunner().invoke(main, ["--lang", "en", "demo", "--workspace", str(root)])

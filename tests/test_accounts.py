@@ -196,11 +196,9 @@ def test_measure_usage_errors(ws):
 
 # --- the demo workspace: calibration ------------------------------------------------------------
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    from kinhteso.pipeline.demo import run_demo
-
-    root = tmp_path_factory.mktemp("demo") / "ws"
-    run_demo(root, echo=lambda *_: None)
+def demo(demo_run):
+    root, result = demo_run
+    assert result.exit_code == 0, result.output
     w = Workspace.open(root)
     yield w
     w.close()

@@ -273,15 +273,11 @@ def test_cli_default_engine_table_says_which_months_are_filled(demo_ws):
     assert "filled by AR(p)" in r.output and "EINVOICE_REVENUE 2 (AR(" in r.output
 
 
-def test_a_63_basis_territory_cannot_be_nowcast_after_the_merger(tmp_path):
+def test_a_63_basis_territory_cannot_be_nowcast_after_the_merger(demo_run):
     from click.testing import CliRunner as _Runner
 
     from kinhteso.cli import main as _main
-    from kinhteso.pipeline.demo import _ingest_demo
-    from kinhteso.workspace import Workspace as _WS
 
-    w = _WS.init(tmp_path / "ws")
-    _ingest_demo(w, lambda *_: None)
-    w.close()
-    r = _Runner().invoke(_main, ["--lang", "en", "nowcast", "--territory", "63:31", "--workspace", str(tmp_path / "ws")])
+    root, _ = demo_run
+    r = _Runner().invoke(_main, ["--lang", "en", "nowcast", "--territory", "63:31", "--workspace", str(root)])
     assert r.exit_code == 2 and "TERRITORY_PERIOD" in r.output and "34:31" in r.output

@@ -173,11 +173,11 @@ def test_status_of_a_sum_is_its_least_certain_part():
     assert out.status.tolist() == ["E"]
 
 
-def test_demo_workspace_is_labelled_and_holds_published_figures(tmp_path):
-    r = run("demo", "--workspace", tmp_path / "demo")
+def test_demo_workspace_is_labelled_and_holds_published_figures(demo_run):
+    root, r = demo_run
     assert r.exit_code == 0, r.output
-    assert "ILLUSTRATIVE" in r.output and str(tmp_path / "demo") in r.output
-    with Workspace.open(tmp_path / "demo") as w:
+    assert "ILLUSTRATIVE" in r.output and str(root) in r.output
+    with Workspace.open(root) as w:
         v = w.store.vintages()
         assert (v[v.source == "demo"].illustrative).all()
         # published figures are real; estimates computed from demo data are illustrative too
