@@ -359,7 +359,6 @@ def test_cli_plan_and_scenario(acc):
 
 # --- the demo -------------------------------------------------------------------------------------
 def test_demo_shows_gaps_for_every_province_and_two_plans(tmp_path, monkeypatch):
-    import time
 
     from kinhteso.i18n import use_lang
     from kinhteso.pipeline import demo
@@ -371,9 +370,7 @@ def test_demo_shows_gaps_for_every_province_and_two_plans(tmp_path, monkeypatch)
         ws = demo.run_demo(tmp_path / "demo", echo=lambda *_: None)
         w = Workspace.open(ws.root)
         lines: list[str] = []
-        t0 = time.perf_counter()
         P.demo_summary(w, lines.append)
-        elapsed = time.perf_counter() - t0
     for t in terr.territories():
         if t.basis == 34:
             assert any(x.startswith(f"  {t.key} ") for x in lines), t.key
@@ -391,4 +388,3 @@ def test_demo_shows_gaps_for_every_province_and_two_plans(tmp_path, monkeypatch)
     r = run("peers", "--territory", "34:31", "--format", "json", "--workspace", str(ws.root))
     assert r.exit_code == 0, r.output
     assert {x["indicator"] for x in json.loads(r.stdout)} >= {"DE_SHARE", "ECOMMERCE_SHARE", "DIGITAL_FIRMS_PER_1000"}
-    assert elapsed < 10  # < 3 s on an idle 2-core machine; generous here as the CPU is shared
