@@ -281,3 +281,30 @@ def test_a_63_basis_territory_cannot_be_nowcast_after_the_merger(demo_run):
     root, _ = demo_run
     r = _Runner().invoke(_main, ["--lang", "en", "nowcast", "--territory", "63:31", "--workspace", str(root)])
     assert r.exit_code == 2 and "TERRITORY_PERIOD" in r.output and "34:31" in r.output
+
+
+def test_ar_fill_error_weights_and_variance():
+    """AR(1) with the quarter's 2nd and 3rd months missing: c = (1 + φ, 1) and, for one
+    indicator, Var(β·x̄_T) = β²·σ²·((1 + φ)² + 1)/9."""
+    from kinhteso.methods import nowcast as NC
+
+    rng = np.random.default_rng(3)
+    phi, n = 0.6, 402  # 1990-01 .. 2023-06: the last quarter ends the series
+    v = np.zeros(n)
+    for t in range(1, n):
+        v[t] = 0.5 + phi * v[t - 1] + rng.standard_normal()
+    idx = pd.period_range("1990-01", periods=n, freq="M")
+    s = pd.Series(v, index=idx, name="x")
+    target = idx[-1].asfreq("Q")
+    last_full = s.loc[:target.asfreq("M", "s")]  # only the quarter's first month published
+    c, resid = NC.ar_fill_errors(last_full, target)
+    _, p, _ = NC._fit_ar(last_full.to_numpy(), 4, name="x")
+    assert p == 1
+    beta, _, _ = NC._fit_ar(last_full.to_numpy(), 4, name="x")
+    assert c.index.tolist() == [target.asfreq("M", "s") + 1, target.asfreq("M", "s") + 2]
+    assert c.to_numpy() == pytest.approx([1 + beta[1], 1.0])
+    var = NC.fill_error_variance({"x": 2.0}, {"x": (c, resid)})
+    assert var == pytest.approx(4.0 * resid.var(ddof=1) * ((1 + beta[1]) ** 2 + 1) / 9)
+    full = s.loc[:target.asfreq("M", "e")]
+    assert len(NC.ar_fill_errors(full, target)[0]) == 0
+    assert NC.fill_error_variance({"x": 2.0}, {"x": NC.ar_fill_errors(full, target)}) == 0.0

@@ -151,10 +151,21 @@ def ar_fill(s: pd.Series, end: pd.Period, *, max_lag: int = 4) -> tuple[pd.Serie
     if h == 0:
         return obs, 0, 0
     v = obs.to_numpy()
+    beta, p, _ = _fit_ar(v, max_lag, name=str(s.name))
+    hist = list(v)
+    for _ in range(h):  # iterated one-step forecasts
+        hist.append(float(beta[0] + sum(beta[i] * hist[-i] for i in range(1, p + 1))))
+    idx = pd.period_range(obs.index[0], end, freq="M")
+    return pd.Series(hist, index=idx, name=s.name), h, p
+
+
+def _fit_ar(v: np.ndarray, max_lag: int, *, name: str) -> tuple[np.ndarray, int, np.ndarray]:
+    """OLS AR(p) with p by BIC on a common sample (see :func:`ar_fill`): (c, φ_1..φ_p), p, and
+    the residuals e_p..e_{n−1} (aligned with the last n − p observations)."""
     n_all = len(v)
     if n_all < max_lag + 8:
-        raise MethodError("NOWCAST_AR_SHORT", f"Chỉ báo {s.name} quá ngắn ({n_all} tháng) để dự báo AR.",
-                          f"Indicator {s.name} is too short ({n_all} months) for an AR forecast.")
+        raise MethodError("NOWCAST_AR_SHORT", f"Chỉ báo {name} quá ngắn ({n_all} tháng) để dự báo AR.",
+                          f"Indicator {name} is too short ({n_all} months) for an AR forecast.")
     best = None
     for p in range(1, max_lag + 1):
         # common sample: t = max_lag .. n−1 for every p, so BIC values compare
@@ -169,11 +180,49 @@ def ar_fill(s: pd.Series, end: pd.Period, *, max_lag: int = 4) -> tuple[pd.Serie
     Y = v[p:]
     X = np.column_stack([np.ones(len(Y))] + [v[p - i:n_all - i] for i in range(1, p + 1)])
     beta, *_ = np.linalg.lstsq(X, Y, rcond=None)
-    hist = list(v)
-    for _ in range(h):  # iterated one-step forecasts
-        hist.append(float(beta[0] + sum(beta[i] * hist[-i] for i in range(1, p + 1))))
-    idx = pd.period_range(obs.index[0], end, freq="M")
-    return pd.Series(hist, index=idx, name=s.name), h, p
+    return beta, p, Y - X @ beta
+
+
+def ar_fill_errors(s: pd.Series, target: pd.Period, *, max_lag: int = 4) -> tuple[pd.Series, pd.Series]:
+    """How the AR(p) fill of :func:`ar_fill` errs in the target quarter's sum: the weights c and
+    the one-step residuals (indexed by month), so that the error of the quarter's sum is
+    Σ_i c_i ε_{T+i}. With ψ_j the MA(∞) weights of the AR(p) and the quarter's missing months
+    at horizons h ∈ H after the last observation, c_i = Σ_{h∈H, h≥i} ψ_{h−i} (Box & Jenkins:
+    the forecast error of an AR process). c is indexed by the month of ε_{T+i}; it is empty when
+    the quarter is fully published."""
+    obs = s.astype(float)
+    last = obs.last_valid_index()
+    months = pd.period_range(target.asfreq("M", "s"), target.asfreq("M", "e"), freq="M")
+    horizons = [(m - last).n for m in months if m > last]
+    if not horizons:
+        return pd.Series(dtype=float), pd.Series(dtype=float)
+    obs = obs.loc[obs.first_valid_index():last]
+    beta, p, resid = _fit_ar(obs.to_numpy(), max_lag, name=str(s.name))
+    phi = beta[1:]
+    H = max(horizons)
+    psi = np.zeros(H)
+    psi[0] = 1.0
+    for j in range(1, H):  # ψ_j = Σ_{i=1..min(j,p)} φ_i ψ_{j−i}
+        psi[j] = sum(phi[i - 1] * psi[j - i] for i in range(1, min(j, p) + 1))
+    c = [sum(psi[h - i] for h in horizons if h >= i) for i in range(1, H + 1)]
+    return (pd.Series(c, index=pd.period_range(last + 1, periods=H, freq="M")),
+            pd.Series(resid, index=obs.index[len(obs) - len(resid):]))
+
+
+def fill_error_variance(beta: dict[str, float], errors: dict[str, tuple[pd.Series, pd.Series]]) -> float:
+    """Var(Σ_k β_k x̄_{k,T}) from the fill errors of several indicators: β'Ωβ with
+    Ω_kl = Σ_m c_m^k c_m^l σ_kl / 9 over the innovation months m, σ_kl the covariance of the
+    indicators' one-step residuals over their common months (correlated fills of co-moving
+    indicators partly cancel)."""
+    keys = [k for k, (c, _) in errors.items() if len(c)]
+    if not keys:
+        return 0.0
+    resid = pd.concat({k: errors[k][1] for k in keys}, axis=1, join="inner")
+    sigma = np.atleast_2d(np.cov(resid.to_numpy(), rowvar=False, ddof=1))
+    C = pd.concat({k: errors[k][0] for k in keys}, axis=1).fillna(0.0)[keys].to_numpy().T  # (k, months)
+    omega = (C @ C.T) * sigma / 9.0
+    b = np.array([beta[k] for k in keys])
+    return float(max(b @ omega @ b, 0.0))
 
 
 def quarter_means(x: pd.DataFrame) -> pd.DataFrame:
@@ -211,7 +260,9 @@ def bridge(y: pd.Series, x: pd.DataFrame, target: pd.Period, *, level: float = 0
     ``y`` and three published months; the target quarter's missing months filled by
     :func:`ar_fill` (ragged edge). Prediction interval (OLS, Student t with n−k df):
     ŷ_T ± t·s·√(1 + x_T'(X'X)⁻¹x_T). Anchor: IMF QNA Manual 2017 (flash estimates); Baffigi,
-    Golinelli & Parigi (2004), the bridge equation. The interval ignores the error of the AR fill.
+    Golinelli & Parigi (2004), the bridge equation. The months filled by AR forecasts add
+    their error to the interval: se² = s²(1 + x_T'(X'X)⁻¹x_T) + β'Ωβ, Ω the covariance of the
+    fill errors of the quarter's means (:func:`fill_error_variance`).
     """
     _check(y, x, target)
     cols = [c for c in x.columns if x[c].notna().any()]
@@ -245,12 +296,15 @@ def bridge(y: pd.Series, x: pd.DataFrame, target: pd.Period, *, level: float = 0
     XtX_inv = np.linalg.pinv(X.T @ X)
     x0 = np.concatenate([[1.0], xq.loc[target, cols].to_numpy(dtype=float)])
     point = float(x0 @ beta)  # ŷ_T = x_T'β̂
-    se = float(np.sqrt(s2 * (1.0 + x0 @ XtX_inv @ x0)))  # s·√(1 + x_T'(X'X)⁻¹x_T)
+    errors = {c: ar_fill_errors(x[c].loc[:end], target, max_lag=max_ar_lag) for c in cols}
+    extra = fill_error_variance(dict(zip(cols, beta[1:])), errors)  # β'Ωβ
+    se = float(np.sqrt(s2 * (1.0 + x0 @ XtX_inv @ x0) + extra))
     t = _quantile(level, n - k)
     coef = {"(Intercept)": float(beta[0]), **{c: float(b) for c, b in zip(cols, beta[1:])}}
     return Nowcast("bridge", str(target), point, point - t * se, point + t * se, level, se,
                    {"coefficients": coef, "n_quarters": n, "sigma": float(np.sqrt(s2)),
-                    "ragged_edge": fill_info, "ragged_edge_fill": "AR(p) by OLS, p by BIC in 1..%d" % max_ar_lag})
+                    "ragged_edge": fill_info, "ragged_edge_fill": "AR(p) by OLS, p by BIC in 1..%d" % max_ar_lag,
+                    "fill_error_variance": extra})
 
 
 def _dfm_data(y: pd.Series, x: pd.DataFrame, target: pd.Period) -> tuple[pd.DataFrame, pd.DataFrame, pd.Period]:
