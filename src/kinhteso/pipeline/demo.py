@@ -94,10 +94,19 @@ def run_demo(workspace: Path, *, fresh: bool = True, echo: Callable[[str], None]
         echo("")
         echo(tr(f"Không gian làm việc demo: {ws.root.resolve()}", f"Demo workspace: {ws.root.resolve()}"))
         echo(tr("Chạy tiếp, ví dụ:", "Next, try:"))
-        echo(f"  .venv/bin/kinhteso observations --workspace {workspace} --indicator GRDP --territory 34:31 --basis 34")
-        echo(f"  .venv/bin/kinhteso observations --workspace {workspace} --indicator DE_SHARE --territory VN")
-        echo(f"  .venv/bin/kinhteso vintages --workspace {workspace}")
-        echo("  .venv/bin/kinhteso template GRDP_VA EINVOICE_REVENUE --format xlsx")
+        w = f"--workspace {workspace}"
+        for cmd in (f"measure --territory 34:31 --period 2025 --by sector {w}",
+                    f"measure --all --period 2025 {w}",
+                    f"quarterly --territory 34:79 --year 2026 {w}",
+                    f"nowcast --territory VN {w}",
+                    f"index --framework dti2022 --period 2024 --basis 34 {w}",
+                    f"gaps --territory 34:31 {w}",
+                    f"plan --territory 34:79 --indicator DE_SHARE --target-year 2030 {w}",
+                    f"observations --indicator GRDP --territory 34:31 --basis 34 {w}",
+                    f"vintages {w}",
+                    "template GRDP_VA EINVOICE_REVENUE --format xlsx",
+                    "--help"):
+            echo(f"  .venv/bin/kinhteso {cmd}")
     finally:
         ws.close()
     return ws
