@@ -125,6 +125,7 @@ class Store:
         self.path = path
         self._lock = threading.Lock()
         self._registered: set[str] = set()
+        self._raw_kind: str | None = None  # what the staged ``_raw`` is: "TABLE", "VIEW" or nothing
 
     # --- opening -------------------------------------------------------------------------
     @classmethod
@@ -243,8 +244,10 @@ class Store:
             )
         except duckdb.Error as exc:
             raise StagingError(str(exc).splitlines()[0][:300]) from exc
+        self._raw_kind = "TABLE"
         if not has_row_column:
             self._con.execute(f"CREATE TEMP VIEW _raw AS SELECT rowid + {2 + int(skip)} AS _row, * FROM _raw_t")
+            self._raw_kind = "VIEW"
 
     def unpivot_staged(self, key_columns: Sequence[str], period_columns: Sequence[str]) -> None:
         """Turn a wide ``_raw`` (one column per period) into the long layout, dropping empty cells."""
@@ -257,6 +260,7 @@ class Store:
         )
         self._drop_raw()
         self._con.execute("ALTER TABLE _long RENAME TO _raw")
+        self._raw_kind = "TABLE"
 
     def staged_count(self, *, where: str = "") -> int:
         return int(self._con.execute(f"SELECT count(*) FROM _raw {where}").fetchone()[0])
@@ -368,10 +372,10 @@ class Store:
         return int(self._con.execute("SELECT count(*) FROM _norm WHERE backcast").fetchone()[0])
 
     def _drop_raw(self) -> None:
-        kind = self._con.execute(
-            "SELECT table_type FROM information_schema.tables WHERE table_name = '_raw'").fetchone()
-        if kind is not None:
-            self._con.execute(f"DROP {'VIEW' if kind[0] == 'VIEW' else 'TABLE'} _raw")
+        """Drop the staged ``_raw`` (a view over ``_raw_t`` for CSV, a table for XLSX or wide files)."""
+        if self._raw_kind is not None:
+            self._con.execute(f"DROP {self._raw_kind} IF EXISTS _raw")
+            self._raw_kind = None
         self._con.execute("DROP TABLE IF EXISTS _raw_t")
 
     def drop_staging(self) -> None:

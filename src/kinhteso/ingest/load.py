@@ -327,25 +327,23 @@ class _Job:
         self.ind_map = {r["raw_indicator"]: r["indicator"] for r in rows}
 
     def _resolve_territories(self) -> None:
-        aliases = terr.territory_aliases()
-        lookup = {(a, b): k for a, b, k in aliases[["alias", "basis", "key"]].itertuples(index=False)}
         keys = {t.key: t for t in terr.territories()}
         rows = []
         for raw_t, raw_b in self._distinct("territory", "basis").itertuples(index=False):
             t, b = raw_t.strip(), raw_b.strip()
             b = b[:-2] if b.endswith(".0") else b
             key = p = None
-            if t.upper() == terr.nation_key:
-                key = terr.nation_key
-            elif t in keys and ":" in t:
-                key = t
+            full = terr.find_territories(t) if (t.upper() == terr.nation_key or ":" in t) else ()
+            if full:
+                key = full[0]
             elif b not in ("63", "34"):
                 p = problem("BAD_BASIS", value=raw_b)
             else:
-                key = lookup.get((terr.normalise_alias(t), int(b)))
+                found = terr.find_territories(t, int(b))
+                key = found[0] if found else None
                 if key is None:
-                    close = difflib.get_close_matches(terr.normalise_alias(t), [a for (a, bb) in lookup if bb == int(b)], n=1)
-                    hint = f"{close[0]} → {lookup[(close[0], int(b))]}" if close else ""
+                    near = terr.closest_alias(t, int(b))
+                    hint = f"{near[0]} → {near[1]}" if near else ""
                     p = problem("UNKNOWN_TERRITORY", value=raw_t, basis=b,
                                 hint_vi=f"; gần nhất: {hint}" if hint else "", hint_en=f"; closest: {hint}" if hint else "")
             basis = keys[key].basis if key else None

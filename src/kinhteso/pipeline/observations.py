@@ -58,25 +58,16 @@ def parse_as_of(text: str | None) -> dt.datetime | None:
 
 def resolve_territories(values: list[str], *, basis: int | None) -> list[str]:
     """Territory keys from keys, codes or names (``34:31``, ``31``, ``Hải Phòng``, ``VN``)."""
-    aliases = terr.territory_aliases()
-    keys = {t.key for t in terr.territories()}
     out: list[str] = []
     for v in values:
-        if v.upper() == terr.nation_key:
-            out.append(terr.nation_key)
-            continue
-        if v in keys:
-            out.append(v)
-            continue
-        a = terr.normalise_alias(v)
-        found = aliases[(aliases["alias"] == a) & ((aliases["basis"] == basis) if basis else True)]["key"].unique().tolist()
+        found = terr.find_territories(v, basis)
         if not found:
             raise UsageError(
                 "UNKNOWN_TERRITORY",
                 f"Không nhận ra địa bàn '{v}'. Dùng khóa như 34:31, 63:30, VN hoặc tên tỉnh.",
                 f"Unknown territory '{v}'. Use a key such as 34:31, 63:30, VN, or a province name.",
             )
-        out.extend(sorted(found))
+        out.extend(found)
     return out
 
 

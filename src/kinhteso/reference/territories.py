@@ -37,6 +37,8 @@ from kinhteso.errors import ReferenceDataError
 
 __all__ = [
     "nation_key",
+    "find_territories",
+    "closest_alias",
     "BASES",
     "TERRITORY_TYPES",
     "Territory",
@@ -455,6 +457,29 @@ def _alias_index() -> dict[tuple[str, int], str]:
                 f"the alias {alias!r} names two territories on basis {basis}: {prior} and {key}",
             )
     return index
+
+
+def find_territories(text: str, basis: int | None = None) -> tuple[str, ...]:
+    """The keys a person means by ``text`` — ``VN``, a full key (``34:31``), or a code or name
+    on ``basis`` (both bases when None) — and, when nothing matches, ``()``.
+
+    >>> find_territories("Hải Phòng", 34), find_territories("31")
+    (('34:31',), ('34:31', '63:31'))
+    """
+    t = str(text).strip()
+    if t.upper() == nation_key:
+        return (nation_key,)
+    if ":" in t and t in _by_key():
+        return (t,)
+    norm = normalise_alias(t)
+    return tuple(sorted({k for (a, b), k in _alias_index().items() if a == norm and (basis is None or b == basis)}))
+
+
+def closest_alias(text: str, basis: int) -> tuple[str, str] | None:
+    """The nearest spelling known on ``basis`` and its key, for a "did you mean" hint."""
+    names = {a: k for (a, b), k in _alias_index().items() if b == basis}
+    close = difflib.get_close_matches(normalise_alias(text), list(names), n=1)
+    return (close[0], names[close[0]]) if close else None
 
 
 def territory_aliases() -> pd.DataFrame:
