@@ -18,7 +18,7 @@ import pandas as pd
 
 from kinhteso.methods.merger import to_basis34
 from kinhteso.pipeline import accounts as PA
-from kinhteso.pipeline.demo import run_demo
+from kinhteso.demo.build import run_demo
 from kinhteso.reference import territories as terr
 from kinhteso.reference import vsic
 from kinhteso.workspace import CONFIG_NAME, Workspace

@@ -170,8 +170,12 @@ def test_new_hai_phong_share_is_sum_of_de_over_sum_of_grdp(ws):
     assert old.result.de_share == pytest.approx(30.0)
 
 
-def test_measure_json_contract_and_run_is_stored(ws):
+def test_measure_json_contract_and_run_is_stored_when_asked(ws):
+    assert ws.store.results(kind="accounts").empty
     r = CliRunner().invoke(main, ["measure", "--territory", "63:31", "--period", "2024", "--format", "json",
+                                  "--workspace", str(ws.root)])
+    assert r.exit_code == 0 and ws.store.results(kind="accounts").empty  # a read stores nothing
+    r = CliRunner().invoke(main, ["measure", "--territory", "63:31", "--period", "2024", "--format", "json", "--save",
                                   "--workspace", str(ws.root)])
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
@@ -180,8 +184,9 @@ def test_measure_json_contract_and_run_is_stored(ws):
     assert d["by_sector"][0] == {"sector": "62", "de_va": 30.0, "contribution_pp": 30.0}
     assert d["by_section"][0] == {"section": "J", "de_va": 30.0, "contribution_pp": 30.0}
     assert d["provenance"]["input_vintages"] == [1] and d["provenance"]["code_version"]
-    runs = ws.store.run_values(kind="accounts", measure="de_share")
+    runs = ws.store.results(kind="accounts", indicator="DE_SHARE")
     assert runs[runs.territory == "63:31"].value.tolist() == [pytest.approx(30.0)]
+    assert set(runs.status) == {"E"} and set(runs.basis) == {"estimated"}
     r = CliRunner().invoke(main, ["measure", "--territory", "63:31", "--period", "2024", "--view", "mic", "--format", "json",
                                   "--workspace", str(ws.root)])
     assert set(json.loads(r.stdout)["components"]) == {"ict", "platform", "sectoral"}
@@ -245,7 +250,7 @@ def test_calibration_hits_the_published_share_exactly_even_when_capped():
     assert exc.value.code == "TARGET_UNREACHABLE"
 
 
-def test_calibration_estimator_writes_an_estimated_vintage(ws, tmp_path):
+def test_calibration_estimator_stores_an_estimated_run(ws, tmp_path):
     from kinhteso.pipeline.coefficients import estimate_calibration
 
     rows = [["ONLINE_REVENUE", "VN", "", "C", "2024", "10", "VND_BN"], ["EINVOICE_REVENUE", "VN", "", "C", "2024", "100", "VND_BN"],
@@ -254,10 +259,14 @@ def test_calibration_estimator_writes_an_estimated_vintage(ws, tmp_path):
     ingest_rows(ws, tmp_path / "vn.csv", rows)
     est = estimate_calibration(ws, period="2024", target_pct=4.48)
     assert est.coefficients["C"] == pytest.approx(0.05)
-    stored = ws.store.observations(indicator="DIGITAL_COEF", territory="VN", period="2024", source="kinhteso:calibration")
-    assert (stored.status == "E").all()
+    subs = ws.store.observations(indicator="DIGITAL_COEF")
+    assert not subs.source.str.startswith("kinhteso").any()  # an estimate is never a submission
+    stored = ws.store.results(indicator="DIGITAL_COEF", territory="VN", period="2024", kind="coef", method="calibration",
+                              sector=None)
+    assert (stored.status == "E").all() and set(stored.run_id) == {est.run_id}
     assert dict(zip(stored.sector, stored.value)) == {"C": pytest.approx(0.05), "J": 0.0}  # J: no online revenue
-    assert estimate_calibration(ws, period="2024", target_pct=4.48).vintage_id == est.vintage_id  # idempotent
+    assert estimate_calibration(ws, period="2024", target_pct=4.48).run_id == est.run_id  # idempotent
+    assert len(ws.store.result_runs(kind="coef")) == 1
     r = P.measure(ws, "VN", "2024")
     assert r.result.components["digitalised"]["share"] == pytest.approx(4.48)
 
@@ -269,7 +278,7 @@ def test_coef_cli_revenue_and_calibrate(ws, tmp_path):
                                   "--workspace", str(ws.root)])
     assert r.exit_code == 0, r.output
     assert "0.1000" in r.output and "kinhteso:revenue-share" in r.output
-    stored = ws.store.observations(indicator="DIGITAL_COEF", territory="VN", source="kinhteso:revenue-share")
+    stored = ws.store.results(indicator="DIGITAL_COEF", territory="VN", kind="coef", method="revenue-share", sector=None)
     assert stored.value.tolist() == [pytest.approx(0.1)]
     prof = tmp_path / "profile.csv"
     prof.write_text("sector,weight\nC,1\n", encoding="utf-8")

@@ -20,12 +20,13 @@ from click.testing import CliRunner
 from kinhteso import __version__
 from conftest import write_long_csv
 from kinhteso.cli import main
+from kinhteso.demo.build import load_published
+from kinhteso.demo.summaries import index_summary
 from kinhteso.errors import MethodError, UsageError
 from kinhteso.i18n import DEMO_LABEL, use_lang
 from kinhteso.ingest.load import ingest_file
 from kinhteso.methods.merger import mean_of_predecessors
-from kinhteso.pipeline.demo import load_published
-from kinhteso.pipeline.index import IndexSettings, demo_summary, score_index
+from kinhteso.pipeline.index import IndexSettings, score_index
 from kinhteso.pipeline.observations import resolve_territories
 from kinhteso.reference import territories as terr
 from kinhteso.workspace import Workspace
@@ -247,7 +248,7 @@ def test_illustrative_inputs_are_flagged_everywhere(tmp_path):
         assert r.exit_code == 0 and DEMO_LABEL["en"] in r.output and "34:31" in r.output
         lines = []
         with use_lang("en"):
-            demo_summary(w, lines.append)
+            index_summary(w, lines.append)
         text = "\n".join(lines)
         assert DEMO_LABEL["en"] in text and "2025" in text and "[" in text
 

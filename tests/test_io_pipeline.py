@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import hashlib
 
 import numpy as np
@@ -10,11 +12,12 @@ import pytest
 from click.testing import CliRunner
 
 from kinhteso.cli import main
+from kinhteso.demo import io as demo_io
+from kinhteso.demo.summaries import io_summary
 from kinhteso.errors import InputRejected, UsageError
 from kinhteso.i18n import use_lang
 from kinhteso.ingest.iotables import read_concordance, read_four_files
 from kinhteso.methods.io import adb_value_flow
-from kinhteso.pipeline import demo_io
 from kinhteso.pipeline.io_estimates import (
     AGGREGATION_RULE,
     IO_SOURCE,
@@ -88,18 +91,22 @@ def test_coefficients_read_back_from_the_store_with_their_provenance(tmp_path, w
     table = read_four_files(z, x)
     est = estimate_digital_coef(table, digital=["ict"], territory="34:31", period="2025-Q4",
                                 concordance=read_concordance(c, codes=table.codes), table_file=z, concordance_file=c)
-    vid, n, superseded = write_digital_coef(ws, est)
+    rid, n, superseded = write_digital_coef(ws, est)
     assert n == 3 and superseded == []
-    obs = ws.store.observations(indicator="DIGITAL_COEF")
+    assert ws.store.observations(indicator="DIGITAL_COEF").empty  # a result, never a submission
+    obs = ws.store.results(indicator="DIGITAL_COEF", kind="coef", sector=None)
     assert set(obs.status) == {"E"} and set(obs.unit) == {"RATIO"} and set(obs.territory) == {"34:31"}
-    assert set(obs.period) == {"2025-Q4"} and set(obs.source) == {IO_SOURCE} and set(obs.vintage_id) == {vid}
-    assert not obs.backcast.any() and not obs.illustrative.any()
+    assert set(obs.period) == {"2025-Q4"} and set(obs.method) == {"io"} and set(obs.run_id) == {rid}
+    assert not obs.illustrative.any()
     got = dict(zip(obs.sector, obs.value))
     assert got == pytest.approx(EXPECTED, rel=1e-15)
-    v = ws.store.vintages().set_index("vintage_id").loc[vid]
-    assert v.source == IO_SOURCE and v.sha256 == _sha(z) and v.file_name == "Z.csv" and v.n_rows == 3
-    assert f"sha256={_sha(z)}" in v.note and "digital=ict" in v.note and "intensity_j" in v.note
-    assert AGGREGATION_RULE in v.note and f"concordance=conc.csv sha256={_sha(c)}" in v.note
+    run = ws.store.result_runs(kind="coef").set_index("run_id").loc[rid]
+    params, inputs = json.loads(run.parameters), json.loads(run.inputs)
+    note = params["note"]
+    assert inputs == {"files": [_sha(z)]} and params["file_name"] == "Z.csv"
+    assert f"sha256={_sha(z)}" in note and "digital=ict" in note and "intensity_j" in note
+    assert AGGREGATION_RULE in note and f"concordance=conc.csv sha256={_sha(c)}" in note
+    assert write_digital_coef(ws, est)[0] == rid and len(ws.store.result_runs(kind="coef")) == 1  # stored once
 
 
 def test_a_34_basis_estimate_before_the_merger_is_flagged_backcast(tmp_path, ws):
@@ -124,7 +131,11 @@ def test_superseded_sectors_are_reported_and_kept_as_of_before(tmp_path, ws):
     _, _, superseded = write_digital_coef(ws, est)
     assert superseded == ["C"]
     obs = ws.store.observations(indicator="DIGITAL_COEF").set_index("sector")
-    assert obs.loc["C", "source"] == IO_SOURCE and obs.loc["A", "source"] == "cuc-thong-ke"
+    assert set(obs.source) == {"cuc-thong-ke"}  # the submission is kept as it was
+    from kinhteso.pipeline.accounts import _load  # noqa: PLC0415
+
+    used = _load(ws, ["2022"]).query("indicator == 'DIGITAL_COEF'").sort_values("received_at").groupby("sector").last()
+    assert used.loc["C", "source"] == IO_SOURCE and used.loc["A", "source"] == "cuc-thong-ke"
 
 
 # --------------------------------------------------------------------------- refusals
@@ -229,7 +240,7 @@ def test_demo_summary_prints_adb_terms_and_writes_illustrative_coefficients(tmp_
         w.store.add_frame(VintageInfo("demo", "coef.csv", "2" * 64, illustrative=True), conf)
         lines: list[str] = []
         with use_lang("en"):
-            demo_io.demo_summary(w, lines.append)
+            io_summary(w, lines.append)
         text = "\n".join(lines)
         assert "ILLUSTRATIVE" in text
         for term in ("backward linkage", "forward linkage", "double counting", "investment link", "total"):
@@ -243,8 +254,7 @@ def test_demo_summary_prints_adb_terms_and_writes_illustrative_coefficients(tmp_
         digital_va = sum(t.factors["gva"][t.codes.index(c)] for c in demo_io.DEMO_DIGITAL)
         assert est.terms.set_index("term").loc["forward_linkage", "value"] == pytest.approx(digital_va, rel=1e-9)
         assert f"{100 * est.share:,.2f} %" in text
-        obs = w.store.observations(indicator="DIGITAL_COEF")
-        io_obs = obs[obs.source == IO_SOURCE]
+        io_obs = w.store.results(indicator="DIGITAL_COEF", kind="coef", method="io", sector=None)
         assert len(io_obs) == 24 and io_obs.illustrative.all() and set(io_obs.status) == {"E"}
         z = t.Z
         dig = [t.codes.index(c) for c in demo_io.DEMO_DIGITAL]
@@ -253,9 +263,10 @@ def test_demo_summary_prints_adb_terms_and_writes_illustrative_coefficients(tmp_
         assert got["26"] == pytest.approx(z[dig, t.codes.index("C26")].sum() / z[:, t.codes.index("C26")].sum())
         assert got["C"] == pytest.approx(z[np.ix_(dig, cols)].sum() / z[:, cols].sum(), rel=1e-12)
         assert got["M"] == got["N"]
-        # the configured section coefficients are superseded (said so), and kept for as-of reads
-        assert obs.source.eq(IO_SOURCE).all() and "latest values" in text and "C, K" in text
-        note = w.store.vintages().set_index("source").loc[IO_SOURCE, "note"]
+        # the configured section coefficients are superseded (said so), and kept as submitted
+        obs = w.store.observations(indicator="DIGITAL_COEF")
+        assert set(obs.source) == {"demo"} and "latest values" in text and "C, K" in text
+        note = json.loads(w.store.result_runs(kind="coef").parameters.iloc[0])["note"]
         assert f"sha256={_sha(io_dir / 'Z.csv')}" in note and "digital=C26,J61,J62-63" in note
     finally:
         w.close()
@@ -274,8 +285,8 @@ def test_cli_writes_coefficients_into_the_workspace(tmp_path, ws):
             "--territory", "VN", "--period", "2022")
     assert r.exit_code == 0, r.output
     assert "Stored 3 DIGITAL_COEF values" in r.output and "0.1600  ← m1,m2" in r.output
-    obs = ws.store.observations(indicator="DIGITAL_COEF")
-    assert dict(zip(obs.sector, obs.value)) == pytest.approx(EXPECTED) and set(obs.source) == {IO_SOURCE}
+    obs = ws.store.results(indicator="DIGITAL_COEF", kind="coef", sector=None)
+    assert dict(zip(obs.sector, obs.value)) == pytest.approx(EXPECTED) and set(obs.method) == {"io"}
     assert not (tmp_path / "out").exists()
 
 
@@ -286,7 +297,7 @@ def test_cli_write_coef_with_out_writes_both(tmp_path, ws):
             "--period", "2025-Q3", "--digital", "ict", "--factor", f"gva={tmp_path / 'gva.csv'}",
             "--out", tmp_path / "out")
     assert r.exit_code == 0, r.output
-    assert (tmp_path / "out" / "L.csv").exists() and ws.store.observation_count() == 3
+    assert (tmp_path / "out" / "L.csv").exists() and len(ws.store.results(kind="coef", sector=None)) == 3
 
 
 def test_cli_refusals_write_nothing(tmp_path, ws):

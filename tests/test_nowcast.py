@@ -197,23 +197,25 @@ def test_default_engine_rule():
 def demo_ws(tmp_path_factory):
     """A workspace holding the demo's generated submissions only (about 5 s; the full
     ``run_demo`` runs every capability and takes far longer)."""
-    from kinhteso.pipeline import demo
+    from kinhteso.demo import build as demo
+    from kinhteso.demo.summaries import nowcast_summary
     from kinhteso.workspace import Workspace
 
     root = tmp_path_factory.mktemp("nowcast") / "ws"
     lines: list[str] = []
     with Workspace.init(root, name="nowcast-test") as ws:
         demo._ingest_demo(ws, lines.append)
-        P.demo_summary(ws, lines.append)
+        nowcast_summary(ws, lines.append)
     return root, lines
 
 
 def _nowcast_vintages(root):
+    """The stored nowcast runs (a nowcast is a result, never a submission)."""
     from kinhteso.workspace import Workspace
 
     with Workspace.open(root) as ws:
-        v = ws.store.vintages()
-    return v[v.source == P.SOURCE]
+        assert not ws.store.vintages().source.str.startswith("kinhteso:").any()
+        return ws.store.result_runs(kind=P.KIND)
 
 
 def test_demo_prints_nowcast_and_backtest(demo_ws):
@@ -238,9 +240,9 @@ def test_cli_nowcast_writes_forecast_observations(demo_ws):
     from kinhteso.workspace import Workspace
 
     with Workspace.open(root) as ws:
-        obs = ws.store.observations(indicator=["DE_VA", "DE_SHARE"], territory="34:31", period="2026-Q4",
-                                    source=P.SOURCE)
-    assert set(obs.indicator) == {"DE_VA", "DE_SHARE"} and set(obs.status) == {"F"}
+        obs = ws.store.results(indicator=["DE_VA", "DE_SHARE"], territory="34:31", period="2026-Q4", kind=P.KIND)
+    assert set(obs.indicator) == {"DE_VA", "DE_SHARE"} and set(obs.status) == {"F"} and set(obs.basis) == {"nowcast"}
+    assert data["run_id"] in set(obs.run_id)
     assert obs.set_index("indicator").loc["DE_VA", "value"] == pytest.approx(data["de_va"])
 
 

@@ -183,7 +183,8 @@ def test_demo_workspace_is_labelled_and_holds_published_figures(demo_run):
         # published figures are real; estimates computed from demo data are illustrative too
         published = v[v.source.isin(["GSO", "NSO", "MIC", "HCMC"])]
         assert len(published) and not published.illustrative.any()
-        assert v[v.source.str.startswith("kinhteso:")].illustrative.all()
+        assert not v.source.str.startswith("kinhteso:").any()  # kinhteso's figures are results
+        assert w.store.result_runs().illustrative.all()
         share = w.store.observations(indicator="DE_SHARE", territory="VN", period="2025")
         assert share.value.tolist() == [14.02] and share.source.tolist() == ["NSO"]
         grdp = w.store.observations(indicator="GRDP_VA", territory="34:31", period="2025-Q3")
@@ -193,27 +194,41 @@ def test_demo_workspace_is_labelled_and_holds_published_figures(demo_run):
         assert q63.period.max() == "2025-Q2"
 
 
-def test_a_workspace_in_use_by_another_process_is_refused_clearly(tmp_path):
+def test_a_workspace_owned_by_a_server_is_refused_clearly_after_waiting(tmp_path, monkeypatch):
+    """A reader waits for a writer; one that holds the workspace for good (a server) makes it
+    give up, with a bilingual STORE_LOCKED, after the read time-out. A reading process blocks nobody."""
     import subprocess
     import sys
     import time
 
+    from kinhteso import store
     from kinhteso.errors import WorkspaceError
 
     Workspace.init(tmp_path / "ws").close()
-    holder = subprocess.Popen([sys.executable, "-c",
-                               "import sys, time\nfrom kinhteso.workspace import Workspace\n"
-                               f"w = Workspace.open({str(tmp_path / 'ws')!r}); w.store\nprint('ready', flush=True)\n"
-                               "time.sleep(30)"], stdout=subprocess.PIPE)
+    code = ("import sys, time\nfrom kinhteso.workspace import Workspace\n"
+            f"w = Workspace.open({str(tmp_path / 'ws')!r}, owner=bool(int(sys.argv[1]))); w.store.vintages(); w.tmp\n"
+            "print('ready', flush=True)\ntime.sleep(30)")
+    reader = subprocess.Popen([sys.executable, "-c", code, "0"], stdout=subprocess.PIPE)
     try:
-        assert holder.stdout.readline().strip() == b"ready"
-        w = Workspace.open(tmp_path / "ws")
-        with pytest.raises(WorkspaceError) as exc:
-            w.store
-        assert exc.value.code == "STORE_LOCKED" and "Another process" in exc.value.en
-        w.close()
-        assert (tmp_path / "ws" / "tmp").exists()  # the other process's spill directory is left alone
+        assert reader.stdout.readline().strip() == b"ready"
+        with Workspace.open(tmp_path / "ws") as w:  # another reader reads at once
+            assert w.store.vintages().empty
     finally:
-        holder.kill()
-        holder.wait()
+        reader.kill()
+        reader.wait()
+    owner = subprocess.Popen([sys.executable, "-c", code, "1"], stdout=subprocess.PIPE)
+    monkeypatch.setattr(store, "READ_TIMEOUT", 0.5)
+    try:
+        assert owner.stdout.readline().strip() == b"ready"
+        w = Workspace.open(tmp_path / "ws")
+        t0 = time.monotonic()
+        with pytest.raises(WorkspaceError) as exc:
+            w.store.vintages()
+        assert time.monotonic() - t0 >= 0.5  # it waited before giving up
+        assert exc.value.code == "STORE_LOCKED" and "busy" in exc.value.en and "bận" in exc.value.vi
+        w.close()
+        assert any((tmp_path / "ws" / "tmp").iterdir())  # the other process's scratch folder is left alone
+    finally:
+        owner.kill()
+        owner.wait()
     time.sleep(0.1)

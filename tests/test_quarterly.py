@@ -67,33 +67,37 @@ def test_quarters_sum_exactly_to_the_annual_accounts_and_later_ones_are_estimate
     ann = r.annual.set_index("year").de_va
     np.testing.assert_allclose(got.reindex(ann.index), ann, rtol=1e-10)
     np.testing.assert_allclose(f.groupby("year").grdp.sum().reindex(ann.index), r.annual.set_index("year").grdp, rtol=1e-10)
-    assert (f[f.year <= 2022].status == "A").all() and (f[f.year > 2022].status == "E").all()
+    assert f[f.year <= 2022].benchmarked.all() and not f[f.year > 2022].benchmarked.any()
+    assert (f.status == "E").all()  # kinhteso's figures are never status A
     assert f.period.iloc[-1] == "2024-Q2"
     # the share is recomputed from the quarterly parts, within 0–100
     assert np.allclose(f.de_share, f.de_va / f.grdp * 100) and f.de_share.between(0, 100).all()
-    stored = ws.store.observations(indicator="DE_SHARE", territory="VN")
-    assert len(stored) == len(f) and set(stored.source) == {Q.SOURCE}
+    assert ws.store.observations(indicator="DE_SHARE", territory="VN").empty  # never a submission
+    stored = ws.store.results(indicator="DE_SHARE", territory="VN", kind="quarterly")
+    assert len(stored) == len(f) and set(stored.run_id) == {r.run_id} and set(stored.status) == {"E"}
+    assert set(stored[stored.period.str[:4].astype(int) <= 2022].basis) == {"benchmarked"}
+    assert set(stored[stored.period.str[:4].astype(int) > 2022].basis) == {"estimated"}
 
 
-def test_rerun_on_unchanged_inputs_adds_no_vintage(ws):
+def test_rerun_on_unchanged_inputs_adds_no_run(ws):
     a = Q.quarterly_de(ws, "VN")
     b = Q.quarterly_de(ws, "VN")
-    assert a.vintage_id == b.vintage_id
+    assert a.run_id == b.run_id and len(ws.store.result_runs(kind="quarterly")) == 1
 
 
-def test_annual_figure_arrival_benchmarks_estimates_as_a_new_vintage(ws, tmp_path):
+def test_annual_figure_arrival_benchmarks_estimates_as_a_new_run(ws, tmp_path):
     first = Q.quarterly_de(ws, "VN")
     later = [r for r in _rows(range(2018, 2024), "2024-Q2") if r[4] == "2023"]
     ingest_file(ws.store, _write(tmp_path / "b.csv", later), source="cuc-thong-ke", indicators=ws.indicators(),
                 workdir=ws.tmp, received_at=dt.datetime(2024, 12, 1))
     second = Q.quarterly_de(ws, "VN")
-    assert second.vintage_id != first.vintage_id
+    assert second.run_id != first.run_id
     q23 = second.frame[second.frame.period.str.startswith("2023")]
-    assert (q23.status == "A").all()
+    assert q23.benchmarked.all() and second.basis("2023-Q2") == "benchmarked" and first.basis("2023-Q2") == "estimated"
     assert q23.de_va.sum() == pytest.approx(float(second.annual.set_index("year").de_va[2023]), rel=1e-10)
     rev = Q.revisions(ws, "VN", indicator="DE_VA")
     row = rev[rev.period == "2023-Q2"]
-    assert len(rev.columns) == 4  # period, two vintages, revision
+    assert len(rev.columns) == 4  # period, two runs, revision
     assert float(row.revision.iloc[0]) != 0.0
 
 
@@ -115,7 +119,7 @@ def test_cli_quarterly_and_revisions(ws):
     assert r.exit_code == 0, r.output
     recs = json.loads(r.stdout)
     assert [x["period"] for x in recs] == ["2022-Q1", "2022-Q2", "2022-Q3", "2022-Q4"]
-    assert all(x["status"] == "A" for x in recs)
+    assert all(x["status"] == "E" and x["basis"] == "benchmarked" for x in recs)
     r = CliRunner().invoke(main, ["revisions", "--territory", "VN", "--format", "csv", "--workspace", str(ws.root)])
     assert r.exit_code == 0 and "2024-Q2" in r.stdout
     r = CliRunner().invoke(main, ["--lang", "en", "quarterly", "--workspace", str(ws.root)])

@@ -15,12 +15,12 @@ import pytest
 from click.testing import CliRunner
 
 from kinhteso.cli import main
+from kinhteso.demo.build import load_published
 from kinhteso.errors import MethodError, ReferenceDataError
 from kinhteso.methods import accounts as A
 from kinhteso.methods import targets as M
 from kinhteso.pipeline import accounts as PA
 from kinhteso.pipeline import targets as P
-from kinhteso.pipeline.demo import load_published
 from kinhteso.reference import targets as R
 from kinhteso.workspace import Workspace
 from conftest import ingest_rows, shared_path
@@ -210,8 +210,7 @@ def acc(tmp_path):
 def test_computed_series_plan_and_scenario(acc):
     (row,) = P.gaps(acc, territory="63:31")
     assert row["source"].startswith("computed") and row["n_obs"] == 5 and row["latest_period"] == "2024"
-    runs = acc.store.run_values(kind="accounts", measure="de_share", territory="63:31")
-    assert sorted(runs.period) == ["2020", "2021", "2022", "2023", "2024"]  # computed once, stored as a run
+    assert acc.store.results(kind="accounts").empty  # computed for the answer, nothing stored
     out = P.plan(acc, "63:31", "DE_SHARE", 2027, growth=0.05)
     assert len(out["milestones"]) == 12 and out["milestones"][-1]["value"] == pytest.approx(20.0)
     s = out["sector_summary"]
@@ -361,16 +360,17 @@ def test_cli_plan_and_scenario(acc):
 def test_demo_shows_gaps_for_every_province_and_two_plans(tmp_path, monkeypatch):
 
     from kinhteso.i18n import use_lang
-    from kinhteso.pipeline import demo
+    from kinhteso.demo import build as demo
+    from kinhteso.demo.summaries import targets_summary
     from kinhteso.reference import territories as terr
 
     # only what this capability needs before it (the accounts), to keep the test short
-    monkeypatch.setattr(demo, "CAPABILITIES", ("kinhteso.pipeline.accounts:demo_summary",))
+    monkeypatch.setattr(demo, "CAPABILITIES", ("kinhteso.demo.summaries:accounts_summary",))
     with use_lang("en"):
         ws = demo.run_demo(tmp_path / "demo", echo=lambda *_: None)
         w = Workspace.open(ws.root)
         lines: list[str] = []
-        P.demo_summary(w, lines.append)
+        targets_summary(w, lines.append)
     for t in terr.territories():
         if t.basis == 34:
             assert any(x.startswith(f"  {t.key} ") for x in lines), t.key
@@ -379,8 +379,8 @@ def test_demo_shows_gaps_for_every_province_and_two_plans(tmp_path, monkeypatch)
                for x in lines)
     assert any("missed by 5.98 pp → off track" in x for x in lines)
     assert any(x.startswith("    34:31 ") and "+" in x for x in lines)  # peers: strengths and weaknesses
-    runs = w.store.run_values(kind="accounts", measure="de_share", view="gso")
-    assert len(runs[runs.territory == "34:31"]) == 5 and len(runs[runs.territory == "34:04"]) == 5  # histories, stored
+    runs = w.store.results(kind="accounts", indicator="DE_SHARE", view="gso")
+    assert runs[runs.territory.str.startswith("34:")].period.eq("2025").all()  # gaps stored nothing of their own
     table = P.peers(w)
     assert set(table.territory) == {t.key for t in terr.territories() if t.basis == 34}
     assert table.groupby("indicator").percentile.max().lt(100).all()

@@ -5,11 +5,6 @@ only module that speaks SQL), ``ingest`` (read → validate → normalise), ``me
 numerics), ``pipeline`` (wires them together), ``cli`` (thin interface).
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("kinhteso")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0+unknown"
+from kinhteso._version import __version__
 
 __all__ = ["__version__"]

@@ -7,8 +7,13 @@ applies, the context (file, row, column, territory, period...). The tree::
     ├── InputRejected              a file or request refused whole; holds a list of Problem
     ├── UsageError                 a command used wrongly (bad option value); exit code 2
     ├── ReferenceDataError         an unknown code or a broken reference file
-    ├── WorkspaceError             no workspace, a damaged one, or a store failure
-    └── MethodError                a method cannot run on these numbers (too few points...)
+    ├── WorkspaceError             no workspace, a damaged one, or a store failure (STORE_LOCKED,
+    │                              STORE_IO, STORE_ERROR: every DuckDB error is mapped ``from`` it)
+    ├── MethodError                a method cannot run on these numbers (too few points...)
+    └── StagingError               (kinhteso.store) DuckDB could not parse a staged file: CSV_PARSE
+
+A file-system error that reaches the CLI (a folder that cannot be written, a file that vanished)
+is shown as ``FILE_ERROR`` with its path, in both languages, never as a traceback.
 
 ``Problem`` is one finding of validation: it is a value, not an exception, so that all the
 problems of a file are listed together before the file is refused.
@@ -29,6 +34,7 @@ __all__ = [
     "WorkspaceError",
     "MethodError",
     "Problem",
+    "file_error",
 ]
 
 
@@ -108,3 +114,10 @@ class WorkspaceError(KinhtesoError):
 
 class MethodError(KinhtesoError):
     """A method cannot run on the numbers it was given."""
+
+
+def file_error(exc: OSError) -> KinhtesoError:
+    """A file-system error as a bilingual error with a code (``FILE_ERROR``) and its path."""
+    where = exc.filename or ""
+    why = exc.strerror or str(exc)
+    return KinhtesoError("FILE_ERROR", f"Lỗi tệp {where}: {why}.", f"File error {where}: {why}.", path=str(where))

@@ -1,40 +1,66 @@
-"""The store: vintaged observations in an embedded DuckDB file. The only module that speaks SQL.
+"""The store: submissions and results in an embedded DuckDB file. The only module that speaks SQL.
 
-Nothing is overwritten. Every accepted submission is a *vintage* (who sent it, when, the file's
-SHA-256, how many rows); reads return, for each key, the value of the latest vintage received at
-or before an "as of" moment (now by default). A submission is written in one transaction: a
-killed process leaves the store exactly as it was (DuckDB's write-ahead log only replays
-committed transactions).
+Two kinds of data, never mixed:
 
-Ingestion stages a file in temporary tables (``_raw``), lets the caller resolve the few distinct
-codes in Python (``distinct``), registers the resolved mappings and commits with one
-``INSERT … SELECT`` (``commit_staged``). Validation rules live in :mod:`kinhteso.ingest`; this
-module only runs the SQL.
+- **submissions**: what agencies and publishers gave. Every accepted file is a *vintage* (who
+  sent it, when, the file's SHA-256, how many rows) of ``observations``; nothing is overwritten,
+  and a read returns, for each key, the value of the latest vintage received at or before an
+  "as of" moment (now by default).
+- **results**: what kinhteso computed. Each belongs to a run (``result_runs``: kind, method,
+  parameters, the vintages and runs it read, code version). A run's id is the SHA-256 of those,
+  so the same inputs and parameters give the same run, stored once. A result is never status A
+  and never appears among the submissions.
+
+Who may write: one writer at a time, many readers (see :class:`_Database`). Across processes,
+read-only work opens the file read-only under a shared lock and waits (with back-off) while a
+writer commits; a writer stages its data elsewhere (:class:`Stage`, a scratch DuckDB file) and
+holds the write connection only for the commit. Within a process, readers use their own cursor
+and a write is serialised by a lock. A server opens its store as the *owner*: it keeps the write
+connection, and its readers never wait on a write.
 
 >>> from pathlib import Path; import tempfile
 >>> with Store.open(Path(tempfile.mkdtemp()) / "k.duckdb", create=True) as s:
 ...     s.schema_version()
-1
+3
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
 import threading
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from kinhteso.errors import WorkspaceError
+from kinhteso.errors import KinhtesoError, MethodError, UsageError, WorkspaceError
 
-__all__ = ["Store", "StagingError", "VintageInfo", "OBS_KEY", "SCHEMA_VERSION"]
+__all__ = ["Store", "Stage", "StagingError", "VintageInfo", "RunRecord", "OBS_KEY", "RESULT_KEY",
+           "SCHEMA_VERSION", "RESULT_STATUSES", "RESULT_BASES", "READ_TIMEOUT", "WRITE_TIMEOUT"]
 
 #: The columns that identify one observation. ``price_basis`` is part of the key so that the
 #: same GRDP can be stored at current and at constant 2010 prices.
 OBS_KEY = ("indicator", "territory", "sector", "period", "price_basis")
+#: The columns that identify one result of a run (``view``: gso/mic/oecd, a nowcast engine, or '').
+RESULT_KEY = ("indicator", "territory", "sector", "period", "view", "price_basis")
+#: A result is estimated (E) or a forecast (F); never A (normal), which only a publisher gives.
+RESULT_STATUSES = ("E", "F")
+#: What a result is, for the official-figure rule: benchmarked to an annual figure, estimated, nowcast.
+RESULT_BASES = ("benchmarked", "estimated", "nowcast")
+#: Seconds a reader waits for a writer's commit, and a writer for readers and other writers,
+#: before giving up with STORE_LOCKED.
+READ_TIMEOUT = float(os.environ.get("KINHTESO_READ_TIMEOUT", "60"))
+WRITE_TIMEOUT = float(os.environ.get("KINHTESO_WRITE_TIMEOUT", "300"))
+_SETTINGS = {"memory_limit", "threads", "temp_directory"}
 
 # --- schema and migrations -------------------------------------------------------------------
 # Each migration moves the schema from version i to i + 1; never edit a released one.
@@ -87,6 +113,64 @@ _MIGRATIONS: tuple[str, ...] = (
         value     DOUBLE
     );
     """,
+    # 3: submissions and results apart. Results get their own content-addressed runs; what
+    # earlier versions stored as observations of a ``kinhteso:*`` source (quarterly figures,
+    # nowcasts, estimated coefficients) moves to the results, and so do the old runs.
+    """
+    CREATE TABLE result_runs (
+        run_id       VARCHAR PRIMARY KEY,
+        kind         VARCHAR NOT NULL,
+        method       VARCHAR NOT NULL,
+        parameters   VARCHAR NOT NULL,
+        inputs       VARCHAR NOT NULL,
+        code_version VARCHAR NOT NULL,
+        computed_at  TIMESTAMP NOT NULL,
+        illustrative BOOLEAN NOT NULL DEFAULT FALSE,
+        provenance   VARCHAR NOT NULL
+    );
+    CREATE TABLE results (
+        run_id      VARCHAR NOT NULL,
+        indicator   VARCHAR NOT NULL,
+        territory   VARCHAR NOT NULL,
+        sector      VARCHAR NOT NULL,
+        period      VARCHAR NOT NULL,
+        view        VARCHAR NOT NULL,
+        value       DOUBLE,
+        unit        VARCHAR NOT NULL,
+        price_basis VARCHAR NOT NULL,
+        status      VARCHAR NOT NULL CHECK (status IN ('E', 'F')),
+        basis       VARCHAR NOT NULL CHECK (basis IN ('benchmarked', 'estimated', 'nowcast'))
+    );
+    INSERT INTO result_runs
+        SELECT 'legacy-v' || vintage_id,
+               CASE WHEN split_part(source, ':', 2) IN ('calibration', 'io', 'revenue-share') THEN 'coef'
+                    ELSE split_part(source, ':', 2) END,
+               split_part(source, ':', 2), '{}', '{}', '', received_at, illustrative,
+               to_json({'note': note, 'file_name': file_name, 'migrated_from': 'vintage ' || vintage_id})::VARCHAR
+        FROM vintages WHERE source LIKE 'kinhteso:%';
+    INSERT INTO results
+        SELECT 'legacy-v' || o.vintage_id, o.indicator, o.territory, o.sector, o.period,
+               CASE WHEN o.indicator IN ('DE_VA', 'DE_SHARE') THEN 'gso' ELSE '' END,
+               o.value, o.unit, o.price_basis, CASE WHEN o.status = 'F' THEN 'F' ELSE 'E' END,
+               CASE WHEN v.source = 'kinhteso:nowcast' THEN 'nowcast'
+                    WHEN v.source = 'kinhteso:quarterly' AND o.status = 'A' THEN 'benchmarked'
+                    ELSE 'estimated' END
+        FROM observations o JOIN vintages v USING (vintage_id) WHERE v.source LIKE 'kinhteso:%';
+    DELETE FROM observations WHERE vintage_id IN (SELECT vintage_id FROM vintages WHERE source LIKE 'kinhteso:%');
+    DELETE FROM vintages WHERE source LIKE 'kinhteso:%';
+    INSERT INTO result_runs
+        SELECT 'legacy-r' || run_id, kind, kind, parameters, '{}', code_version, created_at, illustrative, provenance
+        FROM runs;
+    INSERT INTO results
+        SELECT 'legacy-r' || v.run_id, upper(v.measure), v.territory, v.sector, v.period, v.view, v.value,
+               CASE WHEN v.measure LIKE '%share%' THEN 'PCT' ELSE 'VND_BN' END, 'current',
+               CASE WHEN r.kind = 'nowcast' THEN 'F' ELSE 'E' END,
+               CASE WHEN r.kind = 'nowcast' THEN 'nowcast' ELSE 'estimated' END
+        FROM run_values v JOIN runs r USING (run_id);
+    DROP TABLE run_values;
+    DROP TABLE runs;
+    DROP SEQUENCE run_seq;
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -101,9 +185,30 @@ _LATEST = """
     ORDER BY o.indicator, o.territory, o.sector, o.period, o.price_basis
 """
 
+_RESULTS = """
+    SELECT x.indicator, x.territory, x.sector, x.period, x.view, x.value, x.unit, x.price_basis,
+           x.status, x.basis, x.run_id, r.kind, r.method, r.computed_at, r.inputs, r.parameters,
+           r.code_version, r.illustrative
+    FROM results x JOIN result_runs r USING (run_id)
+    WHERE r.computed_at <= $as_of {where}
+    {qualify}
+    ORDER BY x.indicator, x.territory, x.sector, x.period, x.view, r.computed_at, x.run_id
+"""
+_RESULT_COLUMNS = ("indicator", "territory", "sector", "period", "view", "value", "unit", "price_basis",
+                   "status", "basis")
 
-class StagingError(Exception):
-    """DuckDB could not parse a staged file; the message says where (mapped to CSV_PARSE by ingest)."""
+
+class StagingError(KinhtesoError):
+    """DuckDB could not parse a staged file; ``str()`` is DuckDB's own words (where), which
+    ingestion reports as the file's ``CSV_PARSE`` problem."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("CSV_PARSE", f"Không đọc được tệp: {detail}", f"The file could not be parsed: {detail}",
+                         detail=detail)
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return self.detail
 
 
 @dataclass(frozen=True)
@@ -117,20 +222,282 @@ class VintageInfo:
     note: str = ""
 
 
-class Store:
-    """One DuckDB workspace file. Use :meth:`open`; close it (or use ``with``)."""
+@dataclass(frozen=True)
+class RunRecord:
+    """What is recorded of one computation: its identity is the SHA-256 of ``kind``, ``method``,
+    ``parameters``, ``inputs`` and ``code_version`` (see :attr:`run_id`).
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
-        self._con = con
+    ``inputs``: ``{"vintages": [ids of the submissions read], "runs": [ids of results read]}``.
+    ``provenance``: everything else worth keeping (warnings, notes); not part of the identity.
+
+    >>> a = RunRecord("quarterly", "denton-cholette", {"a": 1}, {"vintages": [2, 1]}, "0.1")
+    >>> a.run_id == RunRecord("quarterly", "denton-cholette", {"a": 1}, {"vintages": [1, 2]}, "0.1").run_id
+    True
+    """
+
+    kind: str
+    method: str
+    parameters: dict
+    inputs: dict
+    code_version: str
+    illustrative: bool = False
+    provenance: dict = field(default_factory=dict)
+
+    @property
+    def run_id(self) -> str:
+        ident = {"kind": self.kind, "method": self.method, "parameters": self.parameters,
+                 "inputs": {k: sorted(v) if isinstance(v, list | tuple | set) else v for k, v in self.inputs.items()},
+                 "code_version": self.code_version}
+        text = json.dumps(ident, sort_keys=True, default=str, ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+# --- locking between processes and threads ----------------------------------------------------
+def _locked(path: Path, seconds: float) -> WorkspaceError:
+    return WorkspaceError(
+        "STORE_LOCKED",
+        f"Không gian làm việc ({path}) đang bận ghi quá {seconds:g} giây (một tiến trình khác hoặc máy chủ "
+        "`kinhteso serve` đang giữ nó); hãy chờ nó xong rồi chạy lại, hoặc gửi qua máy chủ.",
+        f"The workspace ({path}) has been busy for more than {seconds:g} s (another process, or a "
+        "`kinhteso serve` server, holds it); wait for it to finish and run again, or go through the server.",
+        path=str(path))
+
+
+class _FileLock:
+    """An advisory ``flock`` on a file beside the store, taken with back-off up to a timeout."""
+
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = threading.Lock()
-        self._registered: set[str] = set()
-        self._raw_kind: str | None = None  # what the staged ``_raw`` is: "TABLE", "VIEW" or nothing
+        self._fd: int | None = None
+
+    def acquire(self, *, exclusive: bool, timeout: float, store: Path) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
+        deadline, pause = time.monotonic() + timeout, 0.002
+        while True:
+            try:
+                fcntl.flock(fd, mode)
+                self._fd = fd
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise _locked(store, timeout) from None
+                time.sleep(pause)
+                pause = min(pause * 1.5, 0.05)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+class _RWLock:
+    """Many readers or one writer, within a process; a waiting writer stops new readers."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+        self._waiting = 0
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[None]:
+        with self._cond:
+            while self._writer or self._waiting:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[None]:
+        with self._cond:
+            self._waiting += 1
+            while self._writer or self._readers:
+                self._cond.wait()
+            self._waiting -= 1
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = False
+                self._cond.notify_all()
+
+
+class _Database:
+    """The process's one handle on a store file, shared by every :class:`Store` opened on it.
+
+    Modes:
+
+    - ``shared`` (the CLI): reads go through a read-only connection held under a shared lock
+      (``FILE.lock``); a write closes it, takes the exclusive lock (announcing itself on
+      ``FILE.intent`` first so that new readers queue behind it), opens the file read-write
+      only for the commit, and closes it again.
+    - ``owner`` (a server): the read-write connection and the exclusive lock are kept for the
+      process's life; readers use a cursor each and never wait on a write.
+    """
+
+    _all: dict[Path, _Database] = {}
+    _all_lock = threading.Lock()
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.settings: dict[str, object] = {}
+        self.owner = False
+        self.users = 0
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._con_rw = False
+        self._rw = _RWLock()
+        self._write_mutex = threading.RLock()
+        self._open_mutex = threading.Lock()
+        self._lock = _FileLock(Path(str(path) + ".lock"))
+        self._intent = _FileLock(Path(str(path) + ".intent"))
+        self._held: str | None = None  # "shared" / "exclusive"
+
+    @classmethod
+    def get(cls, path: Path) -> _Database:
+        key = path.resolve()
+        with cls._all_lock:
+            db = cls._all.get(key)
+            if db is None:
+                db = cls._all[key] = cls(key)
+            db.users += 1
+            return db
+
+    def release_user(self) -> None:
+        with _Database._all_lock:
+            self.users -= 1
+            if self.users > 0:
+                return
+            _Database._all.pop(self.path, None)
+        with self._rw.write():
+            self._disconnect()
+            self.owner = False
+
+    # --- connections -----------------------------------------------------------------------
+    def _connect(self, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+        config = {k: str(v) for k, v in self.settings.items() if k in _SETTINGS and v not in (None, "")}
+        deadline, pause = time.monotonic() + (READ_TIMEOUT if read_only else WRITE_TIMEOUT), 0.005
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only, config=config)
+            except duckdb.Error as exc:
+                text = str(exc).lower()
+                if "lock" in text and time.monotonic() < deadline:  # a process that does not use our locks
+                    time.sleep(pause)
+                    pause = min(pause * 1.5, 0.1)
+                    continue
+                if "lock" in text:
+                    raise _locked(self.path, READ_TIMEOUT if read_only else WRITE_TIMEOUT) from exc
+                if "memory_limit" in text or "threads" in text or "config" in text:
+                    raise WorkspaceError(
+                        "BAD_SETTING", f"Thiết lập DuckDB không hợp lệ trong kinhteso.toml: {exc}",
+                        f"Invalid DuckDB setting in kinhteso.toml: {exc}", path=str(self.path)) from exc
+                raise WorkspaceError(
+                    "STORE_OPEN", f"Không mở được cơ sở dữ liệu {self.path}: {exc}",
+                    f"Cannot open the store {self.path}: {exc}", path=str(self.path)) from exc
+
+    def _disconnect(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        self._lock.release()
+        self._held = None
+
+    def _ensure_read(self) -> duckdb.DuckDBPyConnection:
+        """A connection to read from (caller holds the in-process read lock)."""
+        with self._open_mutex:
+            if self._con is None:
+                self._open(exclusive=False)
+            return self._con
+
+    def become_owner(self) -> None:
+        """Keep the write connection and the exclusive lock for this process's life (a server)."""
+        with self._rw.write():
+            if not self.owner:
+                self._disconnect()
+                self._open(exclusive=True)
+                self.owner = True
+
+    def _open(self, *, exclusive: bool) -> None:
+        """Take the lock (through the intent turnstile, so that a waiting writer goes before new
+        readers), then open the file read-only (shared) or read-write (exclusive)."""
+        timeout = WRITE_TIMEOUT if exclusive else READ_TIMEOUT
+        self._intent.acquire(exclusive=exclusive, timeout=timeout, store=self.path)
+        try:
+            self._lock.acquire(exclusive=exclusive, timeout=timeout, store=self.path)
+        finally:
+            self._intent.release()
+        self._held = "exclusive" if exclusive else "shared"
+        try:
+            self._con = self._connect(read_only=not exclusive)
+        except BaseException:
+            self._lock.release()
+            self._held = None
+            raise
+        self._con_rw = exclusive
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor of its own for one read."""
+        if self.owner:
+            cur = self._con.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
+            return
+        with self._rw.read():
+            cur = self._ensure_read().cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The write connection, for one transaction (the caller begins and commits it)."""
+        with self._write_mutex:
+            if self.owner:
+                cur = self._con.cursor()
+                try:
+                    yield cur
+                finally:
+                    cur.close()
+                return
+            with self._rw.write():
+                self._disconnect()
+                self._open(exclusive=True)
+                try:
+                    yield self._con
+                finally:
+                    self._disconnect()
+
+
+class Store:
+    """One DuckDB workspace file. Use :meth:`open`; close it (or use ``with``).
+
+    Every read takes a cursor of its own; every write is one transaction through the single
+    write path (:meth:`_transaction`)."""
+
+    def __init__(self, db: _Database, path: Path) -> None:
+        self._db = db
+        self.path = path
+        self._closed = False
 
     # --- opening -------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: Path, *, create: bool = False, read_only: bool = False) -> Store:
-        """Open (or with ``create=True`` create) the store at ``path`` and bring its schema up to date."""
+    def open(cls, path: Path, *, create: bool = False, owner: bool = False,
+             settings: dict[str, object] | None = None) -> Store:
+        """Open (or with ``create=True`` create) the store at ``path``; an older schema is
+        brought up to date. ``owner=True`` keeps the write connection (a server)."""
         path = Path(path)
         if not path.exists() and not create:
             raise WorkspaceError(
@@ -139,29 +506,26 @@ class Store:
                 f"No store at {path}. Run `kinhteso init` first.",
                 path=str(path),
             )
+        db = _Database.get(path)
+        if settings:
+            db.settings.update({k: v for k, v in settings.items() if k in _SETTINGS})
+        store = cls(db, path)
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
-        except duckdb.Error as exc:
-            if "lock" in str(exc).lower():
-                raise WorkspaceError(
-                    "STORE_LOCKED",
-                    f"Một tiến trình khác đang dùng không gian làm việc này ({path}); hãy chờ nó xong rồi chạy lại.",
-                    f"Another process is using this workspace ({path}); wait for it to finish and run again.",
-                    path=str(path), detail=str(exc),
-                ) from exc
-            raise WorkspaceError(
-                "STORE_OPEN",
-                f"Không mở được cơ sở dữ liệu {path}: {exc}",
-                f"Cannot open the store {path}: {exc}",
-                path=str(path),
-            ) from exc
-        store = cls(con, path)
-        if not read_only:
-            store._migrate()
+            if owner:
+                db.become_owner()
+            if not path.exists() or store.schema_version() < SCHEMA_VERSION:
+                store._migrate()
+            elif store.schema_version() > SCHEMA_VERSION:
+                store._migrate()  # raises SCHEMA_NEWER
+        except BaseException:
+            store.close()
+            raise
         return store
 
     def close(self) -> None:
-        self._con.close()
+        if not self._closed:
+            self._closed = True
+            self._db.release_user()
 
     def __enter__(self) -> Store:
         return self
@@ -171,61 +535,293 @@ class Store:
 
     def configure(self, *, memory_limit: str | None = None, temp_directory: Path | None = None,
                   threads: int | None = None) -> None:
-        """Bound DuckDB's memory (it spills to ``temp_directory`` beyond the limit)."""
-        if memory_limit:
-            self._con.execute(f"SET memory_limit = '{memory_limit}'")
-        if temp_directory:
-            self._con.execute("SET temp_directory = ?", [str(temp_directory)])
-        if threads:
-            self._con.execute(f"SET threads = {int(threads)}")
+        """Bound DuckDB's memory (it spills to ``temp_directory`` beyond the limit); applied to
+        the connections opened from now on and to :class:`Stage`."""
+        for k, v in (("memory_limit", memory_limit), ("temp_directory", temp_directory), ("threads", threads)):
+            if v:
+                self._db.settings[k] = str(v)
+
+    # --- the two paths -------------------------------------------------------------------
+    def _read(self, sql: str, params=None) -> pd.DataFrame:
+        try:
+            with self._db.reading() as cur:
+                return cur.execute(sql, params or []).df()
+        except duckdb.Error as exc:
+            raise _store_error(self.path, exc) from exc
+
+    def _read_one(self, sql: str, params=None):
+        try:
+            with self._db.reading() as cur:
+                return cur.execute(sql, params or []).fetchone()
+        except duckdb.Error as exc:
+            raise _store_error(self.path, exc) from exc
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The single write path: one transaction on the write connection."""
+        with self._db.writing() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException as exc:
+                con.execute("ROLLBACK")
+                if isinstance(exc, duckdb.Error):
+                    raise _store_error(self.path, exc) from exc
+                raise
 
     # --- schema --------------------------------------------------------------------------
     def schema_version(self) -> int:
-        exists = self._con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-        ).fetchone()[0]
+        if not self.path.exists():
+            return 0
+        exists = self._read_one(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'")[0]
         if not exists:
             return 0
-        row = self._con.execute("SELECT max(version) FROM schema_version").fetchone()
+        row = self._read_one("SELECT max(version) FROM schema_version")
         return int(row[0] or 0)
 
     def _migrate(self) -> None:
-        current = self.schema_version()
-        if current > SCHEMA_VERSION:
-            raise WorkspaceError(
-                "SCHEMA_NEWER",
-                f"Cơ sở dữ liệu có lược đồ phiên bản {current}, mới hơn phần mềm ({SCHEMA_VERSION}). Hãy cập nhật kinhteso.",
-                f"The store's schema version {current} is newer than this software's ({SCHEMA_VERSION}). Upgrade kinhteso.",
-            )
-        for version in range(current, SCHEMA_VERSION):
-            self._con.execute("BEGIN TRANSACTION")
-            try:
-                self._con.execute(_MIGRATIONS[version])
-                self._con.execute(
-                    "INSERT INTO schema_version VALUES (?, ?)", [version + 1, _now()]
-                )
-                self._con.execute("COMMIT")
-            except duckdb.Error as exc:
-                self._con.execute("ROLLBACK")
+        with self._db.writing() as con:
+            exists = con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'").fetchone()[0]
+            current = int(con.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0) if exists else 0
+            if current > SCHEMA_VERSION:
                 raise WorkspaceError(
-                    "MIGRATION", f"Nâng cấp lược đồ thất bại: {exc}", f"Schema migration failed: {exc}"
-                ) from exc
+                    "SCHEMA_NEWER",
+                    f"Cơ sở dữ liệu có lược đồ phiên bản {current}, mới hơn phần mềm ({SCHEMA_VERSION}). Hãy cập nhật kinhteso.",
+                    f"The store's schema version {current} is newer than this software's ({SCHEMA_VERSION}). Upgrade kinhteso.",
+                )
+            for version in range(current, SCHEMA_VERSION):
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    con.execute(_MIGRATIONS[version])
+                    con.execute("INSERT INTO schema_version VALUES (?, ?)", [version + 1, _now()])
+                    con.execute("COMMIT")
+                except duckdb.Error as exc:
+                    con.execute("ROLLBACK")
+                    raise WorkspaceError(
+                        "MIGRATION", f"Nâng cấp lược đồ thất bại: {exc}", f"Schema migration failed: {exc}"
+                    ) from exc
 
-    # --- vintages ------------------------------------------------------------------------
+    # --- submissions: vintages -----------------------------------------------------------
     def vintage_by_sha(self, sha256: str) -> int | None:
-        row = self._con.execute(
-            "SELECT vintage_id FROM vintages WHERE sha256 = ? ORDER BY vintage_id LIMIT 1", [sha256]
-        ).fetchone()
+        row = self._read_one("SELECT vintage_id FROM vintages WHERE sha256 = ? ORDER BY vintage_id LIMIT 1", [sha256])
         return None if row is None else int(row[0])
 
     def vintages(self) -> pd.DataFrame:
         """One row per accepted submission, oldest first."""
-        return self._con.execute(
+        return self._read(
             "SELECT vintage_id, source, received_at, file_name, sha256, n_rows, illustrative, note "
-            "FROM vintages ORDER BY vintage_id"
-        ).df()
+            "FROM vintages ORDER BY vintage_id")
 
-    # --- staging a file for ingestion ----------------------------------------------------
+    # --- submissions: writing --------------------------------------------------------------
+    def stage(self, workdir: Path) -> Stage:
+        """A scratch database in ``workdir`` to stage and check a file before it is committed."""
+        return Stage(Path(workdir) / f"stage-{uuid.uuid4().hex}.duckdb", settings=dict(self._db.settings))
+
+    def commit_stage(self, info: VintageInfo, stage: Stage, *, received_at: dt.datetime | None = None,
+                     before_insert: Callable[[], None] | None = None) -> tuple[int, int]:
+        """Store the staged, normalised rows (``stage``'s ``_norm``) as one new vintage, in one
+        transaction; the write connection is held only for this. Returns (vintage_id, n_rows)."""
+        path = stage.seal()
+        alias = f"stage_{uuid.uuid4().hex[:12]}"
+        with self._db.writing() as con:
+            try:
+                con.execute(f"ATTACH {_lit(str(path))} AS {alias} (READ_ONLY)")  # not inside a transaction
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    vid = self._insert_vintage(con, info, received_at)
+                    if before_insert is not None:
+                        before_insert()
+                    n = self._insert_rows(con, vid, "SELECT indicator, territory, sector, period, value, unit, "
+                                                    f"price_basis, status, backcast FROM {alias}._norm")
+                    con.execute("COMMIT")
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+                finally:
+                    con.execute(f"DETACH {alias}")
+            except duckdb.Error as exc:
+                raise _store_error(self.path, exc) from exc
+        return vid, n
+
+    def add_frame(self, info: VintageInfo, frame: pd.DataFrame, *, received_at: dt.datetime | None = None) -> tuple[int, int]:
+        """Store an already-validated long frame (published figures, demo data) as one vintage."""
+        cols = ["indicator", "territory", "sector", "period", "value", "unit", "price_basis", "status", "backcast"]
+        frame = frame.reindex(columns=cols)
+        with self._transaction() as con:
+            con.register("_frame_view", frame)
+            try:
+                vid = self._insert_vintage(con, info, received_at)
+                n = self._insert_rows(con, vid, "SELECT * FROM _frame_view")
+            finally:
+                con.unregister("_frame_view")
+        return vid, n
+
+    @staticmethod
+    def _insert_vintage(con, info: VintageInfo, received_at) -> int:
+        return int(con.execute(
+            "INSERT INTO vintages (source, received_at, file_name, sha256, n_rows, illustrative, note) "
+            "VALUES (?, ?, ?, ?, 0, ?, ?) RETURNING vintage_id",
+            [info.source, received_at or _now(), info.file_name, info.sha256, info.illustrative, info.note],
+        ).fetchone()[0])
+
+    @staticmethod
+    def _insert_rows(con, vid: int, select_sql: str) -> int:
+        # the INSERT returns its row count: no scan of the (growing) observations table
+        con.execute("SET preserve_insertion_order = false")  # a vintage's rows have no order
+        try:
+            n = int(con.execute(
+                "INSERT INTO observations (vintage_id, indicator, territory, sector, period, value, unit, "
+                f"price_basis, status, backcast) SELECT {int(vid)}, * FROM ({select_sql})").fetchone()[0])
+        finally:
+            con.execute("SET preserve_insertion_order = true")
+        con.execute("UPDATE vintages SET n_rows = ? WHERE vintage_id = ?", [n, vid])
+        return n
+
+    # --- submissions: reading --------------------------------------------------------------
+    def observations(self, *, as_of: dt.datetime | None = None, **filters: Iterable[str] | str | None) -> pd.DataFrame:
+        """The latest submitted value of every key (as of a moment), filtered by any of the key columns.
+
+        ``filters`` take a value or a list of values for ``indicator``, ``territory``,
+        ``sector``, ``period``, ``price_basis``, ``status`` and the vintage's ``source`` (the
+        latest vintage *of that source* then wins).
+        """
+        where, params = _filters(filters, {"indicator", "territory", "sector", "period", "price_basis", "status",
+                                           "source"}, {"source": "v"}, "o")
+        params["as_of"] = as_of or dt.datetime.max
+        return self._read(_LATEST.format(where=where), params)
+
+    def history(self, *, indicator: str, territory: str, sector: str = "_T") -> pd.DataFrame:
+        """Every submitted value of a series across all vintages (for revision analysis)."""
+        return self._read(
+            "SELECT o.period, o.value, o.status, o.vintage_id, v.source, v.received_at, v.illustrative "
+            "FROM observations o JOIN vintages v USING (vintage_id) "
+            "WHERE o.indicator = ? AND o.territory = ? AND o.sector = ? ORDER BY o.period, v.received_at, o.vintage_id",
+            [indicator, territory, sector])
+
+    def observation_count(self) -> int:
+        return int(self._read_one("SELECT count(*) FROM observations")[0])
+
+    # --- results ---------------------------------------------------------------------------
+    def add_results(self, run: RunRecord, values: pd.DataFrame) -> tuple[str, bool]:
+        """Store a run and its values (columns :data:`RESULT_KEY` + value, unit, status, basis),
+        unless a run with the same identity is stored already. Returns (run_id, stored now)."""
+        return self.add_results_many([(run, values)])[0]
+
+    def add_results_many(self, runs: Sequence[tuple[RunRecord, pd.DataFrame]]) -> list[tuple[str, bool]]:
+        """Several runs in one transaction (one write for a batch, e.g. every province's quarters)."""
+        prepared = []
+        for run, values in runs:
+            frame = values.reindex(columns=list(_RESULT_COLUMNS)).copy()
+            frame["view"] = frame["view"].fillna("")
+            frame["price_basis"] = frame["price_basis"].fillna("current")
+            bad = set(frame["status"]) - set(RESULT_STATUSES)
+            if bad:
+                raise MethodError("RESULT_STATUS",
+                                  f"Kết quả của kinhteso chỉ có trạng thái {', '.join(RESULT_STATUSES)}, không phải {sorted(bad)}.",
+                                  f"A result of kinhteso has status {', '.join(RESULT_STATUSES)} only, not {sorted(bad)}.")
+            prepared.append((run, run.run_id, frame))
+        ids = [rid for _, rid, _ in prepared]
+        known = set(self._read("SELECT run_id FROM result_runs WHERE run_id IN (SELECT unnest($ids))",
+                               {"ids": ids or [""]}).run_id) if ids else set()
+        todo = [p for p in prepared if p[1] not in known]
+        stored: set[str] = set()
+        if todo:
+            with self._transaction() as con:
+                for run, rid, frame in todo:
+                    if rid in stored or con.execute("SELECT 1 FROM result_runs WHERE run_id = ?", [rid]).fetchone():
+                        continue  # the same run twice in the batch, or stored meanwhile by another writer
+                    con.execute(
+                        "INSERT INTO result_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [rid, run.kind, run.method, _json(run.parameters), _json(run.inputs), run.code_version, _now(),
+                         run.illustrative, _json(run.provenance)])
+                    con.register("_result_view", frame)
+                    try:
+                        con.execute(f"INSERT INTO results SELECT {_lit(rid)}, * FROM _result_view")
+                    finally:
+                        con.unregister("_result_view")
+                    stored.add(rid)
+        return [(rid, rid in stored) for _, rid, _ in prepared]
+
+    def results(self, *, as_of: dt.datetime | None = None, latest: bool = True,
+                **filters: Iterable[str] | str | None) -> pd.DataFrame:
+        """Stored results, filtered by any of ``indicator, territory, sector, period, view,
+        price_basis, status, basis`` and the run's ``kind``, ``method`` or ``run_id``. With
+        ``latest`` (default) only the most recent run's value of each key (per kind)."""
+        where, params = _filters(filters, {"indicator", "territory", "sector", "period", "view", "price_basis",
+                                           "status", "basis", "kind", "method", "run_id"},
+                                 {"kind": "r", "method": "r", "run_id": "x"}, "x")
+        params["as_of"] = as_of or dt.datetime.max
+        qualify = ("QUALIFY row_number() OVER (PARTITION BY r.kind, x.indicator, x.territory, x.sector, x.period, "
+                   "x.view, x.price_basis ORDER BY r.computed_at DESC, x.run_id DESC) = 1") if latest else ""
+        return self._read(_RESULTS.format(where=where, qualify=qualify), params)
+
+    def result_runs(self, *, kind: str | None = None) -> pd.DataFrame:
+        """One row per stored run, oldest first."""
+        where = "WHERE kind = ?" if kind else ""
+        return self._read(
+            "SELECT run_id, kind, method, parameters, inputs, code_version, computed_at, illustrative, provenance "
+            f"FROM result_runs {where} ORDER BY computed_at, run_id", [kind] if kind else [])
+
+
+# --- staging ---------------------------------------------------------------------------------
+class Stage:
+    """A scratch DuckDB file where one submission is staged, checked and normalised before
+    :meth:`Store.commit_stage` copies it into the store. Nothing here touches the store.
+
+    Ingestion hands a stage data, never SQL: the file's column names, the resolved mappings as
+    small data frames (:meth:`register_mapping`), which mapping to list the problems of, the
+    decimal mark, the merger date, limits. Every statement is written here.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "f.csv").write_text("indicator,value\\nGDP,1\\nGPD,2\\n", encoding="utf-8")
+    >>> with Stage(d / "s.duckdb") as st:
+    ...     st.stage_csv(d / "f.csv", delimiter=",", columns=["indicator", "value"], has_row_column=False)
+    ...     st.register_mapping("indicator", pd.DataFrame({"raw_indicator": ["GDP", "GPD"],
+    ...                                                     "code": [None, "UNKNOWN"],
+    ...                                                     "vi": [None, "sai"], "en": [None, "wrong"]}))
+    ...     st.problem_rows("indicator", {"indicator", "value"}).values.tolist()
+    [[3, 'UNKNOWN', 'sai', 'wrong']]
+    """
+
+    def __init__(self, path: Path, *, settings: dict[str, object] | None = None) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        config = {k: str(v) for k, v in (settings or {}).items() if k in _SETTINGS and v not in (None, "")}
+        try:
+            self._con = duckdb.connect(str(self.path), config=config)
+        except duckdb.Error as exc:
+            raise _store_error(self.path, exc) from exc
+        self._mappings: dict[str, tuple[str, ...]] = {}  # name → the staged columns it is keyed on
+        self._raw_kind: str | None = None  # what the staged ``_raw`` is: "TABLE", "VIEW" or nothing
+
+    def __enter__(self) -> Stage:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        for p in (self.path, Path(str(self.path) + ".wal")):
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+
+    def seal(self) -> Path:
+        """Close the scratch connection (its ``_norm`` written to the file) for the store to attach."""
+        if self._con is not None:
+            self._con.execute("CHECKPOINT")
+            self._con.close()
+            self._con = None
+        return self.path
+
+    # --- reading a file into the stage --------------------------------------------------------
     def stage_csv(self, path: Path, *, delimiter: str, columns: Sequence[str], has_row_column: bool,
                   skip: int = 0) -> None:
         """Read a UTF-8 CSV as text into the temporary table ``_raw`` under the given column names
@@ -262,8 +858,8 @@ class Store:
         self._con.execute("ALTER TABLE _long RENAME TO _raw")
         self._raw_kind = "TABLE"
 
-    def staged_count(self, *, where: str = "") -> int:
-        return int(self._con.execute(f"SELECT count(*) FROM _raw {where}").fetchone()[0])
+    def staged_count(self) -> int:
+        return int(self._con.execute("SELECT count(*) FROM _raw").fetchone()[0])
 
     def count_empty_wide_cells(self, key_columns: Sequence[str], period_columns: Sequence[str]) -> int:
         """Empty cells of a wide ``_raw`` (before :meth:`unpivot_staged`)."""
@@ -293,79 +889,113 @@ class Store:
             out.append(df.loc[df["_g"] == gid, list(group)].reset_index(drop=True))
         return out
 
-    def register(self, name: str, frame: pd.DataFrame) -> None:
-        """Make a small data frame (a resolved mapping) queryable as ``name`` (no copy)."""
-        self._con.unregister(name)
-        self._con.register(name, frame)
-        self._registered.add(name)
+    # --- checking and normalising: the mappings come as data, the SQL is written here ----------
+    def register_mapping(self, name: str, frame: pd.DataFrame) -> None:
+        """Make a resolved mapping (a small data frame) available to the checks as ``name`` (no copy).
 
-    def rows_where(self, condition: str, columns: Sequence[str], *, limit: int | None = None,
-                   joins: str = "", extra: Sequence[str] = (), table: str = "_raw") -> pd.DataFrame:
-        """Staged rows (``_row``, ``columns`` and ``extra`` SQL expressions from the joined
-        mapping tables) meeting an SQL condition, in sheet order."""
-        cols = ", ".join(["r._row", *(f"r.{_q(c)}" for c in columns), *extra])
-        lim = f" LIMIT {int(limit)}" if limit else ""
+        A mapping is keyed on its ``raw_<column>`` columns: each is matched with the staged text
+        of ``<column>`` (``''`` for an empty cell or a column the file does not have). Where a raw
+        value is bad, the mapping's ``code``, ``vi`` and ``en`` say why (:meth:`problem_rows`).
+        :meth:`normalise` reads the mappings it names, with the columns it lists."""
+        keys = tuple(c[len("raw_"):] for c in frame.columns if c.startswith("raw_"))
+        if not keys:
+            raise ValueError(f"mapping {name!r} has no raw_<column> column to join the staged rows on")
+        table = _mapping_table(name)
+        self._con.unregister(table)
+        self._con.register(table, frame)
+        self._mappings[name] = keys
+
+    def problem_rows(self, mapping: str, present: Iterable[str], limit: int | None = None) -> pd.DataFrame:
+        """The staged rows whose raw values ``mapping`` marks as bad (a ``code``), in sheet order:
+        ``_row``, ``code``, ``vi``, ``en``; at most ``limit`` rows. ``present`` names the columns
+        the file has (the others read as empty)."""
+        on = self._mapping_on(mapping, "m", "r", present)
         return self._con.execute(
-            f"SELECT {cols} FROM {table} r {joins} WHERE {condition} ORDER BY r._row{lim}"
+            f"SELECT r._row, m.code, m.vi, m.en FROM _raw r JOIN {_mapping_table(mapping)} m ON {on} "
+            f"WHERE m.code IS NOT NULL ORDER BY r._row{_limit_sql(limit)}"
         ).df()
 
-    def normalise_staged(self, select_sql: str) -> None:
-        """Materialise the normalised rows (``_norm``) from ``_raw`` and the mapping tables, once."""
+    def normalise(self, present: Iterable[str], decimal: str, merger_date: dt.date) -> None:
+        """Materialise the normalised rows (``_norm``, a table of the scratch file that the store
+        attaches to commit) from ``_raw`` and the mappings, in one join, once.
+
+        The mappings read (``kid``: a small integer per normalised value, 1, 2, …):
+        ``indicator`` (→ indicator, kid), ``territory`` (→ territory, basis, kid), ``period``
+        (→ period, start, kid), ``sector`` (→ sector, kid), ``unit`` (→ unit, lo, hi) and, when the
+        file has the column (``present``), ``price_basis`` (→ price_basis, kid) and ``status``
+        (→ status); without them a row is ``current`` and ``A``. Each row gets:
+
+        - ``value``: the cell read as a number; spaces and no-break spaces are ignored, and with
+          ``decimal`` ``","`` the dots are thousands separators and the comma the decimal mark;
+        - ``backcast``: a 34-basis territory for a period that starts before ``merger_date``;
+        - ``_bad``: the value is empty, not a finite number, or outside the unit's ``lo``–``hi``;
+        - ``_key``: the observation key packed into one integer (:meth:`duplicate_rows`)."""
+        present = frozenset(present)
+        v = _value_sql(decimal, "r.value")
+        joins = "".join(
+            f" JOIN {_mapping_table(m)} {a} ON {self._mapping_on(m, a, 'r', present)}"
+            for m, a in _NORMALISE_JOINS.items() if m not in _NORMALISE_OPTIONAL or m in present)
+        pb = "pb.price_basis" if "price_basis" in present else "'current'"
+        pb_kid = "pb.kid" if "price_basis" in present else "1"
+        st = "st.status" if "status" in present else "'A'"
+        merger = merger_date.strftime("%Y-%m-%d")
+        # _key packs the five key ids (each < 2^12 distinct values in one file; periods < 2^16,
+        # price bases < 2^4) into one BIGINT; equal keys always pack equal, and a repeat of a
+        # packed key is confirmed on the key's columns (duplicate_rows)
+        select = (
+            "SELECT r._row, i.indicator, t.territory, s.sector, p.period, "
+            f"{v} AS value, u.unit, {pb} AS price_basis, {st} AS status, "
+            f"coalesce(t.basis = 34 AND p.start < DATE '{merger}', FALSE) AS backcast, "
+            f"({v} IS NULL OR NOT isfinite({v}) OR coalesce({v} < u.lo, FALSE) OR coalesce({v} > u.hi, FALSE)) AS _bad, "
+            f"((((i.kid::BIGINT * 4096 + t.kid) * 4096 + s.kid) * 65536 + p.kid) * 16 + {pb_kid}) AS _key "
+            f"FROM _raw r{joins}"
+        )
         self._con.execute("DROP TABLE IF EXISTS _norm")
         # rows are found again by _row: their order need not be kept (faster, less memory)
         self._con.execute("SET preserve_insertion_order = false")
         try:
-            self._con.execute(f"CREATE TEMP TABLE _norm AS {select_sql}")
+            self._con.execute(f"CREATE TABLE _norm AS {select}")
         finally:
             self._con.execute("SET preserve_insertion_order = true")
 
-    def staged_duplicates(self, keys: Sequence[str], limit: int) -> pd.DataFrame:
-        """Rows of ``_norm`` whose key appears more than once (``_row`` and the key's ``first_row``).
+    def value_problem_rows(self, limit: int | None = None) -> pd.DataFrame:
+        """The normalised rows whose value is bad (``_bad``, see :meth:`normalise`), in sheet order,
+        with what a message needs: ``_row``, ``value`` (the number read, or NaN), ``indicator``,
+        ``raw_value`` (the cell as written), ``lo`` and ``hi`` (the bounds of the row's ``unit``
+        mapping); at most ``limit`` rows. One scan of the flag; the rest only for the rows at fault."""
+        on = self._mapping_on("unit", "u", "x", self._mappings.get("unit", ()))
+        return self._con.execute(
+            "SELECT r._row, r.value, r.indicator, x.value AS raw_value, u.lo, u.hi FROM _norm r "
+            f"JOIN _raw x ON x._row = r._row JOIN {_mapping_table('unit')} u ON {on} "
+            f"WHERE r._bad ORDER BY r._row{_limit_sql(limit)}"
+        ).df()
+
+    def duplicate_rows(self, limit: int | None = None) -> pd.DataFrame:
+        """Normalised rows whose observation key (indicator, territory, sector, period, price
+        basis) appeared on an earlier row: ``_row`` and the key's ``first_row``, in sheet order.
 
         A first pass groups on ``_key``, the key packed into one integer (fast); only when it
         finds a repeat do the rows get compared by the key's columns."""
-        k = ", ".join(keys)
         n_dup = self._con.execute(
             "SELECT count(*) FROM (SELECT _key FROM _norm GROUP BY _key HAVING count(*) > 1)").fetchone()[0]
         if not n_dup:  # the usual case: one aggregate, no window over the whole file
             return pd.DataFrame({"_row": pd.Series(dtype="int64"), "first_row": pd.Series(dtype="int64")})
+        k = ", ".join(_q(c) for c in _OBSERVATION_KEY)
         return self._con.execute(
             f"SELECT _row, first_row FROM (SELECT _row, min(_row) OVER (PARTITION BY {k}) AS first_row "
-            f"FROM _norm) WHERE _row <> first_row ORDER BY _row LIMIT {int(limit)}"
+            f"FROM _norm) WHERE _row <> first_row ORDER BY _row{_limit_sql(limit)}"
         ).df()
 
-    def commit_staged(self, info: VintageInfo, select_sql: str, *, received_at: dt.datetime | None = None,
-                      before_insert=None) -> tuple[int, int]:
-        """Store the staged rows as one new vintage, in one transaction. Returns (vintage_id, n_rows).
-
-        ``select_sql`` yields the observation columns (in ``observations`` order, without
-        ``vintage_id``) from the staged tables. ``before_insert`` (a callable) is told when the
-        transaction is open, for progress display.
-        """
-        with self._lock:
-            self._con.execute("BEGIN TRANSACTION")
-            try:
-                vid = self._con.execute(
-                    "INSERT INTO vintages (source, received_at, file_name, sha256, n_rows, illustrative, note) "
-                    "VALUES (?, ?, ?, ?, 0, ?, ?) RETURNING vintage_id",
-                    [info.source, received_at or _now(), info.file_name, info.sha256, info.illustrative, info.note],
-                ).fetchone()[0]
-                if before_insert is not None:
-                    before_insert()
-                self._con.execute("SET preserve_insertion_order = false")  # a vintage's rows have no order
-                # the INSERT returns its row count: no scan of the (growing) observations table
-                n = self._con.execute(
-                    "INSERT INTO observations (vintage_id, indicator, territory, sector, period, value, unit, "
-                    f"price_basis, status, backcast) SELECT {int(vid)}, * FROM ({select_sql})"
-                ).fetchone()[0]
-                self._con.execute("SET preserve_insertion_order = true")
-                self._con.execute("UPDATE vintages SET n_rows = ? WHERE vintage_id = ?", [n, vid])
-                self._con.execute("COMMIT")
-            except BaseException:
-                self._con.execute("ROLLBACK")
-                self._con.execute("SET preserve_insertion_order = true")
-                raise
-        return int(vid), int(n)
+    def _mapping_on(self, mapping: str, alias: str, raw: str, present: Iterable[str]) -> str:
+        """The join condition of a registered mapping (as ``alias``) with staged rows (as ``raw``)."""
+        try:
+            keys = self._mappings[mapping]
+        except KeyError:
+            raise ValueError(f"no mapping {mapping!r} is registered on this stage") from None
+        present = frozenset(present)
+        return " AND ".join(
+            f"{alias}.{_q('raw_' + c)} = " + (f"coalesce({raw}.{_q(c)}, '')" if c in present else "''")
+            for c in keys)
 
     def staged_backcast_count(self) -> int:
         """Normalised rows flagged as back-casts (before they are written)."""
@@ -379,100 +1009,82 @@ class Store:
         self._con.execute("DROP TABLE IF EXISTS _raw_t")
 
     def drop_staging(self) -> None:
+        if self._con is None:
+            return
         self._drop_raw()
         for name in ("_long", "_norm"):
             self._con.execute(f"DROP TABLE IF EXISTS {name}")
-        for name in self._registered:
-            self._con.unregister(name)
-        self._registered.clear()
+        for name in self._mappings:
+            self._con.unregister(_mapping_table(name))
+        self._mappings.clear()
 
-    def add_frame(self, info: VintageInfo, frame: pd.DataFrame, *, received_at: dt.datetime | None = None) -> tuple[int, int]:
-        """Store an already-validated long frame (pipeline results, demo data) as one vintage."""
-        cols = ["indicator", "territory", "sector", "period", "value", "unit", "price_basis", "status", "backcast"]
-        frame = frame.reindex(columns=cols)
-        self._con.register("_frame_view", frame)
-        try:
-            return self.commit_staged(info, "SELECT * FROM _frame_view", received_at=received_at)
-        finally:
-            self._con.unregister("_frame_view")
 
-    # --- reading -------------------------------------------------------------------------
-    def observations(self, *, as_of: dt.datetime | None = None, **filters: Iterable[str] | str | None) -> pd.DataFrame:
-        """The latest value of every key (as of a moment), filtered by any of the key columns.
+#: The mappings :meth:`Stage.normalise` joins, with their aliases, in join order; the optional
+#: ones only when the file has the column.
+_NORMALISE_JOINS = {"indicator": "i", "territory": "t", "period": "p", "sector": "s", "unit": "u",
+                    "price_basis": "pb", "status": "st"}
+_NORMALISE_OPTIONAL = frozenset({"price_basis", "status"})
+#: The columns of an observation's key within one file (the vintage is the same for all rows).
+_OBSERVATION_KEY = ("indicator", "territory", "sector", "period", "price_basis")
 
-        ``filters`` take a value or a list of values for ``indicator``, ``territory``,
-        ``sector``, ``period``, ``price_basis``, ``status`` and the vintage's ``source`` (the
-        latest vintage *of that source* then wins).
-        """
-        where, params = [], {"as_of": as_of or dt.datetime.max}
-        for i, (col, val) in enumerate(sorted(filters.items())):
-            if val is None:
-                continue
-            if col not in {"indicator", "territory", "sector", "period", "price_basis", "status", "source"}:
-                raise ValueError(f"unknown filter {col!r}")
-            vals = [val] if isinstance(val, str) else list(val)
-            params[f"p{i}"] = vals
-            table = "v" if col == "source" else "o"
-            where.append(f"{table}.{col} IN (SELECT unnest(${'p' + str(i)}))")
-        sql = _LATEST.format(where="".join(" AND " + w for w in where))
-        return self._con.execute(sql, params).df()
 
-    def history(self, *, indicator: str, territory: str, sector: str = "_T") -> pd.DataFrame:
-        """Every stored value of a series across all vintages (for revision analysis)."""
-        return self._con.execute(
-            "SELECT o.period, o.value, o.status, o.vintage_id, v.source, v.received_at, v.illustrative "
-            "FROM observations o JOIN vintages v USING (vintage_id) "
-            "WHERE o.indicator = ? AND o.territory = ? AND o.sector = ? ORDER BY o.period, v.received_at, o.vintage_id",
-            [indicator, territory, sector]).df()
+def _mapping_table(name: str) -> str:
+    """The view name under which a stage holds the mapping ``name``."""
+    if not name.isidentifier():
+        raise ValueError(f"a mapping name is an identifier, not {name!r}")
+    return f"_m_{name}"
 
-    # --- results of the pipeline -------------------------------------------------------------
-    def add_run(self, *, kind: str, code_version: str, parameters: str, provenance: str, illustrative: bool,
-                values: pd.DataFrame) -> int:
-        """Store one run (parameters and provenance as JSON text) and its long ``values``
-        (territory, period, view, measure, sector, value), in one transaction."""
-        with self._lock:
-            self._con.execute("BEGIN TRANSACTION")
-            try:
-                rid = self._con.execute(
-                    "INSERT INTO runs (kind, created_at, code_version, parameters, provenance, illustrative) "
-                    "VALUES (?, ?, ?, ?, ?, ?) RETURNING run_id",
-                    [kind, _now(), code_version, parameters, provenance, illustrative]).fetchone()[0]
-                frame = values.reindex(columns=["territory", "period", "view", "measure", "sector", "value"])
-                self._con.register("_run_view", frame)
-                self._con.execute(f"INSERT INTO run_values SELECT {int(rid)}, * FROM _run_view")
-                self._con.unregister("_run_view")
-                self._con.execute("COMMIT")
-            except BaseException:
-                self._con.execute("ROLLBACK")
-                raise
-        return int(rid)
 
-    def runs(self, *, kind: str | None = None) -> pd.DataFrame:
-        where = "WHERE kind = ?" if kind else ""
-        return self._con.execute(
-            f"SELECT run_id, kind, created_at, code_version, parameters, illustrative FROM runs {where} ORDER BY run_id",
-            [kind] if kind else []).df()
+def _value_sql(decimal: str, column: str) -> str:
+    """A staged value cell read as a DOUBLE (NULL when it is not a number): spaces and no-break
+    spaces are ignored; with ``decimal`` ``","`` dots are thousands separators."""
+    v = f"trim(replace({column}, chr(160), ''))"
+    if decimal == ",":
+        v = f"replace(replace(replace({v}, ' ', ''), '.', ''), ',', '.')"
+    else:
+        v = f"replace({v}, ' ', '')"
+    return f"TRY_CAST({v} AS DOUBLE)"
 
-    def run_values(self, *, kind: str, measure: str | None = None, view: str | None = None,
-                   territory: str | None = None) -> pd.DataFrame:
-        """The values of the latest run of ``kind`` for each (territory, period, view, measure, sector)."""
-        cond, params = ["r.kind = ?"], [kind]
-        for col, val in (("measure", measure), ("view", view), ("territory", territory)):
-            if val is not None:
-                cond.append(f"v.{col} = ?")
-                params.append(val)
-        return self._con.execute(
-            "SELECT v.*, r.created_at, r.illustrative FROM run_values v JOIN runs r USING (run_id) "
-            f"WHERE {' AND '.join(cond)} QUALIFY row_number() OVER (PARTITION BY v.territory, v.period, v.view, "
-            "v.measure, v.sector ORDER BY v.run_id DESC) = 1 ORDER BY v.territory, v.period, v.measure, v.sector",
-            params).df()
 
-    def observation_count(self) -> int:
-        return int(self._con.execute("SELECT count(*) FROM observations").fetchone()[0])
+def _limit_sql(limit: int | None) -> str:
+    return f" LIMIT {int(limit)}" if limit else ""
+
+
+# --- helpers ---------------------------------------------------------------------------------
+def _filters(filters: dict, allowed: set[str], tables: dict[str, str], default: str) -> tuple[str, dict]:
+    """``AND col IN (...)`` conditions, one parameter per filter (values are never formatted into SQL)."""
+    where, params = [], {}
+    for i, (col, val) in enumerate(sorted(filters.items())):
+        if val is None:
+            continue
+        if col not in allowed:
+            raise UsageError("UNKNOWN_FILTER", f"Không lọc được theo '{col}'; dùng {', '.join(sorted(allowed))}.",
+                             f"Cannot filter by '{col}'; use {', '.join(sorted(allowed))}.")
+        params[f"p{i}"] = [val] if isinstance(val, str) else [str(v) for v in val]
+        where.append(f" AND {tables.get(col, default)}.{col} IN (SELECT unnest($p{i}))")
+    return "".join(where), params
+
+
+def _store_error(path: Path, exc: duckdb.Error) -> WorkspaceError:
+    """A DuckDB failure as a bilingual error with a code."""
+    text = str(exc).splitlines()[0][:300]
+    if isinstance(exc, duckdb.IOException) or "i/o" in text.lower() or "no space" in text.lower():
+        return WorkspaceError("STORE_IO", f"Lỗi đọc/ghi cơ sở dữ liệu {path}: {text}",
+                              f"The store {path} could not be read or written: {text}", path=str(path))
+    return WorkspaceError("STORE_ERROR", f"Cơ sở dữ liệu {path} báo lỗi: {text}",
+                          f"The store {path} reported an error: {text}", path=str(path))
 
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _json(obj: object) -> str:
+    return json.dumps(obj, sort_keys=True, default=str, ensure_ascii=False)
 
 
 def _now() -> dt.datetime:

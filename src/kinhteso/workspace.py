@@ -6,13 +6,16 @@ Layout::
       kinhteso.toml        settings (name, created, store file, memory limit)
       kinhteso.duckdb      the store (see kinhteso.store)
       indicators.yaml      optional: the workspace's own indicators (same format as the shipped registry)
-      tmp/                 DuckDB spill files and staged conversions (emptied after each command)
+      tmp/                 DuckDB spill files, scratch databases and staged conversions, one
+                           folder per process (``tmp/<pid>-<random>/``), removed by that process
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import uuid
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,15 +43,17 @@ class Workspace:
     root: Path
     settings: dict[str, object] = field(default_factory=dict)
     _store: Store | None = None
+    _tmp: Path | None = None
+    owner: bool = False  #: a server: keep the write connection (see kinhteso.store)
 
     # --- creation and opening ------------------------------------------------------------
     @classmethod
-    def init(cls, root: Path, *, name: str | None = None) -> Workspace:
+    def init(cls, root: Path, *, name: str | None = None, owner: bool = False) -> Workspace:
         """Create a workspace (idempotent: an existing one is opened, never emptied)."""
         root = Path(root)
         cfg = root / CONFIG_NAME
         if cfg.exists():
-            return cls.open(root)
+            return cls.open(root, owner=owner)
         if root.exists() and any(root.iterdir()):
             raise WorkspaceError(
                 "DIR_NOT_EMPTY",
@@ -66,12 +71,13 @@ class Workspace:
             val = f'"{default}"' if isinstance(default, str) else str(default)
             lines.append(f"{key} = {val}  # {help_}")
         cfg.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        ws = cls.open(root)
+        ws = cls.open(root, owner=owner)
         ws.store  # create the store and its schema now
         return ws
 
     @classmethod
-    def open(cls, root: Path) -> Workspace:
+    def open(cls, root: Path, *, owner: bool = False) -> Workspace:
+        """Open a workspace; ``owner=True`` (a server) keeps the store's write connection."""
         root = Path(root)
         cfg = root / CONFIG_NAME
         if not cfg.exists():
@@ -87,7 +93,7 @@ class Workspace:
                 "BAD_CONFIG", f"Tệp {cfg} không đúng cú pháp TOML: {exc}", f"{cfg} is not valid TOML: {exc}"
             ) from exc
         merged = {k: v for k, (v, _) in DEFAULT_SETTINGS.items()} | settings
-        return cls(root=root, settings=merged)
+        return cls(root=root, settings=merged, owner=owner)
 
     # --- parts ---------------------------------------------------------------------------
     @property
@@ -96,16 +102,18 @@ class Workspace:
 
     @property
     def tmp(self) -> Path:
-        p = self.root / "tmp"
-        p.mkdir(exist_ok=True)
-        return p
+        """This process's scratch folder (several processes may work on one workspace at once)."""
+        if self._tmp is None:
+            self._tmp = self.root / "tmp" / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        return self._tmp
 
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store.open(self.store_path, create=True)
-            self._store.configure(memory_limit=str(self.settings["memory_limit"]), temp_directory=self.tmp,
-                                  threads=int(self.settings["threads"]))
+            self._store = Store.open(self.store_path, create=True, owner=self.owner, settings={
+                "memory_limit": str(self.settings["memory_limit"]), "temp_directory": str(self.tmp),
+                "threads": int(self.settings["threads"])})
         return self._store
 
     def indicators(self) -> dict[str, Indicator]:
@@ -114,12 +122,13 @@ class Workspace:
         return load_indicators(extra if extra.exists() else None)
 
     def close(self) -> None:
-        # tmp/ is emptied only by the process that held the store (DuckDB's file lock makes it the
-        # only one), never by one that failed to open it while another was working
+        # each process removes only its own scratch folder, never another's
         if self._store is not None:
             self._store.close()
             self._store = None
-            shutil.rmtree(self.root / "tmp", ignore_errors=True)
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
 
     def __enter__(self) -> Workspace:
         return self

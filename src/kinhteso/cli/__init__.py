@@ -13,7 +13,7 @@ import sys
 import click
 
 from kinhteso import __version__
-from kinhteso.errors import InputRejected, KinhtesoError
+from kinhteso.errors import InputRejected, KinhtesoError, file_error
 from kinhteso.i18n import set_lang
 
 __all__ = ["main"]
@@ -35,6 +35,17 @@ class _Group(click.Group):
         except KinhtesoError as exc:
             click.echo(f"{exc.code}: {exc.message()}", err=True)
             ctx.exit(exc.exit_code)
+        except OSError as exc:  # a folder that cannot be written, a file that vanished: no traceback
+            err = file_error(exc)
+            click.echo(f"{err.code}: {err.message()}", err=True)
+            ctx.exit(err.exit_code)
+        except Exception as exc:
+            if not type(exc).__module__.startswith(("duckdb", "_duckdb")):
+                raise  # a bug: its traceback is what a developer needs
+            err = KinhtesoError("STORE_ERROR", f"Cơ sở dữ liệu báo lỗi: {str(exc).splitlines()[0][:300]}",
+                                f"The database reported an error: {str(exc).splitlines()[0][:300]}")
+            click.echo(f"{err.code}: {err.message()}", err=True)
+            ctx.exit(err.exit_code)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -54,8 +65,8 @@ def main(lang: str) -> None:
 
     \b
     Bắt đầu / start:
-      kinhteso demo --workspace workspace     build the illustrative demo workspace
-      kinhteso observations --workspace workspace --indicator GRDP
+      kinhteso demo                           build the illustrative demo workspace in ./demo-workspace
+      kinhteso observations --workspace demo-workspace --indicator GRDP
     """
     if lang not in ("vi", "en"):
         lang = "vi"
@@ -63,9 +74,9 @@ def main(lang: str) -> None:
 
 
 def _register() -> None:
-    from kinhteso.cli import accounts, composite, data, index, io, nowcast, quarterly, targets, temporal  # noqa: PLC0415
+    from kinhteso.cli import accounts, composite, data, figures, index, io, nowcast, quarterly, targets, temporal  # noqa: PLC0415
 
-    for module in (data, accounts, io, composite, index, temporal, quarterly, targets, nowcast):
+    for module in (data, accounts, figures, io, composite, index, temporal, quarterly, targets, nowcast):
         for command in module.COMMANDS:
             main.add_command(command)
 

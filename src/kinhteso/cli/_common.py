@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
 
 from kinhteso.i18n import current_lang, fmt_number
+from kinhteso.periods import period
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMATS = ("table", "csv", "json")
 
@@ -38,6 +41,34 @@ def format_option(f):
     )(f)
 
 
+class PeriodParam(click.ParamType):
+    """A period option: any form :mod:`kinhteso.periods` reads (``2025-Q3``, ``Q3/2025``,
+    ``Quý 3/2025``, ``07/2025``...), passed on as its SDMX code (``2025-Q3``); a malformed period
+    is the usage error ``BAD_PERIOD`` (exit code 2), in the language of the command.
+    ``many=True`` reads a comma-separated list and passes on the codes joined by commas.
+
+    >>> PeriodParam().convert("Quý 3/2025", None, None)
+    '2025-Q3'
+    """
+
+    name = "period"
+
+    def __init__(self, *, many: bool = False) -> None:
+        self.many = many
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str | None:
+        if value is None:
+            return None
+        if not self.many:
+            return period(value).code
+        return ",".join(period(v).code for v in str(value).split(",") if v.strip())
+
+
+#: ``type=`` of an option that takes one period, or a comma-separated list of periods.
+PERIOD = PeriodParam()
+PERIODS = PeriodParam(many=True)
+
+
 def _json_default(o: Any):
     if hasattr(o, "isoformat"):
         return o.isoformat()
@@ -52,6 +83,8 @@ def to_json(obj: Any) -> str:
 
 def render_frame(df: pd.DataFrame, fmt: str, *, digits: int = 2, title: str | None = None) -> str:
     """Render a data frame as an aligned table (numbers in the language's format), CSV or JSON."""
+    import pandas as pd  # noqa: PLC0415
+
     if fmt == "csv":
         return df.to_csv(index=False).rstrip("\n")
     if fmt == "json":

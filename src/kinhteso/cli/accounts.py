@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
-from kinhteso.cli._common import render_frame, to_json, workspace_option
+from kinhteso.cli._common import PERIOD, render_frame, to_json, workspace_option
+from kinhteso.cli._lazy import LazyChoice
 from kinhteso.errors import UsageError
 from kinhteso.i18n import DEMO_LABEL, current_lang, fmt_number, tr
-from kinhteso.methods.accounts import VIEWS
-from kinhteso.pipeline import accounts as P
-from kinhteso.pipeline.observations import parse_as_of, resolve_territories
-from kinhteso.reference import territories as terr
-from kinhteso.workspace import Workspace
+
+if TYPE_CHECKING:
+    from kinhteso.pipeline import accounts as P
 
 
 def _name(key: str) -> str:
+    from kinhteso.reference import territories as terr  # noqa: PLC0415
+
     t = terr.get_territory(key)
     return t.name_vi if current_lang() == "vi" else t.name_en
+
+
+_BASIS_VI = {"published": "công bố", "benchmarked": "đã khớp số năm", "estimated": "ước tính", "nowcast": "dự báo tức thời"}
 
 
 def _msg(d: dict) -> str:
@@ -29,8 +33,8 @@ def _msg(d: dict) -> str:
 @click.command("measure")
 @click.option("--territory", default=None, help="Địa bàn / territory: VN, 34:31, 63:79 or a name.")
 @click.option("--all", "all_", is_flag=True, help="Mọi tỉnh và cả nước / every province and the nation.")
-@click.option("--period", required=True, help="Kỳ / period: 2024, 2025-Q3.")
-@click.option("--view", type=click.Choice(list(VIEWS)), default="gso", show_default=True,
+@click.option("--period", type=PERIOD, required=True, help="Kỳ / period: 2024, 2025-Q3.")
+@click.option("--view", type=LazyChoice.of("kinhteso.methods.accounts", "VIEWS"), default="gso", show_default=True,
               help="gso: chính thức (lõi + số hóa); mic: QĐ 411 (ICT + nền tảng + ngành); oecd: ngành ICT của OECD.")
 @click.option("--by", "by", type=click.Choice(["component", "sector"]), default="component", show_default=True)
 @click.option("--core", default=None, help="Danh sách ngành lõi thay mặc định / core VSIC codes replacing the default, comma-separated.")
@@ -38,30 +42,39 @@ def _msg(d: dict) -> str:
 @click.option("--coef-source", default=None,
               help="Chỉ dùng DIGITAL_COEF của nguồn này / use only DIGITAL_COEF from this source (e.g. kinhteso:io, kinhteso:calibration, demo).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--save", is_flag=True, default=False,
+              help="Lưu kết quả thành một lần chạy / store the result as a run (once for the same inputs).")
 @workspace_option
-def measure(territory, all_, period, view, by, core, as_of, coef_source, fmt, workspace: Path) -> None:
+def measure(territory, all_, period, view, by, core, as_of, coef_source, fmt, save, workspace: Path) -> None:
     """Đo kinh tế số / measure the digital economy's value added and share of GRDP.
 
-    Shares are in percent of GRDP; every figure names its view. The result is stored as a run
-    in the workspace with its inputs' vintages, coefficients, allocations and warnings.
+    Shares are in percent of GRDP; every figure names its view and its basis. A quarter is the
+    quarterly figure (benchmarked to the annual accounts, as `kinhteso quarterly` gives it).
+    Nothing is stored unless --save (then one run with its inputs' vintages and parameters).
     """
+    from kinhteso.pipeline.observations import parse_as_of  # noqa: PLC0415
+    from kinhteso.service.figures import MeasureRequest, measure as run  # noqa: PLC0415
+    from kinhteso.workspace import Workspace  # noqa: PLC0415
+
     if bool(territory) == bool(all_):
         raise UsageError("TERRITORY_OR_ALL", "Cần đúng một trong --territory hoặc --all.",
                          "Give exactly one of --territory or --all.")
     core_list = tuple(c.strip() for c in core.split(",") if c.strip()) if core else None
+    req = MeasureRequest(period, None if all_ else (territory,), view=view, core=core_list,
+                         as_of=parse_as_of(as_of), coef_source=coef_source, save=save)
     with Workspace.open(workspace) as ws:
-        if all_:
-            keys = P.territories_for(period)
-            results = P.measure_many(ws, keys, [period], [view], core=core_list, as_of=parse_as_of(as_of),
-                                     coef_source=coef_source)
-            _render_all(results, fmt, view, period)
-            return
-        (key,) = resolve_territories([territory], basis=None)[:1]
-        res = P.measure(ws, key, period, view=view, core=core_list, as_of=parse_as_of(as_of), coef_source=coef_source)
-    _render_one(res, fmt, by)
+        out = run(ws, req)
+    if all_:
+        _render_all(out.results, fmt, view, out.period, out.reconciliation)
+    else:
+        _render_one(out.results[0], fmt, by)
+    if out.run_id and fmt == "table":
+        click.echo(tr(f"Đã lưu lần chạy {out.run_id}.", f"Stored as run {out.run_id}."))
 
 
 def _render_one(r: P.MeasureResult, fmt: str, by: str) -> None:
+    import pandas as pd  # noqa: PLC0415
+
     if r.result is None:
         err = r.error or {}
         raise UsageError(err.get("code", "NO_RESULT"), err.get("vi", ""), err.get("en", ""))
@@ -88,6 +101,14 @@ def _render_one(r: P.MeasureResult, fmt: str, by: str) -> None:
         f"{fmt_number(res.de_va, 0)} tỷ đồng = {fmt_number(res.de_share, 2)}% GRDP ({fmt_number(res.grdp, 0)} tỷ đồng)",
         f"{_name(r.territory)} ({r.territory}), {r.period} — {r.view.upper()} view: digital economy "
         f"{fmt_number(res.de_va, 0)} VND bn = {fmt_number(res.de_share, 2)}% of GRDP ({fmt_number(res.grdp, 0)} VND bn)"))
+    basis = r.provenance.get("basis", "estimated")
+    if r.period[4:5] == "-" and r.period[5:6] == "Q":
+        how = tr(f"cơ sở: {_BASIS_VI.get(basis, basis)} ({r.provenance.get('quarterly_method', 'chưa khớp số năm')})",
+                 f"basis: {basis} ({r.provenance.get('quarterly_method', 'not benchmarked')})")
+    else:
+        how = tr(f"cơ sở: {_BASIS_VI.get(basis, basis)} (kinhteso tính; `kinhteso figure` cho số chính thức)",
+                 f"basis: {basis} (computed by kinhteso; `kinhteso figure` gives the official figure)")
+    click.echo("  " + how)
     if by == "component":
         for k, v in res.components.items():
             click.echo(f"  {k:<12} {fmt_number(v['va'], 0):>14}  {fmt_number(v['share'], 2):>7}%")
@@ -114,7 +135,11 @@ def _render_one(r: P.MeasureResult, fmt: str, by: str) -> None:
         click.echo(f"  ! {w.get('code')}: {_msg(w)}")
 
 
-def _render_all(results: list[P.MeasureResult], fmt: str, view: str, period: str) -> None:
+def _render_all(results: list[P.MeasureResult], fmt: str, view: str, period: str, rec: dict | None) -> None:
+    import pandas as pd  # noqa: PLC0415
+
+    from kinhteso.methods.accounts import VIEWS  # noqa: PLC0415
+
     rows = []
     for r in results:
         res = r.result
@@ -137,7 +162,6 @@ def _render_all(results: list[P.MeasureResult], fmt: str, view: str, period: str
     click.echo(render_frame(df.drop(columns=["view", "period"]), "table",
                             title=tr(f"Kinh tế số {period}, cách đo {view.upper()} (% GRDP)",
                                      f"Digital economy {period}, {view.upper()} view (% of GRDP)")))
-    rec = P.reconcile(results)
     if rec:
         click.echo(tr(
             f"Cả nước so với tổng các tỉnh: KTS {fmt_number(rec['nation_de_va'], 0)} / {fmt_number(rec['provinces_de_va'], 0)} "
@@ -158,7 +182,7 @@ def coef() -> None:
 
 @coef.command("revenue")
 @click.option("--territory", required=True, help="Địa bàn / territory.")
-@click.option("--period", required=True, help="Kỳ / period (2024).")
+@click.option("--period", type=PERIOD, required=True, help="Kỳ / period (2024).")
 @click.option("--online", default="ONLINE_REVENUE", show_default=True, help="Doanh thu trực tuyến / online revenue indicator.")
 @click.option("--total", default="EINVOICE_REVENUE", show_default=True, help="Tổng doanh thu / total revenue indicator.")
 @click.option("--dry-run", is_flag=True, help="Chỉ tính, không ghi / compute, do not store.")
@@ -166,6 +190,8 @@ def coef() -> None:
 def coef_revenue(territory, period, online, total, dry_run, workspace: Path) -> None:
     """Hệ số = doanh thu trực tuyến / doanh thu (giả định của BEA) / coefficient = online revenue share (BEA assumption), by section."""
     from kinhteso.pipeline.coefficients import estimate_revenue  # noqa: PLC0415
+    from kinhteso.pipeline.observations import resolve_territories  # noqa: PLC0415
+    from kinhteso.workspace import Workspace  # noqa: PLC0415
 
     (key,) = resolve_territories([territory], basis=None)[:1]
     with Workspace.open(workspace) as ws:
@@ -175,7 +201,7 @@ def coef_revenue(territory, period, online, total, dry_run, workspace: Path) -> 
 
 
 @coef.command("calibrate")
-@click.option("--period", required=True, help="Năm / year (2022).")
+@click.option("--period", type=PERIOD, required=True, help="Năm / year (2022).")
 @click.option("--target", "target_pct", type=float, required=True,
               help="Tỷ trọng phần số hóa đã công bố, % GDP / published digitalised share, % of GDP (e.g. 4.91).")
 @click.option("--territory", default="VN", show_default=True, help="Địa bàn / territory (the nation by default).")
@@ -185,7 +211,11 @@ def coef_revenue(territory, period, online, total, dry_run, workspace: Path) -> 
 @workspace_option
 def coef_calibrate(period, target_pct, territory, profile_file, dry_run, workspace: Path) -> None:
     """Hiệu chỉnh hồ sơ số hóa theo số công bố / scale a profile so the digitalised share equals a published figure."""
+    import pandas as pd  # noqa: PLC0415
+
     from kinhteso.pipeline.coefficients import estimate_calibration  # noqa: PLC0415
+    from kinhteso.pipeline.observations import resolve_territories  # noqa: PLC0415
+    from kinhteso.workspace import Workspace  # noqa: PLC0415
 
     profile = None
     if profile_file is not None:
@@ -208,9 +238,9 @@ def _render_coef(est) -> None:
     for sector, v in est.coefficients.items():
         click.echo(f"  {sector:<4} {fmt_number(v, 4)}")
     click.echo(f"  {est.note}")
-    if est.vintage_id is not None:
-        click.echo(tr(f"  Đã ghi: phiên bản {est.vintage_id}, nguồn kinhteso:{est.method}, trạng thái E.",
-                      f"  Stored: vintage {est.vintage_id}, source kinhteso:{est.method}, status E."))
+    if est.run_id is not None:
+        click.echo(tr(f"  Đã lưu: lần chạy {est.run_id}, nguồn kinhteso:{est.method} (kết quả, không phải số được gửi), trạng thái E.",
+                      f"  Stored: run {est.run_id}, source kinhteso:{est.method} (a result, not a submission), status E."))
 
 
 COMMANDS = [measure, coef]

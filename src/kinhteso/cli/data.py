@@ -8,12 +8,9 @@ from pathlib import Path
 
 import click
 
-from kinhteso.cli._common import format_option, render_frame, workspace_option
+from kinhteso.cli._common import PERIODS, format_option, render_frame, workspace_option
 from kinhteso.errors import InputRejected
 from kinhteso.i18n import DEMO_LABEL, current_lang, tr
-from kinhteso.ingest.load import ingest_file
-from kinhteso.pipeline.observations import ObservationQuery, parse_as_of, read_observations
-from kinhteso.workspace import Workspace
 
 
 def _split(values: tuple[str, ...]) -> list[str] | None:
@@ -23,14 +20,28 @@ def _split(values: tuple[str, ...]) -> list[str] | None:
 
 @click.command("init")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def init(directory: Path) -> None:
+@click.option("--published/--no-published", default=True, show_default=True,
+              help="Nạp số liệu công bố kèm theo (có nguồn) / load the shipped published figures (with sources).")
+def init(directory: Path, published: bool) -> None:
     """Tạo không gian làm việc / create a workspace (kinhteso.toml + DuckDB store).
 
-    An existing workspace is opened and left as it is; a non-empty directory that is not a
+    The published national and provincial figures shipped with kinhteso (digital-economy
+    shares, DTI scores; real, with their sources) are loaded as submissions, one vintage per
+    release, so that `gaps` and `figure` work from the first day. An existing workspace is
+    opened and left as it is (nothing is loaded twice); a non-empty directory that is not a
     workspace is refused.
     """
-    with Workspace.init(directory) as ws:
-        click.echo(tr(f"Đã tạo không gian làm việc: {ws.root.resolve()}", f"Workspace ready: {ws.root.resolve()}"))
+    from kinhteso.service.workspace import InitRequest, init as run  # noqa: PLC0415
+
+    out = run(InitRequest(directory, published=published))
+    click.echo(tr(f"Đã tạo không gian làm việc: {out.root.resolve()}" if out.created
+                  else f"Không gian làm việc đã có: {out.root.resolve()}",
+                  f"Workspace ready: {out.root.resolve()}" if out.created
+                  else f"Workspace already there: {out.root.resolve()}"))
+    if out.published_vintages:
+        click.echo(tr(f"  Số liệu công bố (thật, có nguồn): {out.published_rows} quan sát, {out.published_vintages} phiên bản",
+                      f"  Published figures (real, sourced): {out.published_rows} observations, "
+                      f"{out.published_vintages} vintages"))
 
 
 def write_problems(path: Path, exc: InputRejected, fallback_dir: Path) -> Path:
@@ -64,21 +75,22 @@ def ingest(files: tuple[Path, ...], source: str, decimal: str, workspace: Path) 
     stored, its problems are listed here and in FILE.problems.csv (exit code 1). A valid file
     becomes one vintage, written in one transaction. The same file twice adds nothing.
     """
+    from kinhteso.service.data import IngestRequest, ingest as run  # noqa: PLC0415
+    from kinhteso.workspace import Workspace  # noqa: PLC0415
+
+    labels = {"validate": tr("đang kiểm tra", "validating"), "write": tr("kiểm tra xong, không có lỗi", "checked, no problems"),
+              "writing": tr("đang ghi (writing…)", "writing…")}
+
+    def progress(f: Path, stage: str) -> None:
+        click.echo(f"  {f.name}: {labels.get(stage, stage)}", err=True)
+        sys.stderr.flush()
+
     rejected = 0
     with Workspace.open(workspace) as ws:
-        indicators = ws.indicators()
-        for f in files:
-            def progress(stage: str, _f=f) -> None:
-                labels = {"validate": tr("đang kiểm tra", "validating"),
-                          "write": tr("kiểm tra xong, không có lỗi", "checked, no problems"),
-                          "writing": tr("đang ghi (writing…)", "writing…")}
-                click.echo(f"  {_f.name}: {labels.get(stage, stage)}", err=True)
-                sys.stderr.flush()
-
-            try:
-                r = ingest_file(ws.store, f, source=source, indicators=indicators, workdir=ws.tmp,
-                                decimal=decimal, progress=progress)
-            except InputRejected as exc:
+        outcomes = run(ws, IngestRequest(files=files, source=source, decimal=decimal), progress=progress)
+        for o in outcomes:
+            f, r, exc = o.file, o.result, o.rejected
+            if exc is not None:
                 rejected += 1
                 where = write_problems(f, exc, ws.root)
                 click.echo(f"✗ {exc.message()}", err=True)
@@ -110,20 +122,30 @@ def ingest(files: tuple[Path, ...], source: str, decimal: str, workspace: Path) 
 @click.option("--indicator", multiple=True, help="Mã chỉ tiêu / indicator code(s), e.g. GRDP_VA (repeat or comma-separate).")
 @click.option("--territory", multiple=True, help="Địa bàn / territory: VN, 34:31, 63:30, or a name.")
 @click.option("--sector", multiple=True, help="Ngành VSIC / VSIC sector code(s), _T for the total.")
-@click.option("--period", multiple=True, help="Kỳ / period(s): 2024, 2024-Q1, 2024-01.")
+@click.option("--period", type=PERIODS, multiple=True, help="Kỳ / period(s): 2024, 2024-Q1, 2024-01.")
 @click.option("--as-of", "as_of", default=None, help="Trạng thái tại thời điểm / state as of a past moment (2026-11-26T10:00).")
 @click.option("--basis", type=click.Choice(["63", "34"]), default=None,
               help="34: cộng các chuỗi cộng được của 63 tỉnh sang 34 tỉnh / sum additive 63-basis series to the 34 basis.")
 @format_option
 @workspace_option
 def observations(indicator, territory, sector, period, as_of, basis, fmt, workspace) -> None:
-    """Xem số liệu / print observations (latest vintage by default)."""
-    q = ObservationQuery(indicator=_split(indicator), territory=_split(territory), sector=_split(sector),
-                         period=_split(period), as_of=parse_as_of(as_of), basis=int(basis) if basis else None)
-    if q.indicator:
-        q.indicator = [c.upper() for c in q.indicator]
+    """Xem số liệu được gửi / print submitted observations (latest vintage by default).
+
+    Only what agencies and publishers submitted; kinhteso's own figures are read with
+    `kinhteso results`, and the figure to report with `kinhteso figure`.
+    """
+    from kinhteso.pipeline.observations import parse_as_of  # noqa: PLC0415
+    from kinhteso.service.data import ObservationsRequest, observations as run  # noqa: PLC0415
+    from kinhteso.workspace import Workspace  # noqa: PLC0415
+
+    def tup(v):
+        got = _split(v)
+        return tuple(got) if got else None
+
+    req = ObservationsRequest(indicator=tup(indicator), territory=tup(territory), sector=tup(sector),
+                              period=tup(period), as_of=parse_as_of(as_of), basis=int(basis) if basis else None)
     with Workspace.open(workspace) as ws:
-        res = read_observations(ws, q)
+        res = run(ws, req)
     for vi, en in res.notes:
         click.echo(tr(vi, en), err=True)
     if res.illustrative and fmt == "table":
@@ -136,8 +158,11 @@ def observations(indicator, territory, sector, period, as_of, basis, fmt, worksp
 @workspace_option
 def vintages(fmt: str, workspace: Path) -> None:
     """Liệt kê các lần nộp số liệu / list submissions (one record per vintage)."""
+    from kinhteso.service.data import vintages as run  # noqa: PLC0415
+    from kinhteso.workspace import Workspace  # noqa: PLC0415
+
     with Workspace.open(workspace) as ws:
-        df = ws.store.vintages()
+        df = run(ws)
     click.echo(render_frame(df, fmt))
 
 
@@ -162,14 +187,24 @@ def template(indicators: tuple[str, ...], fmt: str, out: Path | None, workspace:
 
 
 @click.command("demo")
-@workspace_option
+@click.option("--workspace", "workspace", type=click.Path(file_okay=False, path_type=Path), default="demo-workspace",
+              show_default="./demo-workspace",
+              help="Thư mục không gian làm việc demo / the demo workspace directory.")
 @click.option("--fresh/--keep", default=True, show_default=True,
               help="Xóa và dựng lại không gian demo / rebuild the demo workspace from scratch.")
-def demo(workspace: Path, fresh: bool) -> None:
-    """Dựng không gian làm việc MINH HỌA và chạy toàn bộ hệ thống / build the illustrative demo workspace and run every capability."""
-    from kinhteso.pipeline.demo import run_demo  # noqa: PLC0415
+@click.option("--force", is_flag=True, default=False,
+              help="Thay cả thư mục không phải không gian demo (xóa dữ liệu trong đó) / replace even a directory "
+                   "that is not a demo workspace (its data are deleted).")
+def demo(workspace: Path, fresh: bool, force: bool) -> None:
+    """Dựng không gian làm việc MINH HỌA và chạy toàn bộ hệ thống / build the illustrative demo workspace and run every capability.
 
-    run_demo(workspace, fresh=fresh, echo=click.echo)
+    The demo builds only in an absent or empty directory, or over a demo workspace: one it built
+    (marked by its DEMO.toml) holding no vintage but its own or illustrative ones. Anything else
+    is refused (WORKSPACE_NOT_DEMO, exit 1) unless --force.
+    """
+    from kinhteso.demo.build import run_demo  # noqa: PLC0415
+
+    run_demo(workspace, fresh=fresh, force=force, echo=click.echo)
 
 
 COMMANDS = [init, ingest, observations, vintages, template, demo]

@@ -1,33 +1,36 @@
 """``kinhteso index``: score the provinces in a workspace with a composite-index framework.
 
-Thin: parse the options into :class:`kinhteso.pipeline.index.IndexSettings`, call
-:func:`kinhteso.pipeline.index.score_index`, render (table, CSV or JSON with provenance).
+Thin: parse the options into a :class:`~kinhteso.service.index.IndexRequest`, call
+:func:`kinhteso.service.index.score_index`, render (table, CSV or JSON with provenance).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
-from kinhteso.cli._common import format_option, render_frame, to_json, workspace_option
+from kinhteso.cli._common import PERIOD, format_option, render_frame, to_json, workspace_option
+from kinhteso.cli._lazy import LazyOption
 from kinhteso.i18n import DEMO_LABEL, current_lang, tr
-from kinhteso.pipeline.index import FRAMEWORK_INPUTS, IndexSettings, score_index
-from kinhteso.pipeline.observations import parse_as_of
-from kinhteso.workspace import Workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["COMMANDS", "index"]
 
 
-def _plain(v: Any) -> Any:
-    """A JSON-safe scalar: missing values (NA, NaN) become null."""
-    return None if v is None or (not isinstance(v, str) and pd.isna(v)) else v
+def _framework_help() -> str:
+    from kinhteso.pipeline.index import FRAMEWORK_INPUTS  # noqa: PLC0415
+
+    return f"Khung chỉ số / framework: {', '.join(sorted(FRAMEWORK_INPUTS))}."
 
 
 def _table_view(table: pd.DataFrame) -> pd.DataFrame:
     """The table shown on screen: the interval as one ``low–high`` column."""
+    import pandas as pd  # noqa: PLC0415
+
     shown = table.copy()
     shown.insert(shown.columns.get_loc("rank_low"), "interval",
                  ["" if pd.isna(r.rank_low) else f"{r.rank_low}–{r.rank_high}"
@@ -41,9 +44,9 @@ def _table_view(table: pd.DataFrame) -> pd.DataFrame:
 
 
 @click.command("index")
-@click.option("--framework", "framework", default="dti2022", show_default=True,
-              help=f"Khung chỉ số / framework: {', '.join(sorted(FRAMEWORK_INPUTS))}.")
-@click.option("--period", "period", required=True, help="Kỳ đánh giá / period, e.g. 2024.")
+@click.option("--framework", "framework", default="dti2022", show_default=True, cls=LazyOption,
+              lazy_help=_framework_help)
+@click.option("--period", "period", type=PERIOD, required=True, help="Kỳ đánh giá / period, e.g. 2024.")
 @click.option("--basis", type=click.Choice(["63", "34"]), default=None,
               help="Hệ địa bàn (mặc định: 34 nếu kỳ có số liệu 34 tỉnh, không thì 63); 34 với số liệu 63 tỉnh: "
                    "theo quy tắc sáp nhập của khung / territorial basis (default: 34 when the period has "
@@ -64,16 +67,17 @@ def index(framework: str, period: str, basis: str | None, n: int, seed: int, as_
     percentile rank interval (weights ±25%), strengths and weaknesses (best/worst-ranked
     indicators).
     """
-    s = IndexSettings(framework=framework, period=period.strip(), basis=int(basis) if basis else None, n=n,
-                      seed=seed, as_of=parse_as_of(as_of))
+    from kinhteso.service.index import IndexRequest, score_index  # noqa: PLC0415
+    from kinhteso.workspace import Workspace  # noqa: PLC0415
+
+    req = IndexRequest(period=period, framework=framework, basis=int(basis) if basis else None, n=n, seed=seed,
+                       as_of=as_of)
     with Workspace.open(workspace) as ws:
-        res = score_index(ws, s)
+        res = score_index(ws, req)
     for vi, en in res.notes:
         click.echo(tr(vi, en), err=True)
     if fmt == "json":
-        click.echo(to_json({"provenance": res.provenance,
-                            "scores": [{k: _plain(v) for k, v in rec.items()}
-                                       for rec in res.table.to_dict(orient="records")]}))
+        click.echo(to_json(res.as_json()))
         return
     if fmt == "csv":
         click.echo(render_frame(res.table, "csv"))

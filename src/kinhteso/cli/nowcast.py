@@ -2,7 +2,9 @@
 territory, from the months already published, with an interval and the engine named.
 
 The nowcast is written to the workspace as ``DE_VA`` and ``DE_SHARE`` (status F, source
-``kinhteso:nowcast``) only after everything succeeded (``--dry-run`` writes nothing).
+``kinhteso:nowcast``) only after everything succeeded (``--dry-run`` writes nothing). Thin:
+parse the options into a :class:`~kinhteso.service.nowcast.NowcastRequest`, call
+:func:`kinhteso.service.nowcast.run_nowcast`, render.
 """
 
 from __future__ import annotations
@@ -10,20 +12,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from kinhteso.cli._common import render_frame, to_json, workspace_option
+from kinhteso.cli._lazy import LazyChoice
 from kinhteso.i18n import DEMO_LABEL, current_lang, fmt_number, tr
-from kinhteso.methods.nowcast import ENGINES
-from kinhteso.pipeline import nowcast as P
-from kinhteso.workspace import Workspace
 
 __all__ = ["COMMANDS", "nowcast"]
 
 
 @click.command("nowcast")
 @click.option("--territory", required=True, help="Địa bàn / territory: VN, 34:31 or a name.")
-@click.option("--engine", type=click.Choice(list(ENGINES)), default=None,
+@click.option("--engine", type=LazyChoice.of("kinhteso.methods.nowcast", "ENGINES"), default=None,
               help="Phương pháp / engine (mặc định theo kiểm định ngược trên số liệu thật / default: "
                    "by the real-data backtest).")
 @click.option("--backtest", is_flag=True,
@@ -44,18 +43,23 @@ def nowcast(territory: str, engine: str | None, backtest: bool, origins: int, dr
     so far enter (ragged edge). Engines: bridge, dfm (with the news of the latest releases),
     naive. The default engine is one that beats the naive forecast on real GSO data.
     """
+    import pandas as pd  # noqa: PLC0415
+
+    from kinhteso.service.nowcast import NowcastRequest, run_nowcast  # noqa: PLC0415
+    from kinhteso.workspace import Workspace  # noqa: PLC0415
+
+    req = NowcastRequest(territory=territory, engine=engine, backtest=backtest, origins=origins, save=not dry_run)
     with Workspace.open(workspace) as ws:
-        out = P.run_nowcast(ws, territory, engine=engine, write=not dry_run,
-                            backtest_origins=origins if backtest else 0)
+        out = run_nowcast(ws, req)
     if fmt == "json":
         click.echo(to_json(out.as_json()))
         return
-    if out.provenance.get("illustrative"):
+    if out.illustrative:
         click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")
-    lvl = int(P.LEVEL * 100)
+    lvl = int(out.level * 100)
     click.echo(tr(
-        f"{out.territory} {out.period} — dự báo tức thời, phương pháp {out.engine} ({ENGINES[out.engine].label_vi}):",
-        f"{out.territory} {out.period} — nowcast, engine {out.engine} ({ENGINES[out.engine].label_en}):"))
+        f"{out.territory} {out.period} — dự báo tức thời, phương pháp {out.engine} ({out.engine_label['vi']}):",
+        f"{out.territory} {out.period} — nowcast, engine {out.engine} ({out.engine_label['en']}):"))
     click.echo(tr(
         f"  Giá trị tăng thêm kinh tế số {fmt_number(out.de_va, 0)} tỷ đồng, khoảng {lvl}% "
         f"{fmt_number(out.de_va_interval[0], 0)}–{fmt_number(out.de_va_interval[1], 0)}",
@@ -89,9 +93,9 @@ def nowcast(territory: str, engine: str | None, backtest: bool, origins: int, dr
         click.echo(render_frame(pd.DataFrame(out.backtest), "table", digits=3))
     for w in out.warnings:
         click.echo(f"  ! {w.get('code')}: {w.get('vi') if current_lang() == 'vi' else w.get('en')}")
-    if out.vintage_id is not None:
-        click.echo(tr(f"  Đã ghi DE_VA, DE_SHARE (trạng thái F, nguồn {P.SOURCE}), phiên bản {out.vintage_id}",
-                      f"  Written DE_VA, DE_SHARE (status F, source {P.SOURCE}), vintage {out.vintage_id}"))
+    if out.run_id is not None:
+        click.echo(tr(f"  Đã lưu DE_VA, DE_SHARE (kết quả, trạng thái F, nguồn {out.source}), lần chạy {out.run_id}",
+                      f"  Stored DE_VA, DE_SHARE (a result, status F, source {out.source}), run {out.run_id}"))
 
 
 COMMANDS = [nowcast]

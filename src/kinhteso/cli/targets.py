@@ -6,36 +6,22 @@ import math
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from kinhteso.cli._common import render_frame, to_json, workspace_option
-from kinhteso.errors import ReferenceDataError, UsageError
+from kinhteso.cli._lazy import LazyChoice
 from kinhteso.i18n import DEMO_LABEL, current_lang, fmt_number, tr
-from kinhteso.methods.accounts import VIEWS
-from kinhteso.methods.targets import TREND_MODELS
-from kinhteso.pipeline import targets as P
-from kinhteso.pipeline.observations import resolve_territories
-from kinhteso.reference import targets as R
-from kinhteso.workspace import Workspace
+
 
 _FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
                        help="Định dạng đầu ra / output format.")
-_SOURCE = click.option("--source", type=click.Choice(list(P.SOURCES)), default="auto", show_default=True,
+_SOURCE = click.option("--source", type=LazyChoice.of("kinhteso.pipeline.targets", "SOURCES"), default="auto", show_default=True,
                        help="Chuỗi KTS: auto (tính nếu được, không thì số công bố), computed, published / DE-share series.")
-_VIEW = click.option("--view", type=click.Choice(list(VIEWS)), default="gso", show_default=True,
+_VIEW = click.option("--view", type=LazyChoice.of("kinhteso.methods.accounts", "VIEWS"), default="gso", show_default=True,
                      help="Cách đo khi tính tỷ trọng KTS / accounts view of a computed DE share.")
-_MODEL = click.option("--model", type=click.Choice(list(TREND_MODELS)), default="loglinear", show_default=True,
+_MODEL = click.option("--model", type=LazyChoice.of("kinhteso.methods.targets", "TREND_MODELS"), default="loglinear", show_default=True,
                       help="Mô hình xu hướng / trend model (OLS on the last 3–5 years).")
 _LEVEL = click.option("--level", type=float, default=0.90, show_default=True,
                       help="Mức của khoảng dự báo / prediction-interval level.")
-
-
-def _key(text: str) -> str:
-    keys = resolve_territories([text], basis=None)
-    if len(keys) != 1:
-        raise UsageError("AMBIGUOUS_TERRITORY", f"'{text}' ứng với nhiều địa bàn ({', '.join(keys)}); dùng khóa, ví dụ 34:31.",
-                         f"'{text}' matches several territories ({', '.join(keys)}); use a key such as 34:31.")
-    return keys[0]
 
 
 def _msg(d: dict) -> str:
@@ -78,15 +64,16 @@ def gaps_cmd(territory, indicator, inherit_national, source, view, model, level,
     probability of reaching it, the status (achieved, on_track, at_risk, off_track) and years
     behind schedule. Rates are fractions in JSON/CSV, shares in percent.
     """
+    import pandas as pd  # noqa: PLC0415
+
+    from kinhteso.service.targets import GapsRequest, gaps as run  # noqa: PLC0415
+    from kinhteso.workspace import Workspace  # noqa: PLC0415
+
+    req = GapsRequest(territory=territory, indicator=indicator, inherit_national=inherit_national, source=source,
+                      view=view, model=model, level=level)
     with Workspace.open(workspace) as ws:
-        key = _key(territory) if territory else None
-        rows = P.gaps(ws, territory=key, indicator=indicator, source=source, view=view, model=model, level=level,
-                      inherit_national=inherit_national)
-    if key and not rows:
-        raise UsageError("NO_TARGET", f"{key} không có mục tiêu nào{' cho ' + indicator if indicator else ''}; thêm bằng "
-                         "`kinhteso target add` hoặc dùng --inherit-national.",
-                         f"{key} has no target{' for ' + indicator if indicator else ''}; add one with `kinhteso target add` "
-                         "or use --inherit-national.")
+        res = run(ws, req)
+    rows = res.rows
     if fmt == "json":
         click.echo(to_json([{k: _clean(v) for k, v in r.items()} for r in rows]))
         return
@@ -94,7 +81,7 @@ def gaps_cmd(territory, indicator, inherit_national, source, view, model, level,
     if fmt == "csv":
         click.echo(render_frame(flat, "csv"))
         return
-    if any(r["illustrative"] for r in rows):
+    if res.illustrative:
         click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")
     if flat.empty:
         click.echo("(0)")
@@ -114,8 +101,7 @@ def gaps_cmd(territory, indicator, inherit_national, source, view, model, level,
             click.echo(f"  ! {r['territory']} {r['indicator']} {r['target_year']} {w['code']}: {_msg(w)}")
         if r["error"]:
             click.echo(f"  ! {r['territory']} {r['indicator']} {r['target_year']} {r['error']['code']}: {_msg(r['error'])}")
-    click.echo(tr(f"Nguồn chuỗi: {', '.join(sorted({r['source'] for r in rows}))}",
-                  f"Series source: {', '.join(sorted({r['source'] for r in rows}))}"))
+    click.echo(tr(f"Nguồn chuỗi: {', '.join(res.sources)}", f"Series source: {', '.join(res.sources)}"))
 
 
 @click.command("plan")
@@ -135,13 +121,17 @@ def gaps_cmd(territory, indicator, inherit_national, source, view, model, level,
 def plan_cmd(territory, indicator, target_year, value, growth, source, view, model, level, fmt, workspace: Path) -> None:
     """Kế hoạch đạt mục tiêu / the plan to close a gap: quarterly milestones and, for the DE
     share, what each industry must contribute (ranked by leverage) under a GRDP growth scenario."""
+    import pandas as pd  # noqa: PLC0415
+
+    from kinhteso.service.targets import PlanRequest, plan as run  # noqa: PLC0415
+    from kinhteso.workspace import Workspace  # noqa: PLC0415
+
+    req = PlanRequest(territory=territory, indicator=indicator, target_year=target_year, value=value, growth=growth,
+                      source=source, view=view, model=model, level=level)
     with Workspace.open(workspace) as ws:
-        key = _key(territory)
-        out = P.plan(ws, key, indicator, target_year, target_value=value, growth=growth, source=source, view=view,
-                     model=model, level=level)
-    g = out["gap"]
-    if g["error"]:
-        raise UsageError(g["error"]["code"], g["error"]["vi"], g["error"]["en"])
+        res = run(ws, req)
+    out = res.as_dict()
+    g = res.gap
     if fmt == "json":
         click.echo(to_json({k: ({kk: _clean(vv) for kk, vv in v.items()} if isinstance(v, dict) else v)
                             for k, v in out.items()}))
@@ -200,24 +190,27 @@ def plan_cmd(territory, indicator, target_year, value, growth, source, view, mod
 @workspace_option
 def scenario_cmd(territory, sets, until, start, growth, view, fmt, workspace: Path) -> None:
     """Mô phỏng kịch bản / recompute the accounts year by year under changes and report the share path."""
+    from kinhteso.service.targets import ScenarioRequest, scenario as run  # noqa: PLC0415
+    from kinhteso.workspace import Workspace  # noqa: PLC0415
+
+    req = ScenarioRequest(territory=territory, until=until, sets=tuple(sets), start=start, growth=growth, view=view)
     with Workspace.open(workspace) as ws:
-        key = _key(territory)
-        out = P.scenario(ws, key, list(sets), until=until, start=start, view=view, grdp_growth=growth)
-    path = out["path"]
+        res = run(ws, req)
+    key, path = res.territory, res.path
     if fmt == "json":
-        click.echo(to_json({**{k: v for k, v in out.items() if k != "path"}, "path": path.to_dict(orient="records")}))
+        click.echo(to_json(res.as_dict()))
         return
     if fmt == "csv":
         click.echo(render_frame(path, "csv"))
         return
-    if out["illustrative"]:
+    if res.illustrative:
         click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")
     click.echo(render_frame(path, "table", title=tr(
-        f"Kịch bản {key} ({view.upper()}), các ngành khác tăng {fmt_number(out['grdp_growth']['rate'] * 100, 1)}%/năm: "
+        f"Kịch bản {key} ({view.upper()}), các ngành khác tăng {fmt_number(res.grdp_growth['rate'] * 100, 1)}%/năm: "
         + ("; ".join(sets) or "không thay đổi"),
-        f"Scenario {key} ({view.upper()}), other industries growing {fmt_number(out['grdp_growth']['rate'] * 100, 1)}%/yr: "
+        f"Scenario {key} ({view.upper()}), other industries growing {fmt_number(res.grdp_growth['rate'] * 100, 1)}%/yr: "
         + ("; ".join(sets) or "no change"))))
-    for w in out["warnings"]:
+    for w in res.warnings:
         click.echo(f"  ! {w['code']}: {_msg(w)}")
 
 
@@ -230,12 +223,12 @@ def scenario_cmd(territory, sets, until, start, growth, view, fmt, workspace: Pa
 def peers_cmd(territory, year, view, fmt, workspace: Path) -> None:
     """So sánh ngang hàng / percentiles among the 34 and within the peer group (GRDP per person
     quartile), strengths (top quartile), weaknesses (bottom quartile) and whom to learn from."""
+    from kinhteso.service.targets import PeersRequest, peers as run  # noqa: PLC0415
+    from kinhteso.workspace import Workspace  # noqa: PLC0415
+
     with Workspace.open(workspace) as ws:
-        table = P.peers(ws, year=year, view=view)
-    if territory:
-        key = _key(territory)
-        table = table[table.territory == key]
-    click.echo(render_frame(table.reset_index(drop=True), fmt))
+        res = run(ws, PeersRequest(territory=territory, year=year, view=view))
+    click.echo(render_frame(res.table, fmt))
 
 
 @click.group("target")
@@ -249,12 +242,14 @@ def target_group() -> None:
 @workspace_option
 def target_list(territory, fmt, workspace: Path) -> None:
     """Các mục tiêu (có sẵn và của không gian làm việc) / shipped and workspace targets."""
+    import pandas as pd  # noqa: PLC0415
+
+    from kinhteso.service.targets import TargetListRequest, list_targets as run  # noqa: PLC0415
+    from kinhteso.workspace import Workspace  # noqa: PLC0415
+
     with Workspace.open(workspace) as ws:
-        ts = P.workspace_targets(ws)
-    if territory:
-        key = _key(territory)
-        ts = [t for t in ts if t.territory == key]
-    df = pd.DataFrame([t.as_dict() for t in ts])
+        res = run(ws, TargetListRequest(territory=territory))
+    df = pd.DataFrame(res.records())
     if fmt == "table" and len(df):
         df = df[["territory", "indicator", "year", "comparison", "value", "unit", "confidence", "origin", "source"]]
     click.echo(render_frame(df, fmt))
@@ -266,11 +261,11 @@ def target_list(territory, fmt, workspace: Path) -> None:
 @click.option("--year", type=int, required=True, help="Năm mục tiêu / target year.")
 @click.option("--value", type=float, required=True, help="Giá trị / target value, in the indicator's unit.")
 @click.option("--unit", default=None, help="Đơn vị / unit (default: the indicator's); another unit is refused.")
-@click.option("--comparison", type=click.Choice(list(R.COMPARISONS)), default=">=", show_default=True,
+@click.option("--comparison", type=LazyChoice.of("kinhteso.reference.targets", "COMPARISONS"), default=">=", show_default=True,
               help="So sánh / comparison; <= and < mean lower is better.")
 @click.option("--source", "source", default="user", show_default=True, help="Nguồn / source (document, decision).")
 @click.option("--url", default="-", show_default=True, help="Đường dẫn nguồn / source URL.")
-@click.option("--confidence", type=click.Choice(list(R.CONFIDENCE)), default="medium", show_default=True)
+@click.option("--confidence", type=LazyChoice.of("kinhteso.reference.targets", "CONFIDENCE"), default="medium", show_default=True)
 @click.option("--note", default="", help="Ghi chú / note.")
 @workspace_option
 def target_add(territory, indicator, year, value, unit, comparison, source, url, confidence, note, workspace: Path) -> None:
@@ -279,24 +274,13 @@ def target_add(territory, indicator, year, value, unit, comparison, source, url,
     Checked like the shipped ones (known territory and indicator, the indicator's unit, a range
     the indicator can take); a target with the same territory, indicator and year replaces it.
     """
+    from kinhteso.service.targets import TargetAddRequest, add_target as run  # noqa: PLC0415
+    from kinhteso.workspace import Workspace  # noqa: PLC0415
+
+    req = TargetAddRequest(territory=territory, indicator=indicator, year=year, value=value, unit=unit,
+                           comparison=comparison, source=source, url=url, confidence=confidence, note=note)
     with Workspace.open(workspace) as ws:
-        key = _key(territory)
-        inds = ws.indicators()
-        try:
-            units = R.indicator_unit(indicator, inds)
-        except ReferenceDataError as exc:
-            raise UsageError(exc.code, exc.vi, exc.en) from exc
-        entry = {"territory": key, "indicator": indicator, "year": year, "value": value, "unit": unit or units[0],
-                 "comparison": comparison, "direction": R.COMPARISONS[comparison][0], "source": source, "url": url,
-                 "confidence": confidence}
-        if note:
-            entry["note"] = note
-        try:
-            t = R.make_target(entry, file="--", origin="workspace", indicators=inds)
-        except ReferenceDataError as exc:
-            raise UsageError(exc.code, exc.vi.replace("Tệp mục tiêu --, mục 1: ", ""),
-                             exc.en.replace("Target file --, entry 1: ", "")) from exc
-        R.write_workspace_target(ws.root / R.WORKSPACE_FILE, t, indicators=inds)
+        t = run(ws, req).target
     click.echo(tr(f"Đã thêm mục tiêu {t.territory} {t.indicator} {t.year} {t.comparison} {fmt_number(t.value, 2)} {t.unit}.",
                   f"Added target {t.territory} {t.indicator} {t.year} {t.comparison} {fmt_number(t.value, 2)} {t.unit}."))
 

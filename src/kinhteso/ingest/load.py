@@ -1,11 +1,13 @@
 """Ingest one file: read → validate → normalise → store as one vintage, or refuse it whole.
 
-The file is staged in DuckDB as text. The few *distinct* codes of each key column are resolved
-here, in Python, against the reference data (territory names and codes on both bases, VSIC,
-the indicator registry, periods); the resolved mappings go back to DuckDB, which finds the rows
-of every problem and, when there is none, writes the vintage with one ``INSERT … SELECT`` in
-one transaction. So a million-row file is validated at DuckDB's speed and every problem still
-names its row and column.
+The file is staged in DuckDB as text (:class:`kinhteso.store.Stage`). The few *distinct* codes
+of each key column are resolved here, in Python, against the reference data (territory names and
+codes on both bases, VSIC, the indicator registry, periods); the resolved mappings go back to the
+stage as small data frames, which finds the rows of every problem and normalises the rows, and
+when there is none the store copies them in as one vintage, in one transaction. So a
+million-row file is validated at DuckDB's speed and every problem still names its row and
+column. This module hands the stage data (column names, mappings, the decimal mark, the merger
+date, limits) and writes no SQL: the store is the only code that speaks it.
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from kinhteso.domain import MERGER_DATE, OBS_STATUSES
 from kinhteso.errors import InputRejected, Problem
 from kinhteso.ingest.readers import prepare, read_header
 from kinhteso.ingest.rules import problem
+from kinhteso.periods import parse_period
 from kinhteso.reference import territories as terr
 from kinhteso.reference import vsic
 from kinhteso.reference.indicators import Indicator
-from kinhteso.store import StagingError, Store, VintageInfo
+from kinhteso.store import Stage, StagingError, Store, VintageInfo
 
 __all__ = [
     "IngestResult",
@@ -45,18 +49,10 @@ EXPORT_ONLY = ("vintage", "source", "illustrative", "backcast", "derived_from")
 WIDE_REQUIRED = ("indicator", "territory", "basis", "sector", "unit")
 PRICE_BASES = {"current": "current", "constant_2010": "constant_2010", "": "current",
                "hien_hanh": "current", "ss2010": "constant_2010", "constant": "constant_2010"}
-STATUSES = ("A", "P", "E", "F", "I")
-#: The 63 provinces end and the 34 begin (Resolution 202/2025/QH15).
-MERGER_DATE = dt.date(2025, 7, 1)
+STATUSES = OBS_STATUSES
+# MERGER_DATE (kinhteso.domain) and parse_period (kinhteso.periods) stay importable from here.
 #: At most this many problems are listed for one file (the count of the rest is reported).
 MAX_PROBLEMS = 100_000
-
-_PERIOD_PATTERNS = (
-    (re.compile(r"^(\d{4})$"), "A"),
-    (re.compile(r"^(\d{4})\s*-?\s*[Qq]([1-4])$"), "Q"),
-    (re.compile(r"^(\d{4})\s*[-/Mm]\s*(\d{1,2})$"), "M"),
-)
-
 
 @dataclass
 class IngestResult:
@@ -72,37 +68,10 @@ class IngestResult:
     notes: list[str] = field(default_factory=list)
 
 
-def parse_period(text: str) -> tuple[str, str, dt.date] | None:
-    """Normalise an SDMX TIME_PERIOD: ``2024`` (A), ``2024-Q1`` (Q), ``2024-01`` (M).
-
-    Returns (period, frequency, start date) or None when malformed. Also accepts ``2024Q1``,
-    ``2024 q1``, ``2024-1``, ``2024M01``.
-
-    >>> parse_period("2025Q3")
-    ('2025-Q3', 'Q', datetime.date(2025, 7, 1))
-    """
-    t = (text or "").strip()
-    for pattern, freq in _PERIOD_PATTERNS:
-        m = pattern.match(t)
-        if not m:
-            continue
-        year = int(m.group(1))
-        if not 1900 <= year <= 2100:
-            return None
-        if freq == "A":
-            return f"{year}", "A", dt.date(year, 1, 1)
-        sub = int(m.group(2))
-        if freq == "Q":
-            return f"{year}-Q{sub}", "Q", dt.date(year, 3 * sub - 2, 1)
-        if 1 <= sub <= 12:
-            return f"{year}-{sub:02d}", "M", dt.date(year, sub, 1)
-    return None
-
-
 def _norm_column(name: str) -> str:
     n = name.strip().lower().replace(" ", "_")
     p = parse_period(name)
-    return p[0] if p else n
+    return p.code if p else n
 
 
 def ingest_file(
@@ -122,14 +91,16 @@ def ingest_file(
     prepared = prepare(Path(path), workdir=workdir)
     name = str(path)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        # the file's hash is computed while DuckDB stages (and checks) the file
+        # the file's hash is computed while DuckDB stages (and checks) the file, in a scratch
+        # database: the store itself is opened for writing only to commit
         pending = pool.submit(prepared.verify)
+        stage = store.stage(workdir)
         try:
-            return _ingest(store, prepared, pending, name=name, source=source, indicators=indicators,
+            return _ingest(store, stage, prepared, pending, name=name, source=source, indicators=indicators,
                            workdir=workdir, decimal=decimal, illustrative=illustrative,
                            received_at=received_at, say=say)
         finally:
-            store.drop_staging()
+            stage.close()
             try:
                 pending.result()
             except InputRejected:
@@ -137,22 +108,22 @@ def ingest_file(
             prepared.cleanup()
 
 
-def _ingest(store: Store, prepared, pending, *, name: str, source: str, indicators: dict[str, Indicator],
+def _ingest(store: Store, stage: Stage, prepared, pending, *, name: str, source: str, indicators: dict[str, Indicator],
             workdir: Path, decimal: str, illustrative: bool, received_at, say) -> IngestResult:
     try:
         header = read_header(prepared)
     except UnicodeDecodeError:
         prepared.check_encoding()  # raises the ENCODING problem with its byte and line
         raise
-    job = _Job(store, name, indicators, decimal)
+    job = _Job(stage, name, indicators, decimal)
     layout = job.check_header(header, has_row=prepared.has_row_column)
 
-    def stage() -> None:
-        store.stage_csv(prepared.csv_path, delimiter=prepared.delimiter, columns=job.columns,
+    def stage_file() -> None:
+        stage.stage_csv(prepared.csv_path, delimiter=prepared.delimiter, columns=job.columns,
                         has_row_column=prepared.has_row_column, skip=prepared.skip_lines)
 
     try:
-        stage()
+        stage_file()
     except StagingError as exc:
         if not prepared.has_row_column:
             prepared.check_encoding()  # an encoding problem explains a parse failure best
@@ -160,7 +131,7 @@ def _ingest(store: Store, prepared, pending, *, name: str, source: str, indicato
             raise InputRejected([problem("CSV_PARSE", file=name, detail=str(exc))], file=name) from None
         prepared.normalise_newlines(workdir)
         try:
-            stage()
+            stage_file()
         except StagingError as exc2:
             raise InputRejected([problem("CSV_PARSE", file=name, detail=str(exc2))], file=name) from None
     pending.result()
@@ -169,9 +140,9 @@ def _ingest(store: Store, prepared, pending, *, name: str, source: str, indicato
         return IngestResult(name, existing, 0, already_stored=True)
     empty = 0
     if layout == "wide":
-        empty = store.count_empty_wide_cells(job.key_columns, job.period_columns)
-        store.unpivot_staged(job.key_columns, job.period_columns)
-    if store.staged_count() == 0:
+        empty = stage.count_empty_wide_cells(job.key_columns, job.period_columns)
+        stage.unpivot_staged(job.key_columns, job.period_columns)
+    if stage.staged_count() == 0:
         raise InputRejected([problem("NO_DATA_ROWS", file=name)], file=name)
     say("validate")
     job.resolve()
@@ -179,11 +150,10 @@ def _ingest(store: Store, prepared, pending, *, name: str, source: str, indicato
     if problems:
         raise InputRejected(problems, file=name)
     say("write")
-    backcast = store.staged_backcast_count()
+    backcast = stage.staged_backcast_count()
     info = VintageInfo(source=source, file_name=prepared.original.name, sha256=prepared.sha256,
                        illustrative=illustrative)
-    vid, n = store.commit_staged(info, job.select_sql(), received_at=received_at,
-                                 before_insert=lambda: say("writing"))
+    vid, n = store.commit_stage(info, stage, received_at=received_at, before_insert=lambda: say("writing"))
     return IngestResult(name, vid, n, layout=layout, empty_cells_skipped=empty, backcast_rows=backcast)
 
 
@@ -208,8 +178,8 @@ def _norm_sector(raw: str) -> str:
 class _Job:
     """The state of one validation: normalised columns and the resolved code mappings."""
 
-    def __init__(self, store: Store, name: str, indicators: dict[str, Indicator], decimal: str) -> None:
-        self.store = store
+    def __init__(self, stage: Stage, name: str, indicators: dict[str, Indicator], decimal: str) -> None:
+        self.stage = stage
         self.name = name
         self.indicators = indicators
         self.decimal = decimal
@@ -218,7 +188,7 @@ class _Job:
         self.period_columns: list[str] = []
         self.problems: list[Problem] = []
         self.truncated = 0
-        self.bad_tables: set[str] = set()
+        self.bad_mappings: set[str] = set()
 
     # --- header ------------------------------------------------------------------------
     def check_header(self, header: list[str], *, has_row: bool) -> str:
@@ -253,10 +223,6 @@ class _Job:
         self.present = set(norm) | ({"period", "value"} if layout == "wide" else set())
         return layout
 
-    def _col(self, name: str) -> str:
-        """SQL for a staged text column, '' when the file does not have it."""
-        return f"coalesce(r.{name}, '')" if name in self.present else "''"
-
     # --- resolution of distinct codes -------------------------------------------------------
     def resolve(self) -> None:
         self._resolve_indicators()
@@ -266,15 +232,16 @@ class _Job:
         self._resolve_units()
         self._resolve_enums()
 
-    #: mapping table → the normalised column that is part of the observation key
-    _KEY_OF = {"_m_ind": "indicator", "_m_ter": "territory", "_m_per": "period", "_m_sec": "sector",
-               "_m_pb": "price_basis"}
+    #: the mappings whose normalised column (of the same name) is part of the observation key
+    _KEYED = ("indicator", "territory", "period", "sector", "price_basis")
 
     def _register(self, name: str, rows: list[dict], columns: list[str]) -> pd.DataFrame:
+        """Hand the stage one resolved mapping: ``raw_<column>`` columns key it to the staged
+        text; ``code``, ``vi``, ``en`` are set where the raw value is bad."""
         frame = pd.DataFrame(rows, columns=columns)
-        if name in self._KEY_OF:
+        if name in self._KEYED:
             # a small integer per normalised value, so the duplicate-key check groups integers
-            values = frame[self._KEY_OF[name]]
+            values = frame[name]
             ids = {v: i for i, v in enumerate(sorted({str(v) for v in values}), start=1)}
             frame["kid"] = [ids[str(v)] for v in values]
         for c in columns:
@@ -288,9 +255,9 @@ class _Job:
                 frame[c] = pd.to_numeric(frame[c]).astype("float64")
             else:
                 frame[c] = frame[c].astype("string")
-        self.store.register(name, frame)
+        self.stage.register_mapping(name, frame)
         if "code" in frame.columns and frame["code"].notna().any():
-            self.bad_tables.add(name)
+            self.bad_mappings.add(name)
         return frame
 
     _SETS = (("indicator",), ("territory", "basis"), ("period",), ("indicator", "period"),
@@ -302,9 +269,9 @@ class _Job:
         if not hasattr(self, "_sets"):  # every set this job needs, in one scan of the staged file
             groups = [tuple(c for c in g if c in self.present) for g in self._SETS]
             wanted = [g for g in dict.fromkeys(groups) if g]
-            self._sets = dict(zip(wanted, self.store.distinct_sets(wanted)))
+            self._sets = dict(zip(wanted, self.stage.distinct_sets(wanted)))
         key = tuple(present)
-        d = self._sets[key].copy() if key in self._sets else (self.store.distinct(present) if present else pd.DataFrame([{}]))
+        d = self._sets[key].copy() if key in self._sets else (self.stage.distinct(present) if present else pd.DataFrame([{}]))
         for c in cols:
             if c not in present:
                 d[c] = ""
@@ -323,7 +290,7 @@ class _Job:
                             hint_vi=f"; có phải '{close[0]}'?" if close else "",
                             hint_en=f"; did you mean '{close[0]}'?" if close else "")
                 rows.append({"raw_indicator": raw, "indicator": None, "code": p.code, "vi": p.vi, "en": p.en})
-        self._register("_m_ind", rows, ["raw_indicator", "indicator", "code", "vi", "en"])
+        self._register("indicator", rows, ["raw_indicator", "indicator", "code", "vi", "en"])
         self.ind_map = {r["raw_indicator"]: r["indicator"] for r in rows}
 
     def _resolve_territories(self) -> None:
@@ -351,31 +318,31 @@ class _Job:
                          "basis": basis, "code": p.code if p else None,
                          "vi": p.vi if p else None, "en": p.en if p else None})
         self.ter_map = {(r["raw_territory"], r["raw_basis"]): r["territory"] for r in rows}
-        self._register("_m_ter", rows, ["raw_territory", "raw_basis", "territory", "basis", "code", "vi", "en"])
+        self._register("territory", rows, ["raw_territory", "raw_basis", "territory", "basis", "code", "vi", "en"])
 
     def _resolve_periods(self) -> None:
         rows = []
         for raw in self._distinct("period")["period"]:
             parsed = parse_period(raw)
             if parsed:
-                rows.append({"raw_period": raw, "period": parsed[0], "freq": parsed[1],
-                             "start": parsed[2], "code": None, "vi": None, "en": None})
+                rows.append({"raw_period": raw, "period": parsed.code, "freq": parsed.freq,
+                             "start": parsed.start, "code": None, "vi": None, "en": None})
             else:
                 p = problem("BAD_PERIOD", value=raw)
                 rows.append({"raw_period": raw, "period": None, "freq": None, "start": None,
                              "code": p.code, "vi": p.vi, "en": p.en})
-        self._register("_m_per", rows, ["raw_period", "period", "freq", "start", "code", "vi", "en"])
+        self._register("period", rows, ["raw_period", "period", "freq", "start", "code", "vi", "en"])
         # frequency allowed for the indicator
         rows = []
         per = {r[0]: parse_period(r[0]) for r in self._distinct("period").itertuples(index=False)}
         for raw_i, raw_p in self._distinct("indicator", "period").itertuples(index=False):
             ind = self.indicators.get(self.ind_map.get(raw_i) or "")
             parsed = per.get(raw_p)
-            if ind is None or parsed is None or parsed[1] in ind.frequencies:
+            if ind is None or parsed is None or parsed.freq in ind.frequencies:
                 continue
             p = problem("FREQUENCY_NOT_ALLOWED", indicator=ind.code, value=raw_p, expected=", ".join(ind.frequencies))
             rows.append({"raw_indicator": raw_i, "raw_period": raw_p, "code": p.code, "vi": p.vi, "en": p.en})
-        self._register("_m_freq", rows, ["raw_indicator", "raw_period", "code", "vi", "en"])
+        self._register("frequency", rows, ["raw_indicator", "raw_period", "code", "vi", "en"])
         # a 63-basis territory for a period after the merger
         rows = []
         valid = {t.key: t for t in terr.territories()}
@@ -385,12 +352,12 @@ class _Job:
             if not key or not parsed or key == terr.nation_key:
                 continue
             t = valid[key]
-            if t.valid_to is not None and parsed[2] > t.valid_to:
+            if t.valid_to is not None and parsed.start > t.valid_to:
                 p = problem("TERRITORY_PERIOD", territory=f"{key} {t.name_vi}", value=raw_p,
                             successor=terr.successors_of(key))
                 rows.append({"raw_territory": raw_t, "raw_basis": raw_b, "raw_period": raw_p,
                              "code": p.code, "vi": p.vi, "en": p.en})
-        self._register("_m_tp", rows, ["raw_territory", "raw_basis", "raw_period", "code", "vi", "en"])
+        self._register("territory_period", rows, ["raw_territory", "raw_basis", "raw_period", "code", "vi", "en"])
 
     def _resolve_sectors(self) -> None:
         known = {s.code for s in vsic.sectors()}
@@ -415,7 +382,7 @@ class _Job:
                 s = raw_s.strip()
             rows.append({"raw_indicator": raw_i, "raw_sector": raw_s, "sector": None if p else s,
                          "code": p.code if p else None, "vi": p.vi if p else None, "en": p.en if p else None})
-        self._register("_m_sec", rows, ["raw_indicator", "raw_sector", "sector", "code", "vi", "en"])
+        self._register("sector", rows, ["raw_indicator", "raw_sector", "sector", "code", "vi", "en"])
 
     def _resolve_units(self) -> None:
         rows = []
@@ -429,7 +396,7 @@ class _Job:
             hi = ind.max if ind else None
             rows.append({"raw_indicator": raw_i, "raw_unit": raw_u, "unit": u, "lo": lo, "hi": hi,
                          "code": p.code if p else None, "vi": p.vi if p else None, "en": p.en if p else None})
-        self._register("_m_unit", rows, ["raw_indicator", "raw_unit", "unit", "lo", "hi", "code", "vi", "en"])
+        self._register("unit", rows, ["raw_indicator", "raw_unit", "unit", "lo", "hi", "code", "vi", "en"])
 
     def _resolve_enums(self) -> None:
         rows = []
@@ -439,32 +406,20 @@ class _Job:
             p = None if pb else problem("BAD_PRICE_BASIS", value=raw)
             rows.append({"raw_price_basis": raw, "price_basis": pb, "code": p.code if p else None,
                          "vi": p.vi if p else None, "en": p.en if p else None})
-        self._register("_m_pb", rows, ["raw_price_basis", "price_basis", "code", "vi", "en"])
+        self._register("price_basis", rows, ["raw_price_basis", "price_basis", "code", "vi", "en"])
         rows = []
         for raw in self._distinct("status")["status"]:
             st = raw.strip().upper() or "A"
             p = None if st in STATUSES else problem("BAD_STATUS", value=raw)
             rows.append({"raw_status": raw, "status": None if p else st, "code": p.code if p else None,
                          "vi": p.vi if p else None, "en": p.en if p else None})
-        self._register("_m_st", rows, ["raw_status", "status", "code", "vi", "en"])
+        self._register("status", rows, ["raw_status", "status", "code", "vi", "en"])
 
     # --- finding the rows of each problem ---------------------------------------------------
-    _JOINS = {
-        "_m_ind": ("indicator", "i.raw_indicator = {indicator}"),
-        "_m_ter": ("territory", "t.raw_territory = {territory} AND t.raw_basis = {basis}"),
-        "_m_per": ("period", "p.raw_period = {period}"),
-        "_m_sec": ("sector", "s.raw_indicator = {indicator} AND s.raw_sector = {sector}"),
-        "_m_unit": ("unit", "u.raw_indicator = {indicator} AND u.raw_unit = {unit}"),
-        "_m_pb": ("price_basis", "pb.raw_price_basis = {price_basis}"),
-        "_m_st": ("status", "st.raw_status = {status}"),
-    }
-    _ALIAS = {"_m_ind": "i", "_m_ter": "t", "_m_per": "p", "_m_sec": "s", "_m_unit": "u", "_m_pb": "pb", "_m_st": "st"}
-
-    def _join(self, table: str, kind: str = "JOIN") -> str:
-        cond = self._JOINS[table][1].format(**{c: self._col(c) for c in
-                                               ("indicator", "territory", "basis", "period", "sector", "unit",
-                                                "price_basis", "status")})
-        return f" {kind} {table} {self._ALIAS[table]} ON {cond}"
+    #: mapping → the file's column a problem of it names, in the order problems are listed
+    _PROBLEM_COLUMN = {"indicator": "indicator", "territory": "territory", "period": "period",
+                       "sector": "sector", "unit": "unit", "price_basis": "price_basis", "status": "status",
+                       "frequency": "period", "territory_period": "period"}
 
     def _add(self, frame: pd.DataFrame, column: str) -> None:
         for row, code, vi, en in frame[["_row", "code", "vi", "en"]].itertuples(index=False):
@@ -473,26 +428,12 @@ class _Job:
                 continue
             self.problems.append(Problem(code=code, vi=vi, en=en, file=self.name, row=int(row), column=column))
 
-    def _rows(self, condition: str, joins: str, extra: list[str]) -> pd.DataFrame:
-        return self.store.rows_where(condition, [], joins=joins, extra=extra, limit=MAX_PROBLEMS)
-
     def find_problems(self) -> list[Problem]:
         # Row-level scans only for the mappings that hold a problem: a clean file costs none.
-        for table, (column, _) in self._JOINS.items():
-            if table not in self.bad_tables:
-                continue
-            a = self._ALIAS[table]
-            df = self._rows(f"{a}.code IS NOT NULL", self._join(table), [f"{a}.code", f"{a}.vi", f"{a}.en"])
-            self._add(df, column)
-        for table, cond, column in (
-            ("_m_freq", "f.raw_indicator = {indicator} AND f.raw_period = {period}", "period"),
-            ("_m_tp", "f.raw_territory = {territory} AND f.raw_basis = {basis} AND f.raw_period = {period}", "period"),
-        ):
-            if table not in self.bad_tables:
-                continue
-            joins = f" JOIN {table} f ON " + cond.format(**{c: self._col(c) for c in ("indicator", "territory", "basis", "period")})
-            self._add(self._rows("TRUE", joins, ["f.code", "f.vi", "f.en"]), column)
-        self.store.normalise_staged(self._normalised_sql())
+        for mapping, column in self._PROBLEM_COLUMN.items():
+            if mapping in self.bad_mappings:
+                self._add(self.stage.problem_rows(mapping, self.present, MAX_PROBLEMS), column)
+        self.stage.normalise(self.present, self.decimal, MERGER_DATE)
         self._value_problems()
         self._duplicate_problems()
         self.problems.sort(key=lambda p: (p.row or 0, p.column))
@@ -503,36 +444,9 @@ class _Job:
                 en=f"… and {self.truncated} more problems not listed.", file=self.name))
         return self.problems
 
-    def value_sql(self) -> str:
-        v = "trim(replace(r.value, chr(160), ''))"
-        if self.decimal == ",":
-            v = f"replace(replace(replace({v}, ' ', ''), '.', ''), ',', '.')"
-        else:
-            v = f"replace({v}, ' ', '')"
-        return f"TRY_CAST({v} AS DOUBLE)"
-
-    def _normalised_sql(self) -> str:
-        # _key packs the five key ids (each < 2^12 distinct values in one file) into one BIGINT.
-        # A file without the optional price_basis / status columns needs no join for them.
-        pb = "pb.price_basis" if "price_basis" in self.present else "'current'"
-        pb_kid = "pb.kid" if "price_basis" in self.present else "1"
-        st = "st.status" if "status" in self.present else "'A'"
-        v = self.value_sql()
-        return (
-            "SELECT r._row, i.indicator, t.territory, s.sector, p.period, "
-            f"{v} AS value, u.unit, {pb} AS price_basis, {st} AS status, "
-            f"coalesce(t.basis = 34 AND p.start < DATE '{MERGER_DATE.isoformat()}', FALSE) AS backcast, "
-            f"({v} IS NULL OR NOT isfinite({v}) OR coalesce({v} < u.lo, FALSE) OR coalesce({v} > u.hi, FALSE)) AS _bad, "
-            f"((((i.kid::BIGINT * 4096 + t.kid) * 4096 + s.kid) * 65536 + p.kid) * 16 + {pb_kid}) AS _key "
-            f"FROM _raw r{self._norm_joins()}"
-        )
-
     def _value_problems(self) -> None:
         # one scan of the normalised rows' flag; the raw text and bounds only for the rows at fault
-        df = self.store.rows_where("r._bad", ["value", "indicator"], table="_norm", limit=MAX_PROBLEMS,
-                                   joins="JOIN _raw x ON x._row = r._row JOIN _m_unit u ON u.raw_indicator = "
-                                         "coalesce(x.indicator, '') AND u.raw_unit = coalesce(x.unit, '')",
-                                   extra=["x.value AS raw_value", "u.lo", "u.hi"])
+        df = self.stage.value_problem_rows(MAX_PROBLEMS)
         hint_vi = "; nếu dùng dấu phẩy thập phân (1.234,5) hãy thêm --decimal ," if self.decimal == "." else ""
         hint_en = "; for a decimal comma (1.234,5) add --decimal ," if self.decimal == "." else ""
         for row, raw, value, ind, lo, hi in df[["_row", "raw_value", "value", "indicator", "lo", "hi"]].itertuples(index=False):
@@ -550,17 +464,7 @@ class _Job:
             else:
                 self.truncated += 1
 
-    def _norm_joins(self) -> str:
-        tables = ["_m_ind", "_m_ter", "_m_per", "_m_sec", "_m_unit"]
-        tables += [t for t, col in (("_m_pb", "price_basis"), ("_m_st", "status")) if col in self.present]
-        return "".join(self._join(t) for t in tables)
-
     def _duplicate_problems(self) -> None:
-        keys = ["indicator", "territory", "sector", "period", "price_basis"]
-        dup = self.store.staged_duplicates(keys, MAX_PROBLEMS)
+        dup = self.stage.duplicate_rows(MAX_PROBLEMS)
         for row, first in dup[["_row", "first_row"]].itertuples(index=False):
             self.problems.append(problem("DUPLICATE_KEY", file=self.name, row=int(row), column="", first=int(first)))
-
-    # --- the rows to store ---------------------------------------------------------------
-    def select_sql(self) -> str:
-        return "SELECT indicator, territory, sector, period, value, unit, price_basis, status, backcast FROM _norm"

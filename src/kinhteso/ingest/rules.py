@@ -7,6 +7,7 @@ and the tests. Messages are templates filled with the problem's details.
 from __future__ import annotations
 
 from kinhteso.errors import Problem
+from kinhteso.periods import BAD_PERIOD_EN, BAD_PERIOD_VI
 
 __all__ = ["RULES", "problem"]
 
@@ -65,10 +66,8 @@ RULES: dict[str, tuple[str, str]] = {
         "Chỉ tiêu {indicator} không nhận mã ngành '{value}': {expected}.",
         "Indicator {indicator} does not take sector '{value}': {expected}.",
     ),
-    "BAD_PERIOD": (
-        "Kỳ '{value}' không đúng dạng; dùng 2024 (năm), 2024-Q1 (quý) hoặc 2024-01 (tháng).",
-        "Period '{value}' is malformed; use 2024 (year), 2024-Q1 (quarter) or 2024-01 (month).",
-    ),
+    # the same message as a bad --period option: one list of the accepted forms (kinhteso.periods)
+    "BAD_PERIOD": (BAD_PERIOD_VI, BAD_PERIOD_EN),
     "FREQUENCY_NOT_ALLOWED": (
         "Chỉ tiêu {indicator} không có số liệu theo tần suất của kỳ '{value}' (cho phép: {expected}).",
         "Indicator {indicator} is not collected at the frequency of period '{value}' (allowed: {expected}).",

@@ -10,22 +10,24 @@ of an earlier year is carried forward only with a warning. ``PLATFORM_VA`` for t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from kinhteso import __version__
+from kinhteso.domain import FIRST_YEAR, MERGER_DATE, MERGER_YEAR
 from kinhteso.errors import MethodError, UsageError
 from kinhteso.methods import accounts as A
 from kinhteso.methods.merger import to_basis34
+from kinhteso.periods import period as strict_period
 from kinhteso.reference import territories as terr
 from kinhteso.reference import vsic
+from kinhteso.store import RunRecord
 from kinhteso.workspace import Workspace
 
 __all__ = ["MeasureResult", "measure", "measure_many", "load_inputs", "hierarchy", "reconcile", "territories_for",
-           "INPUT_INDICATORS", "previous_period"]
+           "INPUT_INDICATORS", "previous_period", "save", "run_record", "result_rows"]
 
 INPUT_INDICATORS = ("GRDP_VA", "GRDP", "DIGITAL_COEF", "ALLOC_RATIO", "PLATFORM_VA")
 _ADDITIVE = {"GRDP_VA": True, "GRDP": True, "PLATFORM_VA": True}
@@ -46,6 +48,7 @@ class MeasureResult:
     def as_json(self) -> dict:
         r = self.result
         out = {"territory": self.territory, "period": self.period, "view": self.view,
+               "basis": self.provenance.get("basis", "estimated"),
                "grdp": r.grdp if r else None, "de_va": r.de_va if r else None, "de_share": r.de_share if r else None,
                "components": r.components if r else {},
                "by_sector": (r.by_sector[["sector", "de_va", "contribution_pp"]].to_dict(orient="records") if r else []),
@@ -73,15 +76,21 @@ def _year(period: str) -> str:
 
 
 def _load(ws: Workspace, periods: Sequence[str], as_of=None, coef_source: str | None = None) -> pd.DataFrame:
-    """One read of every input; ``coef_source`` keeps only DIGITAL_COEF of that vintage source
-    (an estimator: ``kinhteso:io``, ``kinhteso:calibration``, an agency, ``demo``)."""
+    """One read of every input: the submissions, and the coefficients kinhteso estimated
+    (results of kind ``coef``, named ``kinhteso:<method>`` as their source). ``coef_source``
+    keeps only DIGITAL_COEF of that source (an estimator: ``kinhteso:io``,
+    ``kinhteso:calibration``; an agency; ``demo``)."""
     years = sorted({_year(p) for p in periods})
-    all_years = [str(y) for y in range(1990, int(max(years)) + 1)]
+    all_years = [str(y) for y in range(FIRST_YEAR, int(max(years)) + 1)]
     wanted = sorted(set(periods) | set(all_years))
     obs = ws.store.observations(indicator=list(INPUT_INDICATORS), period=wanted, price_basis="current", as_of=as_of)
+    est = ws.store.results(kind="coef", indicator="DIGITAL_COEF", period=wanted, price_basis="current", as_of=as_of)
+    if len(est):
+        est = est.assign(source="kinhteso:" + est["method"], received_at=est["computed_at"], vintage_id=pd.NA,
+                         backcast=False)[[*obs.columns, "run_id"]] if len(obs.columns) else est
+        obs = pd.concat([obs, est], ignore_index=True) if len(obs) else est
     if coef_source:
-        coef = ws.store.observations(indicator="DIGITAL_COEF", period=wanted, price_basis="current", as_of=as_of,
-                                     source=coef_source)
+        coef = obs[(obs.indicator == "DIGITAL_COEF") & (obs.source == coef_source)]
         if coef.empty:
             raise UsageError(
                 "NO_COEF_SOURCE",
@@ -137,7 +146,9 @@ def _series(rows: _Rows, indicator: str, period: str, *, one_source: bool = Fals
     if one_source and "source" in f and f.source.nunique() > 1:
         latest = f.sort_values(["received_at", "vintage_id"]).source.iloc[-1]
         f = f[f.source == latest]
-    vids = [int(v) for v in f.vintage_id.dropna().unique()] if "vintage_id" in f else []
+    vids: list = [int(v) for v in f.vintage_id.dropna().unique()] if "vintage_id" in f else []
+    if "run_id" in f:
+        vids += sorted(str(r) for r in f.run_id.dropna().unique())
     return pd.Series(f["value"].to_numpy(dtype=float), index=f["sector"].to_numpy()), vids
 
 
@@ -173,8 +184,10 @@ def _inputs(rows: _Rows, nation: _Rows, key: str, period: str, warnings: list) -
     platform, v7 = _series(rows, "PLATFORM_VA", period)
     inp = A.AccountInputs(va=va, grdp=grdp, coef_own=coef_own, coef_nat=coef_nat, alloc_own=alloc_own,
                           alloc_nat=alloc_nat, platform=platform, label=label)
+    ids = {*v1, *v2, *v3, *v4, *v5, *v6, *v7}
     prov = {
-        "input_vintages": sorted({*v1, *v2, *v3, *v4, *v5, *v6, *v7}),
+        "input_vintages": sorted(i for i in ids if isinstance(i, int)),
+        "input_runs": sorted(i for i in ids if isinstance(i, str)),
         "coefficient_periods": {"own": p_co, "national": p_cn},
         "allocation_periods": {"own": p_ao, "national": p_an},
         "summed_from_63_basis": rows.derived,
@@ -203,6 +216,8 @@ def _one(frame: _Rows, nation: _Rows, h: A.Hierarchy, key: str, period: str, vie
         return MeasureResult(key, period, view, None, warnings, prov,
                              error={"code": exc.code, "vi": exc.vi, "en": exc.en})
     warnings.extend(res.warnings)
+    if key != "VN":
+        _national_fallback(res, key, period, warnings)
     prov.update({"view": view, "core": list(res.core), "allocations": res.allocations,
                  "coefficient_sources": dict(zip(res.pieces.code, res.pieces.coef_source)),
                  "denominator": "sum of value added" if res.grdp_is_sum_of_va else "GRDP",
@@ -222,6 +237,26 @@ def _one(frame: _Rows, nation: _Rows, h: A.Hierarchy, key: str, period: str, vie
     return out
 
 
+def _national_fallback(res: A.AccountResult, key: str, period: str, warnings: list[dict]) -> None:
+    """Name each figure a province borrowed from the nation (coefficients, allocation ratios)."""
+    coefs = sorted({str(src).split(":", 1)[1] for src in res.pieces.coef_source if str(src).startswith("national:")})
+    allocs = sorted({a["sector"] for a in res.allocations if a.get("source") == "national"})
+    if not coefs and not allocs:
+        return
+    parts_vi, parts_en = [], []
+    if coefs:
+        parts_vi.append(f"hệ số số hóa DIGITAL_COEF của {', '.join(coefs)}")
+        parts_en.append(f"DIGITAL_COEF of {', '.join(coefs)}")
+    if allocs:
+        parts_vi.append(f"tỷ lệ phân bổ ALLOC_RATIO của {', '.join(allocs)}")
+        parts_en.append(f"ALLOC_RATIO of {', '.join(allocs)}")
+    warnings.append({
+        "code": "NATIONAL_FALLBACK",
+        "vi": f"{key} {period}: dùng số của cả nước vì tỉnh chưa có số riêng: {'; '.join(parts_vi)}.",
+        "en": f"{key} {period}: national figures used where the province has none of its own: {'; '.join(parts_en)}.",
+        "coefficients": coefs, "allocations": allocs})
+
+
 def load_inputs(ws: Workspace, territory: str, period: str, *, as_of=None,
                 coef_source: str | None = None) -> tuple[A.AccountInputs, dict, list[dict]]:
     """The inputs of :func:`kinhteso.methods.accounts.measure` for one territory and period, as
@@ -236,23 +271,19 @@ def load_inputs(ws: Workspace, territory: str, period: str, *, as_of=None,
 
 def territories_for(period: str) -> list[str]:
     """The nation and the provinces valid for a period: the 63 before 2025-07, else the 34."""
-    from kinhteso.ingest.load import MERGER_DATE, parse_period  # noqa: PLC0415
-
-    parsed = parse_period(period)
-    if parsed is None:
-        raise UsageError("BAD_PERIOD", f"Kỳ '{period}' không đúng dạng (2024, 2024-Q1).",
-                         f"Period '{period}' is malformed (2024, 2024-Q1).")
+    parsed = strict_period(period)  # BAD_PERIOD when malformed
     # the accounts of the year 2025 are compiled on the new boundaries; quarters and months
     # follow the date of the merger
-    old = int(period[:4]) < 2025 if parsed[1] == "A" else parsed[2] < MERGER_DATE
+    old = parsed.year < MERGER_YEAR if parsed.freq == "A" else parsed.start < MERGER_DATE
     basis = 63 if old else 34
     return ["VN"] + [t.key for t in terr.territories() if t.basis == basis]
 
 
 def measure_many(ws: Workspace, keys: Sequence[str], periods: Sequence[str], views: Sequence[str], *,
-                 core: Sequence[str] | None = None, with_change: bool = False, store_run: bool = True,
+                 core: Sequence[str] | None = None, with_change: bool = False, store_run: bool = False,
                  as_of=None, coef_source: str | None = None) -> list[MeasureResult]:
-    """Measure every (territory, period, view); one read of the store, one stored run."""
+    """Measure every (territory, period, view) with one read of the store. Nothing is stored
+    unless ``store_run`` (then one run, see :func:`save`)."""
     for v in views:
         if v not in A.VIEWS:
             raise UsageError("UNKNOWN_VIEW", f"Cách đo '{v}' không có; dùng {', '.join(A.VIEWS)}.",
@@ -266,7 +297,7 @@ def measure_many(ws: Workspace, keys: Sequence[str], periods: Sequence[str], vie
     cache: dict = {}  # the inputs of a territory and period serve every view
     results = [_one(frames[k], nation, h, k, p, v, core, with_change, cache) for p in periods for k in keys for v in views]
     if store_run:
-        _store(ws, results, core=core, coef_source=coef_source)
+        save(ws, results, core=core, coef_source=coef_source, as_of=as_of)
     return results
 
 
@@ -277,32 +308,51 @@ def measure(ws: Workspace, territory: str, period: str, *, view: str = "gso", co
                         coef_source=coef_source)[0]
 
 
-def _store(ws: Workspace, results: list[MeasureResult], *, core, coef_source: str | None = None) -> int:
+def run_record(results: list[MeasureResult], *, core=None, coef_source: str | None = None, as_of=None) -> RunRecord:
+    """The identity of an accounts run: its parameters and the vintages and runs it read."""
+    params = {"views": sorted({r.view for r in results}), "core": list(core) if core else "default",
+              "coef_source": coef_source or "latest vintage", "periods": sorted({r.period for r in results}),
+              "territories": sorted({r.territory for r in results}),
+              "as_of": as_of.isoformat() if hasattr(as_of, "isoformat") else as_of}
+    prov = {f"{r.territory}|{r.period}|{r.view}": {"warnings": [w.get("code") for w in r.warnings],
+                                                   "basis": r.provenance.get("basis", "estimated")}
+            for r in results}
+    return RunRecord(
+        kind="accounts", method="kinhteso.methods.accounts.measure", parameters=params,
+        inputs={"vintages": sorted({int(v) for r in results for v in r.provenance.get("input_vintages", [])}),
+                "runs": sorted({str(v) for r in results for v in r.provenance.get("input_runs", [])})},
+        code_version=__version__, illustrative=any(r.provenance.get("illustrative") for r in results),
+        provenance=prov)
+
+
+def result_rows(results: list[MeasureResult]) -> pd.DataFrame:
+    """The long rows of accounts results: DE_SHARE, DE_VA, GRDP, each component's VA, DE_VA by sector."""
     rows = []
     for r in results:
         if r.result is None:
             continue
         res = r.result
-        base = {"territory": r.territory, "period": r.period, "view": r.view}
-        rows += [{**base, "measure": "de_share", "sector": "_T", "value": res.de_share},
-                 {**base, "measure": "de_va", "sector": "_T", "value": res.de_va},
-                 {**base, "measure": "grdp", "sector": "_T", "value": res.grdp}]
+        basis = r.provenance.get("basis", "estimated")
+        base = {"territory": r.territory, "period": r.period, "view": r.view, "price_basis": "current",
+                "status": "E", "basis": basis}
+        rows += [{**base, "indicator": "DE_SHARE", "sector": "_T", "value": res.de_share, "unit": "PCT"},
+                 {**base, "indicator": "DE_VA", "sector": "_T", "value": res.de_va, "unit": "VND_BN"},
+                 {**base, "indicator": "GRDP", "sector": "_T", "value": res.grdp, "unit": "VND_BN"}]
         for name, c in res.components.items():
-            rows.append({**base, "measure": f"{name}_va", "sector": "_T", "value": c["va"]})
+            rows.append({**base, "indicator": f"{name.upper()}_VA", "sector": "_T", "value": c["va"], "unit": "VND_BN"})
         for s in res.by_sector.itertuples(index=False):
-            rows.append({**base, "measure": "de_va", "sector": s.sector, "value": s.de_va})
-    if not rows:
-        return 0
-    prov = {f"{r.territory}|{r.period}|{r.view}": {"warnings": [w.get("code") for w in r.warnings],
-                                                   "input_vintages": r.provenance.get("input_vintages", [])}
-            for r in results}
-    params = {"views": sorted({r.view for r in results}), "core": list(core) if core else "default",
-              "coef_source": coef_source or "latest vintage",
-              "periods": sorted({r.period for r in results})}
-    return ws.store.add_run(kind="accounts", code_version=__version__, parameters=json.dumps(params),
-                            provenance=json.dumps(prov, default=str),
-                            illustrative=any(r.provenance.get("illustrative") for r in results),
-                            values=pd.DataFrame(rows))
+            rows.append({**base, "indicator": "DE_VA", "sector": s.sector, "value": s.de_va, "unit": "VND_BN"})
+    return pd.DataFrame(rows)
+
+
+def save(ws: Workspace, results: list[MeasureResult], *, core=None, coef_source: str | None = None,
+         as_of=None) -> str | None:
+    """Store accounts results as one run (the same inputs and parameters: stored once). Returns the run id."""
+    rows = result_rows(results)
+    if rows.empty:
+        return None
+    run_id, _ = ws.store.add_results(run_record(results, core=core, coef_source=coef_source, as_of=as_of), rows)
+    return run_id
 
 
 def reconcile(results: list[MeasureResult]) -> dict | None:
@@ -317,53 +367,3 @@ def reconcile(results: list[MeasureResult]) -> dict | None:
             "provinces_grdp": g, "nation_share": nat.result.de_share, "provinces_share": de / g * 100,
             "discrepancy_de_va": nat.result.de_va - de, "discrepancy_grdp": nat.result.grdp - g,
             "missing_provinces": [r.territory for r in results if r.territory != "VN" and r.result is None]}
-
-
-def demo_summary(ws: Workspace, echo) -> None:
-    """Demo: calibrate DIGITAL_COEF on the published digitalised shares, then measure the nation
-    (three views, against the published figures) and every province in 2025."""
-    from kinhteso.i18n import DEMO_LABEL, fmt_number, tr  # noqa: PLC0415
-    from kinhteso.pipeline.coefficients import estimate_calibration  # noqa: PLC0415
-    from kinhteso.pipeline.demo_data import CALIBRATION  # noqa: PLC0415
-
-    years = [str(y) for y in range(2019, 2026)]
-    for y in years:
-        estimate_calibration(ws, period=y, target_pct=CALIBRATION[int(y)][1])
-    res = measure_many(ws, ["VN"], years, list(A.VIEWS))
-    pub = ws.store.observations(indicator=["DE_SHARE", "DE_SHARE_MIC"], territory="VN")
-    pub = {(r.indicator, r.period): r.value for r in pub.itertuples()}
-    by = {(r.view, r.period): r.result.de_share for r in res if r.result}
-    echo("")
-    echo(tr(f"Tài khoản kinh tế số — cả nước, % GDP (tính từ dữ liệu minh họa; số công bố là thật) [{DEMO_LABEL['vi']}]:",
-            f"Digital-economy accounts — nation, % of GDP (computed from illustrative data; published figures are real) "
-            f"[{DEMO_LABEL['en']}]:"))
-    echo(tr("  năm    GSO tính  GSO công bố   MIC tính  MIC công bố  OECD tính",
-            "  year   GSO calc  GSO publ.     MIC calc  MIC publ.    OECD calc"))
-    for y in years:
-        cells = [by.get(("gso", y)), pub.get(("DE_SHARE", y)), by.get(("mic", y)), pub.get(("DE_SHARE_MIC", y)),
-                 by.get(("oecd", y))]
-        echo(f"  {y}  " + "  ".join(f"{fmt_number(c, 2):>10}" for c in cells))
-    prov = measure_many(ws, territories_for("2025"), ["2025"], ["gso"])
-    ok = sorted((r for r in prov if r.result and r.territory != "VN"), key=lambda r: -r.result.de_share)
-    echo(tr("  Các tỉnh/thành 2025 (34 đơn vị), cách đo GSO, % GRDP — cao nhất và thấp nhất:",
-            "  Provinces 2025 (34 units), GSO view, % of GRDP — highest and lowest:"))
-    pub34 = ws.store.observations(indicator="DE_SHARE", period="2025")
-    pub34 = dict(zip(pub34.territory, pub34.value))
-    for r in ok[:6] + ok[-3:]:
-        t = terr.get_territory(r.territory)
-        extra = tr(f" (NSO công bố {fmt_number(pub34[r.territory], 2)})", f" (NSO published {fmt_number(pub34[r.territory], 2)})") \
-            if r.territory in pub34 else ""
-        echo(f"    {r.territory:<6} {t.name_vi:<18} {fmt_number(r.result.de_share, 2):>7}%{extra}")
-    rec = reconcile(prov)
-    if rec:
-        echo(tr(f"  Cả nước {fmt_number(rec['nation_share'], 2)}% so với tổng các tỉnh {fmt_number(rec['provinces_share'], 2)}% "
-                f"(chênh lệch GRDP {fmt_number(rec['discrepancy_grdp'], 0)} tỷ đồng, được báo cáo, không ẩn).",
-                f"  Nation {fmt_number(rec['nation_share'], 2)}% vs sum of provinces {fmt_number(rec['provinces_share'], 2)}% "
-                f"(GRDP discrepancy {fmt_number(rec['discrepancy_grdp'], 0)} VND bn, reported, not hidden)."))
-    io_runs = ws.store.observations(indicator="DIGITAL_COEF", territory="VN", source="kinhteso:io")
-    if len(io_runs):
-        p = io_runs.period.iloc[0]
-        alt = measure_many(ws, ["VN"], [p], ["gso"], coef_source="kinhteso:io", store_run=False)[0]
-        if alt.result:
-            echo(tr(f"  Với hệ số từ bảng I-O ({p}): {fmt_number(alt.result.de_share, 2)}% (hiệu chỉnh: {fmt_number(by.get(('gso', p)), 2)}%).",
-                    f"  With input-output coefficients ({p}): {fmt_number(alt.result.de_share, 2)}% (calibrated: {fmt_number(by.get(('gso', p)), 2)}%)."))

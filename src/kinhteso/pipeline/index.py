@@ -20,7 +20,7 @@ sector; the Decision 1354 indicators are separate indicators with the total sect
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,7 @@ import pandas as pd
 
 from kinhteso import __version__
 from kinhteso.errors import MethodError, UsageError
-from kinhteso.i18n import DEMO_LABEL, fmt_number, tr
+from kinhteso.i18n import tr
 from kinhteso.methods import composite as C
 from kinhteso.methods import uncertainty as UA
 from kinhteso.pipeline.observations import ObservationQuery, read_observations
@@ -37,7 +37,7 @@ from kinhteso.reference import territories as terr
 from kinhteso.reference.frameworks import Framework, load_framework
 from kinhteso.workspace import Workspace
 
-__all__ = ["FRAMEWORK_INPUTS", "InputSpec", "IndexSettings", "IndexResult", "score_index", "demo_summary",
+__all__ = ["FRAMEWORK_INPUTS", "InputSpec", "IndexSettings", "IndexResult", "score_index",
            "TABLE_COLUMNS"]
 
 
@@ -324,39 +324,3 @@ def score_index(ws: Workspace, s: IndexSettings) -> IndexResult:
         "units": len(table),
     }
     return IndexResult(framework=fw, table=table, coin=coin, uncertainty=ua, provenance=provenance, notes=notes)
-
-
-# =============================================================================================
-# The demo's summary
-# =============================================================================================
-
-def _interval(r: Any) -> str:
-    if pd.isna(r.rank_low):
-        return ""
-    return f"[{int(r.rank_low)}–{int(r.rank_high)}]"
-
-
-def demo_summary(ws: Workspace, echo: Callable[[str], None]) -> None:
-    """The DTI 2022 framework on the demo provinces: 2024 on the 34 basis (merged from the 63 by
-    the DTI rule), top 5 and bottom 3 with rank intervals, strengths and weaknesses; the 2025
-    leaders (stored on the 34 basis)."""
-    res = score_index(ws, IndexSettings(framework="dti2022", period="2024", basis=34, n=200, seed=0))
-    t = res.table
-    echo("")
-    echo(tr(f"Chỉ số tổng hợp — DTI (khung 2022) năm 2024 theo 34 tỉnh (trung bình chỉ số chính của tỉnh cũ), "
-            f"{len(t)} địa bàn; [khoảng hạng 5–95%, trọng số ±25%, {res.provenance['parameters']['n']} lần]; "
-            "+ điểm mạnh, − điểm yếu:",
-            f"Composite index — DTI (2022 framework) 2024 on the 34-province basis (mean of the old provinces' "
-            f"main indices), {len(t)} units; [rank interval 5–95%, weights ±25%, {res.provenance['parameters']['n']} runs]; "
-            "+ strengths, − weaknesses:"))
-    shown = pd.concat([t.head(5), t.tail(3)])
-    for i, r in enumerate(shown.itertuples(index=False)):
-        if i == 5:
-            echo("  …")
-        echo(f"  {int(r.rank):>2}. {r.territory} {r.name:<18} {fmt_number(r.score, 4):>7} {_interval(r):<8} "
-             f"+ {r.strengths}  − {r.weaknesses}")
-    r25 = score_index(ws, IndexSettings(framework="dti2022", period="2025", basis=34, n=0)).table.head(3)
-    lead = ", ".join(f"{r.name} {fmt_number(r.score, 4)}" for r in r25.itertuples(index=False))
-    echo(tr(f"  2025 (số liệu theo 34 tỉnh), dẫn đầu: {lead}", f"  2025 (34-basis data), leaders: {lead}"))
-    if res.illustrative:
-        echo(f"  ⚠ {tr(DEMO_LABEL['vi'], DEMO_LABEL['en'])}")

@@ -9,8 +9,8 @@ digital products in its intermediate consumption with
 
 aggregates it to VSIC codes (:func:`aggregate_to_vsic`, the rule below) and builds the
 ``DIGITAL_COEF`` observations (status ``E``, unit ``RATIO``, price basis ``current``);
-:func:`write_digital_coef` stores them as ONE vintage whose ``source`` is ``kinhteso:io`` and
-whose ``note`` records the method, the table file's SHA-256, the digital products and the
+:func:`write_digital_coef` stores them as ONE result run (kind ``coef``, method ``io``; the
+accounts read it as the source ``kinhteso:io``) whose parameters record the method, the table file's SHA-256, the digital products and the
 aggregation rule. Everything is validated before anything is written; a bad concordance or a
 value outside the indicator's range refuses the whole estimate (``InputRejected``).
 
@@ -30,7 +30,6 @@ not written; they are listed in the estimate (``skipped``) and in the vintage no
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,14 +38,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kinhteso.domain import MERGER_DATE
 from kinhteso.errors import InputRejected, Problem, ReferenceDataError, UsageError
 from kinhteso.ingest.iotables import IOTable
-from kinhteso.ingest.load import MERGER_DATE, parse_period
 from kinhteso.methods.io import ict_input_intensity
+from kinhteso.periods import parse_period
 from kinhteso.reference import territories as terr
 from kinhteso.reference import vsic
 from kinhteso.reference.indicators import load_indicators
-from kinhteso.store import VintageInfo
+from kinhteso import __version__
+from kinhteso.store import RunRecord, VintageInfo
 from kinhteso.workspace import Workspace
 
 __all__ = [
@@ -129,7 +130,7 @@ def _check_territory_period(territory: str, period: str) -> tuple[str, str, bool
             f"Kỳ {period!r} không hợp lệ; dùng dạng SDMX: năm '2022' hoặc quý '2022-Q1'.",
             f"Period {period!r} is not valid; use SDMX form: a year '2022' or a quarter '2022-Q1'.",
         )
-    norm, freq, start = parsed
+    norm, freq, start = parsed.code, parsed.freq, parsed.start
     allowed = load_indicators()[INDICATOR].frequencies
     if freq not in allowed:
         raise UsageError(
@@ -323,19 +324,26 @@ def estimate_digital_coef(
                         period=norm_period, digital=dig, skipped=skipped)
 
 
-def write_digital_coef(
-    ws: Workspace, estimate: CoefEstimate, *, received_at: dt.datetime | None = None
-) -> tuple[int, int, list[str]]:
-    """Store the estimate as one vintage. Returns (vintage_id, rows, superseded sectors).
+def write_digital_coef(ws: Workspace, estimate: CoefEstimate) -> tuple[str, int, list[str]]:
+    """Store the estimate as one run of kind ``coef`` (method ``io``). Returns (run_id, rows,
+    superseded sectors).
 
     ``superseded`` lists the sectors that already had a ``DIGITAL_COEF`` for this territory and
-    period from another source: the new vintage is now the latest for them (nothing is
-    overwritten; an ``as of`` read still finds the old values).
+    period from another source (a submission or another estimator): the accounts now read this
+    newer estimate for them (nothing is overwritten; ``--coef-source`` still chooses the other).
     """
-    before = ws.store.observations(indicator=INDICATOR, territory=estimate.territory, period=estimate.period)
-    superseded = sorted(set(before.loc[before["source"] != IO_SOURCE, "sector"]) & set(estimate.observations["sector"]))
-    vid, n = ws.store.add_frame(estimate.info, estimate.observations, received_at=received_at)
-    return vid, n, superseded
+    sub = ws.store.observations(indicator=INDICATOR, territory=estimate.territory, period=estimate.period)
+    est = ws.store.results(kind="coef", indicator=INDICATOR, territory=estimate.territory, period=estimate.period)
+    before = set(sub["sector"]) | set(est.loc[est["method"] != "io", "sector"])
+    superseded = sorted(before & set(estimate.observations["sector"]))
+    rows = estimate.observations.drop(columns=["backcast"], errors="ignore").assign(view="", basis="estimated")
+    run = RunRecord(kind="coef", method="io",
+                    parameters={"territory": estimate.territory, "period": estimate.period, "note": estimate.info.note,
+                                "file_name": estimate.info.file_name},
+                    inputs={"files": [estimate.info.sha256]}, code_version=__version__,
+                    illustrative=estimate.info.illustrative, provenance={"method": METHOD})
+    run_id, _ = ws.store.add_results(run, rows)
+    return run_id, len(rows), superseded
 
 
 def describe(estimate: CoefEstimate, names: Mapping[str, str] | None = None) -> pd.DataFrame:

@@ -9,8 +9,9 @@ Inputs for a territory (a 34-basis key sums its old provinces, shares are recomp
   ``RETAIL_SALES`` (sector ``_T``), as year-on-year log growth.
 
 The current quarter is the first quarter after the last one with ``GRDP_VA``. The nowcast is
-written as ``DE_VA`` and ``DE_SHARE`` observations (status F, source ``kinhteso:nowcast``, the
-note naming the engine), with a run of kind ``nowcast`` holding the provenance.
+stored as one result run of kind ``nowcast`` (its method: the engine): ``DE_VA`` and ``DE_SHARE``
+(status F, basis ``nowcast``) with their interval bounds (``DE_VA_LOWER`` … ``DE_SHARE_UPPER``),
+its parameters and the vintages it read. It is never a submission.
 
 The default engine follows the backtest rule of issue 5: an engine that does not beat the
 naive forecast on the real Vietnamese data is not used by default. :data:`REAL_DATA_BACKTEST`
@@ -20,9 +21,7 @@ by ``tests/test_nowcast.py`` against a fresh run).
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,14 +34,15 @@ from kinhteso.methods import nowcast as N
 from kinhteso.pipeline import accounts as PA
 from kinhteso.pipeline.observations import ObservationQuery, read_observations, resolve_territories
 from kinhteso.reference import territories as terr
-from kinhteso.store import VintageInfo
+from kinhteso.store import RunRecord
 from kinhteso.workspace import Workspace
 
 __all__ = ["INDICATORS", "REAL_DATA_BACKTEST", "NowcastOutcome", "TerritorySeries", "default_engine",
-           "load_series", "run_nowcast", "run_backtest", "real_data_backtest", "demo_summary", "SOURCE"]
+           "load_series", "run_nowcast", "run_backtest", "real_data_backtest", "SOURCE", "KIND"]
 
 INDICATORS = ("EINVOICE_REVENUE", "CASHLESS_PAYMENTS", "ECOMMERCE_RETAIL", "RETAIL_SALES")
-SOURCE = "kinhteso:nowcast"
+KIND = "nowcast"
+SOURCE = "kinhteso:nowcast"  #: how the nowcast is named where sources are listed
 LEVEL = 0.9
 
 #: The real-data backtest (GSO quarterly GDP growth by section, 2019Q1–2024Q4 origins, expanding
@@ -214,7 +214,7 @@ class NowcastOutcome:
     backtest: list[dict] | None
     provenance: dict
     warnings: list[dict]
-    vintage_id: int | None = None
+    run_id: str | None = None
 
     def as_json(self) -> dict:
         return {"territory": self.territory, "period": self.period, "engine": self.engine,
@@ -222,7 +222,7 @@ class NowcastOutcome:
                 "de_share": self.de_share, "de_share_interval": list(self.de_share_interval),
                 "growth": self.growth, "months_published": self.months_published, "news": self.news,
                 "backtest": self.backtest, "warnings": self.warnings, "provenance": self.provenance,
-                "vintage_id": self.vintage_id}
+                "run_id": self.run_id}
 
 
 def _growth_dict(nc: N.Nowcast) -> dict:
@@ -261,10 +261,11 @@ def run_nowcast(ws: Workspace, territory: str, *, engine: str | None = None, lev
     s = series or load_series(ws, territory, since=since)
     period = _qperiod(s.target)
     if s.territory.startswith("63:"):
-        from kinhteso.ingest.load import MERGER_DATE, parse_period  # noqa: PLC0415
+        from kinhteso.domain import MERGER_DATE  # noqa: PLC0415
+        from kinhteso.periods import parse_period  # noqa: PLC0415
         from kinhteso.reference import territories as terr  # noqa: PLC0415
 
-        if parse_period(period)[2] >= MERGER_DATE:
+        if parse_period(period).start >= MERGER_DATE:
             new = terr.successors_of(s.territory)
             raise UsageError(
                 "TERRITORY_PERIOD",
@@ -302,35 +303,26 @@ def run_nowcast(ws: Workspace, territory: str, *, engine: str | None = None, lev
                          {"DE_VA": _growth_dict(nc_va), "DE_SHARE": _growth_dict(nc_sh)}, months, news, bt, prov,
                          warns)
     if write:
-        out.vintage_id = _write(ws, out)
+        out.run_id = _write(ws, out)
     return out
 
 
-def _write(ws: Workspace, out: NowcastOutcome) -> int:
-    """One vintage (source ``kinhteso:nowcast``) with DE_VA and DE_SHARE, status F, and a run."""
-    frame = pd.DataFrame({"indicator": ["DE_VA", "DE_SHARE"], "territory": out.territory, "sector": "_T",
-                          "period": out.period, "value": [out.de_va, out.de_share], "unit": ["VND_BN", "PCT"],
-                          "price_basis": "current", "status": "F", "backcast": False})
-    note = (f"nowcast engine={out.engine} ({N.ENGINES[out.engine].label_en}); {int(LEVEL * 100)}% interval "
-            f"DE_VA [{out.de_va_interval[0]:.1f}, {out.de_va_interval[1]:.1f}], DE_SHARE "
-            f"[{out.de_share_interval[0]:.3f}, {out.de_share_interval[1]:.3f}]; input vintages "
-            f"{','.join(map(str, out.provenance['input_vintages']))}; kinhteso {__version__}")
-    sha = hashlib.sha256((frame.to_csv(index=False) + note).encode()).hexdigest()
-    existing = ws.store.vintage_by_sha(sha)
-    if existing is not None:
-        return existing
-    info = VintageInfo(source=SOURCE, file_name=f"(nowcast {out.engine} {out.territory} {out.period})", sha256=sha,
-                       illustrative=bool(out.provenance.get("illustrative")), note=note)
-    vid, _ = ws.store.add_frame(info, frame)
-    base = {"territory": out.territory, "period": out.period, "view": out.engine, "sector": "_T"}
-    values = pd.DataFrame([{**base, "measure": m, "value": v} for m, v in (
-        ("de_va", out.de_va), ("de_va_lower", out.de_va_interval[0]), ("de_va_upper", out.de_va_interval[1]),
-        ("de_share", out.de_share), ("de_share_lower", out.de_share_interval[0]),
-        ("de_share_upper", out.de_share_interval[1]))])
-    ws.store.add_run(kind="nowcast", code_version=__version__, parameters=json.dumps(out.provenance["parameters"]),
-                     provenance=json.dumps({**out.provenance, "vintage_id": vid}, default=str),
-                     illustrative=bool(out.provenance.get("illustrative")), values=values)
-    return vid
+def _write(ws: Workspace, out: NowcastOutcome) -> str:
+    """One run of kind ``nowcast`` (method: the engine) with DE_VA and DE_SHARE, status F, and
+    their interval bounds. The same inputs and parameters store nothing new."""
+    base = {"territory": out.territory, "period": out.period, "view": out.engine, "sector": "_T",
+            "price_basis": "current", "status": "F", "basis": "nowcast"}
+    values = pd.DataFrame([{**base, "indicator": i, "value": v, "unit": u} for i, v, u in (
+        ("DE_VA", out.de_va, "VND_BN"), ("DE_VA_LOWER", out.de_va_interval[0], "VND_BN"),
+        ("DE_VA_UPPER", out.de_va_interval[1], "VND_BN"), ("DE_SHARE", out.de_share, "PCT"),
+        ("DE_SHARE_LOWER", out.de_share_interval[0], "PCT"), ("DE_SHARE_UPPER", out.de_share_interval[1], "PCT"))])
+    run = RunRecord(kind=KIND, method=out.engine,
+                    parameters={"territory": out.territory, "period": out.period, **out.provenance["parameters"]},
+                    inputs={"vintages": sorted(int(v) for v in out.provenance["input_vintages"])},
+                    code_version=__version__, illustrative=bool(out.provenance.get("illustrative")),
+                    provenance={k: v for k, v in out.provenance.items() if k != "parameters"})
+    run_id, _ = ws.store.add_results(run, values)
+    return run_id
 
 
 # --- backtests -----------------------------------------------------------------------------
@@ -368,44 +360,3 @@ def real_data_backtest(reference_dir: Path, *, sectors: Sequence[str] = ("TOTAL"
             for r in bt.summary.to_dict("records"):
                 results.append({"sector": sector, "months_available": m, **r})
     return {"data": REAL_DATA_BACKTEST["data"], "origins": list(origins), "level": level, "results": results}
-
-
-# --- demo ----------------------------------------------------------------------------------
-
-def demo_summary(ws: Workspace, echo: Callable[[str], None]) -> None:
-    """Demo: nowcast 2026-Q4 for the nation (default engine, with the DFM beside it and its
-    news) and two provinces, then the backtest RMSE table of the nation on the demo data."""
-    from kinhteso.i18n import DEMO_LABEL, fmt_number, tr  # noqa: PLC0415
-
-    echo("")
-    echo(tr(f"Dự báo tức thời quý hiện tại (DE_VA, tỷ trọng; khoảng {int(LEVEL * 100)}%) [{DEMO_LABEL['vi']}]:",
-            f"Nowcast of the current quarter (DE VA, share; {int(LEVEL * 100)}% interval) [{DEMO_LABEL['en']}]:"))
-    nation = load_series(ws, "VN")
-    dfm_opts = {"maxiter": 30}
-    rows = []
-    for key, s in (("VN", nation), ("34:01", None), ("34:31", None)):
-        s = s or load_series(ws, key)
-        out = run_nowcast(ws, key, series=s, with_news=False)
-        rows.append(out)
-    dfm_out = run_nowcast(ws, "VN", engine="dfm", series=nation, write=False, dfm_options=dfm_opts)
-    for o in [*rows, dfm_out]:
-        echo(f"  {o.territory:<6} {o.period}  [{o.engine:<6}] DE_VA {fmt_number(o.de_va, 0):>10} "
-             f"({fmt_number(o.de_va_interval[0], 0)}–{fmt_number(o.de_va_interval[1], 0)}) tỷ đồng/VND bn;  "
-             f"{tr('tỷ trọng', 'share')} {fmt_number(o.de_share, 2)}% "
-             f"({fmt_number(o.de_share_interval[0], 2)}–{fmt_number(o.de_share_interval[1], 2)})")
-    if dfm_out.news and dfm_out.news["releases"]:
-        top = dfm_out.news["releases"][0]
-        echo(tr(f"  Tin mới (DFM, VN): {top['variable']} {top['period']} làm dự báo tăng trưởng DE_VA đổi "
-                f"{fmt_number(top['impact'], 2)} điểm % (tổng {fmt_number(dfm_out.news['total'], 2)})",
-                f"  News (DFM, VN): {top['variable']} {top['period']} moved the DE VA growth nowcast by "
-                f"{fmt_number(top['impact'], 2)} pp (total {fmt_number(dfm_out.news['total'], 2)})"))
-    bt = run_backtest(nation, origins=6, dfm_options=dfm_opts)
-    echo(tr(f"  Kiểm định ngược (VN, tăng trưởng DE_VA, {len(bt.errors.origin.unique())} quý, "
-            f"{bt.months_available} tháng đã có): RMSE điểm %",
-            f"  Backtest (VN, DE VA growth, {len(bt.errors.origin.unique())} quarters, "
-            f"{bt.months_available} month(s) published): RMSE in pp"))
-    for r in bt.summary.itertuples(index=False):
-        echo(f"    {r.engine:<7} RMSE {fmt_number(r.rmse, 2):>6}  {tr('so với ngây thơ', 'vs naive')} "
-             f"{fmt_number(r.rmse_ratio_to_naive, 2)}")
-    echo(tr(f"  Phương pháp mặc định: {default_engine()} (thắng dự báo ngây thơ trên số liệu thật GSO 2019–2024)",
-            f"  Default engine: {default_engine()} (beats the naive forecast on real GSO data 2019–2024)"))

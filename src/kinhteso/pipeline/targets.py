@@ -3,9 +3,10 @@ and scenarios (methods in :mod:`kinhteso.methods.targets`, formulas in docs/targ
 
 Where a series comes from (``source``):
 
-- ``computed`` — the digital-economy share (``DE_SHARE``): the accounts' run values (GSO view by
-  default); the years missing among the last five with inputs are measured with
-  :func:`kinhteso.pipeline.accounts.measure_many` and stored as a run.
+- ``computed`` — the digital-economy share (``DE_SHARE``) of the accounts (GSO view by
+  default) for the last five years with inputs, measured with
+  :func:`kinhteso.pipeline.accounts.measure_many` in memory: a read stores nothing (with
+  ``compute=False``, the stored accounts runs are read instead).
 - ``published`` — the stored published ``DE_SHARE`` (GSO/NSO; the latest vintage of each year).
 - ``auto`` (default) — computed where anything can be computed, else published.
 
@@ -34,7 +35,7 @@ from kinhteso.reference.targets import DERIVED, WORKSPACE_FILE, Target, indicato
 from kinhteso.workspace import Workspace
 
 __all__ = ["SOURCES", "SeriesResult", "workspace_targets", "series", "gaps", "plan", "peers", "scenario",
-           "parse_set", "SCENARIO_OPS", "demo_summary", "GAP_FIELDS"]
+           "parse_set", "SCENARIO_OPS", "GAP_FIELDS"]
 
 SOURCES = ("auto", "computed", "published")
 #: The fields of one gap row (``kinhteso gaps --format json``): rates as fractions, shares in percent.
@@ -74,8 +75,7 @@ def _annual(frame: pd.DataFrame, period_col: str = "period") -> pd.DataFrame:
 
 
 def _published_de_share(ws: Workspace, key: str) -> SeriesResult:
-    obs = ws.store.observations(indicator="DE_SHARE", territory=key, sector="_T")
-    obs = obs[~obs.source.str.startswith("kinhteso:")]  # published figures only, not kinhteso's own estimates
+    obs = ws.store.observations(indicator="DE_SHARE", territory=key, sector="_T")  # submissions only
     obs = _annual(obs).sort_values("period")
     srcs = sorted(set(obs.source)) if len(obs) else []
     return SeriesResult(key, "DE_SHARE", obs[["period", "value"]].reset_index(drop=True),
@@ -89,8 +89,10 @@ def _input_years(ws: Workspace, key: str) -> list[str]:
     return sorted(set(_annual(obs).period))
 
 
-def _precompute_de_share(ws: Workspace, keys: Sequence[str], *, view: str) -> None:
-    """Measure, in one run, the years missing among the last five with inputs of every key."""
+def _computed_shares(ws: Workspace, keys: Sequence[str], *, view: str) -> tuple[pd.DataFrame, dict[str, list]]:
+    """DE_SHARE of the accounts (``view``), computed in memory (nothing is stored), for the last
+    years with inputs of every key: (territory, period, sector, value, illustrative), and each
+    key's warnings."""
     preds = {k: [k, *(terr.predecessors_of(k) if k.startswith("34:") else ())] for k in keys}
     obs = ws.store.observations(indicator="GRDP_VA", territory=sorted({x for v in preds.values() for x in v}),
                                 price_basis="current", sector="_T")
@@ -98,37 +100,42 @@ def _precompute_de_share(ws: Workspace, keys: Sequence[str], *, view: str) -> No
         obs = ws.store.observations(indicator="GRDP_VA", territory=sorted({x for v in preds.values() for x in v}),
                                     price_basis="current")
     obs = _annual(obs)
-    rv = ws.store.run_values(kind="accounts", measure="de_share", view=view)
-    have = set(zip(rv.territory, rv.period))
     todo: dict[str, list[str]] = {}
     for k, ks in preds.items():
-        years = sorted(set(obs[obs.territory.isin(ks)].period))[-_HISTORY:]
-        for y in years:
-            if (k, y) not in have:
-                todo.setdefault(y, []).append(k)
-    if not todo:
-        return
-    all_keys = sorted({k for v in todo.values() for k in v})
-    PA.measure_many(ws, all_keys, sorted(todo), [view])  # one read, one stored run
+        for y in sorted(set(obs[obs.territory.isin(ks)].period))[-_HISTORY:]:
+            todo.setdefault(y, []).append(k)
+    rows, warnings = [], {k: [] for k in keys}
+    if todo:
+        all_keys = sorted({k for v in todo.values() for k in v})
+        for r in PA.measure_many(ws, all_keys, sorted(todo), [view]):  # one read, nothing stored
+            if r.territory not in todo.get(r.period, ()):
+                continue
+            if r.result is None:
+                if r.error:
+                    warnings[r.territory].append({"code": r.error["code"], "vi": r.error["vi"], "en": r.error["en"]})
+                continue
+            rows.append({"territory": r.territory, "period": r.period, "sector": "_T", "value": r.result.de_share,
+                         "illustrative": bool(r.provenance.get("illustrative"))})
+    frame = pd.DataFrame(rows, columns=["territory", "period", "sector", "value", "illustrative"])
+    return frame, warnings
+
+
+def _stored_shares(ws: Workspace, *, view: str, territory: str | None = None) -> pd.DataFrame:
+    """DE_SHARE of the stored accounts runs (the latest run of each key)."""
+    return ws.store.results(kind="accounts", indicator="DE_SHARE", view=view, sector="_T", territory=territory)
 
 
 def _computed_de_share(ws: Workspace, key: str, *, view: str, compute: bool,
                        runs: pd.DataFrame | None = None) -> SeriesResult:
-    rv = ws.store.run_values(kind="accounts", measure="de_share", view=view, territory=key) if runs is None \
-        else runs[runs.territory == key]
-    rv = _annual(rv[rv.sector == "_T"])
     warnings: list[dict] = []
-    if compute:
-        wanted = _input_years(ws, key)[-_HISTORY:]
-        missing = [y for y in wanted if y not in set(rv.period)]
-        if missing:
-            res = PA.measure_many(ws, [key], missing, [view])
-            for r in res:
-                if r.error:
-                    warnings.append({"code": r.error["code"], "vi": r.error["vi"], "en": r.error["en"]})
-            rv = ws.store.run_values(kind="accounts", measure="de_share", view=view, territory=key)
-            rv = _annual(rv[rv.sector == "_T"])
-    rv = rv.sort_values("period")
+    if runs is not None:
+        rv = runs[runs.territory == key]
+    elif compute:
+        rv, w = _computed_shares(ws, [key], view=view)
+        warnings = w[key]
+    else:
+        rv = _stored_shares(ws, view=view, territory=key)
+    rv = _annual(rv[rv.sector == "_T"]).sort_values("period")
     return SeriesResult(key, "DE_SHARE", rv[["period", "value"]].reset_index(drop=True),
                         f"computed (kinhteso accounts, {view.upper()} view)",
                         bool(rv.illustrative.any()) if len(rv) else False, warnings)
@@ -321,9 +328,7 @@ def gaps(ws: Workspace, *, territory: str | Sequence[str] | None = None, indicat
     runs = None
     de_keys = sorted({k for k, t, _ in pairs if t.indicator == "DE_SHARE"})
     if source != "published" and len(de_keys) > 1:  # many territories: one computation, one read
-        if compute:
-            _precompute_de_share(ws, de_keys, view=view)
-        runs = ws.store.run_values(kind="accounts", measure="de_share", view=view)
+        runs = _computed_shares(ws, de_keys, view=view)[0] if compute else _stored_shares(ws, view=view)
         compute = False
     cache: dict[tuple[str, str], SeriesResult] = {}
     rows = []
@@ -585,12 +590,12 @@ def peers(ws: Workspace, *, year: str | None = None, view: str = "gso", indicato
     rows = []
     for ind in indicators:
         if ind == "DE_SHARE":
-            rv = ws.store.run_values(kind="accounts", measure="de_share", view=view)
+            rv = _stored_shares(ws, view=view)
             rv = rv[(rv.period == year) & rv.territory.isin(keys) & (rv.sector == "_T")]
-            if compute and len(rv) < len(keys):
-                PA.measure_many(ws, keys, [year], [view])
-                rv = ws.store.run_values(kind="accounts", measure="de_share", view=view)
-                rv = rv[(rv.period == year) & rv.territory.isin(keys) & (rv.sector == "_T")]
+            if compute and len(rv) < len(keys):  # computed in memory, nothing stored
+                res = PA.measure_many(ws, keys, [year], [view])
+                rv = pd.DataFrame([{"territory": r.territory, "value": r.result.de_share} for r in res if r.result],
+                                  columns=["territory", "value"])
             rows += [{"territory": r.territory, "indicator": ind, "value": r.value} for r in rv.itertuples()]
             continue
         for k in keys:
@@ -612,140 +617,3 @@ def peers(ws: Workspace, *, year: str | None = None, view: str = "gso", indicato
         out["grdp_per_person"] = out.territory.map(per)
         out["year"] = year
     return out
-
-
-# --- the demo ------------------------------------------------------------------------------------
-def demo_summary(ws: Workspace, echo: Callable[[str], None]) -> None:
-    """Gaps for every province (one line each) and the plans of Ho Chi Minh City and Hải Phòng."""
-    from kinhteso.i18n import DEMO_LABEL, current_lang, fmt_number, tr  # noqa: PLC0415
-
-    lang = current_lang()
-    keys = ["VN"] + [t.key for t in terr.territories() if t.basis == 34]
-    inds = ("DE_SHARE", "ECOMMERCE_SHARE", "DIGITAL_FIRMS_PER_1000")
-    # the detailed plans first: they compute (and store) the two cities' histories the table then uses
-    plans = {(key, year): plan(ws, key, "DE_SHARE", year) for key, year in (("34:79", 2030), ("34:31", 2030))}
-    rows = gaps(ws, territory=keys, source="auto", inherit_national=True)
-    by: dict[str, dict[str, dict]] = {}
-    for r in rows:
-        if r["indicator"] not in inds:
-            continue
-        cur = by.setdefault(r["territory"], {}).get(r["indicator"])
-        # one target per indicator on the line: the territory's own before an inherited one, then the farthest year
-        if cur is None or (cur["inherited"], -cur["target_year"]) > (r["inherited"], -r["target_year"]):
-            by[r["territory"]][r["indicator"]] = r
-    short = {"DE_SHARE": tr("KTS", "DE"), "ECOMMERCE_SHARE": tr("TMĐT", "e-com"), "DIGITAL_FIRMS_PER_1000": tr("DN số/1000", "firms/1000")}
-    st_label = {"achieved": tr("đạt", "achieved"), "on_track": tr("đúng hướng", "on track"),
-                "at_risk": tr("có nguy cơ", "at risk"), "off_track": tr("chệch hướng", "off track"), None: "–"}
-    echo("")
-    echo(tr(f"Mục tiêu, khoảng cách và kế hoạch — mỗi tỉnh một dòng: giá trị mới nhất → mục tiêu (năm; * = mục tiêu quốc gia "
-            f"áp cho tỉnh), khoảng cách, tốc độ cần/năm, trạng thái (xu hướng log-tuyến tính, khoảng dự báo 90%) [{DEMO_LABEL['vi']}; "
-            "mục tiêu là thật; n=1: một quan sát, chưa có xu hướng]:",
-            f"Targets, gaps and plans — one line per province: latest → target (year; * = national target applied to the "
-            f"province), gap, required growth/yr, status (log-linear trend, 90% prediction interval) [{DEMO_LABEL['en']}; "
-            "targets are real; n=1: one observation, no trend yet]:"))
-    for k in keys:
-        cells = []
-        for ind in inds:
-            r = by.get(k, {}).get(ind)
-            if r is None or r["error"]:
-                cells.append(f"{short[ind]} –")
-                continue
-            star = "*" if r["inherited"] else ""
-            req = f"{fmt_number(r['required_cagr'] * 100, 1)}%/{tr('năm', 'yr')}" \
-                if r["required_cagr"] is not None and r["status"] != "achieved" else "–"
-            few = f" (n={r['n_obs']})" if (r["n_obs"] or 0) < 3 and r["status"] != "achieved" else ""
-            digits = 2 if ind == "DIGITAL_FIRMS_PER_1000" else 1
-            cells.append(f"{short[ind]} {fmt_number(r['latest_value'], digits)}→{fmt_number(r['target_value'], digits)}"
-                         f"({r['target_year']}{star}) {req} {st_label[r['status']]}{few}")
-        name = _name(k, lang)
-        echo(f"  {k:<6} {name[:16]:<16} " + " | ".join(cells))
-    counts = pd.Series([r["status"] for r in rows if r["indicator"] in inds and r["status"]]).value_counts()
-    echo(tr("  Trạng thái (mọi cặp tỉnh × mục tiêu): ", "  Status (all province × target pairs): ")
-         + ", ".join(f"{st_label[s]} {int(counts.get(s, 0))}" for s in M.STATUSES))
-    # --- the published check: HCMC before the merger, GSO figures -----------------------------------
-    pub = gaps(ws, territory="63:79", indicator="DE_SHARE", source="published")
-    for r in pub:
-        if r["error"]:
-            continue
-        echo(tr(f"  TP.HCM (63:79, số GSO công bố, thật): {fmt_number(r['latest_value'], 2)}% ({r['latest_period']}) → "
-                f"{fmt_number(r['target_value'], 0)}% ({r['target_year']}): thiếu {fmt_number(r['gap'], 2)} điểm %, cần "
-                f"{fmt_number(r['required_cagr'] * 100, 1)}%/năm, xu hướng {fmt_number(r['trend_cagr'] * 100, 1)}%/năm → "
-                f"{st_label[r['status']]}",
-                f"  HCMC (63:79, published GSO figures, real): {fmt_number(r['latest_value'], 2)}% ({r['latest_period']}) → "
-                f"{fmt_number(r['target_value'], 0)}% ({r['target_year']}): gap {fmt_number(r['gap'], 2)} pp, needs "
-                f"{fmt_number(r['required_cagr'] * 100, 1)}%/yr, trend {fmt_number(r['trend_cagr'] * 100, 1)}%/yr → "
-                f"{st_label[r['status']]}"))
-    nat = [r for r in gaps(ws, territory="VN", indicator="DE_SHARE", source="published") if r["target_year"] == 2025]
-    for r in nat:
-        if not r["error"]:
-            echo(tr(f"  Cả nước (NSO công bố): {fmt_number(r['latest_value'], 2)}% năm {r['latest_period']} so với mục tiêu "
-                    f"{fmt_number(r['target_value'], 0)}%: hụt {fmt_number(r['gap'], 2)} điểm % → {st_label[r['status']]}",
-                    f"  Nation (NSO published): {fmt_number(r['latest_value'], 2)}% in {r['latest_period']} against "
-                    f"{fmt_number(r['target_value'], 0)}%: missed by {fmt_number(r['gap'], 2)} pp → {st_label[r['status']]}"))
-    # --- plans in detail ------------------------------------------------------------------------------
-    for (key, year), p in plans.items():
-        g = p["gap"]
-        echo(tr(f"  Kế hoạch {_name(key, lang)} ({key}), tỷ trọng KTS (tính, cách đo GSO) [{DEMO_LABEL['vi']}]:",
-                f"  Plan {_name(key, lang)} ({key}), DE share (computed, GSO view) [{DEMO_LABEL['en']}]:"))
-        if g["error"]:
-            echo(f"    ! {g['error']['code']}: {g['error'][lang]}")
-            continue
-        for w in p["warnings"]:
-            echo(f"    ! {w['code']}: {w[lang]}")
-        echo(tr(f"    {fmt_number(g['latest_value'], 2)}% ({g['latest_period']}) → {fmt_number(g['target_value'], 0)}% ({year}): "
-                f"cần {fmt_number(g['required_cagr'] * 100, 1)}%/năm, xu hướng {fmt_number((g['trend_cagr'] or 0) * 100, 1)}%/năm; "
-                f"dự báo {year} {fmt_number(g['projected_value'], 1)}% [{fmt_number(g['projected_low'], 1)}–"
-                f"{fmt_number(g['projected_high'], 1)}], xác suất đạt {fmt_number((g['probability'] or 0) * 100, 0)}% → "
-                f"{st_label[g['status']]}",
-                f"    {fmt_number(g['latest_value'], 2)}% ({g['latest_period']}) → {fmt_number(g['target_value'], 0)}% ({year}): "
-                f"needs {fmt_number(g['required_cagr'] * 100, 1)}%/yr, trend {fmt_number((g['trend_cagr'] or 0) * 100, 1)}%/yr; "
-                f"projected {year} {fmt_number(g['projected_value'], 1)}% [{fmt_number(g['projected_low'], 1)}–"
-                f"{fmt_number(g['projected_high'], 1)}], probability {fmt_number((g['probability'] or 0) * 100, 0)}% → "
-                f"{st_label[g['status']]}"))
-        ms = p["milestones"]
-        if ms:
-            q4 = [m for m in ms if m["period"].endswith("Q4")]
-            echo(tr("    Mốc (quý 4 mỗi năm): ", "    Milestones (each Q4): ")
-                 + ", ".join(f"{m['period']} {fmt_number(m['value'], 1)}%" for m in q4)
-                 + tr(f"; bước quý {fmt_number(ms[0]['quarterly_rate'] * 100, 2)}%",
-                      f"; quarterly step {fmt_number(ms[0]['quarterly_rate'] * 100, 2)}%"))
-        s = p["sector_summary"]
-        if s:
-            echo(tr(f"    Theo ngành (GRDP tăng {fmt_number(p['growth']['rate'] * 100, 1)}%/năm): cần thêm "
-                    f"{fmt_number(s['required_pp'], 2)} điểm %; mỗi ngành khép {fmt_number(s['effort_theta'] * 100, 1)}% khoảng "
-                    f"trống số hóa của mình" + ("" if s["reachable"] else " (KHÔNG đủ: cần thêm kinh tế số lõi)") + "; đòn bẩy lớn nhất:",
-                    f"    By industry (GRDP growing {fmt_number(p['growth']['rate'] * 100, 1)}%/yr): "
-                    f"{fmt_number(s['required_pp'], 2)} pp to add; each industry closes {fmt_number(s['effort_theta'] * 100, 1)}% "
-                    f"of its digitalisation room" + ("" if s["reachable"] else " (NOT enough: core growth needed)") + "; top leverage:"))
-            for sec in p["sectors"][:5]:
-                echo(f"      {sec['code']:<5} ({sec['section']}) VA {fmt_number(sec['va_share'], 1)}%, "
-                     f"coef {fmt_number(sec['coef'], 3)} → {fmt_number(sec['new_coef'], 3)}, "
-                     f"+{fmt_number(sec['contribution_pp'], 2)} {tr('điểm %', 'pp')}")
-            c = p["core_alternative"]
-            if c and c.get("core_cagr_needed") is not None:
-                echo(tr(f"    Hoặc chỉ bằng KTS lõi: lõi phải tăng {fmt_number(c['core_cagr_needed'] * 100, 1)}%/năm",
-                        f"    Or by the core alone: core value added must grow {fmt_number(c['core_cagr_needed'] * 100, 1)}%/yr"))
-    # --- peers: strengths, weaknesses and whom to learn from -----------------------------------------
-    table = peers(ws, view="gso")
-    if len(table):
-        names = {"DE_SHARE": short["DE_SHARE"], "ECOMMERCE_SHARE": short["ECOMMERCE_SHARE"],
-                 "DIGITAL_FIRMS_PER_1000": short["DIGITAL_FIRMS_PER_1000"],
-                 "SME_PLATFORM_SHARE": tr("DNNVV nền tảng", "SME platforms"), "ECONTRACT_SHARE": tr("HĐ điện tử", "e-contracts")}
-        echo(tr(f"  So sánh ngang hàng {table.year.iloc[0]} (34 tỉnh; nhóm = tứ phân vị GRDP/người; phân vị, + mạnh ≥ 75, − yếu ≤ 25):",
-                f"  Peers {table.year.iloc[0]} (34 provinces; group = GRDP-per-person quartile; percentile, + strength ≥ 75, − weakness ≤ 25):"))
-        for key in ("34:79", "34:31"):
-            t = table[table.territory == key]
-            if t.empty:
-                continue
-            strong = [f"{names.get(r.indicator, r.indicator)} {fmt_number(r.percentile, 0)}" for r in t.itertuples() if r.strength]
-            weak = [f"{names.get(r.indicator, r.indicator)} {fmt_number(r.percentile, 0)} → {tr('học', 'learn from')} "
-                    f"{_name(r.learn_from, lang)}" for r in t.itertuples() if r.weakness]
-            echo(f"    {key} {_name(key, lang)} ({t.group.iloc[0]}): + " + ("; ".join(strong) or "–")
-                 + "  − " + ("; ".join(weak) or "–"))
-    hp = [r for r in rows if r["territory"] == "34:31" and not r["inherited"] and not r["error"]]
-    for r in hp:
-        if r["indicator"] != "DE_SHARE":
-            echo(tr(f"  Hải Phòng KH 106: {r['indicator']} {fmt_number(r['latest_value'], 2)} ({r['latest_period']}) so với "
-                    f"{r['comparison']} {fmt_number(r['target_value'], 2)} ({r['target_year']}) → {st_label[r['status']]}",
-                    f"  Hải Phòng Plan 106: {r['indicator']} {fmt_number(r['latest_value'], 2)} ({r['latest_period']}) against "
-                    f"{r['comparison']} {fmt_number(r['target_value'], 2)} ({r['target_year']}) → {st_label[r['status']]}"))

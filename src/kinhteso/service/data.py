@@ -1,0 +1,90 @@
+"""Submissions: ingest files, read observations and vintages.
+
+>>> IngestRequest(files=("a.csv",), source="cuc-thong-ke").decimal
+'.'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kinhteso.errors import InputRejected
+from kinhteso.workspace import Workspace
+
+__all__ = ["IngestRequest", "IngestOutcome", "ingest", "ObservationsRequest", "observations", "vintages"]
+
+
+@dataclass(frozen=True)
+class IngestRequest:
+    """Files to validate and store, each as one vintage of ``source``."""
+
+    files: tuple[str | Path, ...]
+    source: str
+    decimal: str = "."
+    received_at: dt.datetime | None = None
+
+
+@dataclass
+class IngestOutcome:
+    """What happened to one file: stored (``result``) or refused whole (``rejected``)."""
+
+    file: Path
+    result: object | None = None          #: kinhteso.ingest.load.IngestResult
+    rejected: InputRejected | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.rejected is None
+
+
+def ingest(ws: Workspace, req: IngestRequest, *,
+           progress: Callable[[Path, str], None] | None = None) -> list[IngestOutcome]:
+    """Validate and store every file; a file with any problem is refused whole (its outcome
+    holds every problem) and the others go on. Each file is staged and checked in a scratch
+    database; the store is held for writing only for its commit."""
+    from kinhteso.ingest.load import ingest_file  # noqa: PLC0415
+
+    indicators = ws.indicators()
+    out = []
+    for f in map(Path, req.files):
+        say = (lambda stage, _f=f: progress(_f, stage)) if progress else None
+        try:
+            r = ingest_file(ws.store, f, source=req.source, indicators=indicators, workdir=ws.tmp,
+                            decimal=req.decimal, received_at=req.received_at, progress=say)
+        except InputRejected as exc:
+            out.append(IngestOutcome(f, rejected=exc))
+            continue
+        out.append(IngestOutcome(f, result=r))
+    return out
+
+
+@dataclass(frozen=True)
+class ObservationsRequest:
+    indicator: tuple[str, ...] | None = None
+    territory: tuple[str, ...] | None = None
+    sector: tuple[str, ...] | None = None
+    period: tuple[str, ...] | None = None
+    as_of: dt.datetime | None = None
+    basis: int | None = None
+    notes: list = field(default_factory=list, compare=False)
+
+
+def observations(ws: Workspace, req: ObservationsRequest):
+    """What agencies and publishers submitted (never kinhteso's results): the latest vintage of
+    each key as of a moment, optionally summed to the 34 basis. Returns an ObservationResult
+    (``frame``, ``notes``, ``illustrative``)."""
+    from kinhteso.pipeline.observations import ObservationQuery, read_observations  # noqa: PLC0415
+
+    q = ObservationQuery(indicator=[c.upper() for c in req.indicator] if req.indicator else None,
+                         territory=list(req.territory) if req.territory else None,
+                         sector=list(req.sector) if req.sector else None,
+                         period=list(req.period) if req.period else None, as_of=req.as_of, basis=req.basis)
+    return read_observations(ws, q)
+
+
+def vintages(ws: Workspace):
+    """One row per accepted submission (who, when, the file's SHA-256, rows), oldest first."""
+    return ws.store.vintages()

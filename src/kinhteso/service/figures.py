@@ -1,0 +1,281 @@
+"""The figures a province reports: measure, quarterly, the stored results, and the official figure.
+
+Typed requests in, typed results out; every interface (CLI, HTTP API, dashboard, reports)
+calls these functions and only renders what they return.
+
+**The official-figure rule** (:func:`figure`). For a territory, an indicator and a period, the
+figure to report is, in this order:
+
+1. ``published``: a submitted figure (an agency's or a publisher's vintage) for that territory
+   key, on its own basis (``34:31`` is not ``63:31``), the latest vintage as of the moment asked;
+2. ``benchmarked``: kinhteso's quarterly figure whose year has an annual figure (the quarters sum
+   to it);
+3. ``estimated``: kinhteso's annual accounts, or a quarter extrapolated after the last annual
+   figure;
+4. ``nowcast``: the nowcast of the current quarter.
+
+Kinhteso's own figures are the stored results (the latest run as of the moment asked); where
+none is stored, the accounts and the quarterly path are computed for the answer and nothing is
+stored (``stored: false``). The answer names its basis, source, vintage or run, and the
+alternatives it passed over.
+
+>>> BASIS_ORDER
+('published', 'benchmarked', 'estimated', 'nowcast')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from kinhteso.errors import MethodError, UsageError
+from kinhteso.periods import period as parse_strict
+from kinhteso.workspace import Workspace
+
+__all__ = ["BASIS_ORDER", "MeasureRequest", "MeasureResponse", "measure", "QuarterlyRequest", "QuarterlyResponse",
+           "quarterly", "ResultsRequest", "results", "FigureRequest", "Figure", "figure", "RULE"]
+
+#: The official-figure rule's order of preference.
+BASIS_ORDER = ("published", "benchmarked", "estimated", "nowcast")
+RULE = {"vi": "số công bố/được gửi › số quý đã khớp số năm › số ước tính › dự báo tức thời (nowcast)",
+        "en": "published/submitted › benchmarked quarter › estimate › nowcast"}
+#: Indicators kinhteso itself computes (others can only be published).
+COMPUTED = ("DE_SHARE", "DE_VA", "GRDP")
+
+
+def _key(territory: str) -> str:
+    from kinhteso.pipeline.observations import resolve_territories  # noqa: PLC0415
+
+    return resolve_territories([territory], basis=None)[0]
+
+
+# --- measure ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MeasureRequest:
+    """``territories`` None means the nation and every province valid for the period."""
+
+    period: str
+    territories: tuple[str, ...] | None = None
+    view: str = "gso"
+    core: tuple[str, ...] | None = None
+    as_of: dt.datetime | None = None
+    coef_source: str | None = None
+    save: bool = False
+
+
+@dataclass
+class MeasureResponse:
+    results: list            #: kinhteso.pipeline.accounts.MeasureResult, one per territory
+    period: str
+    view: str
+    run_id: str | None = None
+    reconciliation: dict | None = None
+
+    @property
+    def illustrative(self) -> bool:
+        return any(r.provenance.get("illustrative") for r in self.results)
+
+
+def measure(ws: Workspace, req: MeasureRequest) -> MeasureResponse:
+    """The accounts for a period. A quarter goes through the one quarterly path
+    (:func:`kinhteso.pipeline.quarterly.measure_quarter`), so ``measure --period 2025-Q3`` and
+    ``quarterly`` give the same number. Nothing is stored unless ``save``.
+
+    >>> MeasureRequest("2025-Q3", ("34:31",)).save
+    False
+    """
+    from kinhteso.pipeline import accounts as PA  # noqa: PLC0415
+    from kinhteso.pipeline import quarterly as Q  # noqa: PLC0415
+
+    p = parse_strict(req.period)
+    keys = [_key(t) for t in req.territories] if req.territories else PA.territories_for(p.code)
+    single = len(keys) == 1
+    opts = {"core": req.core, "as_of": req.as_of, "coef_source": req.coef_source}
+    if p.freq == "Q":
+        res = Q.measure_quarters(ws, keys, p.code, view=req.view, with_change=single, **opts)
+    else:
+        res = PA.measure_many(ws, keys, [p.code], [req.view], with_change=single, **opts)
+        for r in res:
+            r.provenance.setdefault("basis", "estimated")
+    out = MeasureResponse(res, p.code, req.view, reconciliation=None if single else PA.reconcile(res))
+    if req.save:
+        out.run_id = PA.save(ws, res, core=req.core, coef_source=req.coef_source, as_of=req.as_of)
+    return out
+
+
+# --- quarterly ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class QuarterlyRequest:
+    territories: tuple[str, ...] | None = None   #: None: the nation and the 34 provinces
+    indicator_set: str = "gdp"
+    method: str | None = None
+    view: str = "gso"
+    year: int | None = None
+    save: bool = True
+
+
+@dataclass
+class QuarterlyResponse:
+    results: list                          #: kinhteso.pipeline.quarterly.QuarterlyResult
+    errors: list[tuple[str, MethodError]] = field(default_factory=list)
+
+    @property
+    def illustrative(self) -> bool:
+        return any(r.illustrative for r in self.results)
+
+    def frame(self, year: int | None = None):
+        import pandas as pd  # noqa: PLC0415
+
+        frames = []
+        for r in self.results:
+            f = r.frame.assign(territory=r.territory, method=r.method, view=r.view, run_id=r.run_id,
+                               basis=["benchmarked" if b else "estimated" for b in r.frame.benchmarked])
+            if year:
+                f = f[f.period.str.startswith(str(year))]
+            frames.append(f)
+        cols = ["territory", "period", "de_va", "grdp", "de_share", "status", "basis", "method", "view", "run_id"]
+        return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+
+
+def quarterly(ws: Workspace, req: QuarterlyRequest, *, progress=None) -> QuarterlyResponse:
+    """Quarterly figures for each territory; stored as runs (once per set of inputs) unless ``save=False``."""
+    from kinhteso.pipeline import accounts as PA  # noqa: PLC0415
+    from kinhteso.pipeline import quarterly as Q  # noqa: PLC0415
+
+    keys = [_key(t) for t in req.territories] if req.territories else PA.territories_for("2025")
+    done, failed = Q.quarterly_many(ws, keys, indicator=req.indicator_set, method=req.method, view=req.view,
+                                    progress=progress)
+    out = QuarterlyResponse(done, failed)
+    if req.save and out.results:
+        Q.save_many(ws, out.results)  # one write for every territory
+    return out
+
+
+# --- stored results -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ResultsRequest:
+    indicator: str | None = None
+    territory: str | None = None
+    period: str | None = None
+    kind: str | None = None
+    view: str | None = None
+    sector: str | None = "_T"
+    as_of: dt.datetime | None = None
+    all_runs: bool = False
+
+
+def results(ws: Workspace, req: ResultsRequest):
+    """What kinhteso computed and stored (never a submission): one row per result with ``value,
+    status, basis, run_id, kind, method, computed_at, inputs`` (the vintages and runs it read)."""
+    key = _key(req.territory) if req.territory else None
+    per = parse_strict(req.period).code if req.period else None
+    df = ws.store.results(indicator=req.indicator.upper() if req.indicator else None, territory=key, period=per,
+                          kind=req.kind, view=req.view, sector=req.sector, as_of=req.as_of,
+                          latest=not req.all_runs)
+    df = df.assign(inputs=[json.loads(x) for x in df["inputs"]], parameters=[json.loads(x) for x in df["parameters"]])
+    return df
+
+
+# --- the official figure ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FigureRequest:
+    territory: str
+    period: str
+    indicator: str = "DE_SHARE"
+    view: str = "gso"
+    as_of: dt.datetime | None = None
+    compute: bool = True   #: compute kinhteso's figure where none is stored (nothing is stored)
+
+
+@dataclass
+class Figure:
+    """The figure to report and how it was chosen."""
+
+    territory: str
+    indicator: str
+    period: str
+    value: float | None
+    unit: str | None
+    basis: str | None            #: published, benchmarked, estimated, nowcast (None: nothing)
+    status: str | None
+    source: str | None
+    vintage: int | None = None
+    run_id: str | None = None
+    method: str | None = None
+    view: str | None = None
+    stored: bool = True
+    illustrative: bool = False
+    alternatives: list[dict] = field(default_factory=list)
+    rule: dict = field(default_factory=lambda: dict(RULE))
+
+    def as_json(self) -> dict:
+        return {k: getattr(self, k) for k in ("territory", "indicator", "period", "value", "unit", "basis", "status",
+                                              "source", "vintage", "run_id", "method", "view", "stored",
+                                              "illustrative", "alternatives", "rule")}
+
+
+def _desc(text: str) -> str:
+    """A key that sorts ISO timestamps newest first."""
+    return "".join(chr(0x10FFFF - ord(ch)) for ch in text)
+
+
+def _candidate(**kw) -> dict:
+    return {"value": None, "unit": None, "basis": None, "status": None, "source": None, "vintage": None,
+            "run_id": None, "method": None, "view": None, "stored": True, "illustrative": False, **kw}
+
+
+def figure(ws: Workspace, req: FigureRequest) -> Figure:
+    """The one figure to report for ``territory``, ``indicator`` and ``period`` (see the module's rule)."""
+    key = _key(req.territory)
+    p = parse_strict(req.period)
+    ind = req.indicator.upper()
+    cands: list[dict] = []
+    sub = ws.store.observations(indicator=ind, territory=key, period=p.code, sector="_T", as_of=req.as_of)
+    sub = sub.sort_values("price_basis", key=lambda s: s != "current")  # current prices first
+    for r in sub.itertuples(index=False):
+        cands.append(_candidate(value=float(r.value), unit=r.unit, basis="published", status=r.status,
+                                source=r.source, vintage=int(r.vintage_id), illustrative=bool(r.illustrative),
+                                price_basis=r.price_basis))
+    res = ws.store.results(indicator=ind, territory=key, period=p.code, sector="_T", as_of=req.as_of)
+    if ind in COMPUTED:
+        res = res[(res["view"] == req.view) | (res["kind"] == "nowcast")]
+    for r in res.itertuples(index=False):
+        cands.append(_candidate(value=float(r.value), unit=r.unit, basis=r.basis, status=r.status,
+                                source=f"kinhteso:{r.kind}", run_id=r.run_id, method=r.method, view=r.view or None,
+                                illustrative=bool(r.illustrative), computed_at=r.computed_at.isoformat()))
+    have = {c["basis"] for c in cands}
+    if req.compute and ind in COMPUTED and not have & {"benchmarked", "estimated"}:
+        cands += _computed(ws, key, p, ind, req)
+    # within a basis: current prices first, the default nowcast engine first, the latest run first
+    cands.sort(key=lambda c: (BASIS_ORDER.index(c["basis"]), c.get("price_basis", "current") != "current",
+                              c["basis"] == "nowcast" and c["view"] != "bridge",
+                              "~" if c.get("computed_at") is None else _desc(c["computed_at"])))
+    if not cands:
+        return Figure(key, ind, p.code, None, None, None, None, None)
+    best, rest = cands[0], cands[1:]
+    keep = {k: best[k] for k in ("value", "unit", "basis", "status", "source", "vintage", "run_id", "method", "view",
+                                 "stored", "illustrative")}
+    return Figure(key, ind, p.code, alternatives=rest, **keep)
+
+
+def _computed(ws: Workspace, key: str, p, ind: str, req: FigureRequest) -> list[dict]:
+    """Kinhteso's own figure computed for the answer (nothing stored)."""
+    try:
+        r = measure(ws, MeasureRequest(p.code, (key,), view=req.view, as_of=req.as_of)).results[0]
+    except (MethodError, UsageError):
+        return []
+    if r.result is None:
+        return []
+    value = {"DE_SHARE": r.result.de_share, "DE_VA": r.result.de_va, "GRDP": r.result.grdp}[ind]
+    basis = r.provenance.get("basis", "estimated")
+    method = r.provenance.get("quarterly_method") or "kinhteso.methods.accounts.measure"
+    return [_candidate(value=float(value), unit="PCT" if ind == "DE_SHARE" else "VND_BN", basis=basis, status="E",
+                       source="kinhteso:quarterly" if p.freq == "Q" else "kinhteso:accounts", method=method,
+                       view=req.view, stored=False, illustrative=bool(r.provenance.get("illustrative")))]
+
+
+def keys_of(values: Sequence[str]) -> list[str]:
+    """Territory keys from keys, codes or names."""
+    return [_key(v) for v in values]
