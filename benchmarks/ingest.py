@@ -53,8 +53,10 @@ def write_csv(path: Path, n_rows: int) -> int:
     from kinhteso.reference import vsic
 
     divisions = [s.code for s in vsic.sectors() if s.level == "division"]
-    months = [f"{y}-{m:02d}" for y in range(1900, 2101) for m in range(1, 13)]
-    places = [("VN", ""), ("01", "34"), ("24", "34"), ("31", "34"), ("79", "34"), ("48", "34")]
+    # past periods only: actual (status A) values for a future period are refused (FUTURE_PERIOD)
+    months = [f"{y}-{m:02d}" for y in range(1900, 2026) for m in range(1, 13)]
+    places = [("VN", ""), ("01", "34"), ("24", "34"), ("31", "34"), ("79", "34"), ("48", "34"), ("04", "34"),
+              ("08", "34"), ("11", "34")]
     i = 0
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)

@@ -68,7 +68,7 @@ def _csv(path: Path, n: int, offset: int) -> Path:
     con.execute(
         "COPY (SELECT 'EINVOICE_REVENUE' AS indicator, t.code AS territory, '34' AS basis, d.sector, "
         "  (1900 + (m // 12))::VARCHAR || '-' || lpad(((m % 12) + 1)::VARCHAR, 2, '0') AS period, "
-        "  round(m * 0.5 + ?, 2) AS value, 'VND_BN' AS unit "
+        "  round(m * 0.5 + ?, 2) AS value, 'VND_BN' AS unit, 'E' AS status "
         " FROM (VALUES ('01'), ('04'), ('08'), ('11'), ('12'), ('14'), ('24'), ('31'), ('79'), ('48')) t(code), d, "
         "      range(0, 2412) r(m) LIMIT ?) TO ? (HEADER)", [float(offset), n, str(path)])
     con.close()

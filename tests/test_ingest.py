@@ -36,8 +36,9 @@ def write_big_csv(path: Path, n_rows: int) -> Path:
     from kinhteso.reference import vsic
 
     divisions = [s.code for s in vsic.sectors() if s.level == "division"]
-    months = [f"{y}-{m:02d}" for y in range(1900, 2100) for m in range(1, 13)]
-    places = [("VN", ""), ("31", "63"), ("30", "63"), ("24", "34"), ("79", "34")]
+    # past periods only: an actual (status A) value for a future period is FUTURE_PERIOD
+    months = [f"{y}-{m:02d}" for y in range(1900, 2026) for m in range(1, 13)]
+    places = [("VN", ""), ("31", "63"), ("30", "63"), ("24", "34"), ("79", "34"), ("01", "34"), ("48", "34")]
     with open(path, "w", newline="") as fh:
         wr = csv.writer(fh)
         wr.writerow(HEADER)

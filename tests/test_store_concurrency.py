@@ -33,7 +33,8 @@ def _big_csv(path: Path, n: int, *, offset: int = 0) -> Path:
     con.execute(
         "COPY (SELECT 'EINVOICE_REVENUE' AS indicator, t.code AS territory, t.basis, d.sector, "
         "  (1900 + (m // 12))::VARCHAR || '-' || lpad(((m % 12) + 1)::VARCHAR, 2, '0') AS period, "
-        "  round(((m * 7 + length(d.sector)) % 9973) * 1.25 + ?, 2) AS value, 'VND_BN' AS unit "
+        "  round(((m * 7 + length(d.sector)) % 9973) * 1.25 + ?, 2) AS value, 'VND_BN' AS unit, "
+        "  'E' AS status "
         " FROM (VALUES ('01', '34'), ('04', '34'), ('08', '34'), ('11', '34'), ('12', '34'), ('14', '34'), "
         "              ('24', '34'), ('31', '34'), ('79', '34'), ('48', '34')) t(code, basis), d, "
         "      range(0, 2412) r(m) LIMIT ?) TO ? (HEADER, DELIMITER ',')",

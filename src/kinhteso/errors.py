@@ -13,7 +13,10 @@ applies, the context (file, row, column, territory, period...). The tree::
     └── StagingError               (kinhteso.store) DuckDB could not parse a staged file: CSV_PARSE
 
 A file-system error that reaches the CLI (a folder that cannot be written, a file that vanished)
-is shown as ``FILE_ERROR`` with its path, in both languages, never as a traceback.
+is shown as ``FILE_ERROR`` with its path, in both languages, never as a traceback; click's own
+usage errors as ``USAGE_ERROR``; anything unexpected as ``INTERNAL_ERROR`` with a report file
+(``kinhteso.cli._Group``). An output whose destination is a symbolic link is ``UNSAFE_PATH``
+(:mod:`kinhteso.safe_io`).
 
 ``Problem`` is one finding of validation: it is a value, not an exception, so that all the
 problems of a file are listed together before the file is refused.

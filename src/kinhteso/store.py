@@ -3,9 +3,10 @@
 Two kinds of data, never mixed:
 
 - **submissions**: what agencies and publishers gave. Every accepted file is a *vintage* (who
-  sent it, when, the file's SHA-256, how many rows) of ``observations``; nothing is overwritten,
-  and a read returns, for each key, the value of the latest vintage received at or before an
-  "as of" moment (now by default).
+  sent it, when, the file's SHA-256, the digest of its normalised content, how many rows) of
+  ``observations``; nothing is overwritten or deleted, and a read returns, for each key, the
+  value of the latest vintage received at or before an "as of" moment (now by default) and not
+  retracted by then (``retractions``: a withdrawal is itself recorded).
 - **results**: what kinhteso computed. Each belongs to a run (``result_runs``: kind, method,
   parameters, the vintages and runs it read, code version). A run's id is the SHA-256 of those,
   so the same inputs and parameters give the same run, stored once. A result is never status A
@@ -21,17 +22,19 @@ connection, and its readers never wait on a write.
 >>> from pathlib import Path; import tempfile
 >>> with Store.open(Path(tempfile.mkdtemp()) / "k.duckdb", create=True) as s:
 ...     s.schema_version()
-3
+4
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import fcntl
 import hashlib
 import json
 import os
+import re
 import threading
 import time
 import uuid
@@ -44,7 +47,7 @@ import pandas as pd
 
 from kinhteso.errors import KinhtesoError, MethodError, UsageError, WorkspaceError
 
-__all__ = ["Store", "Stage", "StagingError", "VintageInfo", "RunRecord", "OBS_KEY", "RESULT_KEY",
+__all__ = ["Store", "Stage", "StagingError", "AlreadyStored", "VintageInfo", "ANY_SOURCE", "RunRecord", "OBS_KEY", "RESULT_KEY",
            "SCHEMA_VERSION", "RESULT_STATUSES", "RESULT_BASES", "READ_TIMEOUT", "WRITE_TIMEOUT"]
 
 #: The columns that identify one observation. ``price_basis`` is part of the key so that the
@@ -61,6 +64,37 @@ RESULT_BASES = ("benchmarked", "estimated", "nowcast")
 READ_TIMEOUT = float(os.environ.get("KINHTESO_READ_TIMEOUT", "60"))
 WRITE_TIMEOUT = float(os.environ.get("KINHTESO_WRITE_TIMEOUT", "300"))
 _SETTINGS = {"memory_limit", "threads", "temp_directory"}
+
+#: The source a submission has when nobody named it (``kinhteso ingest`` without ``--source``):
+#: its content matches a vintage of *any* source (see :meth:`Store.matching_vintage`).
+ANY_SOURCE = "unknown"
+
+
+# --- content digest ----------------------------------------------------------------------------
+#: Part of every content digest: a change of its definition never matches an old digest.
+_CONTENT_VERSION = "kinhteso-content-v1"
+
+
+def _content_digest_sql(relation: str, *, by: str | None = None) -> str:
+    """SQL for the order-independent digest of the observations in ``relation`` (``by``: one
+    digest per value of that column, as ``(by, digest)``; else one row, one column).
+
+    Each row is written canonically — ``indicator, territory, sector, period, unit,
+    price_basis, status`` and the value as ``printf('%.17g')`` (exact for a DOUBLE; ``-0`` as
+    ``0``), joined by U+001F — and hashed with SHA-256; the first two 64-bit words of the row
+    hashes are summed (exactly, as HUGEINT: a multiset hash, so row order does not matter and a
+    repeated row counts twice). The digest is the SHA-256 of the version, the row count and the
+    two sums. One parallel scan; no sort, nothing held per row."""
+    row = ("concat_ws(chr(31), indicator, territory, sector, period, unit, price_basis, status, "
+           "printf('%.17g', value + 0.0))")
+    lane = "coalesce(sum(('0x' || substr(h, {0}, 16))::UBIGINT::HUGEINT), 0)::VARCHAR"
+    digest = (f"sha256('{_CONTENT_VERSION}:' || count(*) || ':' || {lane.format(1)} || ':' || "
+              f"{lane.format(17)})")
+    if by is None:
+        return f"SELECT {digest} FROM (SELECT sha256({row}) AS h FROM {relation})"
+    return (f"SELECT {by}, {digest} AS digest FROM (SELECT {by}, sha256({row}) AS h FROM {relation}) "
+            f"GROUP BY {by}")
+
 
 # --- schema and migrations -------------------------------------------------------------------
 # Each migration moves the schema from version i to i + 1; never edit a released one.
@@ -171,6 +205,21 @@ _MIGRATIONS: tuple[str, ...] = (
     DROP TABLE runs;
     DROP SEQUENCE run_seq;
     """,
+    # 4: idempotence by content and retractions. ``content_sha256`` is the digest of the
+    # vintage's normalised rows (_content_digest_sql), computed here for the vintages already
+    # stored (NULL only for a vintage without rows); a retraction withdraws a vintage's values
+    # from the reads as of its time, and deletes nothing.
+    """
+    ALTER TABLE vintages ADD COLUMN content_sha256 VARCHAR;
+    CREATE TABLE retractions (
+        vintage_id   INTEGER PRIMARY KEY,
+        retracted_at TIMESTAMP NOT NULL,
+        reason       VARCHAR NOT NULL DEFAULT ''
+    );
+    UPDATE vintages SET content_sha256 = d.digest
+    FROM (""" + _content_digest_sql("observations", by="vintage_id") + """) d
+    WHERE vintages.vintage_id = d.vintage_id;
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -178,7 +227,8 @@ _LATEST = """
     SELECT o.indicator, o.territory, o.sector, o.period, o.value, o.unit, o.price_basis,
            o.status, o.backcast, o.vintage_id, v.source, v.received_at, v.illustrative
     FROM observations o JOIN vintages v USING (vintage_id)
-    WHERE v.received_at <= $as_of {where}
+    WHERE v.received_at <= $as_of
+      AND v.vintage_id NOT IN (SELECT vintage_id FROM retractions WHERE retracted_at <= $as_of) {where}
     QUALIFY row_number() OVER (
         PARTITION BY o.indicator, o.territory, o.sector, o.period, o.price_basis
         ORDER BY v.received_at DESC, o.vintage_id DESC) = 1
@@ -200,26 +250,49 @@ _RESULT_COLUMNS = ("indicator", "territory", "sector", "period", "view", "value"
 
 class StagingError(KinhtesoError):
     """DuckDB could not parse a staged file; ``str()`` is DuckDB's own words (where), which
-    ingestion reports as the file's ``CSV_PARSE`` problem."""
+    ingestion reports as the file's ``CSV_PARSE`` problem.
 
-    def __init__(self, detail: str) -> None:
+    What DuckDB said, taken apart (:func:`_csv_error`): ``line`` (the record's number in the
+    file, counting the header and any skipped note lines: the sheet row), ``found_text`` (the
+    record as written), ``cause`` (``"columns"``: a record with ``found_columns`` cells where the
+    header has ``expected_columns``; ``"quote"``: a quote opened and not closed, or text after a
+    closing quote; ``"other"``)."""
+
+    def __init__(self, detail: str, *, line: int | None = None, found_text: str = "", cause: str = "other",
+                 expected_columns: int | None = None, found_columns: int | None = None) -> None:
         super().__init__("CSV_PARSE", f"Không đọc được tệp: {detail}", f"The file could not be parsed: {detail}",
                          detail=detail)
         self.detail = detail
+        self.line = line
+        self.found_text = found_text
+        self.cause = cause
+        self.expected_columns = expected_columns
+        self.found_columns = found_columns
 
     def __str__(self) -> str:
         return self.detail
 
 
+class AlreadyStored(Exception):
+    """:meth:`Store.commit_stage` found, inside its transaction, a vintage with the same content
+    (committed meanwhile by another writer): nothing was added; ``vintage_id`` is that vintage."""
+
+    def __init__(self, vintage_id: int) -> None:
+        super().__init__(f"already stored as vintage {vintage_id}")
+        self.vintage_id = vintage_id
+
+
 @dataclass(frozen=True)
 class VintageInfo:
-    """What is recorded of one accepted submission."""
+    """What is recorded of one accepted submission. ``content_sha256``: the digest of its
+    normalised rows (computed from the rows when not given)."""
 
     source: str
     file_name: str
     sha256: str
     illustrative: bool = False
     note: str = ""
+    content_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -605,15 +678,66 @@ class Store:
                     ) from exc
 
     # --- submissions: vintages -----------------------------------------------------------
-    def vintage_by_sha(self, sha256: str) -> int | None:
-        row = self._read_one("SELECT vintage_id FROM vintages WHERE sha256 = ? ORDER BY vintage_id LIMIT 1", [sha256])
+    #: the vintages a new submission may be the same as: not retracted, and of its source (any
+    #: source for :data:`ANY_SOURCE`); ``{column}`` is ``sha256`` or ``content_sha256``
+    _MATCH = ("SELECT vintage_id FROM vintages WHERE {column} = $digest "
+              "AND ($source = '" + ANY_SOURCE + "' OR source = $source) "
+              "AND vintage_id NOT IN (SELECT vintage_id FROM retractions) ORDER BY vintage_id LIMIT 1")
+
+    def vintage_by_sha(self, sha256: str, *, source: str = ANY_SOURCE) -> int | None:
+        """The first vintage, not retracted, of a file with these bytes from ``source`` (any
+        source for :data:`ANY_SOURCE`), or None."""
+        row = self._read_one(self._MATCH.format(column="sha256"), {"digest": sha256, "source": source})
+        return None if row is None else int(row[0])
+
+    def matching_vintage(self, content_sha256: str, *, source: str = ANY_SOURCE) -> int | None:
+        """The first vintage, not retracted, whose normalised rows have this digest and whose
+        source is ``source`` (any source for :data:`ANY_SOURCE`: an unnamed copy of data already
+        submitted is that submission, never a newer provenance of it), or None."""
+        row = self._read_one(self._MATCH.format(column="content_sha256"),
+                             {"digest": content_sha256, "source": source})
         return None if row is None else int(row[0])
 
     def vintages(self) -> pd.DataFrame:
-        """One row per accepted submission, oldest first."""
+        """One row per accepted submission, oldest first, with its retraction (if any)."""
         return self._read(
-            "SELECT vintage_id, source, received_at, file_name, sha256, n_rows, illustrative, note "
-            "FROM vintages ORDER BY vintage_id")
+            "SELECT v.vintage_id, v.source, v.received_at, v.file_name, v.sha256, v.n_rows, v.illustrative, v.note, "
+            "v.content_sha256, r.retracted_at, r.reason AS retraction_reason "
+            "FROM vintages v LEFT JOIN retractions r USING (vintage_id) ORDER BY v.vintage_id")
+
+    def vintage(self, vintage_id: int, *, required: bool = False) -> dict | None:
+        """One vintage's record (as :meth:`vintages` has it); when there is none, None, or with
+        ``required`` the usage error ``UNKNOWN_VINTAGE``."""
+        df = self._read(
+            "SELECT v.vintage_id, v.source, v.received_at, v.file_name, v.sha256, v.n_rows, v.illustrative, v.note, "
+            "v.content_sha256, r.retracted_at, r.reason AS retraction_reason "
+            "FROM vintages v LEFT JOIN retractions r USING (vintage_id) WHERE v.vintage_id = ?", [int(vintage_id)])
+        if df.empty and required:
+            raise _unknown_vintage(int(vintage_id))
+        return None if df.empty else df.iloc[0].to_dict()
+
+    def retract(self, vintage_id: int, *, reason: str = "", at: dt.datetime | None = None) -> tuple[dt.datetime, bool]:
+        """Withdraw a vintage's values from every read as of ``at`` (now) on: the retraction is
+        recorded (``retractions``), nothing is deleted; a read as of an earlier moment still sees
+        them, and for each key the previous vintage's value is the latest again. Returns
+        (retracted_at, retracted now); a vintage retracted already keeps its first retraction.
+        An unknown vintage is ``UNKNOWN_VINTAGE``."""
+        vid = int(vintage_id)
+        with self._transaction() as con:
+            row = con.execute("SELECT received_at FROM vintages WHERE vintage_id = ?", [vid]).fetchone()
+            if row is None:
+                raise _unknown_vintage(vid)
+            done = con.execute("SELECT retracted_at FROM retractions WHERE vintage_id = ?", [vid]).fetchone()
+            if done is not None:
+                return done[0], False
+            when = at or _now()
+            if when < row[0]:
+                raise UsageError("RETRACT_BEFORE_RECEIVED",
+                                 f"Không rút được phiên bản {vid} vào {when}: nó được nhận lúc {row[0]}.",
+                                 f"Vintage {vid} cannot be retracted at {when}: it was received at {row[0]}.",
+                                 vintage=vid)
+            con.execute("INSERT INTO retractions VALUES (?, ?, ?)", [vid, when, reason or ""])
+        return when, True
 
     # --- submissions: writing --------------------------------------------------------------
     def stage(self, workdir: Path) -> Stage:
@@ -623,7 +747,12 @@ class Store:
     def commit_stage(self, info: VintageInfo, stage: Stage, *, received_at: dt.datetime | None = None,
                      before_insert: Callable[[], None] | None = None) -> tuple[int, int]:
         """Store the staged, normalised rows (``stage``'s ``_norm``) as one new vintage, in one
-        transaction; the write connection is held only for this. Returns (vintage_id, n_rows)."""
+        transaction; the write connection is held only for this. Returns (vintage_id, n_rows).
+
+        When a vintage of the same content (``info.content_sha256``, computed from ``_norm`` when
+        not given) and source (any source for :data:`ANY_SOURCE`) is stored, not retracted —
+        checked inside the transaction, so two writers of the same data store it once — nothing
+        is added and :class:`AlreadyStored` names it."""
         path = stage.seal()
         alias = f"stage_{uuid.uuid4().hex[:12]}"
         with self._db.writing() as con:
@@ -631,6 +760,13 @@ class Store:
                 con.execute(f"ATTACH {_lit(str(path))} AS {alias} (READ_ONLY)")  # not inside a transaction
                 con.execute("BEGIN TRANSACTION")
                 try:
+                    if info.content_sha256 is None:
+                        digest = con.execute(_content_digest_sql(f"{alias}._norm")).fetchone()[0]
+                        info = dataclasses.replace(info, content_sha256=digest)
+                    same = con.execute(self._MATCH.format(column="content_sha256"),
+                                       {"digest": info.content_sha256, "source": info.source}).fetchone()
+                    if same is not None:
+                        raise AlreadyStored(int(same[0]))
                     vid = self._insert_vintage(con, info, received_at)
                     if before_insert is not None:
                         before_insert()
@@ -657,14 +793,18 @@ class Store:
                 n = self._insert_rows(con, vid, "SELECT * FROM _frame_view")
             finally:
                 con.unregister("_frame_view")
+            if info.content_sha256 is None:  # the digest of the rows as stored
+                con.execute("UPDATE vintages SET content_sha256 = (" + _content_digest_sql(
+                    f"(SELECT * FROM observations WHERE vintage_id = {int(vid)})") + ") WHERE vintage_id = ?", [vid])
         return vid, n
 
     @staticmethod
     def _insert_vintage(con, info: VintageInfo, received_at) -> int:
         return int(con.execute(
-            "INSERT INTO vintages (source, received_at, file_name, sha256, n_rows, illustrative, note) "
-            "VALUES (?, ?, ?, ?, 0, ?, ?) RETURNING vintage_id",
-            [info.source, received_at or _now(), info.file_name, info.sha256, info.illustrative, info.note],
+            "INSERT INTO vintages (source, received_at, file_name, sha256, n_rows, illustrative, note, content_sha256) "
+            "VALUES (?, ?, ?, ?, 0, ?, ?, ?) RETURNING vintage_id",
+            [info.source, received_at or _now(), info.file_name, info.sha256, info.illustrative, info.note,
+             info.content_sha256],
         ).fetchone()[0])
 
     @staticmethod
@@ -694,10 +834,12 @@ class Store:
         return self._read(_LATEST.format(where=where), params)
 
     def history(self, *, indicator: str, territory: str, sector: str = "_T") -> pd.DataFrame:
-        """Every submitted value of a series across all vintages (for revision analysis)."""
+        """Every submitted value of a series across all vintages (for revision analysis), with
+        each vintage's ``retracted_at`` (NaT when it stands)."""
         return self._read(
-            "SELECT o.period, o.value, o.status, o.vintage_id, v.source, v.received_at, v.illustrative "
-            "FROM observations o JOIN vintages v USING (vintage_id) "
+            "SELECT o.period, o.value, o.status, o.vintage_id, v.source, v.received_at, v.illustrative, "
+            "r.retracted_at FROM observations o JOIN vintages v USING (vintage_id) "
+            "LEFT JOIN retractions r USING (vintage_id) "
             "WHERE o.indicator = ? AND o.territory = ? AND o.sector = ? ORDER BY o.period, v.received_at, o.vintage_id",
             [indicator, territory, sector])
 
@@ -839,7 +981,7 @@ class Stage:
                 [str(path), delimiter, {c: "VARCHAR" for c in columns}],
             )
         except duckdb.Error as exc:
-            raise StagingError(str(exc).splitlines()[0][:300]) from exc
+            raise _csv_error(str(exc)) from exc
         self._raw_kind = "TABLE"
         if not has_row_column:
             self._con.execute(f"CREATE TEMP VIEW _raw AS SELECT rowid + {2 + int(skip)} AS _row, * FROM _raw_t")
@@ -925,13 +1067,16 @@ class Stage:
         file has the column (``present``), ``price_basis`` (→ price_basis, kid) and ``status``
         (→ status); without them a row is ``current`` and ``A``. Each row gets:
 
-        - ``value``: the cell read as a number; spaces and no-break spaces are ignored, and with
-          ``decimal`` ``","`` the dots are thousands separators and the comma the decimal mark;
+        - ``value``: the cell read as a number (:func:`_value_sql`); spaces and no-break spaces are
+          ignored; with ``decimal`` ``","`` the comma is the decimal mark and a dot may only
+          separate groups of three digits (``1.234.567,5``; ``1.5`` reads as no number); a
+          percentage (``15,3%``, or an Excel percent cell, written ``15.3%`` by the reader) is
+          read as its number for unit ``PCT`` only (15.3), and as no number otherwise;
         - ``backcast``: a 34-basis territory for a period that starts before ``merger_date``;
         - ``_bad``: the value is empty, not a finite number, or outside the unit's ``lo``–``hi``;
         - ``_key``: the observation key packed into one integer (:meth:`duplicate_rows`)."""
         present = frozenset(present)
-        v = _value_sql(decimal, "r.value")
+        v = _value_sql(decimal, "r.value", "u.unit")
         joins = "".join(
             f" JOIN {_mapping_table(m)} {a} ON {self._mapping_on(m, a, 'r', present)}"
             for m, a in _NORMALISE_JOINS.items() if m not in _NORMALISE_OPTIONAL or m in present)
@@ -961,11 +1106,12 @@ class Stage:
     def value_problem_rows(self, limit: int | None = None) -> pd.DataFrame:
         """The normalised rows whose value is bad (``_bad``, see :meth:`normalise`), in sheet order,
         with what a message needs: ``_row``, ``value`` (the number read, or NaN), ``indicator``,
-        ``raw_value`` (the cell as written), ``lo`` and ``hi`` (the bounds of the row's ``unit``
-        mapping); at most ``limit`` rows. One scan of the flag; the rest only for the rows at fault."""
+        ``unit``, ``raw_value`` (the cell as written), ``lo`` and ``hi`` (the bounds of the row's
+        ``unit`` mapping); at most ``limit`` rows. One scan of the flag; the rest only for the rows
+        at fault."""
         on = self._mapping_on("unit", "u", "x", self._mappings.get("unit", ()))
         return self._con.execute(
-            "SELECT r._row, r.value, r.indicator, x.value AS raw_value, u.lo, u.hi FROM _norm r "
+            "SELECT r._row, r.value, r.indicator, r.unit, x.value AS raw_value, u.lo, u.hi FROM _norm r "
             f"JOIN _raw x ON x._row = r._row JOIN {_mapping_table('unit')} u ON {on} "
             f"WHERE r._bad ORDER BY r._row{_limit_sql(limit)}"
         ).df()
@@ -974,16 +1120,34 @@ class Stage:
         """Normalised rows whose observation key (indicator, territory, sector, period, price
         basis) appeared on an earlier row: ``_row`` and the key's ``first_row``, in sheet order.
 
+        A row with a key part that did not resolve (NULL: a problem already reported for that
+        cell) is no duplicate of anything: rows whose bad codes all resolve to NULL are not
+        reported again as duplicates of each other. A mapping's ``kid`` is NULL where its
+        normalised value is, so ``_key`` is NULL for such a row.
+
         A first pass groups on ``_key``, the key packed into one integer (fast); only when it
         finds a repeat do the rows get compared by the key's columns."""
         n_dup = self._con.execute(
-            "SELECT count(*) FROM (SELECT _key FROM _norm GROUP BY _key HAVING count(*) > 1)").fetchone()[0]
+            "SELECT count(*) FROM (SELECT _key FROM _norm WHERE _key IS NOT NULL GROUP BY _key "
+            "HAVING count(*) > 1)").fetchone()[0]
         if not n_dup:  # the usual case: one aggregate, no window over the whole file
             return pd.DataFrame({"_row": pd.Series(dtype="int64"), "first_row": pd.Series(dtype="int64")})
         k = ", ".join(_q(c) for c in _OBSERVATION_KEY)
+        resolved = " AND ".join(f"{_q(c)} IS NOT NULL" for c in _OBSERVATION_KEY)
         return self._con.execute(
             f"SELECT _row, first_row FROM (SELECT _row, min(_row) OVER (PARTITION BY {k}) AS first_row "
-            f"FROM _norm) WHERE _row <> first_row ORDER BY _row{_limit_sql(limit)}"
+            f"FROM _norm WHERE _key IS NOT NULL AND {resolved}) WHERE _row <> first_row ORDER BY _row{_limit_sql(limit)}"
+        ).df()
+
+    def dotted_thousand_rows(self, limit: int | None = None) -> pd.DataFrame:
+        """Staged rows whose value cell is digits, one dot and exactly three digits (``1.234``,
+        ``-12.500``): with a decimal point a small number, but in a file whose other values use
+        the dot between thousands (``1.234.567``) most likely 1234. ``_row``, ``raw_value``, in
+        sheet order; at most ``limit`` rows. A scan of the file, made only when such other
+        values were found."""
+        return self._con.execute(
+            f"SELECT _row, value AS raw_value FROM _raw WHERE regexp_full_match({_value_text_sql('value')}, "
+            f"'{_SINGLE_THOUSANDS}') ORDER BY _row{_limit_sql(limit)}"
         ).df()
 
     def _mapping_on(self, mapping: str, alias: str, raw: str, present: Iterable[str]) -> str:
@@ -1018,6 +1182,11 @@ class Stage:
             self._con.unregister(_mapping_table(name))
         self._mappings.clear()
 
+    def content_digest(self) -> str:
+        """The order-independent digest of the normalised rows (``_norm``), as the store records
+        it on a vintage (``content_sha256``; defined in ``_content_digest_sql``)."""
+        return str(self._con.execute(_content_digest_sql("_norm")).fetchone()[0])
+
 
 #: The mappings :meth:`Stage.normalise` joins, with their aliases, in join order; the optional
 #: ones only when the file has the column.
@@ -1035,15 +1204,55 @@ def _mapping_table(name: str) -> str:
     return f"_m_{name}"
 
 
-def _value_sql(decimal: str, column: str) -> str:
+#: With a decimal comma, a value with a dot must be dot-separated groups of three digits
+#: (``1.234.567,5``); anything else with a dot (``1.5``, ``12.34``) reads as no number.
+_THOUSANDS_GROUPS = r"[+-]?[0-9]{1,3}(\.[0-9]{3})+(,[0-9]*)?%?"
+#: One dot followed by one group of three digits (``1.234``): see :meth:`Stage.dotted_thousand_rows`.
+_SINGLE_THOUSANDS = r"[+-]?[0-9]{1,3}\.[0-9]{3}"
+
+
+def _value_text_sql(column: str) -> str:
+    """A staged value cell without spaces and no-break spaces."""
+    return f"replace(trim(replace({column}, chr(160), '')), ' ', '')"
+
+
+def _value_sql(decimal: str, column: str, unit: str | None = None) -> str:
     """A staged value cell read as a DOUBLE (NULL when it is not a number): spaces and no-break
-    spaces are ignored; with ``decimal`` ``","`` dots are thousands separators."""
-    v = f"trim(replace({column}, chr(160), ''))"
-    if decimal == ",":
-        v = f"replace(replace(replace({v}, ' ', ''), '.', ''), ',', '.')"
-    else:
-        v = f"replace({v}, ' ', '')"
-    return f"TRY_CAST({v} AS DOUBLE)"
+    spaces are ignored; with ``decimal`` ``","`` the comma is the decimal mark and dots may only
+    separate groups of three digits (else NULL: an ambiguous number). When ``unit`` (an SQL
+    expression) is ``PCT``, a trailing ``%`` is allowed: ``15,3%`` is 15.3. The percent reading
+    is tried only for the cells that are not plain numbers (COALESCE evaluates its second
+    argument for those rows only)."""
+    text = _value_text_sql(column)
+
+    def number(t: str) -> str:
+        if decimal == ",":
+            return (f"CASE WHEN NOT contains({t}, '.') OR regexp_full_match({t}, '{_THOUSANDS_GROUPS}') "
+                    f"THEN TRY_CAST(replace(replace({t}, '.', ''), ',', '.') AS DOUBLE) END")
+        return f"TRY_CAST({t} AS DOUBLE)"
+
+    if unit is None:
+        return number(text)
+    percent = f"CASE WHEN {unit} = 'PCT' AND suffix({text}, '%') THEN {number(f'left({text}, -1)')} END"
+    return f"coalesce({number(text)}, {percent})"
+
+
+_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_CSV_COLUMNS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+
+
+def _csv_error(text: str) -> StagingError:
+    """DuckDB's CSV error taken apart: the line, the record as written and the cause."""
+    lines = text.splitlines()
+    line = _CSV_LINE.search(text)
+    # the record's first line (a quoted value left open runs on over the next lines)
+    found = next((ln[len("Original Line: "):] for ln in lines if ln.startswith("Original Line: ")), "")
+    cols = _CSV_COLUMNS.search(text)
+    cause = "columns" if cols else "quote" if "unterminated quote" in text.lower() else "other"
+    return StagingError(lines[0][:300] if lines else text[:300], line=int(line.group(1)) if line else None,
+                        found_text=found, cause=cause,
+                        expected_columns=int(cols.group(1)) if cols else None,
+                        found_columns=int(cols.group(2)) if cols else None)
 
 
 def _limit_sql(limit: int | None) -> str:
@@ -1063,6 +1272,12 @@ def _filters(filters: dict, allowed: set[str], tables: dict[str, str], default: 
         params[f"p{i}"] = [val] if isinstance(val, str) else [str(v) for v in val]
         where.append(f" AND {tables.get(col, default)}.{col} IN (SELECT unnest($p{i}))")
     return "".join(where), params
+
+
+def _unknown_vintage(vid: int) -> UsageError:
+    return UsageError("UNKNOWN_VINTAGE",
+                      f"Không có phiên bản {vid} trong không gian làm việc (xem `kinhteso vintages`).",
+                      f"There is no vintage {vid} in the workspace (see `kinhteso vintages`).", vintage=vid)
 
 
 def _store_error(path: Path, exc: duckdb.Error) -> WorkspaceError:

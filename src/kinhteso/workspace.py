@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import uuid
 import tomllib
@@ -25,7 +26,7 @@ from kinhteso.errors import WorkspaceError
 from kinhteso.reference.indicators import Indicator, load_indicators
 from kinhteso.store import Store
 
-__all__ = ["Workspace", "CONFIG_NAME", "DEFAULT_SETTINGS"]
+__all__ = ["Workspace", "CONFIG_NAME", "DEFAULT_SETTINGS", "check_settings", "toml_string"]
 
 CONFIG_NAME = "kinhteso.toml"
 #: Settings of a workspace, with their defaults and meaning (written into kinhteso.toml).
@@ -34,6 +35,76 @@ DEFAULT_SETTINGS: dict[str, tuple[object, str]] = {
     "memory_limit": ("1GB", "DuckDB memory limit; larger work spills to tmp/"),
     "threads": (2, "DuckDB threads"),
 }
+
+
+#: ``memory_limit``: a positive size with its unit (DuckDB's forms: ``1GB``, ``512MiB``, ``1.5 GB``)
+#: or a percentage of the machine's memory (``50%``).
+_MEMORY = re.compile(r"(?i)\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib|%)\s*")
+_MAX_THREADS = 1024
+
+
+def toml_string(text: str) -> str:
+    """``text`` as a TOML basic string, every quote, backslash and control character escaped.
+
+    >>> toml_string('a"b\\nc')
+    '"a\\\\"b\\\\nc"'
+    """
+    out = []
+    for ch in str(text):
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ch in "\b\t\n\f\r":
+            out.append({"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        elif 0xD800 <= ord(ch) <= 0xDFFF:  # a lone surrogate (an undecodable file name) cannot be UTF-8
+            out.append("\uFFFD")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _bad_setting(cfg: Path, key: str, value: object, vi: str, en: str) -> WorkspaceError:
+    shown = repr(value)[:80]
+    return WorkspaceError(
+        "BAD_SETTING",
+        f"Thiết lập {key} = {shown} trong {cfg} không hợp lệ: {vi}",
+        f"Setting {key} = {shown} in {cfg} is not valid: {en}",
+        path=str(cfg), setting=key,
+    )
+
+
+def check_settings(settings: dict[str, object], cfg: Path = Path(CONFIG_NAME)) -> None:
+    """Check the settings that reach DuckDB or the file system; a bad one is ``BAD_SETTING``.
+
+    They are passed to DuckDB through its configuration dictionary (never formatted into SQL);
+    checking them here gives a message that names the setting and the form expected.
+    """
+    mem = settings.get("memory_limit")
+    m = _MEMORY.fullmatch(mem) if isinstance(mem, str) else None
+    if m is None or float(m.group(1)) <= 0 or (m.group(2) == "%" and float(m.group(1)) > 100):
+        raise _bad_setting(cfg, "memory_limit", mem,
+                           "cần một dung lượng dương có đơn vị, ví dụ \"1GB\", \"512MB\", hoặc phần trăm \"50%\".",
+                           'a positive size with its unit is expected, e.g. "1GB", "512MB", or a percentage "50%".')
+    threads = settings.get("threads")
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= _MAX_THREADS:
+        raise _bad_setting(cfg, "threads", threads, f"cần một số nguyên từ 1 đến {_MAX_THREADS}, ví dụ 2.",
+                           f"an integer from 1 to {_MAX_THREADS} is expected, e.g. 2.")
+    store = settings.get("store")
+    if not isinstance(store, str) or not store.strip() or "\x00" in store:
+        raise _bad_setting(cfg, "store", store, 'cần tên tệp DuckDB, ví dụ "kinhteso.duckdb".',
+                           'a DuckDB file name is expected, e.g. "kinhteso.duckdb".')
+
+
+def _check_path(store: Path) -> None:
+    """DuckDB reads a backslash in a file name as a folder separator: such a store would be
+    looked for elsewhere, so the workspace is refused (``BAD_PATH``) before anything is made."""
+    if os.sep != "\\" and "\\" in str(store.absolute()):
+        raise WorkspaceError(
+            "BAD_PATH",
+            f"Đường dẫn {store} có dấu gạch chéo ngược (\\), DuckDB không mở được; hãy đổi tên thư mục.",
+            f"The path {store} holds a backslash (\\), which DuckDB cannot open; rename the folder.",
+            path=str(store))
 
 
 @dataclass
@@ -60,17 +131,20 @@ class Workspace:
                 f"Thư mục {root} đã có tệp nhưng không phải không gian làm việc kinhteso; hãy chọn thư mục trống.",
                 f"Directory {root} is not empty and is not a kinhteso workspace; choose an empty directory.",
             )
+        _check_path(root / str(DEFAULT_SETTINGS["store"][0]))
         root.mkdir(parents=True, exist_ok=True)
         lines = [
             "# kinhteso workspace / không gian làm việc kinhteso",
-            f'name = "{name or root.resolve().name}"',
-            f'created = "{dt.datetime.now().isoformat(timespec="seconds")}"',
-            f'kinhteso_version = "{__version__}"',
+            f"name = {toml_string(name or root.resolve().name)}",
+            f"created = {toml_string(dt.datetime.now().isoformat(timespec='seconds'))}",
+            f"kinhteso_version = {toml_string(__version__)}",
         ]
         for key, (default, help_) in DEFAULT_SETTINGS.items():
-            val = f'"{default}"' if isinstance(default, str) else str(default)
+            val = toml_string(default) if isinstance(default, str) else str(default)
             lines.append(f"{key} = {val}  # {help_}")
-        cfg.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        from kinhteso.safe_io import write_text_atomic  # noqa: PLC0415
+
+        write_text_atomic(cfg, "\n".join(lines) + "\n")
         ws = cls.open(root, owner=owner)
         ws.store  # create the store and its schema now
         return ws
@@ -92,7 +166,13 @@ class Workspace:
             raise WorkspaceError(
                 "BAD_CONFIG", f"Tệp {cfg} không đúng cú pháp TOML: {exc}", f"{cfg} is not valid TOML: {exc}"
             ) from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise WorkspaceError(
+                "BAD_CONFIG", f"Không đọc được tệp {cfg}: {exc}", f"Cannot read {cfg}: {exc}", path=str(cfg)
+            ) from exc
         merged = {k: v for k, (v, _) in DEFAULT_SETTINGS.items()} | settings
+        check_settings(merged, cfg)
+        _check_path(root / str(merged["store"]))
         return cls(root=root, settings=merged, owner=owner)
 
     # --- parts ---------------------------------------------------------------------------

@@ -82,11 +82,16 @@ def to_json(obj: Any) -> str:
 
 
 def render_frame(df: pd.DataFrame, fmt: str, *, digits: int = 2, title: str | None = None) -> str:
-    """Render a data frame as an aligned table (numbers in the language's format), CSV or JSON."""
+    """Render a data frame as an aligned table (numbers in the language's format), CSV or JSON.
+
+    CSV is meant to be opened in a spreadsheet: its text cells are neutralised
+    (:func:`kinhteso.safe_io.safe_cell`: ``=cmd`` is written ``'=cmd``; numbers stay numbers)."""
     import pandas as pd  # noqa: PLC0415
 
     if fmt == "csv":
-        return df.to_csv(index=False).rstrip("\n")
+        from kinhteso.safe_io import csv_text  # noqa: PLC0415
+
+        return csv_text(df).rstrip("\n")
     if fmt == "json":
         records = json.loads(df.to_json(orient="records", date_format="iso", force_ascii=False))
         return to_json(records)

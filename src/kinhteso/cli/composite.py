@@ -9,8 +9,6 @@ file, then rename).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,15 +42,10 @@ def _aggregate_choices() -> tuple[str, ...]:
 
 
 def _write_csv_atomic(df: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".csv", dir=path.parent)
-    os.close(fd)
-    try:
-        df.to_csv(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    """Write ``df`` atomically, safe to open in a spreadsheet (:mod:`kinhteso.safe_io`)."""
+    from kinhteso.safe_io import write_csv_atomic  # noqa: PLC0415
+
+    write_csv_atomic(path, df)
 
 
 _path = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -120,9 +113,10 @@ def uncertainty(data: Path, meta: Path, n: int, vary: str, seed: int, out: Path)
 
     req = S.UncertaintyRequest(data=data, meta=meta, n=n, seed=seed, **S.parse_vary(vary))
     res = S.run_uncertainty(req)
+    from kinhteso.safe_io import csv_text, write_files_atomic  # noqa: PLC0415
+
     tables = {"rank_intervals.csv": res.rank_intervals, "sobol.csv": res.sobol, "design.csv": res.design}
-    for name, df in tables.items():
-        _write_csv_atomic(df, out / name)
+    write_files_atomic([(out / name, csv_text(df)) for name, df in tables.items()])
     click.echo(tr(f"Đã chạy {res.runs} lần; kết quả trong {out}",
                   f"Ran {res.runs} replications; results in {out}"))
     click.echo(res.sobol.to_string(index=False))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 
 import click
 
 from kinhteso.cli._common import PERIODS, format_option, render_frame, workspace_option
-from kinhteso.errors import InputRejected
+from kinhteso.errors import InputRejected, KinhtesoError, file_error
 from kinhteso.i18n import DEMO_LABEL, current_lang, tr
 
 
@@ -44,21 +43,26 @@ def init(directory: Path, published: bool) -> None:
                       f"{out.published_vintages} vintages"))
 
 
-def write_problems(path: Path, exc: InputRejected, fallback_dir: Path) -> Path:
-    """Write FILE.problems.csv (every problem, both languages) beside the file, else in the workspace."""
+def write_problems(path: Path, exc: InputRejected, fallback_dir: Path) -> tuple[Path | None, list[KinhtesoError]]:
+    """Write FILE.problems.csv (every problem, both languages; a BOM so Excel reads UTF-8) beside
+    the file, else in the workspace. Written atomically and safe to open
+    (:mod:`kinhteso.safe_io`); a destination that is a symbolic link is never written through
+    (``UNSAFE_PATH``: the next place is tried). Returns where it went (``None``: nowhere) and why
+    the places tried first were refused."""
+    from kinhteso.safe_io import write_rows_atomic  # noqa: PLC0415
+
     target = path.with_name(path.name + ".problems.csv")
     rows = [[p.file, "" if p.row is None else p.row, p.column, p.code, p.vi, p.en] for p in exc.problems]
+    refused: list[KinhtesoError] = []
     for candidate in (target, fallback_dir / target.name):
         try:
-            candidate.parent.mkdir(parents=True, exist_ok=True)
-            with open(candidate, "w", newline="", encoding="utf-8-sig") as fh:
-                w = csv.writer(fh)
-                w.writerow(["file", "row", "column", "code", "message_vi", "message_en"])
-                w.writerows(rows)
-            return candidate
-        except OSError:
-            continue
-    return target
+            return write_rows_atomic(candidate, ["file", "row", "column", "code", "message_vi", "message_en"],
+                                     rows, bom=True), refused
+        except KinhtesoError as err:
+            refused.append(err)
+        except OSError as err:
+            refused.append(file_error(err))
+    return None, refused
 
 
 @click.command("ingest")
@@ -75,6 +79,7 @@ def ingest(files: tuple[Path, ...], source: str, decimal: str, workspace: Path) 
     stored, its problems are listed here and in FILE.problems.csv (exit code 1). A valid file
     becomes one vintage, written in one transaction. The same file twice adds nothing.
     """
+    from kinhteso.ingest.rules import group_problems  # noqa: PLC0415
     from kinhteso.service.data import IngestRequest, ingest as run  # noqa: PLC0415
     from kinhteso.workspace import Workspace  # noqa: PLC0415
 
@@ -92,13 +97,18 @@ def ingest(files: tuple[Path, ...], source: str, decimal: str, workspace: Path) 
             f, r, exc = o.file, o.result, o.rejected
             if exc is not None:
                 rejected += 1
-                where = write_problems(f, exc, ws.root)
+                where, refused = write_problems(f, exc, ws.root)
                 click.echo(f"✗ {exc.message()}", err=True)
-                for p in exc.problems[:200]:
-                    click.echo("  " + p.located(), err=True)
-                if len(exc.problems) > 200:
-                    click.echo(tr(f"  … và {len(exc.problems) - 200} lỗi khác", f"  … and {len(exc.problems) - 200} more"), err=True)
-                click.echo(tr(f"  Danh sách lỗi: {where}", f"  Problem list: {where}"), err=True)
+                groups = group_problems(exc.problems)  # one line per cause, with its count
+                for g in groups[:200]:
+                    click.echo("  " + g.located(), err=True)
+                if len(groups) > 200:
+                    click.echo(tr(f"  … và {len(groups) - 200} nhóm lỗi khác", f"  … and {len(groups) - 200} more groups"),
+                               err=True)
+                for err in refused:
+                    click.echo(f"  ! {err.code}: {err.message()}", err=True)
+                if where is not None:
+                    click.echo(tr(f"  Danh sách lỗi: {where}", f"  Problem list: {where}"), err=True)
                 continue
             if r.already_stored:
                 click.echo(tr(f"= {f}: đã nạp trước đó (phiên bản {r.vintage_id}), không thêm gì.",

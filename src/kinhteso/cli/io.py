@@ -34,25 +34,41 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 def _files(res: IOResult) -> dict[str, str]:
-    """Every output file's text (name → content), in the order they are listed."""
-    files = {f"{name}.csv": frame.to_csv(index=False, na_rep="") for name, frame in res.tables.items()}
+    """Every output file's text (name → content), in the order they are listed; the CSV files
+    are safe to open in a spreadsheet (:func:`kinhteso.safe_io.csv_text`)."""
+    from kinhteso.safe_io import csv_text  # noqa: PLC0415
+
+    files = {f"{name}.csv": csv_text(frame, na_rep="") for name, frame in res.tables.items()}
     if res.digital is not None:
         files["digital.json"] = to_json(res.digital) + "\n"
     return files
 
 
 def _write_all(out_dir: Path, files: dict[str, str]) -> None:
-    """Write every file into a temporary directory beside ``out_dir``, then move them in."""
+    """Write every file into a temporary directory beside ``out_dir``, then move them in.
+
+    A new ``out_dir`` is the temporary directory renamed; into an existing one each file is
+    renamed over its old version. A destination (or ``out_dir``) that is a symbolic link is
+    refused before anything is written (``UNSAFE_PATH``, :mod:`kinhteso.safe_io`)."""
+    from kinhteso.safe_io import check_destination, dir_mode  # noqa: PLC0415
+
+    if out_dir.is_symlink() and not out_dir.exists():
+        check_destination(out_dir)  # a dangling link: refused, never followed
+    if out_dir.exists():
+        for name in files:
+            check_destination(out_dir / name)
     parent = out_dir.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".kinhteso-io-", dir=parent))
     try:
         for name, text in files.items():
             (tmp / name).write_text(text, encoding="utf-8")
-        if not out_dir.exists():
+        if not out_dir.exists() and not out_dir.is_symlink():
+            tmp.chmod(dir_mode())  # mkdtemp's folder is private; the output folder is not
             os.replace(tmp, out_dir)
             return
         for name in files:
+            check_destination(out_dir / name)
             os.replace(tmp / name, out_dir / name)
     finally:
         if tmp.exists():
@@ -134,6 +150,8 @@ def io_command(
                       double_count=double_count, forward=forward, tables=out_dir is not None,
                       coef_workspace=workspace if write_coef else None, territory=territory, period=period)
     res = S.run_io(req)
+    for w in res.warnings:
+        click.echo(f"! {w['code']}: {tr(w['vi'], w['en'])}", err=True)
     # --- everything computed and the workspace written: report it, then write the files ---
     coef = res.coef
     if coef is not None:

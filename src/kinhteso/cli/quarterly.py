@@ -64,17 +64,25 @@ def quarterly(territory, all_, year, indicator_set, method, view, fmt, workspace
 @click.command("revisions")
 @click.option("--territory", required=True, help="Địa bàn / territory.")
 @click.option("--indicator", default="DE_SHARE", show_default=True)
+@click.option("--sector", default="_T", show_default=True,
+              help="Ngành VSIC / VSIC sector code (C, 26, 465…), _T for the total.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @workspace_option
-def revisions(territory, indicator, fmt, workspace: Path) -> None:
-    """Lịch sử hiệu chỉnh / how each period's figure moved across vintages."""
+def revisions(territory, indicator, sector, fmt, workspace: Path) -> None:
+    """Lịch sử hiệu chỉnh / how each period's figure moved across vintages.
+
+    One row per period, one column per vintage (a retracted one marked [retracted]) and per
+    stored quarterly run, and the total revision (latest − first, retracted vintages left out).
+    """
     from kinhteso.pipeline import quarterly as Q  # noqa: PLC0415
     from kinhteso.pipeline.observations import resolve_territories  # noqa: PLC0415
     from kinhteso.workspace import Workspace  # noqa: PLC0415
 
     (key,) = resolve_territories([territory], basis=None)[:1]
+    code = sector.strip()
+    code = code.upper() if code.isalpha() or code.upper() == "_T" else code
     with Workspace.open(workspace) as ws:
-        df = Q.revisions(ws, key, indicator=indicator.upper())
+        df = Q.revisions(ws, key, indicator=indicator.upper(), sector=code)
     df["revision"] = df["revision"].round(9)
     if fmt == "json":
         click.echo(to_json(df.to_dict(orient="records")))

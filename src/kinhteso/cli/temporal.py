@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import click
@@ -25,22 +23,11 @@ __all__ = ["COMMANDS", "disaggregate"]
 
 
 def _write_atomically(outputs: list[tuple[Path, str]]) -> None:
-    """Write every file to a temporary sibling first, then rename them all into place."""
-    temps = []
-    try:
-        for path, text in outputs:
-            path = Path(path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-                f.write(text)
-            temps.append((tmp, path))
-        for tmp, path in temps:
-            os.replace(tmp, path)
-    finally:
-        for tmp, _ in temps:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+    """Write every file to a temporary sibling first, then rename them all into place
+    (:func:`kinhteso.safe_io.write_files_atomic`: never through a symbolic link)."""
+    from kinhteso.safe_io import write_files_atomic  # noqa: PLC0415
+
+    write_files_atomic(outputs)
 
 
 def _json_value(o):
@@ -101,7 +88,10 @@ def disaggregate(low, indicator, to, method, conversion, fixed_rho, truncated_rh
         intercept=not no_intercept)
     res = run_disaggregate(req)
     frame, summ = res.series, res.summary
-    csv_text = "period,value\n" + "".join(f"{p},{v!r}\n" for p, v in zip(frame["period"].tolist(), frame["value"].astype(float).tolist()))
+    from kinhteso.safe_io import safe_cell  # noqa: PLC0415
+
+    # the values keep repr's 17 significant digits; the period labels are neutralised like any text
+    csv_text = "period,value\n" + "".join(f"{safe_cell(p)},{v!r}\n" for p, v in zip(frame["period"].tolist(), frame["value"].astype(float).tolist()))
     outputs = [(out, csv_text)]
     if summary is not None:
         outputs.append((summary, json.dumps(summ, ensure_ascii=False, indent=2, default=_json_value) + "\n"))

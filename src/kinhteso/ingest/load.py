@@ -12,6 +12,7 @@ date, limits) and writes no SQL: the store is the only code that speaks it.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import difflib
 from concurrent.futures import ThreadPoolExecutor
@@ -29,8 +30,8 @@ from kinhteso.ingest.rules import problem
 from kinhteso.periods import parse_period
 from kinhteso.reference import territories as terr
 from kinhteso.reference import vsic
-from kinhteso.reference.indicators import Indicator
-from kinhteso.store import Stage, StagingError, Store, VintageInfo
+from kinhteso.reference.indicators import Indicator, sector_codes
+from kinhteso.store import AlreadyStored, Stage, StagingError, Store, VintageInfo
 
 __all__ = [
     "IngestResult",
@@ -53,6 +54,10 @@ STATUSES = OBS_STATUSES
 # MERGER_DATE (kinhteso.domain) and parse_period (kinhteso.periods) stay importable from here.
 #: At most this many problems are listed for one file (the count of the rest is reported).
 MAX_PROBLEMS = 100_000
+#: "Did you mean" hints are computed for at most this many distinct unknown values of a column
+#: (the closest-name search costs a few milliseconds each; 100,000 made-up names would take
+#: minutes); the values beyond get their problem without a hint.
+MAX_HINTS = 200
 
 @dataclass
 class IngestResult:
@@ -115,7 +120,7 @@ def _ingest(store: Store, stage: Stage, prepared, pending, *, name: str, source:
     except UnicodeDecodeError:
         prepared.check_encoding()  # raises the ENCODING problem with its byte and line
         raise
-    job = _Job(stage, name, indicators, decimal)
+    job = _Job(stage, name, indicators, decimal, xlsx=prepared.has_row_column)
     layout = job.check_header(header, has_row=prepared.has_row_column)
 
     def stage_file() -> None:
@@ -128,14 +133,15 @@ def _ingest(store: Store, stage: Stage, prepared, pending, *, name: str, source:
         if not prepared.has_row_column:
             prepared.check_encoding()  # an encoding problem explains a parse failure best
         if not prepared.mixed_newlines:
-            raise InputRejected([problem("CSV_PARSE", file=name, detail=str(exc))], file=name) from None
+            raise InputRejected([_csv_parse_problem(name, exc, job.columns, prepared.delimiter)], file=name) from None
         prepared.normalise_newlines(workdir)
         try:
             stage_file()
         except StagingError as exc2:
-            raise InputRejected([problem("CSV_PARSE", file=name, detail=str(exc2))], file=name) from None
+            raise InputRejected([_csv_parse_problem(name, exc2, job.columns, prepared.delimiter)], file=name) from None
     pending.result()
-    existing = store.vintage_by_sha(prepared.sha256)
+    # the fast path: these very bytes from this source (any source when it is unnamed)
+    existing = store.vintage_by_sha(prepared.sha256, source=source)
     if existing is not None:
         return IngestResult(name, existing, 0, already_stored=True)
     empty = 0
@@ -150,15 +156,174 @@ def _ingest(store: Store, stage: Stage, prepared, pending, *, name: str, source:
     if problems:
         raise InputRejected(problems, file=name)
     say("write")
+    # the same rows after normalisation from the same source (any source when it is unnamed) are
+    # the same vintage, whatever the bytes, row order, line ends, BOM or format
+    digest = stage.content_digest()
+    existing = store.matching_vintage(digest, source=source)
+    if existing is not None:
+        return IngestResult(name, existing, 0, already_stored=True)
     backcast = stage.staged_backcast_count()
     info = VintageInfo(source=source, file_name=prepared.original.name, sha256=prepared.sha256,
-                       illustrative=illustrative)
-    vid, n = store.commit_stage(info, stage, received_at=received_at, before_insert=lambda: say("writing"))
+                       illustrative=illustrative, content_sha256=digest)
+    try:
+        vid, n = store.commit_stage(info, stage, received_at=received_at, before_insert=lambda: say("writing"))
+    except AlreadyStored as same:  # stored meanwhile by another writer
+        return IngestResult(name, same.vintage_id, 0, already_stored=True)
     return IngestResult(name, vid, n, layout=layout, empty_cells_skipped=empty, backcast_rows=backcast)
 
 
-def _fmt_bound(x: float) -> str:
-    return "–∞" if x is None or x != x else f"{x:g}"
+def _today() -> dt.date:
+    """Today, for :func:`FUTURE_PERIOD <_Job._resolve_future>` (the clock belongs in ingestion,
+    never in ``methods/``; tests replace this function)."""
+    return dt.date.today()
+
+
+def _fmt_num(x: float, lang: str) -> str:
+    s = f"{x:g}"
+    return s.replace(".", ",") if lang == "vi" else s
+
+
+def _fmt_range(lo: float | None, hi: float | None, lang: str) -> str:
+    """The allowed range in words: ``≥ 0``, ``≤ 100``, ``[0; 100]`` (vi) / ``[0, 100]`` (en)."""
+    lo = None if lo is None or lo != lo else lo
+    hi = None if hi is None or hi != hi else hi
+    if lo is not None and hi is not None:
+        sep = "; " if lang == "vi" else ", "
+        return f"[{_fmt_num(lo, lang)}{sep}{_fmt_num(hi, lang)}]"
+    if lo is not None:
+        return f"≥ {_fmt_num(lo, lang)}"
+    if hi is not None:
+        return f"≤ {_fmt_num(hi, lang)}"
+    return "không giới hạn" if lang == "vi" else "unbounded"
+
+
+def _fmt_date(d: dt.date, lang: str) -> str:
+    return d.strftime("%d/%m/%Y") if lang == "vi" else d.isoformat()
+
+
+def _column_letter(n: int) -> str:
+    """The spreadsheet letter of the ``n``-th column (1 → A, 27 → AA)."""
+    out = ""
+    while n > 0:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _quote_column(text: str, delimiter: str) -> int | None:
+    """The (1-based) cell of a CSV record where a quote goes wrong: opened and not closed, or
+    followed by text before the next delimiter (``"5"x``)."""
+    cell, i, n = 1, 0, len(text)
+    at_start = True
+    while i < n:
+        ch = text[i]
+        if at_start and ch == '"':
+            i += 1
+            while True:
+                j = text.find('"', i)
+                if j < 0:
+                    return cell  # never closed
+                if text.startswith('""', j):
+                    i = j + 2
+                    continue
+                i = j + 1
+                break
+            if i < n and text[i] != delimiter and text[i] not in "\r\n":
+                return cell  # text after the closing quote
+            at_start = False
+            continue
+        if ch == '"':
+            return cell  # a quote inside an unquoted value
+        if ch == delimiter:
+            cell += 1
+            at_start = True
+        else:
+            at_start = False
+        i += 1
+    return None
+
+
+def _csv_parse_problem(name: str, exc: StagingError, columns: list[str], delimiter: str) -> Problem:
+    """``CSV_PARSE`` with the row, the column, the text found and the fix, in both languages,
+    from what DuckDB said (:class:`~kinhteso.store.StagingError`)."""
+    header = [c for c in columns if c != "_row"]
+    delimiter = delimiter or ","
+    found = exc.found_text.replace("\r", "")
+    shown = found if len(found) <= 120 else found[:117] + "…"
+    row = exc.line
+    column = ""
+    delim_name = {",": "','", ";": "';'", "\t": "tab"}
+    joiner_vi = ": "  # "dòng 3: …", or "dòng 3 có 9 ô …"
+    if exc.cause == "columns" and exc.expected_columns and exc.found_columns is not None:
+        lead = len(columns) - len(header)  # an XLSX's leading _row column is no column of the sheet
+        exp, got = exc.expected_columns - lead, max(exc.found_columns - lead, 0)
+        joiner_vi = " "
+        if found and "\n" not in found:  # DuckDB stops counting at the first extra cell
+            got = len(next(csv.reader([found], delimiter=delimiter), [])) - lead
+        others = [d for d in (",", ";", "\t") if d != delimiter and found.count(d) >= max(exp - 1, 1)]
+        if got < exp and others:
+            other = others[0]
+            column = header[0] if header else ""
+            vi = (f"dùng dấu phân cách {delim_name[other]} trong khi tiêu đề dùng {delim_name[delimiter]}; "
+                  f"nội dung: '{shown}'. Cách sửa: dùng cùng một dấu phân cách cho mọi dòng (lưu lại tệp từ Excel "
+                  f"dưới dạng CSV UTF-8)")
+            en = (f"separated by {delim_name[other]} while the header uses {delim_name[delimiter]}; "
+                  f"found: '{shown}'. Fix: use one delimiter on every row (save the file again from Excel as CSV UTF-8)")
+        elif got > exp:
+            column = _column_letter(exp + 1)
+            vi = (f"có {got} ô nhưng tiêu đề có {exp} cột (ô thứ {exp + 1}, cột {column}, trở đi không có tiêu đề); "
+                  f"nội dung: '{shown}'. Cách sửa: xóa các ô thừa, hoặc đặt giá trị có dấu "
+                  f"{delim_name[delimiter]} trong dấu ngoặc kép (\"1,5\")")
+            en = (f"{got} cells but the header has {exp} columns (cell {exp + 1}, column {column}, onwards "
+                  f"has no header); found: '{shown}'. Fix: remove the extra cells, or put a value that contains "
+                  f"{delim_name[delimiter]} in double quotes (\"1,5\")")
+        else:
+            column = header[got] if got < len(header) else _column_letter(got + 1)
+            missing = ", ".join(header[got:]) if got < len(header) else column
+            vi = (f"chỉ có {got} ô nhưng tiêu đề có {exp} cột (thiếu: {missing}); nội dung: '{shown}'. "
+                  f"Cách sửa: thêm các ô còn thiếu (để trống nếu không có giá trị)")
+            en = (f"only {got} cells but the header has {exp} columns (missing: {missing}); "
+                  f"found: '{shown}'. Fix: add the missing cells (leave them empty where there is no value)")
+    elif exc.cause == "quote":
+        cell = _quote_column(found, delimiter)
+        if cell is not None:
+            column = header[cell - 1] if cell <= len(header) else _column_letter(cell)
+        vi = (f"dấu ngoặc kép (\") mở mà không đóng, hoặc có chữ ngay sau dấu đóng; nội dung: '{shown}'. "
+              f"Cách sửa: đóng dấu ngoặc kép, hoặc viết dấu ngoặc kép nằm trong giá trị thành hai dấu (\"\")")
+        en = (f"a double quote (\") is opened and not closed, or text follows a closing quote; found: '{shown}'. "
+              f"Fix: close the quote, or write a quote inside a value as two quotes (\"\")")
+    else:
+        vi = (f"cấu trúc CSV không hợp lệ{f'; nội dung: {shown!r}' if shown else ''}. Cách sửa: mở tệp bằng Excel "
+              f"và lưu lại dưới dạng CSV UTF-8 (chi tiết kỹ thuật của DuckDB: {exc.detail})")
+        en = (f"the CSV structure is invalid{f'; found: {shown!r}' if shown else ''}. Fix: open the file in Excel "
+              f"and save it again as CSV UTF-8 (DuckDB's technical detail: {exc.detail})")
+    where_vi = f"dòng {row}{joiner_vi}" if row is not None else ""
+    where_en = f"row {row}: " if row is not None else ""
+    return problem("CSV_PARSE", file=name, row=row, column=column,
+                   detail_vi=where_vi + vi, detail_en=where_en + en)
+
+
+#: A value with dots between groups of three digits (as ``--decimal ,`` needs them).
+_GROUPED = re.compile(r"[+-]?\d{1,3}(\.\d{3})+(,\d*)?%?")
+#: A value that can only be read with dots between thousands: two or more dot groups, or dot
+#: groups before a decimal comma (``1.234.567``, ``1.234,5``).
+_DOT_THOUSANDS = re.compile(r"[+-]?\d{1,3}(\.\d{3}){2,}(,\d*)?%?|[+-]?\d{1,3}(\.\d{3})+,\d*%?")
+
+
+def _value_text(raw: str) -> str:
+    """A value cell as the stage reads it: without spaces and no-break spaces."""
+    return raw.replace("\u00a0", "").strip().replace(" ", "")
+
+
+def _as_number(text: str, decimal: str) -> float | None:
+    if decimal == ",":
+        if "." in text and not _GROUPED.fullmatch(text):
+            return None
+        text = text.replace(".", "").replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def _norm_sector(raw: str) -> str:
@@ -178,17 +343,22 @@ def _norm_sector(raw: str) -> str:
 class _Job:
     """The state of one validation: normalised columns and the resolved code mappings."""
 
-    def __init__(self, stage: Stage, name: str, indicators: dict[str, Indicator], decimal: str) -> None:
+    def __init__(self, stage: Stage, name: str, indicators: dict[str, Indicator], decimal: str, *,
+                 xlsx: bool = False) -> None:
         self.stage = stage
         self.name = name
         self.indicators = indicators
-        self.decimal = decimal
+        # An XLSX number cell is a number already, written with a decimal point by the reader (a
+        # percent cell as "15.3%"): --decimal applies to CSV text only.
+        self.decimal = "." if xlsx else decimal
+        self.xlsx = xlsx
         self.columns: list[str] = []
         self.key_columns: list[str] = []
         self.period_columns: list[str] = []
         self.problems: list[Problem] = []
         self.truncated = 0
         self.bad_mappings: set[str] = set()
+        self._hints_left: dict[str, int] = {}
 
     # --- header ------------------------------------------------------------------------
     def check_header(self, header: list[str], *, has_row: bool) -> str:
@@ -231,6 +401,7 @@ class _Job:
         self._resolve_sectors()
         self._resolve_units()
         self._resolve_enums()
+        self._resolve_future()
 
     #: the mappings whose normalised column (of the same name) is part of the observation key
     _KEYED = ("indicator", "territory", "period", "sector", "price_basis")
@@ -240,10 +411,11 @@ class _Job:
         text; ``code``, ``vi``, ``en`` are set where the raw value is bad."""
         frame = pd.DataFrame(rows, columns=columns)
         if name in self._KEYED:
-            # a small integer per normalised value, so the duplicate-key check groups integers
-            values = frame[name]
-            ids = {v: i for i, v in enumerate(sorted({str(v) for v in values}), start=1)}
-            frame["kid"] = [ids[str(v)] for v in values]
+            # a small integer per normalised value, so the duplicate-key check groups integers;
+            # NULL where the value did not resolve (its row is no duplicate of anything)
+            values = [None if v is None or v != v else str(v) for v in frame[name]]
+            ids = {v: i for i, v in enumerate(sorted({v for v in values if v is not None}), start=1)}
+            frame["kid"] = pd.array([None if v is None else ids[v] for v in values], dtype="Int64")
         for c in columns:
             if c == "basis":
                 frame[c] = pd.array(frame[c], dtype="Int64")
@@ -262,7 +434,13 @@ class _Job:
 
     _SETS = (("indicator",), ("territory", "basis"), ("period",), ("indicator", "period"),
              ("territory", "basis", "period"), ("indicator", "sector"), ("indicator", "unit"), ("price_basis",),
-             ("status",))
+             ("status",), ("period", "status"))
+
+    def _hint(self, column: str) -> bool:
+        """Whether one more closest-name hint may be computed for ``column`` (:data:`MAX_HINTS`)."""
+        left = self._hints_left.get(column, MAX_HINTS)
+        self._hints_left[column] = left - 1
+        return left > 0
 
     def _distinct(self, *cols: str) -> pd.DataFrame:
         present = [c for c in cols if c in self.present]
@@ -285,7 +463,7 @@ class _Job:
             if code in self.indicators:
                 rows.append({"raw_indicator": raw, "indicator": code, "code": None, "vi": None, "en": None})
             else:
-                close = difflib.get_close_matches(code, codes, n=1)
+                close = difflib.get_close_matches(code, codes, n=1) if self._hint("indicator") else []
                 p = problem("UNKNOWN_INDICATOR", value=raw,
                             hint_vi=f"; có phải '{close[0]}'?" if close else "",
                             hint_en=f"; did you mean '{close[0]}'?" if close else "")
@@ -303,13 +481,18 @@ class _Job:
             full = terr.find_territories(t) if (t.upper() == terr.nation_key or ":" in t) else ()
             if full:
                 key = full[0]
+                kb = keys[key].basis
+                if kb is not None and b != "" and b != str(kb):
+                    # a full key carries its basis: the basis column must say the same
+                    p = problem("BASIS_MISMATCH", value=raw_t, basis=raw_b, key_basis=kb, short=keys[key].code)
+                    key = None
             elif b not in ("63", "34"):
                 p = problem("BAD_BASIS", value=raw_b)
             else:
                 found = terr.find_territories(t, int(b))
                 key = found[0] if found else None
                 if key is None:
-                    near = terr.closest_alias(t, int(b))
+                    near = terr.closest_alias(t, int(b)) if self._hint("territory") else None
                     hint = f"{near[0]} → {near[1]}" if near else ""
                     p = problem("UNKNOWN_TERRITORY", value=raw_t, basis=b,
                                 hint_vi=f"; gần nhất: {hint}" if hint else "", hint_en=f"; closest: {hint}" if hint else "")
@@ -361,25 +544,34 @@ class _Job:
 
     def _resolve_sectors(self) -> None:
         known = {s.code for s in vsic.sectors()}
+        known_sorted = sorted(known)
         rows = []
         for raw_i, raw_s in self._distinct("indicator", "sector").itertuples(index=False):
             s = _norm_sector(raw_s)
             ind = self.indicators.get(self.ind_map.get(raw_i) or "")
             kind = ind.sector_kind if ind else "vsic"
+            listed = sector_codes(kind)
             p = None
             if kind == "vsic" and s not in known:
-                close = difflib.get_close_matches(s, sorted(known), n=1)
+                close = difflib.get_close_matches(s, known_sorted, n=1) if self._hint("sector") else []
                 p = problem("UNKNOWN_SECTOR", value=raw_s,
                             hint_vi=f"; có phải '{close[0]}'?" if close else "",
                             hint_en=f"; did you mean '{close[0]}'?" if close else "")
             elif kind == "total" and s != "_T":
                 p = problem("SECTOR_NOT_ALLOWED", indicator=ind.code, value=raw_s,
                             expected="chỉ _T (tổng) / only _T (total)")
-            elif kind not in ("vsic", "total") and not re.fullmatch(r"[A-Za-z0-9_.\-]+", s):
-                p = problem("SECTOR_NOT_ALLOWED", indicator=ind.code, value=raw_s,
-                            expected=f"mã {kind} / a {kind} code")
-            if kind not in ("vsic", "total"):
+            elif listed is not None:
+                # a closed list (the DTI main indices): only its codes, matched ignoring case
+                canon = {c.lower(): c for c in listed}
+                s = canon.get(raw_s.strip().lower())
+                if s is None:
+                    p = problem("SECTOR_NOT_ALLOWED", indicator=ind.code, value=raw_s,
+                                expected=f"chỉ nhận một trong / only one of: {', '.join(listed)}")
+            elif kind not in ("vsic", "total"):
                 s = raw_s.strip()
+                if not re.fullmatch(r"[A-Za-z0-9_.\-]+", s):
+                    p = problem("SECTOR_NOT_ALLOWED", indicator=ind.code, value=raw_s,
+                                expected=f"mã {kind} / a {kind} code")
             rows.append({"raw_indicator": raw_i, "raw_sector": raw_s, "sector": None if p else s,
                          "code": p.code if p else None, "vi": p.vi if p else None, "en": p.en if p else None})
         self._register("sector", rows, ["raw_indicator", "raw_sector", "sector", "code", "vi", "en"])
@@ -415,11 +607,27 @@ class _Job:
                          "vi": p.vi if p else None, "en": p.en if p else None})
         self._register("status", rows, ["raw_status", "status", "code", "vi", "en"])
 
+    def _resolve_future(self) -> None:
+        """An actual value (status A, the default) for a period that starts after today
+        (:func:`_today`) cannot exist yet: ``FUTURE_PERIOD``. Forecasts (F), estimates (E),
+        provisional (P) and imputed (I) values may be for any period."""
+        today = _today()
+        rows = []
+        for raw_p, raw_s in self._distinct("period", "status").itertuples(index=False):
+            parsed = parse_period(raw_p)
+            if parsed is None or (raw_s.strip().upper() or "A") != "A" or parsed.start <= today:
+                continue
+            p = problem("FUTURE_PERIOD", value=raw_p, start_vi=_fmt_date(parsed.start, "vi"),
+                        start_en=_fmt_date(parsed.start, "en"), today_vi=_fmt_date(today, "vi"),
+                        today_en=_fmt_date(today, "en"))
+            rows.append({"raw_period": raw_p, "raw_status": raw_s, "code": p.code, "vi": p.vi, "en": p.en})
+        self._register("future_period", rows, ["raw_period", "raw_status", "code", "vi", "en"])
+
     # --- finding the rows of each problem ---------------------------------------------------
     #: mapping → the file's column a problem of it names, in the order problems are listed
     _PROBLEM_COLUMN = {"indicator": "indicator", "territory": "territory", "period": "period",
                        "sector": "sector", "unit": "unit", "price_basis": "price_basis", "status": "status",
-                       "frequency": "period", "territory_period": "period"}
+                       "frequency": "period", "territory_period": "period", "future_period": "period"}
 
     def _add(self, frame: pd.DataFrame, column: str) -> None:
         for row, code, vi, en in frame[["_row", "code", "vi", "en"]].itertuples(index=False):
@@ -445,24 +653,84 @@ class _Job:
         return self.problems
 
     def _value_problems(self) -> None:
-        # one scan of the normalised rows' flag; the raw text and bounds only for the rows at fault
+        """``EMPTY_VALUE``, ``BAD_VALUE``, ``AMBIGUOUS_NUMBER``, ``PERCENT_UNIT``, ``OUT_OF_RANGE``:
+        one scan of the normalised rows' flag; the raw text and bounds only for the rows at fault.
+
+        The dot in numbers (``AMBIGUOUS_NUMBER``):
+
+        - with ``--decimal ,`` a dot may only separate thousands: the digits before the comma are
+          1–3 digits then groups of exactly three (``1.234.567,5``); ``1.5``, ``12.34``,
+          ``1,234.5`` are refused (the stage reads them as no number);
+        - with the decimal point (the default), when some value of the file uses dots between
+          thousands (two or more dot groups, ``1.234.567``, or dot groups before a comma,
+          ``1.234,5``: those are ``BAD_VALUE``), every value written as 1–3 digits, one dot and
+          exactly three digits (``1.234``, ``-12.500``) is refused too: it most likely means 1234.
+        """
         df = self.stage.value_problem_rows(MAX_PROBLEMS)
-        hint_vi = "; nếu dùng dấu phẩy thập phân (1.234,5) hãy thêm --decimal ," if self.decimal == "." else ""
-        hint_en = "; for a decimal comma (1.234,5) add --decimal ," if self.decimal == "." else ""
-        for row, raw, value, ind, lo, hi in df[["_row", "raw_value", "value", "indicator", "lo", "hi"]].itertuples(index=False):
-            if raw is None or (isinstance(raw, float) and raw != raw) or str(raw).strip() == "":
-                p = problem("EMPTY_VALUE", file=self.name, row=int(row), column="value")
+        comma_hint = self.decimal == "." and not self.xlsx
+        dotted: tuple[int, str] | None = None  # (row, text) of a value with dots between thousands
+        reported: set[int] = set()
+        for row, raw, value, ind, unit, lo, hi in df[
+                ["_row", "raw_value", "value", "indicator", "unit", "lo", "hi"]].itertuples(index=False):
+            row = int(row)
+            text = "" if raw is None or (isinstance(raw, float) and raw != raw) else _value_text(str(raw))
+            if text == "":
+                p = problem("EMPTY_VALUE", file=self.name, row=row, column="value")
             elif value is None or value != value or value in (float("inf"), float("-inf")):
-                comma = "," in str(raw)
-                p = problem("BAD_VALUE", file=self.name, row=int(row), column="value", value=raw,
-                            hint_vi=hint_vi if comma else "", hint_en=hint_en if comma else "")
+                if self.decimal == "," and "." in text and not _GROUPED.fullmatch(text):
+                    p = problem("AMBIGUOUS_NUMBER", file=self.name, row=row, column="value", value=raw,
+                                why_vi=(f"với --decimal , dấu chấm chỉ dùng để tách hàng nghìn (nhóm đủ 3 chữ số), "
+                                        f"nên không rõ '{text}' là số thập phân hay số hàng nghìn"),
+                                why_en=(f"with --decimal , a dot only separates thousands (groups of exactly 3 "
+                                        f"digits), so '{text}' could be a decimal or a number of thousands"),
+                                expected_vi=("số dạng 1.234.567,5 hoặc 1234567,5: dấu phẩy thập phân, dấu chấm chỉ "
+                                             "giữa các nhóm 3 chữ số (một rưỡi viết 1,5)"),
+                                expected_en=("a number such as 1.234.567,5 or 1234567,5: a decimal comma, dots only "
+                                             "between groups of 3 digits (one and a half is 1,5)"))
+                elif text.endswith("%") and unit != "PCT" and _as_number(text[:-1], self.decimal) is not None:
+                    p = problem("PERCENT_UNIT", file=self.name, row=row, column="value", value=raw, unit=unit)
+                else:
+                    comma = "," in text
+                    thousands = self.decimal == "." and _DOT_THOUSANDS.fullmatch(text) is not None
+                    if thousands and dotted is None:
+                        dotted = (row, text)
+                    hint = comma_hint and (comma or thousands)
+                    if self.xlsx and (comma or thousands):
+                        hint_vi = "; ô này là chữ, không phải số: hãy nhập lại thành số trong Excel"
+                        hint_en = "; this cell is text, not a number: enter it as a number in Excel"
+                    else:
+                        hint_vi = "; nếu dùng dấu phẩy thập phân (1.234,5) hãy thêm --decimal ," if hint else ""
+                        hint_en = "; for a decimal comma (1.234,5) add --decimal ," if hint else ""
+                    p = problem("BAD_VALUE", file=self.name, row=row, column="value", value=raw,
+                                hint_vi=hint_vi, hint_en=hint_en)
             else:
-                p = problem("OUT_OF_RANGE", file=self.name, row=int(row), column="value", value=raw,
-                            indicator=ind, lo=_fmt_bound(lo), hi=_fmt_bound(hi))
-            if len(self.problems) < MAX_PROBLEMS:
-                self.problems.append(p)
-            else:
-                self.truncated += 1
+                p = problem("OUT_OF_RANGE", file=self.name, row=row, column="value", value=raw, indicator=ind,
+                            range_vi=_fmt_range(lo, hi, "vi"), range_en=_fmt_range(lo, hi, "en"))
+            reported.add(row)
+            self._append(p)
+        if dotted is not None and not self.xlsx:  # an XLSX number cell "1.234" is a number, not text
+            ex_row, ex = dotted
+            for row, raw in self.stage.dotted_thousand_rows(MAX_PROBLEMS).itertuples(index=False):
+                if int(row) in reported:
+                    continue
+                text = _value_text(str(raw))
+                whole = text.replace(".", "")
+                self._append(problem(
+                    "AMBIGUOUS_NUMBER", file=self.name, row=int(row), column="value", value=raw,
+                    why_vi=(f"tệp có giá trị dùng dấu chấm để tách hàng nghìn ('{ex}' ở dòng {ex_row}), nên '{text}' "
+                            f"có thể là {whole} chứ không phải {text.replace('.', ',')}"),
+                    why_en=(f"the file has values with dots between thousands ('{ex}' at row {ex_row}), so '{text}' "
+                            f"may mean {whole}, not {text}"),
+                    expected_vi=("nếu tệp dùng định dạng Việt Nam (1.234.567,5) hãy thêm --decimal ,; nếu không, "
+                                 "viết số không có dấu tách hàng nghìn (1234567.5)"),
+                    expected_en=("if the file uses the Vietnamese format (1.234.567,5) add --decimal ,; otherwise "
+                                 "write numbers without thousands separators (1234567.5)")))
+
+    def _append(self, p: Problem) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(p)
+        else:
+            self.truncated += 1
 
     def _duplicate_problems(self) -> None:
         dup = self.stage.duplicate_rows(MAX_PROBLEMS)

@@ -10,7 +10,11 @@ Anchor: R package tempdisagg 1.1.1 (Sax & Steiner 2013), files ``R/td.calc.R`` (
 * for Chow-Lin the aggregated covariance C·Σ·C' has a closed form in ρ (see
   :func:`omega_ar1`), evaluated for many ρ values at once in the likelihood search;
 * every function takes a leading batch axis (series, or ρ values), so that many series are
-  disaggregated with one call of each numpy kernel.
+  disaggregated with one call of each numpy kernel;
+* for long series (more than :data:`LONG_NL` low-frequency values) not even the n_l × n_l
+  and n × n_l matrices are formed: Chow-Lin's Ω through its tridiagonal transform
+  (:class:`Ar1Factor`), the random-walk models and Denton through sparse saddle-point systems
+  (:class:`KktFactor`, :func:`denton_solve_sparse`), so memory and time grow linearly with n.
 
 Notation (tempdisagg's): n_l low-frequency values, n high-frequency periods, fr = n / n_l
 high-frequency periods per low-frequency period (without extrapolation), ``offset`` = n.bc,
@@ -22,9 +26,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.linalg import cholesky, solve_triangular
 from scipy.optimize import minimize_scalar
 from scipy.signal import lfilter
+from scipy.sparse.linalg import splu
 
 __all__ = [
     "CONVERSION_WEIGHTS",
@@ -38,6 +44,16 @@ __all__ = [
     "Ar1Plan",
     "omega_ar1",
     "omega_from_factor",
+    "LONG_NL",
+    "DENTON_R_MAX_N",
+    "Ar1Factor",
+    "ar1_factor",
+    "ar1_moments",
+    "conversion_t_apply",
+    "conversion_sparse",
+    "KktFactor",
+    "kkt_factor",
+    "denton_solve_sparse",
     "GlsStats",
     "gls_search",
     "gls_final",
@@ -214,11 +230,217 @@ def omega_ar1(rhos: np.ndarray, n_l: int, w: np.ndarray, *, scaled: bool = True,
     return Om
 
 
+# --- long series: the AR(1) Ω in O(n_l) ------------------------------------------------------
+#
+# For n_l above :data:`LONG_NL` the n_l × n_l matrices are never formed. The aggregated AR(1)
+# covariance has γ(d) = γ₁·φ^{d−1} for d ≥ 1 (φ = ρ^fr; see :func:`omega_ar1`), the
+# autocovariance of an ARMA(1, 1). With H the quasi-difference matrix of φ (1 on the diagonal,
+# −φ below it, first row e₁'), T = H·Ω·H' is tridiagonal:
+#   T₁₁ = γ₀,  T_tt = (1 + φ²)·γ₀ − 2φ·γ₁ (t ≥ 2),  T_{t,t+1} = γ₁ − φ·γ₀.
+# With T = L_T·L_T' (bidiagonal Cholesky), L = H⁻¹·L_T is lower triangular with a positive
+# diagonal and L·L' = Ω: it *is* the Cholesky factor of Ω, so L⁻¹·B = L_T⁻¹·(H·B) whitens
+# exactly as the dense factor does, and log|Ω| = 2·Σ log diag(L_T) (|H| = 1).
+
+#: Above this many low-frequency values, Chow-Lin's Ω is handled through :class:`Ar1Factor`
+#: (memory and time linear in the series' length) instead of dense n_l × n_l matrices.
+LONG_NL = 300
+#: The original Denton reproduces R's own floating-point operations (explicit inverses, see
+#: :func:`denton_original_r`), O(n³) in time and O(n²) in memory, up to this many
+#: high-frequency periods; beyond, it is the exact solution of :func:`denton_solve_sparse`.
+DENTON_R_MAX_N = 600
+
+
+def ar1_moments(rhos, w: np.ndarray, *, scaled: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(γ₀, γ₁, φ) of the aggregated AR(1) covariance for each ρ: Ω_ii = γ₀,
+    Ω_ii' = γ₁·φ^{|i−i'|−1} (see :func:`omega_ar1`)."""
+    rhos = np.asarray(rhos, dtype=float).reshape(-1)
+    fr = len(w)
+    p = np.arange(fr)
+    r = rhos[:, None]
+    f = (w * r ** p).sum(axis=1)
+    b = (w * r ** (fr - p)).sum(axis=1)
+    lag = np.abs(p[:, None] - p[None, :])
+    g0 = ((w[:, None] * w[None, :]) * rhos[:, None, None] ** lag).sum(axis=(1, 2))
+    g1 = b * f
+    if scaled:
+        s = 1.0 - rhos ** 2
+        g0, g1 = g0 / s, g1 / s
+    return g0, g1, rhos ** fr
+
+
+@dataclass(frozen=True)
+class Ar1Factor:
+    """The Cholesky factor L = H⁻¹·L_T of the aggregated AR(1) covariance, one per ρ (axis 0),
+    kept as the diagonal ``l`` (P, n_l) and sub-diagonal ``m`` (P, n_l − 1) of L_T and ``phi``."""
+
+    phi: np.ndarray
+    l: np.ndarray
+    m: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        n_l = self.l.shape[1]
+        return (self.l.shape[0], n_l, n_l)
+
+    @property
+    def logdet(self) -> np.ndarray:
+        return 2.0 * np.log(self.l).sum(axis=1)
+
+    def solve(self, B: np.ndarray) -> np.ndarray:
+        """L⁻¹·B = L_T⁻¹·(H·B); ``B`` (S, n_l, r), S broadcasting with P."""
+        B = np.broadcast_to(B, (max(B.shape[0], self.l.shape[0]),) + B.shape[1:])
+        c = B.astype(float, copy=True)
+        c[:, 1:] -= self.phi[:, None, None] * B[:, :-1]
+        l, m = self.l[:, :, None], self.m[:, :, None]
+        c[:, 0] /= l[:, 0]
+        for t in range(1, c.shape[1]):
+            c[:, t] = (c[:, t] - m[:, t - 1] * c[:, t - 1]) / l[:, t]
+        return c
+
+    def solve_t(self, B: np.ndarray) -> np.ndarray:
+        """L'⁻¹·B = H'·(L_T'⁻¹·B)."""
+        z = np.broadcast_to(B, (max(B.shape[0], self.l.shape[0]),) + B.shape[1:]).astype(float, copy=True)
+        l, m = self.l[:, :, None], self.m[:, :, None]
+        n = z.shape[1]
+        z[:, n - 1] /= l[:, n - 1]
+        for t in range(n - 2, -1, -1):
+            z[:, t] = (z[:, t] - m[:, t] * z[:, t + 1]) / l[:, t]
+        out = z.copy()
+        out[:, :-1] -= self.phi[:, None, None] * z[:, 1:]
+        return out
+
+
+def ar1_factor(rhos, n_l: int, w: np.ndarray, *, scaled: bool = True) -> Ar1Factor:
+    """:class:`Ar1Factor` of C·Q·C' (``scaled``) or C·R·C' for an array of ρ, in O(n_l) memory."""
+    g0, g1, phi = ar1_moments(rhos, w, scaled=scaled)
+    a = (1.0 + phi ** 2) * g0 - 2.0 * phi * g1        # T_tt, t ≥ 2
+    e = g1 - phi * g0                                  # T_{t,t+1}
+    P = g0.size
+    l = np.empty((P, n_l))
+    m = np.empty((P, max(n_l - 1, 0)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        l[:, 0] = np.sqrt(g0)
+        for t in range(1, n_l):
+            m[:, t - 1] = e / l[:, t - 1]
+            l[:, t] = np.sqrt(a - m[:, t - 1] ** 2)
+    return Ar1Factor(phi, l, m)
+
+
+def conversion_t_apply(v: np.ndarray, w: np.ndarray, *, offset: int, n: int) -> np.ndarray:
+    """C'·v without forming C: ``v`` (S, n_l, r) → (S, n, r); zero outside the
+    low-frequency span (extrapolated periods)."""
+    S, n_l, r = v.shape
+    fr = len(w)
+    out = np.zeros((S, n, r))
+    out[:, offset: offset + n_l * fr] = (v[:, :, None, :] * w[None, None, :, None]).reshape(S, n_l * fr, r)
+    return out
+
+
+def conversion_sparse(n_l: int, w: np.ndarray, *, offset: int, n: int) -> sp.csr_matrix:
+    """C (n_l × n) as a sparse matrix: n_l·fr stored entries instead of n_l·n."""
+    fr = len(w)
+    rows = np.repeat(np.arange(n_l), fr)
+    cols = offset + np.arange(n_l * fr)
+    return sp.csr_matrix((np.tile(np.asarray(w, dtype=float), n_l), (rows, cols)), shape=(n_l, n))
+
+
+def _diff_sparse(n: int, rho: float = 1.0) -> sp.csr_matrix:
+    """The quasi-difference matrix (1 on the diagonal, −ρ below it); ρ = 1 gives D."""
+    return sp.csr_matrix(sp.eye(n) - rho * sp.eye(n, k=-1))
+
+
+@dataclass(frozen=True)
+class KktFactor:
+    """Ω = C·Σ·C' of a long series for a random-walk model (Fernández, Litterman), never
+    formed: with Σ⁻¹ = M'·M banded (M = H·D, tempdisagg ``CalcQ_Lit``), the sparse saddle-point
+    matrix K = [[M'M, C'], [C, 0]] gives Ω⁻¹·b = −λ from K·[a; λ] = [0; b], and
+    log|Ω| = log|det K| (|M| = 1). One sparse LU per ρ (axis 0); memory O(n).
+    :meth:`solve` returns a small Z̃ with Z̃'·Z̃ = B'·Ω⁻¹·B, which is all the GLS statistics use."""
+
+    lus: tuple
+    n: int
+    n_l: int
+    logdet: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (len(self.lus), self.n_l, self.n_l)
+
+    def omega_inv(self, B: np.ndarray) -> np.ndarray:
+        """Ω⁻¹·B, ``B`` (S, n_l, r) broadcasting with the ρ axis."""
+        P = len(self.lus)
+        N = max(P, B.shape[0])
+        B = np.broadcast_to(B, (N,) + B.shape[1:])
+        out = np.empty(B.shape)
+        for i in range(N):
+            lu = self.lus[i if P > 1 else 0]
+            rhs = np.zeros((self.n + self.n_l, B.shape[2]))
+            rhs[self.n:] = B[i]
+            out[i] = -lu.solve(rhs)[self.n:]
+        return out
+
+    def solve(self, B: np.ndarray) -> np.ndarray:
+        W = self.omega_inv(B)
+        G = np.swapaxes(np.broadcast_to(B, W.shape), -1, -2) @ W
+        lam, V = np.linalg.eigh((G + np.swapaxes(G, -1, -2)) / 2)   # G may be singular ([y, 1, 1])
+        return np.sqrt(np.clip(lam, 0.0, None))[..., :, None] * np.swapaxes(V, -1, -2)
+
+
+def kkt_factor(rhos, n_l: int, w: np.ndarray, *, offset: int, n: int) -> KktFactor:
+    """:class:`KktFactor` of C·Σ·C' for Σ = (D'H'HD)⁻¹ and an array of ρ."""
+    C = conversion_sparse(n_l, w, offset=offset, n=n)
+    D = _diff_sparse(n)
+    lus, logdet = [], []
+    for r in np.asarray(rhos, dtype=float).reshape(-1):
+        M = _diff_sparse(n, r) @ D
+        K = sp.bmat([[M.T @ M, C.T], [C, None]], format="csc")
+        lu = splu(K)
+        lus.append(lu)
+        logdet.append(float(np.log(np.abs(lu.U.diagonal())).sum()))
+    return KktFactor(tuple(lus), n, n_l, np.array(logdet))
+
+
+def denton_solve_sparse(x: np.ndarray, y_l: np.ndarray, w: np.ndarray, *, offset: int, h: int,
+                        proportional: bool, cholette: bool, refine: int = 2) -> np.ndarray:
+    """:func:`denton_solve` for long series: the same problem, min ‖D₁·z‖² s.t. C̃·z = u,
+    solved as the sparse saddle-point system [[D₁'D₁, C̃'], [C̃, 0]]·[z; λ] = [0; u] (one sparse
+    LU per series, memory O(n)), with ``refine`` steps of iterative refinement."""
+    S, n = x.shape
+    n_l = y_l.shape[1]
+    C = conversion_sparse(n_l, w, offset=offset, n=n)
+    D = _diff_sparse(n)
+    Dh = sp.identity(n, format="csr")
+    for _ in range(h):
+        Dh = D @ Dh
+    D1 = Dh[(h if cholette else 0):]
+    A = (D1.T @ D1).tocsr()
+    out = np.empty_like(x, dtype=float)
+    for s in range(S):
+        xs = x[s] / x[s].mean() if proportional else np.ones(n)
+        Ct = C @ sp.diags(xs)
+        K = sp.bmat([[A, Ct.T], [Ct, None]], format="csc")
+        lu = splu(K)
+        rhs = np.concatenate([np.zeros(n), y_l[s] - C @ x[s]])
+        sol = lu.solve(rhs)
+        for _ in range(refine):
+            sol = sol + lu.solve(rhs - K @ sol)
+        out[s] = x[s] + xs * sol[:n]
+    return out
+
+
 # --- GLS (CalcGLS) ------------------------------------------------------------------------
 
-def _whiten(Om: np.ndarray, B: np.ndarray):
+def _whiten(Om, B: np.ndarray):
+    if isinstance(Om, (Ar1Factor, KktFactor)):
+        return Om, Om.solve(B)
     L = np.linalg.cholesky(Om)
     return L, np.linalg.solve(L, B)
+
+
+def _logdet(L) -> np.ndarray:
+    if isinstance(L, (Ar1Factor, KktFactor)):
+        return L.logdet
+    return 2.0 * np.log(np.diagonal(L, axis1=-2, axis2=-1)).sum(axis=-1)
 
 
 def gls_search(Om: np.ndarray, y: np.ndarray, Xl: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -236,13 +458,16 @@ def gls_search(Om: np.ndarray, y: np.ndarray, Xl: np.ndarray) -> tuple[np.ndarra
     res = zy - (ZX @ beta[..., None])[..., 0]
     rss = (res ** 2).sum(axis=-1)
     m = y.shape[-1]
-    logdet = 2.0 * np.log(np.diagonal(L, axis1=-2, axis2=-1)).sum(axis=-1)
+    logdet = _logdet(L)
     logl = -m / 2 - m * np.log(2 * np.pi) / 2 - m * np.log(rss / m) / 2 - logdet / 2
     return rss, logl
 
 
 def gls_search_one(Om: np.ndarray, y: np.ndarray, Xl: np.ndarray) -> tuple[float, float]:
     """:func:`gls_search` for one Ω (n_l × n_l), one y and X_l, through LAPACK directly."""
+    if isinstance(Om, (Ar1Factor, KktFactor)):
+        rss, logl = gls_search(Om, y[None], Xl[None])
+        return float(rss[0]), float(logl[0])
     L = cholesky(Om, lower=True, check_finite=False)
     Z = solve_triangular(L, np.column_stack([y, Xl]), lower=True, check_finite=False)
     ZX = Z[:, 1:]
@@ -284,7 +509,7 @@ def gls_final(Om: np.ndarray, y: np.ndarray, Xl: np.ndarray) -> GlsStats:
     k = Xl.shape[-1]
     ones = np.ones((S, m, 1))
     B = np.concatenate([y[..., None], Xl, ones], axis=-1)
-    L, Z = _whiten(np.broadcast_to(Om, (S, m, m)), B)
+    L, Z = _whiten(Om if isinstance(Om, (Ar1Factor, KktFactor)) else np.broadcast_to(Om, (S, m, m)), B)
     zy, ZX, ze = Z[..., 0], Z[..., 1:1 + k], Z[..., 1 + k]
     Q, R = np.linalg.qr(ZX)
     beta = np.linalg.solve(R, (np.swapaxes(Q, -1, -2) @ zy[..., None]))[..., 0]
@@ -294,7 +519,7 @@ def gls_final(Om: np.ndarray, y: np.ndarray, Xl: np.ndarray) -> GlsStats:
     s_2_gls = rss / (m - k)
     Rinv = np.linalg.solve(R, np.broadcast_to(np.eye(k), R.shape))
     se = np.sqrt(s_2_gls[:, None] * (Rinv ** 2).sum(axis=-1))
-    logdet = 2.0 * np.log(np.diagonal(L, axis1=-2, axis2=-1)).sum(axis=-1)
+    logdet = _logdet(L)
     logl = -m / 2 - m * np.log(2 * np.pi) / 2 - m * np.log(s_2) / 2 - logdet / 2
     ybar = (ze * zy).sum(-1) / (ze * ze).sum(-1)
     tss = ((zy - ybar[:, None] * ze) ** 2).sum(-1)
@@ -304,8 +529,13 @@ def gls_final(Om: np.ndarray, y: np.ndarray, Xl: np.ndarray) -> GlsStats:
     bic = np.log(rss / m) + np.log(m) * (k / m)
     u = y - (Xl @ beta[..., None])[..., 0]
     # Ω⁻¹u = L'⁻¹ L⁻¹ u
-    Linv_u = np.linalg.solve(L, u[..., None])
-    om_inv_u = np.linalg.solve(np.swapaxes(L, -1, -2), Linv_u)[..., 0]
+    if isinstance(L, Ar1Factor):
+        om_inv_u = L.solve_t(L.solve(u[..., None]))[..., 0]
+    elif isinstance(L, KktFactor):
+        om_inv_u = L.omega_inv(u[..., None])[..., 0]
+    else:
+        Linv_u = np.linalg.solve(L, u[..., None])
+        om_inv_u = np.linalg.solve(np.swapaxes(L, -1, -2), Linv_u)[..., 0]
     return GlsStats(beta, se, rss, s_2, s_2_gls, logl, tss, r2, adj, aic, bic, k, m - k, om_inv_u)
 
 

@@ -189,9 +189,31 @@ def check_imeta(imeta: pd.DataFrame, *, file: str = "") -> pd.DataFrame:
             if code not in children:
                 problems.append(_p("META_EMPTY_AGGREGATE", f"Nhóm '{code}' không có thành phần con nào.",
                                    f"Aggregate '{code}' has no children.", column="iCode", file=file))
+        problems += _weight_problems(m, nodes, file)
     if problems:
         raise InputRejected(problems, file=file)
     return m.reset_index(drop=True)
+
+
+def _weight_problems(m: pd.DataFrame, nodes: pd.DataFrame, file: str) -> list[Problem]:
+    """``BAD_WEIGHTS``: a negative weight (a weighted mean is defined for w ≥ 0 only: JRC/OECD
+    Handbook, step 6), or an aggregate whose children all weigh 0 (its score would be 0/0).
+    A zero weight on some children is allowed: COINr uses it to leave an indicator out."""
+    problems: list[Problem] = []
+    for i in nodes.index[nodes["Weight"] < 0]:
+        code, w = nodes.at[i, "iCode"], nodes.at[i, "Weight"]
+        problems.append(_p("BAD_WEIGHTS", f"'{code}': trọng số {w:g} âm; trọng số phải ≥ 0.",
+                           f"'{code}': weight {w:g} is negative; weights must be ≥ 0.",
+                           column="Weight", row=int(i) + 2, file=file))
+    for parent, kids in nodes.groupby("Parent")["Weight"]:
+        if len(kids) and (kids == 0).all():
+            codes = ", ".join(nodes.loc[kids.index, "iCode"])
+            problems.append(_p("BAD_WEIGHTS",
+                               f"Nhóm '{parent}': mọi thành phần ({codes}) có trọng số 0; điểm của nhóm "
+                               "sẽ là 0/0. Cho ít nhất một thành phần trọng số dương.",
+                               f"Aggregate '{parent}': every child ({codes}) has weight 0; its score would be "
+                               "0/0. Give at least one child a positive weight.", column="Weight", file=file))
+    return problems
 
 
 def _blank(v: Any) -> bool:
@@ -241,9 +263,41 @@ def check_idata(idata: pd.DataFrame, imeta: pd.DataFrame, *, file: str = "") -> 
         for i in np.flatnonzero(inf)[:20]:
             problems.append(_p("DATA_NOT_FINITE", "Giá trị vô hạn; cần một số hữu hạn.",
                                "Infinite value; a finite number is expected.", column=code, row=int(i) + 2, file=file))
+        if float(imeta.loc[imeta["iCode"] == code, "Weight"].iloc[0]) != 0:
+            problems += _all_missing(d, code, file)
     if problems:
         raise InputRejected(problems, file=file)
     return d.reset_index(drop=True)
+
+
+def _all_missing(d: pd.DataFrame, code: str, file: str) -> list[Problem]:
+    """``DATA_ALL_MISSING``: an indicator with no value at all (in a panel, in some ``Time``).
+    COINr would carry it through as an all-NA column: every normaliser returns NA (min and max
+    of nothing), no imputation can fill it, and the aggregates quietly reweight to the other
+    children, so the index changes meaning without a word. Remove it from iMeta (or its
+    column's Time) instead. An indicator of weight 0 is left out of every aggregate and may be
+    empty (DTI 2022 lists the smart-city pillar with weight 0 and no data)."""
+    if not pd.api.types.is_numeric_dtype(d[code]):
+        return []
+    na = d[code].isna()
+    if "Time" in d.columns:
+        empty = [t for t, g in na.groupby(d["Time"]) if g.all()]
+        if not empty or len(empty) == d["Time"].nunique():
+            where_vi = where_en = ""
+        else:
+            shown = ", ".join(str(t) for t in empty[:8])
+            where_vi, where_en = f" ở kỳ (Time) {shown}", f" in Time {shown}"
+        if not empty:
+            return []
+    elif not na.all() or not len(na):
+        return []
+    else:
+        where_vi = where_en = ""
+    return [_p("DATA_ALL_MISSING",
+               f"Chỉ tiêu '{code}' không có giá trị nào{where_vi}: không thể chuẩn hoá hay tổng hợp. "
+               "Bỏ chỉ tiêu khỏi iMeta hoặc bổ sung số liệu.",
+               f"Indicator '{code}' has no value at all{where_en}: it cannot be normalised or aggregated. "
+               "Remove it from iMeta or supply its data.", column=code, file=file)]
 
 
 @dataclass(frozen=True)

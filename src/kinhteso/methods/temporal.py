@@ -48,6 +48,10 @@ __all__ = [
 #: ρ search interval of tempdisagg ``SubRegressionBased`` (``lower``, ``upper``)
 RHO_BOUNDS = (-0.999, 0.999)
 CRITERIA = ("proportional", "additive")
+#: Longest series (high-frequency periods) the non-negativity safeguard takes: it solves dense
+#: n × n systems; beyond, ``SERIES_TOO_LONG``. Every method itself is linear in n for long
+#: series (see :data:`kinhteso.methods._temporal_calc.LONG_NL`).
+NONNEG_MAX_N = 2000
 CONVERSIONS = tuple(calc.CONVERSION_WEIGHTS)
 INTERCEPT = "(Intercept)"
 BENCHMARKED, EXTRAPOLATED = "benchmarked", "extrapolated"
@@ -325,11 +329,16 @@ def _check_rank(Xl: np.ndarray, names: list[str], series_name: str) -> None:
 # --- estimation ---------------------------------------------------------------------------
 
 def _omega(spec: MethodSpec, rhos, *, n_l: int, w: np.ndarray, Ct_rw: np.ndarray | None,
-           plan: calc.Ar1Plan | None = None, scaled: bool = True) -> np.ndarray:
-    """C·Σ(ρ)·C' for an array of ρ (one matrix per ρ)."""
+           plan: calc.Ar1Plan | None = None, scaled: bool = True, offset: int = 0, n: int = 0) -> np.ndarray:
+    """C·Σ(ρ)·C' for an array of ρ (one matrix per ρ; for a long AR(1) series its Cholesky
+    factor, :class:`calc.Ar1Factor`, in O(n_l))."""
     if spec.errors == "ar1":
+        if n_l > calc.LONG_NL:
+            return calc.ar1_factor(rhos, n_l, w, scaled=scaled)
         return calc.omega_ar1(rhos, n_l, w, scaled=scaled, plan=plan)
     rhos = np.asarray(rhos, dtype=float).reshape(-1)
+    if n_l > calc.LONG_NL:
+        return calc.kkt_factor(rhos, n_l, w, offset=offset, n=n)
     Gt = calc.ar_filter(np.broadcast_to(Ct_rw, (rhos.size,) + Ct_rw.shape[1:]), rhos, reverse=True)
     return np.swapaxes(Gt, -1, -2) @ Gt
 
@@ -366,7 +375,9 @@ def _find_rho(spec: MethodSpec, y: np.ndarray, Xl: np.ndarray, *, truncated_rho:
 
 
 def _objective_one(spec: MethodSpec, rho: float, y, Xl, **kw) -> float:
-    Om = _omega(spec, np.array([rho]), scaled=spec.scaled or spec.rho != "minrss", **kw)[0]
+    Om = _omega(spec, np.array([rho]), scaled=spec.scaled or spec.rho != "minrss", **kw)
+    if not isinstance(Om, (calc.Ar1Factor, calc.KktFactor)):
+        Om = Om[0]
     rss, logl = calc.gls_search_one(Om, y, Xl)
     return -logl if spec.rho == "maxlog" else rss
 
@@ -377,21 +388,25 @@ def _fit_regression(spec: MethodSpec, y: np.ndarray, X: np.ndarray, w: np.ndarra
     n_l = y.shape[1]
     Xl = calc.aggregate(X, w, offset=offset, n_l=n_l)                          # X_l = C·X
     _check_rank(Xl, names, series_name)
-    Ct = calc.conversion_matrix(n_l, w, offset=offset, n=n).T[None]            # C'
-    Ct_rw = calc.cum_filter(Ct, reverse=True) if spec.errors == "rw-ar1" else None
-    plan = calc.Ar1Plan.make(n_l, w) if spec.errors == "ar1" else None
-    kw = {"n_l": n_l, "w": w, "Ct_rw": Ct_rw, "plan": plan}
+    long = n_l > calc.LONG_NL             # long series: no n × n_l or n_l × n_l matrix is formed
+    rw = spec.errors == "rw-ar1"
+    Ct = calc.conversion_matrix(n_l, w, offset=offset, n=n).T[None] if rw and not long else None  # C'
+    Ct_rw = calc.cum_filter(Ct, reverse=True) if Ct is not None else None
+    plan = calc.Ar1Plan.make(n_l, w) if spec.errors == "ar1" and not long else None
+    kw = {"n_l": n_l, "w": w, "Ct_rw": Ct_rw, "plan": plan, "offset": offset, "n": n}
     rho, truncated = _find_rho(spec, y, Xl, truncated_rho=truncated_rho, fixed_rho=fixed_rho, **kw)
     # final GLS with Q (never R), as in tempdisagg: Ω = C·Q·C'
     if spec.errors == "ar1":
-        Om = calc.omega_ar1(rho, n_l, w, plan=plan)
+        Om = calc.ar1_factor(rho, n_l, w) if long else calc.omega_ar1(rho, n_l, w, plan=plan)
+    elif long:
+        Om = calc.kkt_factor(rho, n_l, w, offset=offset, n=n)
     else:
         Om = calc.omega_from_factor(np.broadcast_to(Ct, (S, n, n_l)), spec.errors, rho)
     g = calc.gls_final(Om, y, Xl)
     p = (X @ g.coefficients[..., None])[..., 0]                                # p = X·β
     fitted = (Xl @ g.coefficients[..., None])[..., 0]                           # C·p
     # y = p + Σ·C'·Ω⁻¹·u_l  with Σ·C'·v = A·(A'·(C'·v))   (Chow & Lin 1971, Eq. 2.6)
-    Ctv = (Ct @ g.omega_inv_u[..., None])
+    Ctv = calc.conversion_t_apply(g.omega_inv_u[..., None], w, offset=offset, n=n)
     dist = calc.cov_apply(calc.cov_t_apply(Ctv, spec.errors, rho), spec.errors, rho)[..., 0]
     stats = {"logl": g.logl, "rss": g.rss, "s_2": g.s_2, "s_2_gls": g.s_2_gls, "tss": g.tss,
              "r_squared": g.r_squared, "adj_r_squared": g.adj_r_squared, "aic": g.aic, "bic": g.bic,
@@ -406,7 +421,12 @@ def _fit_denton(spec: MethodSpec, y: np.ndarray, x: np.ndarray, w: np.ndarray, *
     proportional = criterion == "proportional"
     if spec.uniform:            # tempdisagg: "uniform is a special case of denton"
         h, criterion, proportional = 0, "additive", False
-    if spec.cholette or spec.uniform:
+    n_l, n = y.shape[1], x.shape[1]
+    if n_l > calc.LONG_NL or (not (spec.cholette or spec.uniform) and n > calc.DENTON_R_MAX_N):
+        # long series: the same solution from a sparse system, memory O(n)
+        series = calc.denton_solve_sparse(x, y, w, offset=offset, h=h, proportional=proportional,
+                                          cholette=spec.cholette)
+    elif spec.cholette or spec.uniform:
         series = calc.denton_solve(x, y, w, offset=offset, h=h, proportional=proportional,
                                    cholette=spec.cholette)
     else:                       # the original Denton: R's own computation, to R's round-off
@@ -426,6 +446,13 @@ def _nonneg(series: np.ndarray, y: np.ndarray, w: np.ndarray, *, offset: int, se
     out = series.copy()
     n = series.shape[1]
     n_l = y.shape[1]
+    if n > NONNEG_MAX_N and (series < 0).any():
+        raise MethodError(
+            "SERIES_TOO_LONG",
+            f"Chuỗi '{series_name}' có {n} kỳ tần suất cao: ràng buộc không âm chỉ chạy đến {NONNEG_MAX_N} kỳ "
+            "(nó giải một hệ dày n × n). Bỏ ràng buộc không âm hoặc chia chuỗi thành các đoạn ngắn hơn.",
+            f"Series '{series_name}' has {n} high-frequency periods: the non-negativity safeguard runs up to "
+            f"{NONNEG_MAX_N} periods (it solves a dense n × n system). Drop the safeguard or split the series.")
     C = calc.conversion_matrix(n_l, w, offset=offset, n=n)
     for s in np.flatnonzero((series < 0).any(axis=1)):
         bad = np.flatnonzero(y[s] < 0)

@@ -318,14 +318,17 @@ def _benchmarked(own: PA.MeasureResult, q: QuarterlyResult | None, exc: MethodEr
     return own
 
 
-def revisions(ws: Workspace, territory: str, *, indicator: str = "DE_SHARE") -> pd.DataFrame:
-    """How each period's figure moved: one row per period, one column per submitted vintage and
-    per stored quarterly run (labelled by its time), plus the total revision (latest − first)."""
-    hist = ws.store.history(indicator=indicator, territory=territory)
+def revisions(ws: Workspace, territory: str, *, indicator: str = "DE_SHARE", sector: str = "_T") -> pd.DataFrame:
+    """How each period's figure of one series (``indicator``, ``territory``, ``sector``) moved:
+    one row per period, one column per submitted vintage and per stored quarterly run (labelled
+    by its time; a retracted vintage's column is marked ``[retracted]``), plus the total
+    revision (latest − first, over the values that stand: retracted vintages left out)."""
+    hist = ws.store.history(indicator=indicator, territory=territory, sector=sector)
+    mark = hist.retracted_at.notna().map({True: " [retracted]", False: ""}) if len(hist) else ""
     hist = hist.assign(order=pd.to_datetime(hist.received_at),
                        vintage=hist.vintage_id.astype(str) + " " + hist.source + " " +
-                       pd.to_datetime(hist.received_at).dt.strftime("%Y-%m-%d %H:%M:%S"))
-    res = ws.store.results(indicator=indicator, territory=territory, sector="_T", kind=KIND, latest=False)
+                       pd.to_datetime(hist.received_at).dt.strftime("%Y-%m-%d %H:%M:%S") + mark)
+    res = ws.store.results(indicator=indicator, territory=territory, sector=sector, kind=KIND, latest=False)
     if len(res):
         res = res.assign(order=pd.to_datetime(res.computed_at),
                          vintage="run " + res.run_id.str[:8] + " kinhteso:" + res.kind + " " +
@@ -333,11 +336,14 @@ def revisions(ws: Workspace, territory: str, *, indicator: str = "DE_SHARE") -> 
     both = pd.concat([hist[["period", "value", "order", "vintage"]], res[["period", "value", "order", "vintage"]]
                       if len(res) else None], ignore_index=True)
     if both.empty:
-        raise UsageError("NO_HISTORY", f"Không có {indicator} cho {territory}.", f"No {indicator} for {territory}.")
+        raise UsageError("NO_HISTORY", f"Không có {indicator} cho {territory}, ngành {sector}.",
+                         f"No {indicator} for {territory}, sector {sector}.")
     order = both.sort_values(["order", "vintage"]).vintage.drop_duplicates().tolist()
     wide = both.pivot_table(index="period", columns="vintage", values="value", aggfunc="last")
     wide = wide[[c for c in order if c in wide.columns]]
-    first = wide.apply(lambda r: r.dropna().iloc[0], axis=1)
-    last = wide.apply(lambda r: r.dropna().iloc[-1], axis=1)
-    wide["revision"] = last - first
+    standing = wide[[c for c in wide.columns if not c.endswith(" [retracted]")]]
+    if standing.shape[1]:
+        wide["revision"] = standing.ffill(axis=1).iloc[:, -1] - standing.bfill(axis=1).iloc[:, 0]
+    else:
+        wide["revision"] = np.nan
     return wide.reset_index()

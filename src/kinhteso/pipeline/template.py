@@ -10,12 +10,14 @@ ingestion skips.
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 from kinhteso.errors import UsageError
 from kinhteso.ingest.load import LONG_OPTIONAL, LONG_REQUIRED, STATUSES
 from kinhteso.reference import territories as terr
 from kinhteso.reference.indicators import Indicator
+from kinhteso.safe_io import safe_cell, save_workbook_atomic, write_text_atomic
 
 __all__ = ["write_template", "COLUMN_NOTES"]
 
@@ -49,6 +51,11 @@ def _check(codes: list[str], registry: dict[str, Indicator]) -> list[Indicator]:
     return [registry[c] for c in codes]
 
 
+def _one_line(text: str) -> str:
+    """A note kept on its ``#`` line (a name from a workspace's indicators.yaml may hold a newline)."""
+    return " ".join(text.split())
+
+
 def _indicator_lines(ind: Indicator) -> tuple[str, str]:
     rng = f"[{'' if ind.min is None else f'{ind.min:g}'}; {'' if ind.max is None else f'{ind.max:g}'}]"
     vi = (f"{ind.code}: {ind.name_vi}. Đơn vị: {', '.join(ind.units)}; khoảng {rng}; tần suất {', '.join(ind.frequencies)}; "
@@ -63,16 +70,17 @@ def write_template(path: Path, codes: list[str], registry: dict[str, Indicator],
     inds = _check(codes, registry)
     path = Path(path)
     if fmt == "csv":
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            fh.write("# kinhteso — mẫu nộp số liệu (định dạng dài) / submission template (long format)\n")
-            fh.write("# Dòng bắt đầu bằng # là ghi chú, được bỏ qua khi nạp / lines starting with # are notes, skipped on ingestion\n")
-            for col in _COLUMNS:
-                vi, en = COLUMN_NOTES[col]
-                fh.write(f"# {col}: {vi} / {en}\n")
-            for ind in inds:
-                vi, en = _indicator_lines(ind)
-                fh.write(f"# {vi}\n# {en}\n")
-            csv.writer(fh, lineterminator="\n").writerow(_COLUMNS)
+        lines = ["# kinhteso — mẫu nộp số liệu (định dạng dài) / submission template (long format)",
+                 "# Dòng bắt đầu bằng # là ghi chú, được bỏ qua khi nạp / lines starting with # are notes, skipped on ingestion"]
+        for col in _COLUMNS:
+            vi, en = COLUMN_NOTES[col]
+            lines.append(f"# {col}: {vi} / {en}")
+        for ind in inds:
+            vi, en = _indicator_lines(ind)
+            lines += [f"# {_one_line(vi)}", f"# {_one_line(en)}"]
+        buf = io.StringIO(newline="")
+        csv.writer(buf, lineterminator="\n").writerow([safe_cell(c) for c in _COLUMNS])
+        write_text_atomic(path, "\n".join(lines) + "\n" + buf.getvalue())
         return path
     if fmt != "xlsx":
         raise UsageError("BAD_FORMAT", f"Định dạng '{fmt}' không hỗ trợ; dùng xlsx hoặc csv.",
@@ -108,7 +116,9 @@ def _write_xlsx(path: Path, inds: list[Indicator]) -> None:
         "status": list(STATUSES),
     }
     for col, values in lists.items():
-        dv = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True)
+        # a list formula is one quoted string: a quote inside is doubled, as Excel escapes it
+        dv = DataValidation(type="list", formula1='"' + ",".join(v.replace('"', '""') for v in values) + '"',
+                            allow_blank=True)
         dv.error = "Giá trị không hợp lệ / invalid value"
         ws.add_data_validation(dv)
         dv.add(f"{letters[col]}2:{letters[col]}100000")
@@ -119,11 +129,11 @@ def _write_xlsx(path: Path, inds: list[Indicator]) -> None:
     guide = wb.create_sheet("huong_dan")
     guide.append(["cột / column", "hướng dẫn", "guide"])
     for col in _COLUMNS:
-        guide.append([col, *COLUMN_NOTES[col]])
+        guide.append([safe_cell(v) for v in (col, *COLUMN_NOTES[col])])
     guide.append([])
     guide.append(["chỉ tiêu / indicator", "mô tả", "description"])
     for ind in inds:
-        guide.append([ind.code, *_indicator_lines(ind)])
+        guide.append([safe_cell(v) for v in (ind.code, *_indicator_lines(ind))])
     for row in guide.iter_rows(min_row=1, max_row=1):
         for c in row:
             c.font = bold
@@ -136,7 +146,7 @@ def _write_xlsx(path: Path, inds: list[Indicator]) -> None:
     places.append(["basis", "territory", "tên / name (vi)", "name (en)", "hiệu lực / valid"])
     for t in terr.territories():
         valid = f"{t.valid_from or ''} – {t.valid_to or ''}"
-        places.append(["" if t.basis is None else str(t.basis), t.code, t.name_vi, t.name_en, valid])
+        places.append([safe_cell(v) for v in ("" if t.basis is None else str(t.basis), t.code, t.name_vi, t.name_en, valid)])
     for letter, width in (("A", 8), ("B", 10), ("C", 28), ("D", 28), ("E", 26)):
         places.column_dimensions[letter].width = width
-    wb.save(path)
+    save_workbook_atomic(wb, path)

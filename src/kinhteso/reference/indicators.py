@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,8 @@ __all__ = [
     "UNITS",
     "FREQUENCIES",
     "SECTOR_KINDS",
+    "SECTOR_KIND_FRAMEWORKS",
+    "sector_codes",
     "Indicator",
     "load_indicators",
     "indicator_table",
@@ -58,6 +60,12 @@ SECTOR_KINDS: dict[str, tuple[str, str]] = {
     "total": ("chỉ '_T' (tổng, không chia theo ngành)", "'_T' only (total, no industry breakdown)"),
     "dti_main_index": ("mã chỉ số chính của DTI", "a DTI main-index code"),
 }
+#: Sector kinds whose codes are a closed list, and the frameworks (``data/frameworks/<id>.yaml``)
+#: whose indicators make that list: a DTI main index is one of the DTI framework's main indices
+#: (the indicator ``DTI_MAIN_INDEX`` stores each in its sector dimension). Add a framework id here
+#: when a new DTI year ships with codes of its own. ``vsic`` and ``total`` are checked against
+#: VSIC 2018 and ``_T``.
+SECTOR_KIND_FRAMEWORKS: dict[str, tuple[str, ...]] = {"dti_main_index": ("dti2022",)}
 #: YAML field → Indicator field (the YAML says ``sector``; the dataclass ``sector_kind``).
 _YAML_FIELDS = {
     "code": "code",
@@ -251,6 +259,22 @@ def load_indicators(extra_yaml: Path | None = None) -> dict[str, Indicator]:
             )
         registry[ind.code] = ind
     return registry
+
+
+@cache
+def sector_codes(kind: str) -> tuple[str, ...] | None:
+    """The codes a sector of ``kind`` may hold, when ``kind`` is a closed list
+    (:data:`SECTOR_KIND_FRAMEWORKS`), else None (``vsic``, ``total``).
+
+    >>> "nhan_thuc_so" in sector_codes("dti_main_index"), sector_codes("vsic")
+    (True, None)
+    """
+    ids = SECTOR_KIND_FRAMEWORKS.get(kind)
+    if ids is None:
+        return None
+    from kinhteso.reference.frameworks import load_framework  # noqa: PLC0415 (frameworks import methods)
+
+    return tuple(dict.fromkeys(code for fid in ids for code in load_framework(fid).indicators))
 
 
 def indicator_table(indicators: dict[str, Indicator] | None = None) -> pd.DataFrame:

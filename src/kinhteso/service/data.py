@@ -14,12 +14,18 @@ from pathlib import Path
 from kinhteso.errors import InputRejected
 from kinhteso.workspace import Workspace
 
-__all__ = ["IngestRequest", "IngestOutcome", "ingest", "ObservationsRequest", "observations", "vintages"]
+__all__ = ["IngestRequest", "IngestOutcome", "ingest", "ObservationsRequest", "observations", "vintages",
+           "vintage", "RetractRequest", "RetractOutcome", "retract"]
 
 
 @dataclass(frozen=True)
 class IngestRequest:
-    """Files to validate and store, each as one vintage of ``source``."""
+    """Files to validate and store, each as one vintage of ``source``.
+
+    A file whose normalised rows are those of a vintage of the same ``source`` (whatever its
+    bytes, row order, line ends, BOM or format) is that vintage: nothing is added. Under the
+    unnamed source ``unknown`` a file is the vintage of *any* source with the same rows, so a
+    copy never becomes the latest provenance of data an agency submitted."""
 
     files: tuple[str | Path, ...]
     source: str
@@ -88,3 +94,40 @@ def observations(ws: Workspace, req: ObservationsRequest):
 def vintages(ws: Workspace):
     """One row per accepted submission (who, when, the file's SHA-256, rows), oldest first."""
     return ws.store.vintages()
+
+
+def vintage(ws: Workspace, vintage_id: int) -> dict:
+    """One vintage's record (who, when, file, rows, content digest, retraction), or the usage
+    error ``UNKNOWN_VINTAGE``."""
+    return ws.store.vintage(int(vintage_id), required=True)
+
+
+@dataclass(frozen=True)
+class RetractRequest:
+    """Withdraw one vintage's values (nothing is deleted: the retraction is recorded).
+
+    >>> RetractRequest(vintage_id=3, reason="sai đơn vị / wrong unit").reason
+    'sai đơn vị / wrong unit'
+    """
+
+    vintage_id: int
+    reason: str = ""
+    at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class RetractOutcome:
+    vintage_id: int
+    retracted_at: dt.datetime
+    retracted_now: bool          #: False when it had been retracted already (its first retraction stands)
+    vintage: dict                #: the vintage's record before this retraction
+
+
+def retract(ws: Workspace, req: RetractRequest) -> RetractOutcome:
+    """Withdraw a vintage: from its retraction on, reads no longer see its values and, for each
+    key, the previous vintage's value is the latest again; a read ``as_of`` an earlier moment
+    still sees them, and ``vintages`` lists the retraction. An unknown vintage is the usage
+    error ``UNKNOWN_VINTAGE``. Consent is the interface's to ask."""
+    rec = vintage(ws, req.vintage_id)
+    when, now = ws.store.retract(int(req.vintage_id), reason=req.reason.strip(), at=req.at)
+    return RetractOutcome(int(req.vintage_id), when, now, rec)

@@ -92,7 +92,9 @@ class IOResult:
     column first); ``digital``: the ADB value-flow estimate with its ICT-input intensity (the
     ``digital.json`` document), ``None`` without ``digital``; ``coef``: the ``DIGITAL_COEF``
     estimate stored as run ``coef_run`` (``coef_rows`` values) in ``workspace_root``, where it
-    supersedes the values of other sources for the sectors ``superseded``.
+    supersedes the values of other sources for the sectors ``superseded``. ``warnings``: what
+    the table allows but is almost always an error (``{code, vi, en, products}``: negative value
+    added, ``IO_NEGATIVE_VA``; output below intermediate consumption, ``IO_INPUTS_EXCEED_OUTPUT``).
     """
 
     codes: tuple[str, ...]
@@ -104,6 +106,7 @@ class IOResult:
     coef_rows: int = 0
     superseded: tuple[str, ...] = ()
     workspace_root: Path | None = None
+    warnings: list[dict] = field(default_factory=list)
 
     @property
     def zero_output(self) -> tuple[str, ...]:
@@ -348,6 +351,8 @@ def run_io(req: IORequest) -> IOResult:
     ws = Workspace.open(req.coef_workspace) if req.coef_workspace is not None else None
     try:
         table = _read_table(req)
+        warns = M.value_added_warnings(table.Z, table.x, codes=table.codes,
+                                       value_added=table.factors.get(req.va_factor), name=req.va_factor)
         concordance = (read_concordance(req.concordance_path, codes=table.codes)
                        if req.concordance_path is not None else None)
         investment = _read_investment(req.investment_path, table.codes) if req.investment_path is not None else None
@@ -366,10 +371,11 @@ def run_io(req: IORequest) -> IOResult:
             )
         # --- everything computed: store the estimate (one transaction) ---
         if coef is None:
-            return IOResult(codes=tuple(table.codes), analysis=analysis, tables=tables, digital=doc)
+            return IOResult(codes=tuple(table.codes), analysis=analysis, tables=tables, digital=doc, warnings=warns)
         run_id, n, superseded = write_digital_coef(ws, coef)
         return IOResult(codes=tuple(table.codes), analysis=analysis, tables=tables, digital=doc, coef=coef,
-                        coef_run=run_id, coef_rows=n, superseded=tuple(superseded), workspace_root=ws.root)
+                        coef_run=run_id, coef_rows=n, superseded=tuple(superseded), workspace_root=ws.root,
+                        warnings=warns)
     finally:
         if ws is not None:
             ws.close()

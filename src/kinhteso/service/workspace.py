@@ -49,6 +49,7 @@ def load_published(ws: Workspace) -> tuple[int, int]:
     import pandas as pd  # noqa: PLC0415
 
     from kinhteso.ingest.load import ingest_file  # noqa: PLC0415
+    from kinhteso.safe_io import write_text_atomic  # noqa: PLC0415
 
     out_dir = ws.root / "published_inputs"
     out_dir.mkdir(exist_ok=True)
@@ -59,7 +60,9 @@ def load_published(ws: Workspace) -> tuple[int, int]:
         for (source, release), part in facts.groupby(["source", "release"], sort=True):
             name = f"{path.stem}_{source.replace('/', '-').replace(' ', '_')}_{release}.csv"
             target = out_dir / name
-            part.drop(columns=["source", "release", "url"]).to_csv(target, index=False)
+            # the file ingestion reads back: written atomically, never through a link, and kept as
+            # the published file has it (not neutralised: it is an input, not a report)
+            write_text_atomic(target, part.drop(columns=["source", "release", "url"]).to_csv(index=False))
             r = ingest_file(ws.store, target, source=source, indicators=indicators, workdir=ws.tmp,
                             received_at=dt.datetime.fromisoformat(release))
             if not r.already_stored:
