@@ -22,7 +22,7 @@ connection, and its readers never wait on a write.
 >>> from pathlib import Path; import tempfile
 >>> with Store.open(Path(tempfile.mkdtemp()) / "k.duckdb", create=True) as s:
 ...     s.schema_version()
-4
+5
 """
 
 from __future__ import annotations
@@ -219,6 +219,86 @@ _MIGRATIONS: tuple[str, ...] = (
     UPDATE vintages SET content_sha256 = d.digest
     FROM (""" + _content_digest_sql("observations", by="vintage_id") + """) d
     WHERE vintages.vintage_id = d.vintage_id;
+    """,
+    # 5: the exchange with agencies (HTTP API): members and their grants and tokens (stored as
+    # SHA-256), the tamper-evident exchange log (each entry chained to the previous one's hash),
+    # the changes feed (one entry per new vintage or result run, with the indicators and
+    # territories it touches) and webhook subscriptions with their deliveries.
+    """
+    CREATE TABLE members (
+        code       VARCHAR PRIMARY KEY,
+        name       VARCHAR NOT NULL,
+        kind       VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        revoked_at TIMESTAMP
+    );
+    CREATE SEQUENCE grant_seq START 1;
+    CREATE TABLE grants (
+        grant_id    INTEGER PRIMARY KEY DEFAULT nextval('grant_seq'),
+        member      VARCHAR NOT NULL,
+        role        VARCHAR NOT NULL,
+        indicators  VARCHAR NOT NULL,
+        territories VARCHAR NOT NULL,
+        created_at  TIMESTAMP NOT NULL,
+        revoked_at  TIMESTAMP
+    );
+    CREATE TABLE tokens (
+        token_sha256 VARCHAR PRIMARY KEY,
+        member       VARCHAR NOT NULL,
+        created_at   TIMESTAMP NOT NULL,
+        revoked_at   TIMESTAMP
+    );
+    CREATE SEQUENCE log_seq START 1;
+    CREATE TABLE exchange_log (
+        entry_id        BIGINT PRIMARY KEY DEFAULT nextval('log_seq'),
+        logged_at       TIMESTAMP NOT NULL,
+        member          VARCHAR,
+        method          VARCHAR NOT NULL,
+        endpoint        VARCHAR NOT NULL,
+        status          INTEGER NOT NULL,
+        request_sha256  VARCHAR NOT NULL,
+        response_sha256 VARCHAR NOT NULL,
+        outcome         VARCHAR NOT NULL,
+        prev_hash       VARCHAR NOT NULL,
+        entry_hash      VARCHAR NOT NULL
+    );
+    CREATE SEQUENCE change_seq START 1;
+    CREATE TABLE changes (
+        change_id   BIGINT PRIMARY KEY DEFAULT nextval('change_seq'),
+        changed_at  TIMESTAMP NOT NULL,
+        kind        VARCHAR NOT NULL,
+        ref         VARCHAR NOT NULL,
+        indicators  VARCHAR NOT NULL,
+        territories VARCHAR NOT NULL
+    );
+    CREATE SEQUENCE subscription_seq START 1;
+    CREATE TABLE subscriptions (
+        subscription_id INTEGER PRIMARY KEY DEFAULT nextval('subscription_seq'),
+        member          VARCHAR NOT NULL,
+        url             VARCHAR NOT NULL,
+        created_at      TIMESTAMP NOT NULL,
+        revoked_at      TIMESTAMP
+    );
+    CREATE TABLE deliveries (
+        subscription_id INTEGER NOT NULL,
+        change_id       BIGINT NOT NULL,
+        attempt         INTEGER NOT NULL,
+        delivered_at    TIMESTAMP NOT NULL,
+        status          INTEGER,
+        error           VARCHAR
+    );
+    INSERT INTO changes (changed_at, kind, ref, indicators, territories)
+        SELECT v.received_at, 'vintage', v.vintage_id::VARCHAR,
+               coalesce(string_agg(DISTINCT o.indicator, ',' ORDER BY o.indicator), ''),
+               coalesce(string_agg(DISTINCT o.territory, ',' ORDER BY o.territory), '')
+        FROM vintages v LEFT JOIN observations o USING (vintage_id)
+        GROUP BY v.vintage_id, v.received_at ORDER BY v.received_at, v.vintage_id;
+    INSERT INTO changes (changed_at, kind, ref, indicators, territories)
+        SELECT r.computed_at, 'run', r.run_id,
+               coalesce(string_agg(DISTINCT x.indicator, ',' ORDER BY x.indicator), ''),
+               coalesce(string_agg(DISTINCT x.territory, ',' ORDER BY x.territory), '')
+        FROM result_runs r LEFT JOIN results x USING (run_id)
+        GROUP BY r.run_id, r.computed_at ORDER BY r.computed_at, r.run_id;
     """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)

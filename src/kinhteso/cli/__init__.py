@@ -186,9 +186,9 @@ def main(lang: str) -> None:
 
 
 def _register() -> None:
-    from kinhteso.cli import accounts, composite, data, figures, index, io, nowcast, quarterly, retract, targets, temporal  # noqa: PLC0415
+    from kinhteso.cli import accounts, composite, data, figures, index, io, nowcast, quarterly, retract, serve, targets, temporal  # noqa: PLC0415
 
-    for module in (data, retract, accounts, figures, io, composite, index, temporal, quarterly, targets, nowcast):
+    for module in (data, retract, accounts, figures, io, composite, index, temporal, quarterly, targets, nowcast, serve):
         for command in module.COMMANDS:
             main.add_command(command)
 

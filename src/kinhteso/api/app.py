@@ -1,0 +1,155 @@
+"""The FastAPI app of ``kinhteso serve``: thin routes over :mod:`kinhteso.service`.
+
+Every route parses its query into a service request, calls the service, renders JSON (or CSV
+with ``Accept: text/csv``). Every :class:`~kinhteso.errors.KinhtesoError` becomes a JSON body
+``{"code", "message", "vi", "en", "problems"?}`` with its HTTP status, the message in the
+language of ``Accept-Language`` (Vietnamese by default).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from kinhteso import __version__
+from kinhteso.api.auth import ApiAuthError, Member, authorize, current_member
+from kinhteso.errors import InputRejected, KinhtesoError, UsageError, WorkspaceError
+
+__all__ = ["create_app", "PREFIX", "status_of", "language", "render", "ws_of", "error_body"]
+
+PREFIX = "/api/v1"
+
+
+def language(request: Request) -> str:
+    """``vi`` or ``en`` from ``Accept-Language`` (the first of them named; Vietnamese by default)."""
+    for part in request.headers.get("accept-language", "").lower().split(","):
+        tag = part.split(";")[0].strip()
+        if tag.startswith("en"):
+            return "en"
+        if tag.startswith("vi"):
+            return "vi"
+    return "vi"
+
+
+def status_of(exc: KinhtesoError) -> int:
+    """The HTTP status of an error: 422 a refused file or request, 400 a usage error, 401/403
+    access, 404 an unknown thing, 503 a busy store, 500 otherwise."""
+    if isinstance(exc, ApiAuthError):
+        return exc.status
+    if isinstance(exc, InputRejected):
+        return 422
+    if exc.code.startswith("UNKNOWN_") or exc.code in ("NO_WORKSPACE", "NO_STORE"):
+        return 404
+    if isinstance(exc, UsageError):
+        return 400
+    if isinstance(exc, WorkspaceError) and exc.code == "STORE_LOCKED":
+        return 503
+    if isinstance(exc, WorkspaceError):
+        return 500
+    return 422
+
+
+def error_body(exc: KinhtesoError, lang: str) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": exc.code, "message": exc.message(lang), "vi": exc.vi, "en": exc.en}
+    if isinstance(exc, InputRejected):
+        body["problems"] = [p.as_dict() for p in exc.problems]
+    return body
+
+
+def _clean(obj: Any) -> Any:
+    """JSON-safe: NaN/inf as null, timestamps as ISO text, numpy scalars as Python numbers."""
+    if isinstance(obj, float):
+        return None if math.isnan(obj) or math.isinf(obj) else obj
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    if hasattr(obj, "item"):
+        return _clean(obj.item())
+    return obj
+
+
+def render(request: Request, records: list[dict] | dict, *, status: int = 200) -> Response:
+    """JSON by default; CSV (cells neutralised, see kinhteso.safe_io) when the client accepts
+    ``text/csv`` and the data are a list of records."""
+    if isinstance(records, list) and "text/csv" in request.headers.get("accept", ""):
+        import pandas as pd  # noqa: PLC0415
+
+        from kinhteso.safe_io import safe_frame  # noqa: PLC0415
+
+        frame = safe_frame(pd.DataFrame(_clean(records)))
+        return Response(frame.to_csv(index=False), status_code=status, media_type="text/csv; charset=utf-8")
+    return JSONResponse(_clean(records), status_code=status)
+
+
+def create_app(workspace: Path, *, private: bool = False) -> FastAPI:
+    """The app serving ``workspace``; the server owns it (opened at start-up, closed at shutdown)."""
+    from kinhteso.workspace import Workspace  # noqa: PLC0415
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        ws = Workspace.open(Path(workspace), owner=True)
+        ws.store  # open it now: a store that cannot be opened stops the server at once
+        app.state.ws = ws
+        try:
+            yield
+        finally:
+            ws.close()
+
+    app = FastAPI(title="kinhteso API", version=__version__, lifespan=lifespan,
+                  description="Đo lường kinh tế số / measuring the digital economy: submissions, results, "
+                              "official figures. Vietnamese by default; `Accept-Language: en` for English.")
+    app.state.private = private
+
+    @app.exception_handler(KinhtesoError)
+    async def _kinhteso_error(request: Request, exc: KinhtesoError) -> JSONResponse:
+        return JSONResponse(error_body(exc, language(request)), status_code=status_of(exc))
+
+    @app.get(PREFIX + "/territories", tags=["reference"], summary="Territories (the nation, 63 and 34 provinces)")
+    def territories(request: Request, basis: int | None = None) -> Response:
+        from kinhteso.reference import territories as terr  # noqa: PLC0415
+
+        rows = [{"key": t.key, "basis": t.basis, "code": t.code, "name_vi": t.name_vi, "name_en": t.name_en,
+                 "valid_from": t.valid_from, "valid_to": t.valid_to}
+                for t in terr.territories() if basis is None or t.basis == basis]
+        return render(request, rows)
+
+    @app.get(PREFIX + "/figure", tags=["figures"], summary="The official figure, by one documented rule")
+    def figure(request: Request, territory: str, period: str, indicator: str = "DE_SHARE", view: str = "gso",
+               member: Member | None = Depends(current_member)) -> Response:
+        from kinhteso.service.figures import FigureRequest, figure as run  # noqa: PLC0415
+
+        authorize(member, "read", indicators=[indicator.upper()], territories=[territory], public=True,
+                  private_server=request.app.state.private)
+        fig = run(ws_of(request), FigureRequest(territory=territory, period=period, indicator=indicator, view=view))
+        return render(request, fig.as_json())
+
+    for name in _PARTS:  # each part of the API adds its routes (and middleware) with install(app)
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name).install(app)
+    return app
+
+
+#: The modules that make up the API, each with ``install(app: FastAPI) -> None``.
+_PARTS = ("kinhteso.api.log", "kinhteso.api.routes", "kinhteso.api.submissions", "kinhteso.api.changes",
+          "kinhteso.api.sdmx")
+
+
+def ws_of(request: Request):
+    """The workspace the server owns."""
+    return request.app.state.ws
+
+
+def dumps(obj: Any) -> str:
+    """JSON text of an API body (used by the docs generator and tests)."""
+    return json.dumps(_clean(obj), ensure_ascii=False, sort_keys=True)
