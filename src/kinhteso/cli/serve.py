@@ -27,7 +27,8 @@ def serve(workspace: Path, host: str, port: int, private: bool) -> None:
     from kinhteso.api import create_app  # noqa: PLC0415
     from kinhteso.workspace import Workspace  # noqa: PLC0415
 
-    Workspace.open(workspace).close()  # a clear NO_WORKSPACE before the server starts
+    with Workspace.open(workspace) as ws:  # a clear NO_WORKSPACE / STORE_OPEN before the server starts
+        ws.store.schema_version()
     click.echo(tr(f"kinhteso API: http://{host}:{port}/api/v1 (tài liệu: /docs, /openapi.json) — không gian {workspace}",
                   f"kinhteso API: http://{host}:{port}/api/v1 (docs: /docs, /openapi.json) — workspace {workspace}"))
     uvicorn.run(create_app(workspace, private=private), host=host, port=port, log_level="warning")
