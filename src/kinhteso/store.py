@@ -38,6 +38,7 @@ import re
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,7 +49,7 @@ import pandas as pd
 from kinhteso.errors import KinhtesoError, MethodError, UsageError, WorkspaceError
 
 __all__ = ["Store", "Stage", "StagingError", "AlreadyStored", "VintageInfo", "ANY_SOURCE", "RunRecord", "OBS_KEY", "RESULT_KEY",
-           "SCHEMA_VERSION", "RESULT_STATUSES", "RESULT_BASES", "READ_TIMEOUT", "WRITE_TIMEOUT"]
+           "SCHEMA_VERSION", "LOG_GENESIS", "LOG_FIELDS", "LogBreak", "log_entry_hash", "token_sha256", "RESULT_STATUSES", "RESULT_BASES", "READ_TIMEOUT", "WRITE_TIMEOUT"]
 
 #: The columns that identify one observation. ``price_basis`` is part of the key so that the
 #: same GRDP can be stored at current and at constant 2010 prices.
@@ -852,6 +853,7 @@ class Store:
                         before_insert()
                     n = self._insert_rows(con, vid, "SELECT indicator, territory, sector, period, value, unit, "
                                                     f"price_basis, status, backcast FROM {alias}._norm")
+                    self._record_vintage_change(con, vid)
                     con.execute("COMMIT")
                 except BaseException:
                     con.execute("ROLLBACK")
@@ -873,6 +875,7 @@ class Store:
                 n = self._insert_rows(con, vid, "SELECT * FROM _frame_view")
             finally:
                 con.unregister("_frame_view")
+            self._record_vintage_change(con, vid)
             if info.content_sha256 is None:  # the digest of the rows as stored
                 con.execute("UPDATE vintages SET content_sha256 = (" + _content_digest_sql(
                     f"(SELECT * FROM observations WHERE vintage_id = {int(vid)})") + ") WHERE vintage_id = ?", [vid])
@@ -962,6 +965,7 @@ class Store:
                     con.register("_result_view", frame)
                     try:
                         con.execute(f"INSERT INTO results SELECT {_lit(rid)}, * FROM _result_view")
+                        self._record_change(con, "run", rid, "_result_view")
                     finally:
                         con.unregister("_result_view")
                     stored.add(rid)
@@ -986,6 +990,391 @@ class Store:
         return self._read(
             "SELECT run_id, kind, method, parameters, inputs, code_version, computed_at, illustrative, provenance "
             f"FROM result_runs {where} ORDER BY computed_at, run_id", [kind] if kind else [])
+
+    # --- exchange: members, grants, tokens ---------------------------------------------------
+    # Members are the agencies that call the API; each has grants (a role on indicators and
+    # territories, ``*`` for all, stored comma-joined) and tokens, stored only as their SHA-256.
+    # A revoked member, grant or token is kept (with ``revoked_at``) and stops counting.
+    def add_member(self, code: str, name: str, kind: str) -> bool:
+        """Add a member; False (and nothing changed) when a member with this code exists."""
+        with self._transaction() as con:
+            if con.execute("SELECT 1 FROM members WHERE code = ?", [code]).fetchone():
+                return False
+            con.execute("INSERT INTO members VALUES (?, ?, ?, ?, NULL)", [code, name, kind, _now()])
+        return True
+
+    def members(self) -> pd.DataFrame:
+        """Every member, with how many grants and tokens stand (not revoked), by code."""
+        return self._read(
+            "SELECT m.code, m.name, m.kind, m.created_at, m.revoked_at, "
+            "(SELECT count(*) FROM grants g WHERE g.member = m.code AND g.revoked_at IS NULL) AS grants, "
+            "(SELECT count(*) FROM tokens t WHERE t.member = m.code AND t.revoked_at IS NULL) AS tokens "
+            "FROM members m ORDER BY m.code")
+
+    def member(self, code: str) -> dict | None:
+        """One member's record (code, name, kind, created_at, revoked_at), or None."""
+        df = self._read("SELECT code, name, kind, created_at, revoked_at FROM members WHERE code = ?", [code])
+        return None if df.empty else df.iloc[0].to_dict()
+
+    def revoke_member(self, code: str) -> bool:
+        """Revoke a member (its tokens stop working at once); False when it was revoked already."""
+        with self._transaction() as con:
+            n = con.execute("UPDATE members SET revoked_at = ? WHERE code = ? AND revoked_at IS NULL RETURNING code",
+                            [_now(), code]).fetchall()
+        return bool(n)
+
+    def add_grant(self, member: str, role: str, indicators: Sequence[str], territories: Sequence[str]) -> int:
+        """Grant ``role`` on these indicators and territories (``("*",)`` for all); returns its id."""
+        with self._transaction() as con:
+            return int(con.execute(
+                "INSERT INTO grants (member, role, indicators, territories, created_at) VALUES (?, ?, ?, ?, ?) "
+                "RETURNING grant_id", [member, role, ",".join(indicators), ",".join(territories), _now()]).fetchone()[0])
+
+    def revoke_grant(self, grant_id: int) -> bool:
+        with self._transaction() as con:
+            n = con.execute("UPDATE grants SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL "
+                            "RETURNING grant_id", [_now(), int(grant_id)]).fetchall()
+        return bool(n)
+
+    def grants(self, member: str | None = None, *, standing: bool = True) -> pd.DataFrame:
+        """Grants (of one member), oldest first; ``standing``: only those not revoked."""
+        where = ["member = $member"] if member is not None else []
+        if standing:
+            where.append("revoked_at IS NULL")
+        sql = ("SELECT grant_id, member, role, indicators, territories, created_at, revoked_at FROM grants"
+               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY grant_id")
+        return self._read(sql, {"member": member} if member is not None else {})
+
+    def create_token(self, member: str) -> str:
+        """A new token for ``member``: returned once, stored only as its SHA-256."""
+        import secrets  # noqa: PLC0415
+
+        token = "kts_" + secrets.token_urlsafe(32)
+        with self._transaction() as con:
+            con.execute("INSERT INTO tokens VALUES (?, ?, ?, NULL)", [token_sha256(token), member, _now()])
+        return token
+
+    def revoke_tokens(self, *, member: str | None = None, token_sha: str | None = None) -> list[str]:
+        """Revoke every standing token of ``member``, or the one token with this SHA-256; returns
+        the members whose tokens were revoked (one entry per token)."""
+        if (member is None) == (token_sha is None):
+            raise ValueError("name a member or a token")
+        column, value = ("member", member) if member is not None else ("token_sha256", token_sha)
+        with self._transaction() as con:
+            rows = con.execute(f"UPDATE tokens SET revoked_at = ? WHERE {column} = ? AND revoked_at IS NULL "
+                               "RETURNING member", [_now(), value]).fetchall()
+        return [r[0] for r in rows]
+
+    def member_by_token(self, token_sha: str) -> tuple[dict, pd.DataFrame] | None:
+        """The member whose standing token has this SHA-256, with its standing grants; None for
+        an unknown or revoked token or a revoked member."""
+        row = self._read_one(
+            "SELECT m.code, m.name, m.kind FROM tokens t JOIN members m ON m.code = t.member "
+            "WHERE t.token_sha256 = ? AND t.revoked_at IS NULL AND m.revoked_at IS NULL", [token_sha])
+        if row is None:
+            return None
+        return {"code": row[0], "name": row[1], "kind": row[2]}, self.grants(row[0])
+
+
+    # --- exchange: changes -------------------------------------------------------------------
+    # The changes feed: one row per new vintage (kind ``vintage``, ref its id) and per new result
+    # run (kind ``run``, ref its run id), written in the transaction that stores it, with the
+    # distinct indicators and territories it touches (comma-separated). ``change_id`` is the
+    # cursor of ``GET /changes?since=``. Webhook subscriptions and each delivery attempt.
+    @staticmethod
+    def _record_change(con, kind: str, ref: str, relation: str) -> None:
+        """One ``changes`` row for the rows of ``relation`` (a table, view or sub-query with
+        ``indicator`` and ``territory``), inside the caller's transaction."""
+        con.execute(
+            "INSERT INTO changes (changed_at, kind, ref, indicators, territories) "
+            "SELECT ?, ?, ?, coalesce(string_agg(DISTINCT indicator, ',' ORDER BY indicator), ''), "
+            "coalesce(string_agg(DISTINCT territory, ',' ORDER BY territory), '') FROM " + relation,
+            [_now(), kind, str(ref)])
+
+    def _record_vintage_change(self, con, vid: int) -> None:
+        self._record_change(con, "vintage", str(int(vid)),
+                            f"(SELECT indicator, territory FROM observations WHERE vintage_id = {int(vid)})")
+
+    def changes_since(self, cursor: int = 0, *, indicators: Iterable[str] | None = None,
+                      territories: Iterable[str] | None = None,
+                      scopes: Iterable[tuple[Iterable[str] | None, Iterable[str] | None]] | None = None,
+                      limit: int | None = None) -> pd.DataFrame:
+        """The changes after ``cursor`` (a ``change_id``; 0: from the beginning), oldest first:
+        ``change_id, changed_at, kind, ref, indicators, territories``.
+
+        ``indicators``/``territories`` keep the changes touching any of them (None: any).
+        ``scopes`` — a member's grants, each ``(indicators, territories)`` with None for any —
+        keeps the changes that some scope intersects on both; an empty ``scopes`` keeps none."""
+        if scopes is None:
+            scopes = [(indicators, territories)]
+        conds, params = [], {"cursor": int(cursor)}
+        for n, (inds, terrs) in enumerate(scopes):
+            parts = []
+            for col, vals in (("indicators", inds), ("territories", terrs)):
+                if vals is None:
+                    continue
+                vals = sorted({str(v) for v in vals})
+                if not vals:
+                    parts = None
+                    break
+                params[f"{col[0]}{n}"] = vals
+                parts.append(f"list_has_any(string_split({col}, ','), ${col[0]}{n}::VARCHAR[])")
+            if parts is None:
+                continue
+            conds.append("(" + " AND ".join(parts) + ")" if parts else "TRUE")
+        if not conds:
+            return pd.DataFrame(columns=["change_id", "changed_at", "kind", "ref", "indicators", "territories"])
+        lim = f" LIMIT {int(limit)}" if limit is not None else ""
+        return self._read(
+            "SELECT change_id, changed_at, kind, ref, indicators, territories FROM changes "
+            f"WHERE change_id > $cursor AND ({' OR '.join(conds)}) ORDER BY change_id{lim}", params)
+
+    def latest_change_id(self) -> int:
+        """The cursor of the latest change (0 when there is none)."""
+        return int(self._read_one("SELECT coalesce(max(change_id), 0) FROM changes")[0])
+
+    def vintage_scope(self, vintage_id: int) -> pd.DataFrame:
+        """The distinct ``indicator, territory, period`` of a vintage's rows (what it changes)."""
+        return self._read("SELECT DISTINCT indicator, territory, period FROM observations WHERE vintage_id = ? "
+                          "ORDER BY indicator, territory, period", [int(vintage_id)])
+
+    _SUBSCRIPTION = "SELECT subscription_id, member, url, created_at, revoked_at FROM subscriptions"
+
+    def add_subscription(self, member: str, url: str) -> tuple[dict, bool]:
+        """Register a webhook ``url`` for ``member``; the same member and url, not revoked, is the
+        subscription already stored. Returns (subscription, created now)."""
+        with self._transaction() as con:
+            row = con.execute(self._SUBSCRIPTION + " WHERE member = ? AND url = ? AND revoked_at IS NULL "
+                              "ORDER BY subscription_id LIMIT 1", [member, url]).fetchone()
+            if row is not None:
+                created = False
+            else:
+                row = con.execute("INSERT INTO subscriptions (member, url, created_at) VALUES (?, ?, ?) "
+                                  "RETURNING subscription_id, member, url, created_at, revoked_at",
+                                  [member, url, _now()]).fetchone()
+                created = True
+        return dict(zip(("subscription_id", "member", "url", "created_at", "revoked_at"), row)), created
+
+    def subscriptions(self, *, member: str | None = None, active: bool = True) -> pd.DataFrame:
+        """Subscriptions (of ``member``; only those not revoked unless ``active=False``), oldest first."""
+        where, params = [], []
+        if member is not None:
+            where.append("member = ?")
+            params.append(member)
+        if active:
+            where.append("revoked_at IS NULL")
+        sql = self._SUBSCRIPTION + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY subscription_id"
+        return self._read(sql, params)
+
+    def revoke_subscription(self, subscription_id: int, *, member: str | None = None) -> dict | None:
+        """Revoke a subscription (of ``member`` when given); None when there is no such
+        subscription. A subscription revoked already keeps its first revocation."""
+        with self._transaction() as con:
+            cond, params = "subscription_id = ?", [int(subscription_id)]
+            if member is not None:
+                cond += " AND member = ?"
+                params.append(member)
+            row = con.execute(self._SUBSCRIPTION + " WHERE " + cond, params).fetchone()
+            if row is None:
+                return None
+            if row[4] is None:
+                row = con.execute("UPDATE subscriptions SET revoked_at = ? WHERE subscription_id = ? "
+                                  "RETURNING subscription_id, member, url, created_at, revoked_at",
+                                  [_now(), int(subscription_id)]).fetchone()
+        return dict(zip(("subscription_id", "member", "url", "created_at", "revoked_at"), row))
+
+    def log_delivery(self, subscription_id: int, change_id: int, attempt: int, *, status: int | None = None,
+                     error: str | None = None) -> None:
+        """Record one delivery attempt of the changes up to ``change_id`` to a subscription
+        (``status``: the HTTP status received, None when none was; ``error``: why it failed)."""
+        with self._transaction() as con:
+            con.execute("INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?)",
+                        [int(subscription_id), int(change_id), int(attempt), _now(), status, error])
+
+    def deliveries(self, subscription_id: int | None = None) -> pd.DataFrame:
+        """Delivery attempts, in the order they were made."""
+        where = "WHERE subscription_id = ?" if subscription_id is not None else ""
+        return self._read("SELECT subscription_id, change_id, attempt, delivered_at, status, error FROM deliveries "
+                          f"{where} ORDER BY delivered_at, subscription_id, change_id, attempt",
+                          [int(subscription_id)] if subscription_id is not None else [])
+
+    #: the error text that closes a delivery given up after its last attempt
+    GAVE_UP = "gave up"
+
+    def delivery_cursor(self, subscription_id: int) -> int:
+        """The cursor a subscription's deliveries have reached: the highest ``change_id``
+        delivered (2xx) or given up, else the last change recorded before it was created."""
+        row = self._read_one(
+            "SELECT coalesce((SELECT max(change_id) FROM deliveries WHERE subscription_id = $s AND "
+            "((status BETWEEN 200 AND 299) OR starts_with(coalesce(error, ''), $gave_up))), "
+            "(SELECT max(c.change_id) FROM changes c, subscriptions s WHERE s.subscription_id = $s "
+            "AND c.changed_at < s.created_at), 0)", {"s": int(subscription_id), "gave_up": self.GAVE_UP})
+        return int(row[0])
+
+    # --- api: submissions and reads (issue 12, the read routes and submissions) -------------
+    def vintage_keys(self, vintage_id: int) -> pd.DataFrame:
+        """The distinct ``indicator, territory`` pairs of one vintage's rows (what a submission
+        of the same file again is authorised against)."""
+        return self._read("SELECT DISTINCT indicator, territory FROM observations WHERE vintage_id = ? "
+                          "ORDER BY indicator, territory", [int(vintage_id)])
+
+    def data_version(self) -> tuple[int, int, int]:
+        """A cheap fingerprint of what reads can see: (the last vintage, retractions, result runs).
+        Any submission, retraction or stored run changes it (the API's read cache is keyed on it)."""
+        row = self._read_one("SELECT (SELECT coalesce(max(vintage_id), 0) FROM vintages), "
+                             "(SELECT count(*) FROM retractions), (SELECT count(*) FROM result_runs)")
+        return int(row[0]), int(row[1]), int(row[2])
+
+    # --- exchange: log -----------------------------------------------------------------------
+    # The tamper-evident exchange log: one entry per HTTP request and its response (member,
+    # method, endpoint, status, the SHA-256 of both bodies, outcome), each chained to the one
+    # before: entry_hash = SHA-256(prev_hash || canonical text of the entry's fields), see
+    # :func:`log_entry_hash`. Ids run 1, 2, 3... without a gap. Entries are only appended.
+    def append_log(self, entries: Iterable[dict]) -> list[int]:
+        """Append entries (dicts with ``member`` (None when anonymous), ``method``, ``endpoint``,
+        ``status``, ``request_sha256``, ``response_sha256``, ``outcome``) in one transaction of the
+        single write path; returns their ids. The last entry's hash is read inside the
+        transaction, so that concurrent appends never fork the chain."""
+        todo = [(None if e.get("member") in (None, "") else str(e["member"]), str(e["method"]), str(e["endpoint"]),
+                 int(e["status"]), str(e["request_sha256"]), str(e["response_sha256"]), str(e["outcome"]))
+                for e in entries]
+        if not todo:
+            return []
+        # Under the write mutex, which serialises every transaction of this process: a server (the
+        # owner: no other process can write) keeps the head it committed last instead of looking
+        # it up in a log that grows with every request; it changes only with the commit that makes
+        # it true, and is forgotten when a commit fails.
+        with self._db._write_mutex:
+            head = _LOG_HEADS.get(self._db) if self._db.owner else None
+            try:
+                with self._transaction() as con:
+                    if head is None:
+                        last = con.execute("SELECT entry_id, entry_hash FROM exchange_log "
+                                           "WHERE entry_id = (SELECT max(entry_id) FROM exchange_log)").fetchone()
+                        head = (int(last[0]), last[1]) if last else (0, LOG_GENESIS)
+                    entry_id, prev = head
+                    now, rows = _now(), []
+                    for fields in todo:
+                        entry_id += 1
+                        entry = (entry_id, now, *fields)
+                        digest = log_entry_hash(prev, entry)
+                        rows.append([*entry, prev, digest])
+                        prev = digest
+                    for i in range(0, len(rows), 200):  # one statement of many rows (executemany is slow)
+                        chunk = rows[i:i + 200]
+                        con.execute(f"INSERT INTO exchange_log ({', '.join(LOG_FIELDS)}, prev_hash, entry_hash) "
+                                    "VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk)),
+                                    [v for r in chunk for v in r])
+            except BaseException:
+                _LOG_HEADS.pop(self._db, None)
+                raise
+            if self._db.owner:
+                _LOG_HEADS[self._db] = (entry_id, prev)
+        return [r[0] for r in rows]
+
+    def verify_log(self) -> LogBreak | None:
+        """Check the whole chain, oldest first: None when intact, else the first broken entry
+        and why (``gap``: ids missing before it; ``link``: its prev_hash is not the previous
+        entry's hash; ``changed``: its fields do not give its hash)."""
+        prev_id, prev_hash = 0, LOG_GENESIS
+        try:
+            with self._db.reading() as cur:
+                cur.execute(f"SELECT {', '.join(LOG_FIELDS)}, prev_hash, entry_hash FROM exchange_log ORDER BY entry_id")
+                while rows := cur.fetchmany(10_000):
+                    for row in rows:
+                        entry_id = int(row[0])
+                        if entry_id != prev_id + 1:
+                            return LogBreak.gap(entry_id, prev_id)
+                        if row[9] != prev_hash:
+                            return LogBreak.link(entry_id, prev_id)
+                        if log_entry_hash(row[9], row[:9]) != row[10]:
+                            return LogBreak.changed(entry_id)
+                        prev_id, prev_hash = entry_id, row[10]
+        except duckdb.Error as exc:
+            raise _store_error(self.path, exc) from exc
+        return None
+
+    def log_entries(self, since: dt.datetime | None = None, *, until: dt.datetime | None = None) -> pd.DataFrame:
+        """Entries logged at or after ``since`` (and before ``until``), oldest first, with every
+        column (the hashes too, so that an auditor can check the chain again)."""
+        return self._read(
+            f"SELECT {', '.join(LOG_FIELDS)}, prev_hash, entry_hash FROM exchange_log "
+            "WHERE logged_at >= $since AND logged_at < $until ORDER BY entry_id",
+            {"since": since or dt.datetime.min, "until": until or dt.datetime.max})
+
+    def log_head(self) -> tuple[int, int, str]:
+        """(number of entries, last id, last hash): what an auditor notes to detect, later, entries
+        removed from the end (the chain alone cannot show a cut tail)."""
+        n, last = self._read_one("SELECT count(*), max(entry_id) FROM exchange_log")
+        if not last:
+            return 0, 0, LOG_GENESIS
+        return int(n), int(last), self._read_one("SELECT entry_hash FROM exchange_log WHERE entry_id = ?", [last])[0]
+
+
+# --- exchange: log (the chain) ------------------------------------------------------------------
+#: The prev_hash of the first entry of the exchange log.
+LOG_GENESIS = "0" * 64
+#: The head (last id, last hash) a server committed last, per open database (see Store.append_log).
+_LOG_HEADS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: The fields of a log entry that its hash covers, in the order of the canonical text.
+LOG_FIELDS = ("entry_id", "logged_at", "member", "method", "endpoint", "status", "request_sha256",
+              "response_sha256", "outcome")
+
+
+def log_entry_hash(prev_hash: str, entry: Sequence) -> str:
+    """SHA-256 (hex) of ``prev_hash`` followed by the canonical text of the entry's fields
+    (:data:`LOG_FIELDS`, in order): a compact JSON array, ``logged_at`` as ISO text to the
+    microsecond, ``member`` null when anonymous, non-ASCII kept as UTF-8.
+
+    >>> import datetime as dt
+    >>> log_entry_hash(LOG_GENESIS, (1, dt.datetime(2026, 1, 2, 3, 4, 5), None, "GET", "/api/v1/x", 200,
+    ...                              "a" * 64, "b" * 64, "ok"))[:16]
+    '4b8dc611e985c726'
+    """
+    entry_id, logged_at, member, method, endpoint, status, request_sha, response_sha, outcome = entry
+    text = json.dumps([int(entry_id), logged_at.isoformat(timespec="microseconds"), member, method, endpoint,
+                       int(status), request_sha, response_sha, outcome], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256((prev_hash + text).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class LogBreak:
+    """The first broken entry of the exchange log: its id, why (``gap``, ``link``, ``changed``)
+    and a message in Vietnamese and English."""
+
+    entry_id: int
+    reason: str
+    vi: str
+    en: str
+
+    def message(self, lang: str | None = None) -> str:
+        from kinhteso.i18n import current_lang  # noqa: PLC0415
+
+        return self.en if (lang or current_lang()) == "en" else self.vi
+
+    @classmethod
+    def gap(cls, entry_id: int, prev_id: int) -> LogBreak:
+        missing = f"{prev_id + 1}" if entry_id == prev_id + 2 else f"{prev_id + 1}–{entry_id - 1}"
+        if entry_id <= prev_id:
+            return cls(entry_id, "gap", f"Mục {entry_id}: số thứ tự không tăng sau mục {prev_id} (nhật ký bị sửa).",
+                       f"Entry {entry_id}: its id does not follow entry {prev_id} (the log was altered).")
+        return cls(entry_id, "gap", f"Mục {entry_id}: thiếu mục {missing} trước nó (đã bị xóa).",
+                   f"Entry {entry_id}: entry {missing} before it is missing (deleted).")
+
+    @classmethod
+    def link(cls, entry_id: int, prev_id: int) -> LogBreak:
+        before = f"mục {prev_id}" if prev_id else "điểm khởi đầu"
+        before_en = f"entry {prev_id}" if prev_id else "the genesis value"
+        return cls(entry_id, "link",
+                   f"Mục {entry_id}: prev_hash không khớp với mã băm của {before} ({before} hoặc mục {entry_id} đã bị sửa).",
+                   f"Entry {entry_id}: its prev_hash does not match the hash of {before_en} "
+                   f"({before_en} or entry {entry_id} was altered).")
+
+    @classmethod
+    def changed(cls, entry_id: int) -> LogBreak:
+        return cls(entry_id, "changed",
+                   f"Mục {entry_id}: nội dung không khớp với mã băm của nó (một trường đã bị sửa).",
+                   f"Entry {entry_id}: its fields do not match its hash (a field was changed).")
 
 
 # --- staging ---------------------------------------------------------------------------------
@@ -1262,6 +1651,12 @@ class Stage:
             self._con.unregister(_mapping_table(name))
         self._mappings.clear()
 
+    # --- api: the keys a submission holds (issue 12, submissions) ------------------------------
+    def normalised_keys(self) -> pd.DataFrame:
+        """The distinct ``indicator, territory`` pairs of the normalised rows (``_norm``), for
+        an authorisation check before the stage is committed."""
+        return self._con.execute("SELECT DISTINCT indicator, territory FROM _norm ORDER BY indicator, territory").df()
+
     def content_digest(self) -> str:
         """The order-independent digest of the normalised rows (``_norm``), as the store records
         it on a vintage (``content_sha256``; defined in ``_content_digest_sql``)."""
@@ -1369,6 +1764,10 @@ def _store_error(path: Path, exc: duckdb.Error) -> WorkspaceError:
     return WorkspaceError("STORE_ERROR", f"Cơ sở dữ liệu {path} báo lỗi: {text}",
                           f"The store {path} reported an error: {text}", path=str(path))
 
+
+def token_sha256(token: str) -> str:
+    """The SHA-256 (hex) of an API token, the only form in which a token is stored."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'

@@ -16,11 +16,11 @@ import math
 from pathlib import Path
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from kinhteso import __version__
-from kinhteso.api.auth import ApiAuthError, Member, authorize, current_member
+from kinhteso.api.auth import ApiAuthError
 from kinhteso.errors import InputRejected, KinhtesoError, UsageError, WorkspaceError
 
 __all__ = ["create_app", "PREFIX", "status_of", "language", "render", "ws_of", "error_body"]
@@ -42,7 +42,7 @@ def language(request: Request) -> str:
 def status_of(exc: KinhtesoError) -> int:
     """The HTTP status of an error: 422 a refused file or request, 400 a usage error, 401/403
     access, 404 an unknown thing, 503 a busy store, 500 otherwise."""
-    if isinstance(exc, ApiAuthError):
+    if isinstance(exc, ApiAuthError) or isinstance(getattr(exc, "status", None), int):
         return exc.status
     if isinstance(exc, InputRejected):
         return 422
@@ -113,31 +113,55 @@ def create_app(workspace: Path, *, private: bool = False) -> FastAPI:
 
     @app.exception_handler(KinhtesoError)
     async def _kinhteso_error(request: Request, exc: KinhtesoError) -> JSONResponse:
-        return JSONResponse(error_body(exc, language(request)), status_code=status_of(exc))
+        return JSONResponse(error_body(exc, language(request)), status_code=status_of(exc),
+                            headers=getattr(exc, "headers", None) or None)
 
-    @app.get(PREFIX + "/territories", tags=["reference"], summary="Territories (the nation, 63 and 34 provinces)")
-    def territories(request: Request, basis: int | None = None) -> Response:
-        from kinhteso.reference import territories as terr  # noqa: PLC0415
-
-        rows = [{"key": t.key, "basis": t.basis, "code": t.code, "name_vi": t.name_vi, "name_en": t.name_en,
-                 "valid_from": t.valid_from, "valid_to": t.valid_to}
-                for t in terr.territories() if basis is None or t.basis == basis]
-        return render(request, rows)
-
-    @app.get(PREFIX + "/figure", tags=["figures"], summary="The official figure, by one documented rule")
-    def figure(request: Request, territory: str, period: str, indicator: str = "DE_SHARE", view: str = "gso",
-               member: Member | None = Depends(current_member)) -> Response:
-        from kinhteso.service.figures import FigureRequest, figure as run  # noqa: PLC0415
-
-        authorize(member, "read", indicators=[indicator.upper()], territories=[territory], public=True,
-                  private_server=request.app.state.private)
-        fig = run(ws_of(request), FigureRequest(territory=territory, period=period, indicator=indicator, view=view))
-        return render(request, fig.as_json())
+    _install_http_errors(app)
 
     for name in _PARTS:  # each part of the API adds its routes (and middleware) with install(app)
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name).install(app)
     return app
+
+
+def _install_http_errors(app: FastAPI) -> None:
+    """FastAPI's own refusals in the API's bilingual shape: an unknown path (404), a method the
+    path does not take (405), a query or body that does not parse (422 ``BAD_REQUEST``; malformed
+    JSON 400 ``BAD_JSON``). No text of the request is echoed into a response header."""
+    from fastapi.exceptions import RequestValidationError  # noqa: PLC0415
+    from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa: PLC0415
+
+    texts = {
+        404: ("NOT_FOUND", "Không có đường dẫn này; xem /docs hoặc /openapi.json.",
+              "No such path; see /docs or /openapi.json."),
+        405: ("METHOD_NOT_ALLOWED", "Đường dẫn này không nhận phương thức đó.", "This path does not take that method."),
+        413: ("TOO_LARGE", "Nội dung yêu cầu quá lớn.", "The request body is too large."),
+        415: ("UNSUPPORTED_MEDIA_TYPE", "Kiểu nội dung không được hỗ trợ.", "Unsupported media type."),
+    }
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, vi, en = texts.get(exc.status_code, ("HTTP_ERROR", f"Lỗi HTTP {exc.status_code}.",
+                                                   f"HTTP error {exc.status_code}."))
+        body = {"code": code, "message": vi if language(request) == "vi" else en, "vi": vi, "en": en}
+        headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() == "allow"}
+        return JSONResponse(body, status_code=exc.status_code, headers=headers or None)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [{"code": str(e.get("type", "invalid")).upper(), "field": ".".join(str(x) for x in e.get("loc", ())),
+                     "vi": f"Giá trị không hợp lệ ở {'.'.join(str(x) for x in e.get('loc', ()))}: {e.get('msg', '')}",
+                     "en": f"Invalid value at {'.'.join(str(x) for x in e.get('loc', ()))}: {e.get('msg', '')}"}
+                    for e in exc.errors()]
+        if any(e.get("type") == "json_invalid" for e in exc.errors()):
+            code, status = "BAD_JSON", 400
+            vi, en = "Nội dung JSON không đọc được.", "The JSON body cannot be read."
+        else:
+            code, status = "BAD_REQUEST", 422
+            vi, en = "Tham số của yêu cầu không hợp lệ.", "The request's parameters are not valid."
+        body = {"code": code, "message": vi if language(request) == "vi" else en, "vi": vi, "en": en,
+                "problems": problems}
+        return JSONResponse(body, status_code=status)
 
 
 #: The modules that make up the API, each with ``install(app: FastAPI) -> None``.

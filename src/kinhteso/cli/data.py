@@ -73,7 +73,7 @@ def write_problems(path: Path, exc: InputRejected, fallback_dir: Path) -> tuple[
               help="Dấu thập phân / decimal mark: ',' for 1.234,5.")
 @workspace_option
 def ingest(files: tuple[Path, ...], source: str, decimal: str, workspace: Path) -> None:
-    """Nạp tệp CSV/XLSX / ingest CSV or XLSX files (long or wide format).
+    """Nạp tệp CSV/XLSX / ingest CSV or XLSX files (long or wide format, or SDMX-CSV 2.0).
 
     Each file is validated whole: a file with any problem is refused, nothing of it is
     stored, its problems are listed here and in FILE.problems.csv (exit code 1). A valid file

@@ -90,8 +90,13 @@ def ingest_file(
     illustrative: bool = False,
     received_at: dt.datetime | None = None,
     progress: Callable[[str], None] | None = None,
+    check: Callable[[pd.DataFrame], None] | None = None,
 ) -> IngestResult:
-    """Validate ``path`` and store it as one vintage, or raise :class:`InputRejected` listing every problem."""
+    """Validate ``path`` and store it as one vintage, or raise :class:`InputRejected` listing every problem.
+
+    ``check``, when given, is called once the file is valid and before anything is stored, with
+    the distinct normalised ``indicator, territory`` pairs the file holds; whatever it raises
+    (the HTTP API's 403 for a row outside the member's grant) refuses the file, nothing stored."""
     say = progress or (lambda _msg: None)
     prepared = prepare(Path(path), workdir=workdir)
     name = str(path)
@@ -103,7 +108,7 @@ def ingest_file(
         try:
             return _ingest(store, stage, prepared, pending, name=name, source=source, indicators=indicators,
                            workdir=workdir, decimal=decimal, illustrative=illustrative,
-                           received_at=received_at, say=say)
+                           received_at=received_at, say=say, check=check)
         finally:
             stage.close()
             try:
@@ -114,13 +119,13 @@ def ingest_file(
 
 
 def _ingest(store: Store, stage: Stage, prepared, pending, *, name: str, source: str, indicators: dict[str, Indicator],
-            workdir: Path, decimal: str, illustrative: bool, received_at, say) -> IngestResult:
+            workdir: Path, decimal: str, illustrative: bool, received_at, say, check=None) -> IngestResult:
     try:
         header = read_header(prepared)
     except UnicodeDecodeError:
         prepared.check_encoding()  # raises the ENCODING problem with its byte and line
         raise
-    job = _Job(stage, name, indicators, decimal, xlsx=prepared.has_row_column)
+    job = _Job(stage, name, indicators, decimal, xlsx=prepared.has_row_column and prepared.layout != "sdmx")
     layout = job.check_header(header, has_row=prepared.has_row_column)
 
     def stage_file() -> None:
@@ -149,12 +154,22 @@ def _ingest(store: Store, stage: Stage, prepared, pending, *, name: str, source:
         empty = stage.count_empty_wide_cells(job.key_columns, job.period_columns)
         stage.unpivot_staged(job.key_columns, job.period_columns)
     if stage.staged_count() == 0:
-        raise InputRejected([problem("NO_DATA_ROWS", file=name)], file=name)
+        # an SDMX-CSV file whose every row was refused while converting (kinhteso.sdmx) says why
+        raise InputRejected(prepared.problems or [problem("NO_DATA_ROWS", file=name)], file=name)
     say("validate")
     job.resolve()
     problems = job.find_problems()
+    if prepared.layout == "sdmx":  # name the SDMX-CSV file's own columns
+        from dataclasses import replace  # noqa: PLC0415
+
+        from kinhteso.sdmx import SDMX_COLUMN_OF  # noqa: PLC0415
+
+        problems = sorted(prepared.problems + [replace(p, column=SDMX_COLUMN_OF.get(p.column, p.column))
+                                               for p in problems], key=lambda p: (p.row or 0, p.column))
     if problems:
         raise InputRejected(problems, file=name)
+    if check is not None:  # e.g. the submitting member's grant, before anything is stored
+        check(stage.normalised_keys())
     say("write")
     # the same rows after normalisation from the same source (any source when it is unnamed) are
     # the same vintage, whatever the bytes, row order, line ends, BOM or format
@@ -169,7 +184,8 @@ def _ingest(store: Store, stage: Stage, prepared, pending, *, name: str, source:
         vid, n = store.commit_stage(info, stage, received_at=received_at, before_insert=lambda: say("writing"))
     except AlreadyStored as same:  # stored meanwhile by another writer
         return IngestResult(name, same.vintage_id, 0, already_stored=True)
-    return IngestResult(name, vid, n, layout=layout, empty_cells_skipped=empty, backcast_rows=backcast)
+    return IngestResult(name, vid, n, layout=prepared.layout or layout, empty_cells_skipped=empty,
+                        backcast_rows=backcast)
 
 
 def _today() -> dt.date:

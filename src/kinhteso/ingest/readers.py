@@ -71,6 +71,10 @@ class PreparedFile:
     #: :meth:`verify`, so that it can run while DuckDB stages the file.
     pending: bool = False
     mixed_newlines: bool = False
+    #: ``"sdmx"`` for an SDMX-CSV 2.0 file, converted to the long layout (:mod:`kinhteso.sdmx`)
+    layout: str = ""
+    #: problems found while converting (SDMX-level: structure, action, territory code), by row
+    problems: list = field(default_factory=list)
 
     def verify(self) -> None:
         """The file's SHA-256 (hashlib releases the GIL: this runs beside DuckDB's staging).
@@ -150,7 +154,50 @@ def _prepare_csv(path: Path, workdir: Path) -> PreparedFile:
         prepared = PreparedFile(path, path, "", False, "", pending=True)
     prepared.skip_lines = _leading_comments(prepared.csv_path)
     prepared.delimiter = _sniff_delimiter(prepared.csv_path, prepared.skip_lines)
+    if not prepared.skip_lines:
+        _prepare_sdmx(prepared, workdir)
     return prepared
+
+
+# --- SDMX-CSV 2.0 ----------------------------------------------------------------------------
+#: the first header field of SDMX-CSV (``STRUCTURE``, or ``STRUCTURE[;]`` with a sub-field
+#: separator) and the field separator that follows it
+_SDMX_HEAD = re.compile(r"^\ufeff?STRUCTURE(\[[^\]]?\])?([,;\t|])")
+
+
+def _prepare_sdmx(prepared: PreparedFile, workdir: Path) -> None:
+    """An SDMX-CSV 2.0 file (header ``STRUCTURE,STRUCTURE_ID,ACTION,…``) is converted, streamed,
+    into the long layout (:func:`kinhteso.sdmx.to_long_csv`); any other file is left as it is."""
+    with open(prepared.csv_path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        line = fh.readline()
+    m = _SDMX_HEAD.match(line)
+    if not m:
+        return
+    from kinhteso import sdmx  # noqa: PLC0415
+
+    delimiter = m.group(2)
+    if not sdmx.is_sdmx_header(next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])):
+        return
+    name = str(prepared.original)
+    out = workdir / (prepared.original.name + ".sdmx.csv")
+    try:
+        _n, problems = sdmx.to_long_csv(prepared.csv_path, out, delimiter=delimiter, name=name)
+    except UnicodeDecodeError:
+        out.unlink(missing_ok=True)
+        _check_utf8(prepared.original, hashlib.sha256())  # raises ENCODING naming the byte and line
+        raise
+    except csv.Error as exc:
+        out.unlink(missing_ok=True)
+        raise InputRejected([problem("CSV_PARSE", file=name, detail=f"{exc}")], file=name) from None
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
+    prepared.csv_path = out
+    prepared.delimiter = ","
+    prepared.has_row_column = True
+    prepared.layout = "sdmx"
+    prepared.problems = problems
+    prepared.temporary.append(out)
 
 
 def _leading_comments(path: Path) -> int:

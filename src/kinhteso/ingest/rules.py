@@ -126,6 +126,17 @@ RULES: dict[str, tuple[str, str]] = {
         ("Territory key '{value}' is on basis {key_basis} but the basis column says '{basis}'. Set basis to {key_basis}, "
          "or write the code without its basis ('{short}') if basis {basis} is meant."),
     ),
+    # --- SDMX-CSV 2.0 files (issue 12; kinhteso.sdmx)
+    "SDMX_STRUCTURE": (
+        "Dòng SDMX-CSV có STRUCTURE/STRUCTURE_ID '{value}' không nạp được: {detail_vi}.",
+        "An SDMX-CSV row with STRUCTURE/STRUCTURE_ID '{value}' cannot be ingested: {detail_en}.",
+    ),
+    "SDMX_ACTION": (
+        "ACTION '{value}' không được nhận: kinhteso nhận I, A, M, R (lưu thành một lần gửi mới; lần gửi mới nhất "
+        "của mỗi khóa có hiệu lực). Muốn xóa (D), hãy rút lần gửi bằng `kinhteso retract`.",
+        "ACTION '{value}' is not accepted: kinhteso takes I, A, M, R (stored as a new vintage; the latest vintage "
+        "of each key wins). To delete (D), withdraw the vintage with `kinhteso retract`.",
+    ),
     # --- XLSX read safely (issue 11): bounds are readers.XLSX_MAX_*, listed in docs/data-formats.md
     "FILE_TOO_LARGE": (
         "Tệp vượt giới hạn mà kinhteso đọc: {detail_vi}. Hãy chia tệp thành nhiều tệp nhỏ hơn hoặc lưu thành CSV UTF-8.",

@@ -97,6 +97,8 @@ def read_observations(ws: Workspace, q: ObservationQuery) -> ObservationResult:
             ))
         obs = obs[~obs["territory"].str.startswith("63:")]
     else:
+        if territories:  # filtered in the store: a few rows read, not every territory's
+            filters["territory"] = territories
         obs = ws.store.observations(as_of=q.as_of, **filters)
         obs = obs.assign(derived_from="")
         if q.basis == 63:

@@ -43,6 +43,10 @@ _EXPORTS: dict[str, str] = {
     "ObservationsRequest": "data",
     "observations": "data",
     "vintages": "data",
+    # the exchange with agencies: members, grants, tokens; the exchange log; refreshing results
+    "refresh_after": "refresh",
+    "verify_log": "exchange_log",
+    "log_entries": "exchange_log",
     # figures: measure, quarterly, results, figure (the official-figure rule)
     "MeasureRequest": "figures",
     "MeasureResponse": "figures",

@@ -47,10 +47,13 @@ class IngestOutcome:
 
 
 def ingest(ws: Workspace, req: IngestRequest, *,
-           progress: Callable[[Path, str], None] | None = None) -> list[IngestOutcome]:
+           progress: Callable[[Path, str], None] | None = None,
+           check: Callable[[object], None] | None = None) -> list[IngestOutcome]:
     """Validate and store every file; a file with any problem is refused whole (its outcome
     holds every problem) and the others go on. Each file is staged and checked in a scratch
-    database; the store is held for writing only for its commit."""
+    database; the store is held for writing only for its commit. ``check`` (see
+    :func:`kinhteso.ingest.load.ingest_file`) sees each valid file's ``indicator, territory``
+    pairs before it is stored; what it raises propagates (nothing of that file is stored)."""
     from kinhteso.ingest.load import ingest_file  # noqa: PLC0415
 
     indicators = ws.indicators()
@@ -59,7 +62,7 @@ def ingest(ws: Workspace, req: IngestRequest, *,
         say = (lambda stage, _f=f: progress(_f, stage)) if progress else None
         try:
             r = ingest_file(ws.store, f, source=req.source, indicators=indicators, workdir=ws.tmp,
-                            decimal=req.decimal, received_at=req.received_at, progress=say)
+                            decimal=req.decimal, received_at=req.received_at, progress=say, check=check)
         except InputRejected as exc:
             out.append(IngestOutcome(f, rejected=exc))
             continue

@@ -1,0 +1,254 @@
+"""``POST /api/v1/submissions``: an agency sends a CSV or XLSX file, as ``kinhteso ingest`` takes it.
+
+The upload (multipart, field ``file``) is written to the server's scratch folder under a name of
+its own (the client's file name is kept, cleaned, only as the vintage's record: it is never a
+path), validated whole by :func:`kinhteso.service.data.ingest`, and only then — once the
+indicators and territories it holds are known — checked against the member's ``submit`` grant:
+a file with any row outside the grant is refused whole (403), nothing stored. Then:
+
+- ``201`` with the new vintage;
+- ``200`` with the vintage already holding the same data (the same file twice);
+- ``422`` with every problem, in Vietnamese and English, nothing stored.
+
+``source`` (query or form) defaults to the member's code; naming another source needs an
+``admin`` grant. Bodies over :data:`MAX_UPLOAD_BYTES` are refused with 413 before they are read
+whole; other API paths take at most :data:`MAX_BODY_BYTES`. Writes go through the store's single
+writer, one commit per file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import shutil
+import uuid
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from kinhteso.api.app import PREFIX, error_body, language, ws_of
+from kinhteso.api.auth import Member, authorize, current_member
+from kinhteso.api.routes import ApiError
+
+__all__ = ["install", "MAX_UPLOAD_BYTES", "MAX_BODY_BYTES", "safe_name", "PATH"]
+
+#: The largest submission accepted (bytes of the whole request): 200 MB.
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+#: The largest body of any other API request: 1 MB.
+MAX_BODY_BYTES = 1024 * 1024
+#: Submissions validated at once; the others wait their turn without holding a worker thread.
+#: Few, so that the store's single writer never has a long queue of commits in front of the
+#: exchange log's (every response waits for its log entry).
+INGEST_SLOTS = 2
+PATH = PREFIX + "/submissions"
+_SAFE = re.compile(r"[^\w.\- ]+")
+
+_EXAMPLE_201 = {"vintage": 37, "stored": True, "rows": 120, "source": "thue-hai-phong",
+                "file": "einvoice_2026-10.csv", "layout": "long", "backcast_rows": 0}
+_EXAMPLE_422 = {"code": "REJECTED", "message": "Tệp einvoice.csv bị từ chối toàn bộ: 1 lỗi, không có gì được lưu.",
+                "vi": "Tệp einvoice.csv bị từ chối toàn bộ: 1 lỗi, không có gì được lưu.",
+                "en": "File einvoice.csv rejected whole: 1 problem(s), nothing was stored.",
+                "problems": [{"code": "UNKNOWN_TERRITORY", "vi": "Không nhận ra địa bàn 'Hai Phong City'…",
+                              "en": "Unknown territory 'Hai Phong City'…", "file": "einvoice.csv", "row": 3,
+                              "column": "territory"}]}
+
+
+def safe_name(name: str | None) -> str:
+    """The client's file name reduced to a plain base name (no folder, no ``..``, no control
+    characters, at most 120 characters); ``upload`` when nothing is left. The suffix is kept, so
+    that the file's type is judged as ``kinhteso ingest`` judges it."""
+    raw = str(name or "")
+    base = PureWindowsPath(PurePosixPath(raw.replace("\x00", "")).name).name
+    base = _SAFE.sub("_", base).strip(" .")
+    if len(base) > 120:
+        stem, dot, suffix = base.rpartition(".")
+        base = (stem[:100] + dot + suffix[:15]) if dot else base[:120]
+    return base or "upload"
+
+
+class _BodyLimit:
+    """Refuse a body beyond the limit with 413 (by its Content-Length, and while it streams in)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def _limit(self, scope) -> int:
+        state = scope["app"].state if "app" in scope else None
+        if scope.get("path", "").rstrip("/") == PATH:
+            return int(getattr(state, "max_upload", MAX_UPLOAD_BYTES))
+        return int(getattr(state, "max_body", MAX_BODY_BYTES))
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self._limit(scope)
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        lang = "en" if headers.get(b"accept-language", b"").lower().startswith(b"en") else "vi"
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await _too_large(limit, lang)(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def limited_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _TooLarge
+            return message
+
+        async def watch_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, watch_send)
+        except _TooLarge:
+            if not started:
+                await _too_large(limit, lang)(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _too_large(limit: int, lang: str) -> JSONResponse:
+    mb = f"{limit / 1024 / 1024:g}"
+    err = ApiError("TOO_LARGE", f"Nội dung yêu cầu vượt giới hạn {mb} MB; không có gì được lưu.",
+                   f"The request body exceeds the {mb} MB limit; nothing was stored.", status=413)
+    return JSONResponse(error_body(err, lang), status_code=413)
+
+
+def _unsupported(content_type: str) -> ApiError:
+    return ApiError("UNSUPPORTED_MEDIA_TYPE",
+                    "Nộp số liệu bằng multipart/form-data, tệp CSV hoặc XLSX trong trường 'file'.",
+                    "Submit as multipart/form-data, the CSV or XLSX file in the field 'file'.", status=415)
+
+
+def _keys_of(frame) -> tuple[list[str], list[str]]:
+    return sorted(set(frame["indicator"])), sorted(set(frame["territory"]))
+
+
+def install(app: FastAPI) -> None:
+    """Add ``POST /api/v1/submissions`` and the body-size limit to ``app``."""
+    app.state.max_upload = MAX_UPLOAD_BYTES
+    app.state.max_body = MAX_BODY_BYTES
+    app.add_middleware(_BodyLimit)
+
+    @app.post(PATH, tags=["submissions"], status_code=201,
+              summary="Submit a CSV or XLSX file (as `kinhteso ingest` takes it): one vintage, or refused whole",
+              openapi_extra={
+                  "x-kinhteso-action": "submit",
+                  "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                      "type": "object", "required": ["file"], "properties": {
+                          "file": {"type": "string", "format": "binary",
+                                   "description": "the CSV or XLSX file (long or wide layout)"},
+                          "source": {"type": "string", "description": "the submitting agency (default: the member)"},
+                          "decimal": {"type": "string", "enum": [".", ","], "default": "."}}}}}},
+                  "parameters": [
+                      {"name": "source", "in": "query", "required": False, "schema": {"type": "string"},
+                       "description": "the submitting agency's code (default: the member's; another needs admin)"},
+                      {"name": "decimal", "in": "query", "required": False,
+                       "schema": {"type": "string", "enum": [".", ","], "default": "."},
+                       "description": "the decimal mark: ',' for 1.234,5"}]},
+              responses={
+                  201: {"description": "Stored as a new vintage",
+                        "content": {"application/json": {"example": _EXAMPLE_201}}},
+                  200: {"description": "The same data were stored already: that vintage, nothing added",
+                        "content": {"application/json": {"example": {**_EXAMPLE_201, "stored": False, "rows": 0}}}},
+                  403: {"description": "A row outside the member's submit grant: refused whole, nothing stored"},
+                  413: {"description": f"Larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MB"},
+                  415: {"description": "Not multipart/form-data"},
+                  422: {"description": "Refused whole: every problem, in Vietnamese and English; nothing stored",
+                        "content": {"application/json": {"example": _EXAMPLE_422}}}})
+    async def submit(request: Request, member: Member | None = Depends(current_member)) -> Response:
+        private = bool(getattr(request.app.state, "private", False))
+        authorize(member, "submit", private_server=private)
+        ctype = request.headers.get("content-type", "")
+        if not ctype.lower().startswith("multipart/form-data"):
+            raise _unsupported(ctype)
+        try:
+            form = await request.form(max_files=1, max_fields=10)
+        except _TooLarge:
+            raise
+        except Exception as exc:  # a multipart body that does not parse
+            raise ApiError("BAD_MULTIPART", "Nội dung multipart không đọc được.",
+                           "The multipart body cannot be read.", status=400) from exc
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise ApiError("NO_FILE", "Thiếu tệp: gửi tệp CSV hoặc XLSX trong trường 'file'.",
+                           "No file: send the CSV or XLSX file in the field 'file'.", status=422)
+        source = (request.query_params.get("source") or form.get("source") or "").strip()
+        decimal = (request.query_params.get("decimal") or form.get("decimal") or ".").strip() or "."
+        if decimal not in (".", ","):
+            raise ApiError("BAD_DECIMAL", "decimal phải là '.' hoặc ','.", "decimal must be '.' or ','.", status=422)
+        own = member.code if member is not None else "unknown"
+        if source and source != own:  # speaking for another agency is an administrator's act
+            authorize(member, "admin", private_server=private)
+        source = source or own
+        if len(source) > 100 or not re.fullmatch(r"[\w.\-:/ ]+", source):
+            raise ApiError("BAD_SOURCE", "Tên nguồn chỉ gồm chữ, số, '.', '-', ':', '/', khoảng trắng (≤ 100 ký tự).",
+                           "A source name is letters, digits, '.', '-', ':', '/', spaces (at most 100 characters).",
+                           status=422)
+        name = safe_name(upload.filename)
+        ws = ws_of(request)
+        folder = ws.tmp / f"upload-{uuid.uuid4().hex}"
+        folder.mkdir(parents=True)
+        target = folder / name
+        try:
+            with open(target, "wb") as fh:
+                while chunk := await upload.read(1 << 20):
+                    fh.write(chunk)
+            await upload.close()
+            async with _slots(request.app):
+                outcome = await run_in_threadpool(_ingest, ws, target, source, decimal, member, private)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        if outcome.rejected is not None:
+            body = error_body(outcome.rejected, language(request))
+            return JSONResponse(_unpath(body, target, name), status_code=422)
+        r = outcome.result
+        if r.already_stored:  # the same data again: the member must still be granted what it holds
+            inds, ters = _keys_of(ws.store.vintage_keys(r.vintage_id))
+            authorize(member, "submit", indicators=inds, territories=ters, private_server=private)
+        body = {"vintage": int(r.vintage_id), "stored": not r.already_stored, "rows": int(r.n_rows), "source": source,
+                "file": name, "layout": r.layout, "backcast_rows": int(r.backcast_rows)}
+        if not r.already_stored:  # recompute the figures it feeds, in the background (kinhteso.api.changes)
+            from kinhteso.api.changes import refresh_later  # noqa: PLC0415
+
+            refresh_later(request, r.vintage_id)
+        return JSONResponse(body, status_code=200 if r.already_stored else 201)
+
+
+def _slots(app: FastAPI) -> asyncio.Semaphore:
+    slots = getattr(app.state, "ingest_slots", None)
+    if slots is None:
+        slots = app.state.ingest_slots = asyncio.Semaphore(INGEST_SLOTS)
+    return slots
+
+
+def _ingest(ws, path: Path, source: str, decimal: str, member: Member | None, private: bool):
+    from kinhteso.service.data import IngestRequest, ingest  # noqa: PLC0415
+
+    def check(keys) -> None:
+        inds, ters = _keys_of(keys)
+        authorize(member, "submit", indicators=inds, territories=ters, private_server=private)
+
+    return ingest(ws, IngestRequest(files=(path,), source=source, decimal=decimal), check=check)[0]
+
+
+def _unpath(body: dict, target: Path, name: str) -> dict:
+    """The problem list with the server's scratch path replaced by the client's file name."""
+    text = json.dumps(body, ensure_ascii=False)
+    for p in (str(target), str(target.parent)):
+        text = text.replace(json.dumps(p)[1:-1], name).replace(p, name)
+    return json.loads(text)
