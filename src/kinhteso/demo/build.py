@@ -105,6 +105,7 @@ def run_demo(workspace: Path, *, fresh: bool = True, force: bool = False,
                     f"plan --territory 34:79 --indicator DE_SHARE --target-year 2030 {w}",
                     f"observations --indicator GRDP --territory 34:31 --basis 34 {w}",
                     f"vintages {w}",
+                    f"serve {w}    # HTTP API at http://127.0.0.1:8000/api/v1 (docs/api.md)",
                     "template GRDP_VA EINVOICE_REVENUE --format xlsx",
                     "--help"):
             echo(f"  .venv/bin/kinhteso {cmd}")
