@@ -485,6 +485,16 @@ class _RWLock:
                 self._cond.notify_all()
 
 
+@contextlib.contextmanager
+def _cursor(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor of ``con`` of its own, closed after use."""
+    cur = con.cursor()
+    try:
+        yield cur
+    finally:
+        cur.close()
+
+
 class _Database:
     """The process's one handle on a store file, shared by every :class:`Store` opened on it.
 
@@ -602,29 +612,19 @@ class _Database:
     def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor of its own for one read."""
         if self.owner:
-            cur = self._con.cursor()
-            try:
+            with _cursor(self._con) as cur:
                 yield cur
-            finally:
-                cur.close()
             return
-        with self._rw.read():
-            cur = self._ensure_read().cursor()
-            try:
-                yield cur
-            finally:
-                cur.close()
+        with self._rw.read(), _cursor(self._ensure_read()) as cur:
+            yield cur
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The write connection, for one transaction (the caller begins and commits it)."""
         with self._write_mutex:
             if self.owner:
-                cur = self._con.cursor()
-                try:
+                with _cursor(self._con) as cur:
                     yield cur
-                finally:
-                    cur.close()
                 return
             with self._rw.write():
                 self._disconnect()

@@ -36,6 +36,7 @@ __all__ = [
     "ACTIONS",
     "ROLES",
     "ApiAuthError",
+    "require_member",
     "ForbiddenError",
     "Grant",
     "Member",
@@ -145,6 +146,17 @@ def _territory_keys(territories) -> list[str]:
     return sorted(set(out))
 
 
+def require_member(member: Member | None) -> Member:
+    """The member, or 401 ``UNAUTHENTICATED`` when the request carries no token."""
+    if member is None:
+        raise UnauthenticatedError(
+            "UNAUTHENTICATED",
+            "Cần mã truy cập: gửi tiêu đề 'Authorization: Bearer <mã truy cập>' (mã tạo bằng `kinhteso token create`).",
+            "A token is needed: send the header 'Authorization: Bearer <token>' (a token from "
+            "`kinhteso token create`).")
+    return member
+
+
 def authorize(member: Member | None, action: str, *, indicators=(), territories=(), public: bool = False,
               private_server: bool = False) -> None:
     """Raise :class:`ApiAuthError` unless ``member`` may do ``action`` on these indicators and
@@ -161,12 +173,7 @@ def authorize(member: Member | None, action: str, *, indicators=(), territories=
         raise ValueError(f"unknown action {action!r}; use one of {sorted(ACTIONS)}")
     if public and not private_server:
         return
-    if member is None:
-        raise UnauthenticatedError(
-            "UNAUTHENTICATED",
-            "Cần mã truy cập: gửi tiêu đề 'Authorization: Bearer <mã truy cập>' (mã tạo bằng `kinhteso token create`).",
-            "A token is needed: send the header 'Authorization: Bearer <token>' (a token from "
-            "`kinhteso token create`).")
+    member = require_member(member)
     roles = ACTIONS[action]
     verb_vi, verb_en = _ACTION_WORDS[action]
     grants = [g for g in member.grants if g.role in roles]

@@ -41,7 +41,7 @@ from pydantic import BaseModel, Field
 
 from kinhteso import __version__
 from kinhteso.api.app import PREFIX, dumps, render, ws_of
-from kinhteso.api.auth import ACTIONS, Grant, Member, UnauthenticatedError, authorize, current_member
+from kinhteso.api.auth import ACTIONS, Grant, Member, authorize, current_member, require_member
 from kinhteso.errors import KinhtesoError
 
 __all__ = ["install", "refresh_later", "scopes_of", "member_by_code", "webhook_allowed", "DeliveryWorker",
@@ -297,16 +297,6 @@ class SubscriptionIn(BaseModel):
     url: str = Field(..., max_length=2048, examples=["http://127.0.0.1:9000/kinhteso"])
 
 
-def _need_member(member: Member | None) -> Member:
-    if member is None:
-        raise UnauthenticatedError(
-            "UNAUTHENTICATED",
-            "Cần mã truy cập: gửi tiêu đề 'Authorization: Bearer <mã truy cập>' (mã tạo bằng `kinhteso token create`).",
-            "A token is needed: send the header 'Authorization: Bearer <token>' (a token from "
-            "`kinhteso token create`).")
-    return member
-
-
 def _subscription(store, row: dict) -> dict:
     out = {k: row[k] for k in ("subscription_id", "member", "url", "created_at", "revoked_at")}
     out["revoked_at"] = None if _missing(out["revoked_at"]) else out["revoked_at"]
@@ -355,7 +345,7 @@ def install(app: FastAPI) -> None:
               responses={**_example(EXAMPLES["subscription"], status=201), **_example(EXAMPLES["subscription"])})
     def subscribe(request: Request, body: SubscriptionIn, member: Member | None = Depends(current_member)) -> Response:
         authorize(member, "read", private_server=bool(getattr(request.app.state, "private", False)))
-        member = _need_member(member)
+        member = require_member(member)
         ok, why = webhook_allowed(body.url)
         if not ok:
             raise ChangesError(
@@ -376,7 +366,7 @@ def install(app: FastAPI) -> None:
              openapi_extra=_action("read"), responses=_example([EXAMPLES["subscription"]], csv=True))
     def subscriptions(request: Request, member: Member | None = Depends(current_member)) -> Response:
         authorize(member, "read", private_server=bool(getattr(request.app.state, "private", False)))
-        member = _need_member(member)
+        member = require_member(member)
         store = ws_of(request).store
         subs = store.subscriptions(member=member.code)
         return render(request, [_subscription(store, r) for r in subs.to_dict(orient="records")])
@@ -386,7 +376,7 @@ def install(app: FastAPI) -> None:
                 responses=_example({**EXAMPLES["subscription"], "revoked_at": "2026-11-29T08:00:00"}))
     def unsubscribe(request: Request, subscription_id: int, member: Member | None = Depends(current_member)) -> Response:
         authorize(member, "read", private_server=bool(getattr(request.app.state, "private", False)))
-        member = _need_member(member)
+        member = require_member(member)
         store = ws_of(request).store
         _own_subscription(store, member, subscription_id)
         row = store.revoke_subscription(subscription_id, member=member.code)
@@ -397,7 +387,7 @@ def install(app: FastAPI) -> None:
              responses=_example(EXAMPLES["deliveries"], csv=True))
     def deliveries(request: Request, subscription_id: int, member: Member | None = Depends(current_member)) -> Response:
         authorize(member, "read", private_server=bool(getattr(request.app.state, "private", False)))
-        member = _need_member(member)
+        member = require_member(member)
         store = ws_of(request).store
         _own_subscription(store, member, subscription_id)
         rows = store.deliveries(subscription_id).to_dict(orient="records")
