@@ -524,6 +524,14 @@ class _Database:
         self._lock = _FileLock(Path(str(path) + ".lock"))
         self._intent = _FileLock(Path(str(path) + ".intent"))
         self._held: str | None = None  # "shared" / "exclusive"
+        #: Bumped by every transaction of the write path (the exchange log's appends excepted):
+        #: in owner mode no other process can write, so an answer read at one generation holds
+        #: until the next (see :meth:`Store._memo`).
+        self.generation = 0
+        self._memo: dict[tuple, tuple[int, object]] = {}
+        self._memo_lock = threading.Lock()
+        #: The exchange log's own append path in owner mode (see :meth:`Store.append_log`).
+        self._log_mutex = threading.Lock()
 
     @classmethod
     def get(cls, path: Path) -> _Database:
@@ -622,17 +630,20 @@ class _Database:
     def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The write connection, for one transaction (the caller begins and commits it)."""
         with self._write_mutex:
-            if self.owner:
-                with _cursor(self._con) as cur:
-                    yield cur
-                return
-            with self._rw.write():
-                self._disconnect()
-                self._open(exclusive=True)
-                try:
-                    yield self._con
-                finally:
+            try:
+                if self.owner:
+                    with _cursor(self._con) as cur:
+                        yield cur
+                    return
+                with self._rw.write():
                     self._disconnect()
+                    self._open(exclusive=True)
+                    try:
+                        yield self._con
+                    finally:
+                        self._disconnect()
+            finally:
+                self.generation += 1
 
 
 class Store:
@@ -696,6 +707,26 @@ class Store:
                 self._db.settings[k] = str(v)
 
     # --- the two paths -------------------------------------------------------------------
+    def _memo(self, key: tuple, compute: Callable[[], object]) -> object:
+        """``compute()``, remembered until the next write when this process owns the store (a
+        server: no other process can write, and every write of this one bumps the generation);
+        computed afresh every time otherwise. For small answers read on every request (the data
+        version, a token's member), never for data frames a caller might change."""
+        db = self._db
+        if not db.owner:
+            return compute()
+        generation = db.generation
+        with db._memo_lock:
+            hit = db._memo.get(key)
+        if hit is not None and hit[0] == generation:
+            return hit[1]
+        value = compute()
+        with db._memo_lock:
+            if len(db._memo) > 4096:
+                db._memo.clear()
+            db._memo[key] = (generation, value)
+        return value
+
     def _read(self, sql: str, params=None) -> pd.DataFrame:
         try:
             with self._db.reading() as cur:
@@ -1065,15 +1096,27 @@ class Store:
                                "RETURNING member", [_now(), value]).fetchall()
         return [r[0] for r in rows]
 
-    def member_by_token(self, token_sha: str) -> tuple[dict, pd.DataFrame] | None:
-        """The member whose standing token has this SHA-256, with its standing grants; None for
-        an unknown or revoked token or a revoked member."""
-        row = self._read_one(
-            "SELECT m.code, m.name, m.kind FROM tokens t JOIN members m ON m.code = t.member "
-            "WHERE t.token_sha256 = ? AND t.revoked_at IS NULL AND m.revoked_at IS NULL", [token_sha])
-        if row is None:
-            return None
-        return {"code": row[0], "name": row[1], "kind": row[2]}, self.grants(row[0])
+    def member_by_token(self, token_sha: str) -> tuple[tuple[str, str, str], tuple[tuple[str, str, str], ...]] | None:
+        """The member whose standing token has this SHA-256, as ``(code, name, kind)``, with its
+        standing grants as ``(role, indicators, territories)`` (comma-joined, oldest first); None
+        for an unknown or revoked token or a revoked member. Asked on every API request: a server
+        remembers the answer until its next write."""
+        def lookup():
+            try:
+                with self._db.reading() as cur:
+                    row = cur.execute(
+                        "SELECT m.code, m.name, m.kind FROM tokens t JOIN members m ON m.code = t.member "
+                        "WHERE t.token_sha256 = ? AND t.revoked_at IS NULL AND m.revoked_at IS NULL",
+                        [token_sha]).fetchone()
+                    if row is None:
+                        return None
+                    grants = cur.execute("SELECT role, indicators, territories FROM grants WHERE member = ? "
+                                         "AND revoked_at IS NULL ORDER BY grant_id", [row[0]]).fetchall()
+            except duckdb.Error as exc:
+                raise _store_error(self.path, exc) from exc
+            return tuple(row), tuple(tuple(g) for g in grants)
+
+        return self._memo(("member_by_token", token_sha), lookup)
 
 
     # --- exchange: changes -------------------------------------------------------------------
@@ -1221,9 +1264,12 @@ class Store:
     def data_version(self) -> tuple[int, int, int]:
         """A cheap fingerprint of what reads can see: (the last vintage, retractions, result runs).
         Any submission, retraction or stored run changes it (the API's read cache is keyed on it)."""
-        row = self._read_one("SELECT (SELECT coalesce(max(vintage_id), 0) FROM vintages), "
-                             "(SELECT count(*) FROM retractions), (SELECT count(*) FROM result_runs)")
-        return int(row[0]), int(row[1]), int(row[2])
+        def read() -> tuple[int, int, int]:
+            row = self._read_one("SELECT (SELECT coalesce(max(vintage_id), 0) FROM vintages), "
+                                 "(SELECT count(*) FROM retractions), (SELECT count(*) FROM result_runs)")
+            return int(row[0]), int(row[1]), int(row[2])
+
+        return self._memo(("data_version",), read)
 
     # --- exchange: log -----------------------------------------------------------------------
     # The tamper-evident exchange log: one entry per HTTP request and its response (member,
@@ -1240,14 +1286,18 @@ class Store:
                 for e in entries]
         if not todo:
             return []
-        # Under the write mutex, which serialises every transaction of this process: a server (the
-        # owner: no other process can write) keeps the head it committed last instead of looking
-        # it up in a log that grows with every request; it changes only with the commit that makes
-        # it true, and is forgotten when a commit fails.
-        with self._db._write_mutex:
-            head = _LOG_HEADS.get(self._db) if self._db.owner else None
+        # A server (the owner: no other process can write) appends on a path of its own: a cursor
+        # and a transaction of their own under the log's mutex, so that a response never waits
+        # behind a submission's commit (DuckDB runs the two transactions side by side; they touch
+        # different tables), and it keeps the head it committed last instead of looking it up in
+        # a log that grows with every request. The head changes only with the commit that makes
+        # it true, and is forgotten when a commit fails. Elsewhere (the CLI) an append is one
+        # transaction of the single write path.
+        owner = self._db.owner
+        with self._db._log_mutex if owner else self._db._write_mutex:
+            head = _LOG_HEADS.get(self._db) if owner else None
             try:
-                with self._transaction() as con:
+                with self._log_transaction() if owner else self._transaction() as con:
                     if head is None:
                         last = con.execute("SELECT entry_id, entry_hash FROM exchange_log "
                                            "WHERE entry_id = (SELECT max(entry_id) FROM exchange_log)").fetchone()
@@ -1268,9 +1318,24 @@ class Store:
             except BaseException:
                 _LOG_HEADS.pop(self._db, None)
                 raise
-            if self._db.owner:
+            if owner:
                 _LOG_HEADS[self._db] = (entry_id, prev)
         return [r[0] for r in rows]
+
+    @contextlib.contextmanager
+    def _log_transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The exchange log's own transaction in owner mode (caller holds the log mutex): it
+        changes nothing that reads see, so the write generation stays."""
+        with _cursor(self._db._con) as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException as exc:
+                con.execute("ROLLBACK")
+                if isinstance(exc, duckdb.Error):
+                    raise _store_error(self.path, exc) from exc
+                raise
 
     def verify_log(self) -> LogBreak | None:
         """Check the whole chain, oldest first: None when intact, else the first broken entry

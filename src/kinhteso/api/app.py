@@ -106,7 +106,10 @@ def create_app(workspace: Path, *, private: bool = False) -> FastAPI:
         finally:
             ws.close()
 
+    # FastAPI's native OpenTelemetry hooks are off: no provider is configured, and asking whether
+    # one is costs a look-up of the environment on every request.
     app = FastAPI(title="kinhteso API", version=__version__, lifespan=lifespan,
+                  telemetry={"tracing": False, "metrics": False, "logs": False},
                   description="Đo lường kinh tế số / measuring the digital economy: submissions, results, "
                               "official figures. Vietnamese by default; `Accept-Language: en` for English.")
     app.state.private = private

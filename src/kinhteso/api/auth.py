@@ -105,15 +105,19 @@ def member_from_token(store, token: str) -> Member | None:
     found = store.member_by_token(token_sha256(token))
     if found is None:
         return None
-    rec, grants = found
-    return Member(rec["code"], rec["name"], rec["kind"], tuple(
-        Grant(g.role, tuple(g.indicators.split(",")), tuple(g.territories.split(","))) for g in grants.itertuples()))
+    (code, name, kind), grants = found
+    return Member(code, name, kind, tuple(Grant(role, tuple(inds.split(",")), tuple(terrs.split(",")))
+                                          for role, inds, terrs in grants))
 
 
-def current_member(request: Request) -> Member | None:
+async def current_member(request: Request) -> Member | None:
     """The member whose token the request carries (None when it carries none). A malformed
     ``Authorization`` header, or an unknown or revoked token, is 401 ``UNAUTHENTICATED``.
-    The member's code is left in ``request.state.member`` (for the exchange log)."""
+    The member's code is left in ``request.state.member`` (for the exchange log).
+
+    A coroutine, run on the event loop rather than in a worker thread: a server answers it from
+    memory (the store remembers a token's member until its next write), and the rare look-up
+    after a write is one indexed query of a small table."""
     header = request.headers.get("authorization")
     if header is None:
         return None

@@ -43,8 +43,11 @@ _MAX_ENDPOINT = 4096
 _BATCH = 500
 
 
+_LOGGED_STARTS = tuple(p + "/" for p in LOGGED_PREFIXES)
+
+
 def _logged(path: str) -> bool:
-    return any(path == p or path.startswith(p + "/") for p in LOGGED_PREFIXES)
+    return path.startswith(_LOGGED_STARTS) or path in LOGGED_PREFIXES
 
 
 def outcome_of(status: int, *, complete: bool = True) -> str:

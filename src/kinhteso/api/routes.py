@@ -22,14 +22,18 @@ Reads are cached per query (:class:`_ReadCache`) and per
 :meth:`~kinhteso.store.Store.data_version` (any submission, retraction or stored run makes a new
 version). Submissions read back (``observations``) are always those of the latest version.
 Kinhteso's computed figures (``accounts``, ``quarterly``, ``index``, ``gaps``, ``plan``) are
-served from the last answer while it is recomputed in the background after a change, so readers
-never wait on a recomputation: such an answer lags a submission by at most
-:data:`REFRESH_SECONDS` (2 s) and one computation (``Cache-Control: no-cache`` waits for the
-up-to-date one).
+served from the last answer while one background worker recomputes them after a change, so
+readers never wait on a recomputation: such an answer lags a submission by at most
+:data:`REFRESH_SECONDS` (2 s) plus its turn in the worker, which spends at most
+:data:`~kinhteso.service.refresh.BACKGROUND_SHARE` of its time computing so that a stream of
+submissions never takes the processor from the readers (``Cache-Control: no-cache`` waits for
+the up-to-date one). An answer at hand is served on the event loop, encoded once per format;
+only a computation, or a wait for one, goes to a worker thread.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -42,13 +46,15 @@ from fastapi.responses import Response
 from kinhteso.api.app import PREFIX, render, ws_of
 from kinhteso.api.auth import ApiAuthError, Member, authorize, current_member
 from kinhteso.errors import KinhtesoError, UsageError
+from kinhteso.service.refresh import BACKGROUND_SHARE
 
 __all__ = ["install", "ApiError", "EXAMPLES", "READ_CACHE_SIZE", "REFRESH_SECONDS"]
 
 #: How many answers the read cache keeps (least recently used dropped first).
 READ_CACHE_SIZE = 512
 #: A computed figure is recomputed after a change at most this often (seconds): under a stream
-#: of submissions, readers get the answer of at most this long ago plus one computation.
+#: of submissions, readers get the answer of at most this long ago plus its turn in the
+#: background worker (:data:`kinhteso.service.refresh.BACKGROUND_SHARE` of its time computing).
 REFRESH_SECONDS = 2.0
 
 
@@ -94,6 +100,17 @@ def _records(frame) -> list[dict]:
     return frame.to_dict(orient="records")
 
 
+class _Entry:
+    """One cached answer: the data version it was computed on, the value, when, and its
+    rendered bodies by format (so that a hot answer is encoded once, not once per reader)."""
+
+    __slots__ = ("version", "value", "at", "bodies")
+
+    def __init__(self, version: tuple, value: Any) -> None:
+        self.version, self.value, self.at = version, value, time.monotonic()
+        self.bodies: dict[str, Response] = {}
+
+
 class _ReadCache:
     """Answers by (route, query), each with the data version it was computed on; thread-safe.
 
@@ -101,66 +118,140 @@ class _ReadCache:
     - ``fresh`` answers (submissions read back) are recomputed when the data version moved, and
       the reader waits for that;
     - computed figures (``fresh=False``: accounts, quarterly, index, gaps, plan) are served from
-      the last answer while one recomputation for the new version runs in the background, so a
-      reader never waits on a recomputation once an answer exists; a key is recomputed at most
-      every :data:`REFRESH_SECONDS`, so an answer lags a submission by at most that and one
-      computation. ``Cache-Control: no-cache`` waits for the fresh one.
+      the last answer while the background worker recomputes it for the new version (one key at
+      a time, resting between them: :data:`~kinhteso.service.refresh.BACKGROUND_SHARE`), so a
+      reader never waits on a recomputation once an answer exists; a key is queued at most
+      every :data:`REFRESH_SECONDS`. ``Cache-Control: no-cache`` waits for the fresh one (and
+      computes it at once when it is still queued).
+
+    :meth:`fetch` (the routes' way in) answers on the event loop when the answer is at hand and
+    goes to a worker thread only to compute or wait (:meth:`get`).
     """
 
     def __init__(self, size: int = READ_CACHE_SIZE) -> None:
-        self._data: OrderedDict[tuple, tuple[tuple, Any, float]] = OrderedDict()
+        self._data: OrderedDict[tuple, _Entry] = OrderedDict()
         self._busy: dict[tuple, threading.Event] = {}
         self._lock = threading.Lock()
         self._size = size
+        #: stale figures waiting for the background worker, oldest first: key → (version, compute)
+        self._queue: OrderedDict[tuple, tuple[Callable[[], tuple], Callable[[], Any]]] = OrderedDict()
+        self._wake = threading.Condition(self._lock)
+        self._worker: threading.Thread | None = None
 
-    def _store(self, key: tuple, version: tuple, value: Any) -> None:
+    def _enqueue(self, key: tuple, version_of: Callable[[], tuple], compute: Callable[[], Any]) -> None:
+        """Queue ``key`` for the background worker (caller holds the lock and marked it busy)."""
+        self._queue[key] = (version_of, compute)
+        if self._worker is None or not self._worker.is_alive():
+            self._worker = threading.Thread(target=self._work, name="kinhteso-read-cache", daemon=True)
+            self._worker.start()
+        self._wake.notify()
+
+    def _work(self) -> None:
+        """Recompute queued figures one at a time, resting between them (:data:`BACKGROUND_SHARE`)."""
+        while True:
+            with self._wake:
+                while not self._queue:
+                    self._wake.wait()
+                key, (version_of, compute) = self._queue.popitem(last=False)
+                done = self._busy.get(key)
+            if done is None:  # taken over by a reader who needed it at once
+                continue
+            started = time.monotonic()
+            try:
+                self._compute(key, version_of(), compute, done)
+            except Exception:  # noqa: BLE001 - the next reader computes it again and gets the error
+                logging.getLogger("kinhteso.api").exception("background recomputation of %s failed", key[0])
+            time.sleep((time.monotonic() - started) * (1 / BACKGROUND_SHARE - 1))
+
+    def _store(self, key: tuple, version: tuple, value: Any) -> _Entry:
+        entry = _Entry(version, value)
         with self._lock:
             old = self._data.get(key)
-            if old is None or old[0] <= version:
-                self._data[key] = (version, value, time.monotonic())
+            if old is None or old.version <= version:
+                self._data[key] = entry
                 self._data.move_to_end(key)
             while len(self._data) > self._size:
                 self._data.popitem(last=False)
+        return entry
 
-    def _compute(self, key: tuple, version: tuple, compute: Callable[[], Any], done: threading.Event) -> Any:
+    def _compute(self, key: tuple, version: tuple, compute: Callable[[], Any], done: threading.Event) -> _Entry:
         try:
-            value = compute()
-            self._store(key, version, value)
-            return value
+            return self._store(key, version, compute())
         finally:
             with self._lock:
                 self._busy.pop(key, None)
             done.set()
 
+    @staticmethod
+    def _fresh(request: Request, fresh: bool) -> bool:
+        return fresh or "no-cache" in request.headers.get("cache-control", "")
+
+    def _at_hand(self, key: tuple, version: tuple, fresh: bool) -> _Entry | None:
+        """The answer that may be served without computing or waiting, if any."""
+        with self._lock:
+            held = self._data.get(key)
+            if held is None:
+                return None
+            if held.version >= version:
+                self._data.move_to_end(key)
+                return held
+            if not fresh and (key in self._busy or time.monotonic() - held.at < REFRESH_SECONDS):
+                return held  # being recomputed, or recomputed a moment ago
+        return None
+
+    async def fetch(self, request: Request, key: tuple, compute: Callable[[], Any], *, fresh: bool = True) -> _Entry:
+        """The cached answer for ``key`` (see the class); computing runs in a worker thread."""
+        from starlette.concurrency import run_in_threadpool  # noqa: PLC0415
+
+        fresh = self._fresh(request, fresh)
+        entry = self._at_hand(key, ws_of(request).store.data_version(), fresh)
+        if entry is not None:
+            return entry
+        return await run_in_threadpool(self.get_entry, request, key, compute, fresh=fresh)
+
     def get(self, request: Request, key: tuple, compute: Callable[[], Any], *, fresh: bool = True) -> Any:
-        if "no-cache" in request.headers.get("cache-control", ""):
-            fresh = True
+        """The cached value for ``key``, computing it or waiting for it in this thread."""
+        return self.get_entry(request, key, compute, fresh=fresh).value
+
+    def get_entry(self, request: Request, key: tuple, compute: Callable[[], Any], *, fresh: bool = True) -> _Entry:
+        fresh = self._fresh(request, fresh)
         while True:
             version = ws_of(request).store.data_version()
             with self._lock:
                 held = self._data.get(key)
-                if held is not None and held[0] >= version:
+                if held is not None and held.version >= version:
                     self._data.move_to_end(key)
-                    return held[1]
+                    return held
                 running = self._busy.get(key)
                 if running is None:
                     running = self._busy[key] = threading.Event()
                     mine = True
+                elif fresh and self._queue.pop(key, None) is not None:
+                    mine = True  # queued for the background worker, not started: computed here, now
                 else:
                     mine = False
-            if mine and held is not None and not fresh and time.monotonic() - held[2] < REFRESH_SECONDS:
-                with self._lock:  # refreshed a moment ago: serve it, recompute later
-                    self._busy.pop(key, None)
-                running.set()
-                return held[1]
-            if mine and held is not None and not fresh:
-                threading.Thread(target=self._compute, args=(key, version, compute, running), daemon=True).start()
-                return held[1]
+                if mine and held is not None and not fresh:
+                    if time.monotonic() - held.at < REFRESH_SECONDS:  # refreshed a moment ago: later
+                        self._busy.pop(key, None)
+                        running.set()
+                    else:
+                        self._enqueue(key, ws_of(request).store.data_version, compute)
+                    return held
             if mine:
                 return self._compute(key, version, compute, running)
             if held is not None and not fresh:
-                return held[1]
+                return held
             running.wait(120)  # another reader computes this key: take its answer
+
+
+def _render_once(request: Request, entry: _Entry, make: Callable[[], list[dict] | dict], form: str = "") -> Response:
+    """``render(request, make())`` for a cached answer, encoded once per format and language.
+    ``make`` must depend only on the entry's value and the format (``form`` names a variant)."""
+    kind = ("csv" if _wants_csv(request) else "json") + form
+    body = entry.bodies.get(kind)
+    if body is None:
+        body = entry.bodies[kind] = render(request, make())
+    return Response(body.body, status_code=body.status_code, media_type=body.media_type)
 
 
 def _cache(request: Request) -> _ReadCache:
@@ -273,7 +364,7 @@ def install(app: FastAPI) -> None:
     @app.get(PREFIX + "/observations", tags=tags_sub,
              summary="What agencies submitted: the latest vintage of each key (as of a moment)",
              openapi_extra=_action("read"), responses=_example(EXAMPLES["observations"]))
-    def observations(request: Request,
+    async def observations(request: Request,
                      indicator: list[str] | None = Query(None, description="indicator code(s), e.g. GRDP_VA"),
                      territory: list[str] | None = Query(None, description="VN, 34:31, 63:30 or a name"),
                      sector: list[str] | None = Query(None, description="VSIC code(s), _T for the total"),
@@ -290,11 +381,12 @@ def install(app: FastAPI) -> None:
         req = ObservationsRequest(indicator=ind, territory=ter, sector=_split(sector), period=_split(period),
                                   as_of=_as_of(as_of), basis=basis)
         key = ("observations", ind, ter, req.sector, req.period, req.as_of, basis)
-        rows = _cache(request).get(request, key, lambda: _records(run(ws_of(request), req).frame))
+        entry = await _cache(request).fetch(request, key, lambda: _records(run(ws_of(request), req).frame))
+        rows = entry.value
         if not (ind and ter):  # an open query: the rows it returns must be within the grant too
             _auth(request, member, "read", indicators=sorted({r["indicator"] for r in rows}),
                   territories=sorted({_territory_key(r) for r in rows}))
-        return render(request, rows)
+        return _render_once(request, entry, lambda: rows)
 
     @app.get(PREFIX + "/vintages", tags=tags_sub, summary="Every accepted submission (who, when, file, rows)",
              openapi_extra=_action("read"), responses=_example(EXAMPLES["vintages"]))
@@ -348,7 +440,7 @@ def install(app: FastAPI) -> None:
     @app.get(PREFIX + "/accounts", tags=tags_res,
              summary="The digital economy's value added and share of GRDP (computed, nothing stored)",
              openapi_extra=_action("read"), responses=_example(EXAMPLES["accounts"]))
-    def accounts(request: Request, period: str,
+    async def accounts(request: Request, period: str,
                  territory: list[str] | None = Query(None, description="VN, 34:31 or a name (default: every one)"),
                  view: str = Query("gso", description="gso, mic, oecd"), as_of: str | None = None,
                  member: Member | None = Depends(current_member)) -> Response:
@@ -364,19 +456,23 @@ def install(app: FastAPI) -> None:
             return {"period": out.period, "view": out.view, "reconciliation": out.reconciliation,
                     "results": [r.as_json() for r in out.results]}
 
-        body = _cache(request).get(request, ("accounts", req), compute, fresh=False)
-        if _wants_csv(request):
-            rows = [{"territory": r["territory"], "period": r.get("period"), "view": r.get("view"),
+        entry = await _cache(request).fetch(request, ("accounts", req), compute, fresh=False)
+
+        def shown():
+            body = entry.value
+            if not _wants_csv(request):
+                return body
+            return [{"territory": r["territory"], "period": r.get("period"), "view": r.get("view"),
                      "basis": r.get("basis"), "grdp": r.get("grdp"), "de_va": r.get("de_va"),
                      "de_share": r.get("de_share"), "illustrative": (r.get("provenance") or {}).get("illustrative"),
                      "error": (r.get("error") or {}).get("code")} for r in body["results"]]
-            return render(request, rows)
-        return render(request, body)
+
+        return _render_once(request, entry, shown)
 
     @app.get(PREFIX + "/quarterly", tags=tags_res,
              summary="Quarterly DE value added and share, benchmarked to the annual accounts (nothing stored)",
              openapi_extra=_action("read"), responses=_example(EXAMPLES["quarterly"]))
-    def quarterly(request: Request, territory: list[str] | None = Query(None, description="default: the nation "
+    async def quarterly(request: Request, territory: list[str] | None = Query(None, description="default: the nation "
                                                                                          "and the 34 provinces"),
                   year: int | None = None, indicator_set: str = Query("gdp", description="gdp or monthly"),
                   method: str | None = None, view: str = "gso",
@@ -394,7 +490,8 @@ def install(app: FastAPI) -> None:
                 raise out.errors[0][1]
             return _records(out.frame(year))
 
-        return render(request, _cache(request).get(request, ("quarterly", req, year), compute, fresh=False))
+        entry = await _cache(request).fetch(request, ("quarterly", req, year), compute, fresh=False)
+        return _render_once(request, entry, lambda: entry.value)
 
     @app.get(PREFIX + "/nowcast", tags=tags_res, summary="The stored nowcasts (computed with POST)",
              openapi_extra=_action("read"), responses=_example(EXAMPLES["nowcast"]))
@@ -424,7 +521,7 @@ def install(app: FastAPI) -> None:
 
     @app.get(PREFIX + "/index", tags=tags_res, summary="Composite-index scores with rank intervals (nothing stored)",
              openapi_extra=_action("read"), responses=_example(EXAMPLES["index"]))
-    def index(request: Request, period: str, framework: str = "dti2022",
+    async def index(request: Request, period: str, framework: str = "dti2022",
               basis: int | None = Query(None, description="63 or 34 (default: 34 when the period has 34-basis data)"),
               n: int = Query(100, ge=0, le=2000, description="uncertainty replications (0: no rank intervals)"),
               seed: int = 0, as_of: str | None = None,
@@ -437,12 +534,12 @@ def install(app: FastAPI) -> None:
         def compute() -> dict:
             return score_index(ws_of(request), req).as_json()
 
-        body = _cache(request).get(request, ("index", req), compute, fresh=False)
-        return render(request, body["scores"] if _wants_csv(request) else body)
+        entry = await _cache(request).fetch(request, ("index", req), compute, fresh=False)
+        return _render_once(request, entry, lambda: entry.value["scores"] if _wants_csv(request) else entry.value)
 
     @app.get(PREFIX + "/gaps", tags=tags_res, summary="How far each territory is from its targets",
              openapi_extra=_action("read"), responses=_example(EXAMPLES["gaps"]))
-    def gaps(request: Request, territory: str | None = None, indicator: str | None = None,
+    async def gaps(request: Request, territory: str | None = None, indicator: str | None = None,
              inherit_national: bool = False, source: str = Query("auto", description="auto, computed, published"),
              view: str = "gso", model: str = "loglinear", level: float = Query(0.90, gt=0, lt=1),
              member: Member | None = Depends(current_member)) -> Response:
@@ -452,23 +549,26 @@ def install(app: FastAPI) -> None:
               territories=_keys([territory]) if territory else ())
         req = GapsRequest(territory=territory, indicator=indicator, inherit_national=inherit_national, source=source,
                           view=view, model=model, level=level)
-        rows = _cache(request).get(request, ("gaps", req), lambda: run(ws_of(request), req).rows, fresh=False)
+        entry = await _cache(request).fetch(request, ("gaps", req), lambda: run(ws_of(request), req).rows,
+                                            fresh=False)
+        rows = entry.value
         if not (indicator and territory):
             _auth(request, member, "read", indicators=sorted({r["indicator"] for r in rows}),
                   territories=sorted({r["territory"] for r in rows}))
-        return render(request, rows)
+        return _render_once(request, entry, lambda: rows)
 
     @app.get(PREFIX + "/plan", tags=tags_res, summary="The plan to close a gap: milestones, sectors, growth",
              openapi_extra=_action("read"), responses=_example(EXAMPLES["plan"], csv=False))
-    def plan(request: Request, territory: str, indicator: str, target_year: int, value: float | None = None,
+    async def plan(request: Request, territory: str, indicator: str, target_year: int, value: float | None = None,
              growth: float | None = None, source: str = "auto", view: str = "gso",
              member: Member | None = Depends(current_member)) -> Response:
         from kinhteso.service.targets import PlanRequest, plan as run  # noqa: PLC0415
 
         _auth(request, member, "read", indicators=[indicator], territories=_keys([territory]))
         req = PlanRequest(territory, indicator, target_year, value=value, growth=growth, source=source, view=view)
-        body = _cache(request).get(request, ("plan", req), lambda: run(ws_of(request), req).as_dict(), fresh=False)
-        return render(request, body)
+        entry = await _cache(request).fetch(request, ("plan", req), lambda: run(ws_of(request), req).as_dict(),
+                                            fresh=False)
+        return _render_once(request, entry, lambda: entry.value)
 
 
 def _framework_indicators(framework: str) -> list[str]:

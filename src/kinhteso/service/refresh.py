@@ -25,13 +25,14 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kinhteso.workspace import Workspace
 
-__all__ = ["ACCOUNT_INPUTS", "RefreshOutcome", "affected_territories", "refresh", "refresh_after", "Refresher"]
+__all__ = ["ACCOUNT_INPUTS", "BACKGROUND_SHARE", "RefreshOutcome", "affected_territories", "refresh", "refresh_after", "Refresher"]
 
 log = logging.getLogger("kinhteso.refresh")
 
@@ -41,6 +42,11 @@ ACCOUNT_INPUTS = ("GRDP", "GRDP_VA", "DIGITAL_COEF", "ALLOC_RATIO", "PLATFORM_VA
 _BORROWED = ("DIGITAL_COEF", "ALLOC_RATIO")
 #: the quarterly settings always recomputed: (indicator set, method, view)
 _DEFAULT = ("gdp", None, "gso")
+#: The share of its time a server's background work (this refresh, the API's recomputation of
+#: stale figures) spends computing: after each computation it rests (1/share − 1) times as long
+#: as the computation took, so that a stream of submissions never takes the processor from the
+#: readers; the cost is a longer lag of the refreshed figures behind the submissions.
+BACKGROUND_SHARE = 0.3
 
 
 @dataclass
@@ -153,15 +159,17 @@ def refresh_after(ws: Workspace, vintage_id: int) -> list[str]:
 
 class Refresher:
     """Refreshes in one background thread (the server's): :meth:`submit` returns at once;
-    vintages queued while a refresh runs, and during the ``pause`` (seconds) after it, are
-    refreshed together next (many submissions at once cost a few refreshes, and readers keep
-    the processor meanwhile). :meth:`close` waits for the queue to drain up to ``timeout``
+    vintages queued while a refresh runs, and during the rest after it (``pause`` seconds, or
+    longer so that refreshing takes at most ``share`` of the time), are refreshed together next
+    (many submissions at once cost a few refreshes, and readers keep the processor meanwhile). :meth:`close` waits for the queue to drain up to ``timeout``
     seconds, then drops what is still queued (logged) and waits for the refresh under way, so
     the workspace can be closed after it."""
 
-    def __init__(self, ws: Workspace, *, keep: int = 100, pause: float = 1.0) -> None:
+    def __init__(self, ws: Workspace, *, keep: int = 100, pause: float = 1.0,
+                 share: float = BACKGROUND_SHARE) -> None:
         self._ws = ws
         self.pause = pause
+        self.share = share
         self._cond = threading.Condition()
         self._pending: list[int] = []
         self._busy = False
@@ -195,14 +203,18 @@ class Refresher:
                     return
                 batch, self._pending = self._pending, []
                 self._busy = True
+            started = time.monotonic()
             try:
                 self.outcomes.append(refresh(self._ws, batch))
             finally:
+                took = time.monotonic() - started
                 with self._cond:
                     self._busy = False
                     self._cond.notify_all()
-                    if self.pause > 0 and not self._closed:  # let submissions gather (closing ends it)
-                        self._cond.wait_for(lambda: self._closed, self.pause)
+                    # let submissions gather, and rest in proportion (closing ends the rest)
+                    rest = max(self.pause, took * (1 / self.share - 1)) if self.pause > 0 else 0.0
+                    if rest > 0 and not self._closed:
+                        self._cond.wait_for(lambda: self._closed, rest)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until nothing is queued or running; False on time-out."""
