@@ -128,3 +128,59 @@ def test_four_reader_processes_while_another_ingests_two_million_rows(ws, tmp_pa
         assert p.returncode == 0, out
     with Workspace.open(Path(root)) as w:
         assert w.store.observation_count() == 2_000_000 + len(GRDP)
+
+
+# --- a server (the owner) remembers small answers until its next write ----------------------------
+def test_a_server_forgets_a_token_s_member_at_its_next_write(tmp_path):
+    from kinhteso.store import token_sha256
+
+    Workspace.init(tmp_path / "ws").close()
+    ws = Workspace.open(tmp_path / "ws", owner=True)
+    try:
+        store = ws.store
+        store.add_member("TAX", "Thuế", "tax")
+        token = store.create_token("TAX")
+        sha = token_sha256(token)
+        assert store.member_by_token(sha) == (("TAX", "Thuế", "tax"), ())
+        store.add_grant("TAX", "reader", ["GRDP"], ["34:31"])
+        assert store.member_by_token(sha)[1] == (("reader", "GRDP", "34:31"),)
+        before = store.data_version()
+        ingest_rows(ws, tmp_path / "grdp.csv", GRDP, source="cuc-thong-ke")
+        assert store.data_version()[0] == before[0] + 1
+        store.revoke_tokens(token_sha=sha)
+        assert store.member_by_token(sha) is None
+    finally:
+        ws.close()
+
+
+def test_a_server_logs_an_exchange_while_a_submission_s_transaction_is_open(tmp_path):
+    """The exchange log has its own transaction in a server: a response's entry is committed
+    while a long submission holds the single write path (it does not wait for its commit)."""
+    Workspace.init(tmp_path / "ws").close()
+    ws = Workspace.open(tmp_path / "ws", owner=True)
+    opened, release, appended = threading.Event(), threading.Event(), []
+    entry = {"member": None, "method": "GET", "endpoint": "/api/v1/territories", "status": 200,
+             "request_sha256": "0" * 64, "response_sha256": "1" * 64, "outcome": "ok"}
+
+    def submission():
+        with ws.store._transaction() as con:
+            con.execute("INSERT INTO members VALUES ('SLOW', 'slow', 'tax', now(), NULL)")
+            opened.set()
+            release.wait(30)
+
+    writer = threading.Thread(target=submission)
+    writer.start()
+    try:
+        assert opened.wait(30)
+        logger = threading.Thread(target=lambda: appended.append(ws.store.append_log([entry, entry])))
+        logger.start()
+        logger.join(20)
+        assert appended == [[1, 2]], "the log append waited for the open submission"
+    finally:
+        release.set()
+        writer.join(30)
+    try:
+        assert ws.store.member("SLOW") is not None
+        assert ws.store.verify_log() is None and ws.store.log_head()[:2] == (2, 2)
+    finally:
+        ws.close()
