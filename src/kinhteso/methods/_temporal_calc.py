@@ -8,7 +8,9 @@ Anchor: R package tempdisagg 1.1.1 (Sax & Steiner 2013), files ``R/td.calc.R`` (
   (a first-order recursion and/or a cumulative sum), so C·Σ·C' = G·G' with G' = A'·C', and
   Σ·C'·v = A·(A'·(C'·v)) — O(n·n_l) instead of O(n²·n_l);
 * for Chow-Lin the aggregated covariance C·Σ·C' has a closed form in ρ (see
-  :func:`omega_ar1`), evaluated for many ρ values at once in the likelihood search;
+  :func:`omega_ar1`), and so has the profiled likelihood through the discrete sine transform
+  (:class:`Ar1Spectral`), evaluated for many ρ values at once in the ρ search
+  (:func:`rho_search`), with no factorisation per ρ;
 * every function takes a leading batch axis (series, or ρ values), so that many series are
   disaggregated with one call of each numpy kernel;
 * for long series (more than :data:`LONG_NL` low-frequency values) not even the n_l × n_l
@@ -23,12 +25,12 @@ the number of high-frequency periods before the first low-frequency period.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import cholesky, solve_triangular
-from scipy.optimize import minimize_scalar
 from scipy.signal import lfilter
 from scipy.sparse.linalg import splu
 
@@ -57,9 +59,17 @@ __all__ = [
     "GlsStats",
     "gls_search",
     "gls_final",
-    "golden_minimize",
-    "grid_brent_minimize",
-    "gls_search_one",
+    "dst_basis",
+    "ar1_moments_nd",
+    "Ar1Spectral",
+    "ar1_whitener",
+    "ar1_gls",
+    "ar1_cov_apply",
+    "rw_plan",
+    "gls_one",
+    "refine_min",
+    "rho_search",
+    "denton_one",
     "denton_solve",
 ]
 
@@ -463,23 +473,6 @@ def gls_search(Om: np.ndarray, y: np.ndarray, Xl: np.ndarray) -> tuple[np.ndarra
     return rss, logl
 
 
-def gls_search_one(Om: np.ndarray, y: np.ndarray, Xl: np.ndarray) -> tuple[float, float]:
-    """:func:`gls_search` for one Ω (n_l × n_l), one y and X_l, through LAPACK directly."""
-    if isinstance(Om, (Ar1Factor, KktFactor)):
-        rss, logl = gls_search(Om, y[None], Xl[None])
-        return float(rss[0]), float(logl[0])
-    L = cholesky(Om, lower=True, check_finite=False)
-    Z = solve_triangular(L, np.column_stack([y, Xl]), lower=True, check_finite=False)
-    ZX = Z[:, 1:]
-    beta = np.linalg.solve(ZX.T @ ZX, ZX.T @ Z[:, 0])
-    res = Z[:, 0] - ZX @ beta
-    rss = float(res @ res)
-    m = y.size
-    logdet = 2.0 * float(np.log(np.diag(L)).sum())
-    logl = -m / 2 - m * np.log(2 * np.pi) / 2 - m * np.log(rss / m) / 2 - logdet / 2
-    return rss, logl
-
-
 @dataclass
 class GlsStats:
     """Result of the final GLS step on the aggregated data (tempdisagg ``CalcGLS``), batched."""
@@ -537,46 +530,6 @@ def gls_final(Om: np.ndarray, y: np.ndarray, Xl: np.ndarray) -> GlsStats:
         Linv_u = np.linalg.solve(L, u[..., None])
         om_inv_u = np.linalg.solve(np.swapaxes(L, -1, -2), Linv_u)[..., 0]
     return GlsStats(beta, se, rss, s_2, s_2_gls, logl, tss, r2, adj, aic, bic, k, m - k, om_inv_u)
-
-
-# --- one-dimensional minimisers, vectorised ---------------------------------------------------
-
-_GOLD = (np.sqrt(5.0) - 1.0) / 2.0
-
-
-def grid_brent_minimize(f_many, f_one, lo: float, hi: float, *, n_grid: int = 33,
-                        xtol: float = 1e-10) -> float:
-    """Minimise a function of ρ on [lo, hi]: ``f_many`` on a grid of ``n_grid`` points (one
-    batched evaluation) finds the basin of the global minimum; Brent's method (``f_one``, as
-    R's ``optimize``, which is Brent's ``fmin``) then refines within [x_{j−1}, x_{j+1}] to
-    ``xtol``. (R's ``optimize`` with ``tol = 1e-16`` reaches the same minimum to about 1e-8.)"""
-    x = np.linspace(lo, hi, n_grid)
-    v = f_many(x)
-    j = int(np.nanargmin(v))
-    a, b = x[max(j - 1, 0)], x[min(j + 1, n_grid - 1)]
-    r = minimize_scalar(f_one, bounds=(a, b), method="bounded", options={"xatol": xtol})
-    return float(r.x) if r.fun <= v[j] else float(x[j])
-
-
-def golden_minimize(f, a: np.ndarray, b: np.ndarray, *, xtol: float = 1e-10) -> np.ndarray:
-    """Golden-section search on brackets [a_s, b_s], one per series, all at once: ``f`` maps an
-    array of ρ (one per series) to an array of objective values."""
-    a = a.astype(float).copy()
-    b = b.astype(float).copy()
-    c = b - _GOLD * (b - a)
-    d = a + _GOLD * (b - a)
-    fc, fd = f(c), f(d)
-    while np.max(b - a) > xtol:
-        left = fc < fd                       # minimum in [a, d]
-        b = np.where(left, d, b)
-        a = np.where(left, a, c)
-        new_c = np.where(left, b - _GOLD * (b - a), d)
-        new_d = np.where(left, c, a + _GOLD * (b - a))
-        x_new = np.where(left, new_c, new_d)
-        f_new = f(x_new)
-        fc, fd = np.where(left, f_new, fd), np.where(left, fc, f_new)
-        c, d = new_c, new_d
-    return np.where(fc < fd, c, d)
 
 
 # --- Denton (SubDenton) -----------------------------------------------------------------------
@@ -644,6 +597,39 @@ def denton_solve(x: np.ndarray, y_l: np.ndarray, w: np.ndarray, *, offset: int, 
         dz, dlam = _denton_kkt(Gt, h_free, h, res1, res2)
         z, lam = z + dz, lam + dlam
     return x + xs * z
+
+
+def denton_one(x: np.ndarray, y_l: np.ndarray, w: np.ndarray, *, offset: int, h: int,
+               proportional: bool, cholette: bool) -> np.ndarray:
+    """:func:`denton_solve` for one series (``x`` (n,), ``y_l`` (n_l,)), without iterative
+    refinement: the reduced system of :func:`_denton_kkt` (size n_l + h), one dense solve."""
+    n, n_l = x.size, y_l.size
+    fr = len(w)
+    Ct = _cached(("Ct", n_l, fr, w.tobytes(), offset, n),
+                 lambda: conversion_matrix(n_l, w, offset=offset, n=n).T.copy())
+    u = y_l - x[offset: offset + n_l * fr].reshape(n_l, fr) @ w
+    if proportional:
+        xs = x * (n / x.sum())
+        Gt = xs[:, None] * Ct
+    else:
+        xs, Gt = None, Ct
+    for _ in range(h):
+        Gt = np.cumsum(Gt[::-1], axis=0)[::-1]                 # G' = D'⁻ʰ·C̃'
+    h_free = h if cholette else 0
+    G0t, G1t = Gt[:h_free], Gt[h_free:]
+    K = np.zeros((n_l + h_free, n_l + h_free))
+    K[:n_l, :n_l] = G1t.T @ G1t
+    K[:n_l, n_l:] = -G0t.T
+    K[n_l:, :n_l] = G0t
+    rhs = np.zeros(n_l + h_free)
+    rhs[:n_l] = -u
+    sol = np.linalg.solve(K, rhs)
+    z = np.empty(n)
+    z[:h_free] = sol[n_l:]
+    z[h_free:] = -(G1t @ sol[:n_l])
+    for _ in range(h):
+        z = np.cumsum(z)
+    return x + (xs * z if proportional else z)
 
 
 # --- the original Denton, computed as R computes it ------------------------------------------
@@ -718,3 +704,512 @@ def denton_original_r(x: np.ndarray, y_l: np.ndarray, w: np.ndarray, *, offset: 
     QCt = _ref_matmul(Q, C.T)
     dist = _ref_matmul(QCt, _ref_inverse(_ref_matmul(_ref_matmul(C, Q), C.T)))
     return x + _ref_matmul(dist, u)[:, 0]
+
+
+# --- Chow-Lin in closed form: the likelihood profiled in ρ, for many ρ at once -------------
+#
+# With φ = ρ^fr and H the quasi-difference matrix of φ, T = H·Ω·H' is tridiagonal (see
+# :class:`Ar1Factor`): T = T₀ + δ·e₁e₁', where T₀ is the symmetric tridiagonal *Toeplitz*
+# matrix with diagonal a = (1 + φ²)·γ₀ − 2φ·γ₁ and off-diagonal e = γ₁ − φ·γ₀, and δ = γ₀ − a.
+# T₀ is diagonalised by the discrete sine transform, whatever ρ:
+#   T₀ = V·diag(λ)·V',  V_jt = √(2/(n_l+1))·sin(π·(j+1)(t+1)/(n_l+1)),  λ_j = a + 2e·cos(π(j+1)/(n_l+1)),
+# so, by Sherman-Morrison, for any B (n_l × m)
+#   B'·Ω⁻¹·B = U'Λ⁻¹U − c·(U'Λ⁻¹v)(U'Λ⁻¹v)',  U = V'·H·B = V'B − φ·V'(S·B),  v = V'e₁,
+#   c = δ/(1 + δ·s),  s = v'Λ⁻¹v,  log|Ω| = Σ log λ_j + log(1 + δ·s),
+# with V'B and V'(S·B) (S: the shift down by one) computed once per series. Every quantity of
+# the GLS likelihood is then a small array expression in (a, e, δ, φ): one evaluation of the
+# objective for a whole grid of ρ values costs a few array operations, with no Python loop over
+# ρ and no n_l × n_l factorisation.
+
+_CACHE: dict = {}
+
+
+def _cached(key, make):
+    v = _CACHE.get(key)
+    if v is None:
+        if len(_CACHE) > 256:
+            _CACHE.clear()
+        v = _CACHE[key] = make()
+    return v
+
+
+def dst_basis(n_l: int) -> tuple[np.ndarray, np.ndarray]:
+    """(V, cos θ) of the symmetric tridiagonal Toeplitz matrices of size n_l (V = V' = V⁻¹)."""
+    def make():
+        j = np.arange(1, n_l + 1)
+        V = np.sqrt(2.0 / (n_l + 1)) * np.sin(np.pi * np.outer(j, j) / (n_l + 1))
+        return V, np.cos(np.pi * j / (n_l + 1))
+    return _cached(("dst", n_l), make)
+
+
+def _ar1_weights(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For the moments of :func:`ar1_moments_nd`: (w, w reversed and shifted, c) with
+    c_l = Σ_{|p−q| = l} w_p·w_q."""
+    fr = len(w)
+
+    def make():
+        lag = np.abs(np.arange(fr)[:, None] - np.arange(fr)[None, :])
+        c = np.bincount(lag.ravel(), weights=np.outer(w, w).ravel(), minlength=fr)
+        return np.ascontiguousarray(w[::-1]), c, np.arange(fr + 1.0)
+    wr, c, powers = _cached(("ar1w", fr, w.tobytes()), make)
+    return w, wr, c, powers
+
+
+def ar1_moments_nd(R: np.ndarray, w: np.ndarray, *, scaled: bool = True, weights=None):
+    """(γ₀, γ₁, φ) of :func:`ar1_moments` for a ρ array of any shape (same shape out)."""
+    w, wr, c, powers = weights if weights is not None else _ar1_weights(w)
+    fr = len(w)
+    Rp = R[..., None] ** powers                           # ρ⁰ … ρ^fr
+    low = Rp[..., :fr]
+    f = low @ w                                           # Σ_q w_q ρ^q
+    b = Rp[..., 1:] @ wr                                  # Σ_p w_p ρ^{fr−p}
+    g0 = low @ c
+    g1 = b * f
+    if scaled:
+        s = 1.0 / (1.0 - R * R)
+        g0, g1 = g0 * s, g1 * s
+    return g0, g1, Rp[..., fr]
+
+
+def _ar1_tridiag(R: np.ndarray, w: np.ndarray, scaled: bool, weights=None):
+    g0, g1, phi = ar1_moments_nd(R, w, scaled=scaled, weights=weights)
+    a = (1.0 + phi * phi) * g0 - 2.0 * phi * g1
+    return a, g1 - phi * g0, g0 - a, phi
+
+
+def _ar1_poly(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(powers 0 … 3·fr, coefficients (3·fr + 1, 3)): (1−ρ²)·(a, e, δ) of
+    :func:`_ar1_tridiag` as polynomials in ρ, so that the three are one product with the
+    powers of ρ (γ₀·(1−ρ²) = Σ_l c_l ρ^l, γ₁·(1−ρ²) = (Σ_q w_q ρ^q)·(Σ_p w_p ρ^{fr−p}))."""
+    fr = len(w)
+
+    def make():
+        _, wr, c, _ = _ar1_weights(w)
+        deg = 3 * fr + 1
+        g0 = np.zeros(deg)
+        g0[:fr] = c
+        f = np.zeros(fr + 1)
+        f[:fr] = w
+        b = np.zeros(fr + 1)
+        b[1:] = wr
+        g1 = np.zeros(deg)
+        g1[:2 * fr + 1] = np.convolve(f, b)
+        shift = lambda v, k: np.concatenate([np.zeros(k), v[:deg - k]])   # noqa: E731 (·ρ^k)
+        a = g0 + shift(g0, 2 * fr) - 2.0 * shift(g1, fr)
+        e = g1 - shift(g0, fr)
+        return np.arange(float(deg)), np.column_stack([a, e, g0 - a])
+    return _cached(("ar1poly", fr, w.tobytes()), make)
+
+
+class Ar1Spectral:
+    """The Chow-Lin ρ objective of S series, evaluated for an (S, P) array of ρ in one go.
+
+    ``y`` (S, n_l), ``Xl`` (S, n_l, k). The regressors are replaced, once, by an orthonormal
+    basis Q of their span and y by its residual y − Q·Q'·y: GLS RSS and likelihood are
+    unchanged (same column space), and the profiled RSS below, computed from small Gram
+    matrices, loses little accuracy to cancellation when the fit is close.
+
+    With B = [y, Q], U = V'·H·B = V'·ΔB + ψ·V'·(S·B) (ΔB = B − S·B, ψ = 1 − φ: no cancellation
+    as φ → 1), every Gram matrix the likelihood needs is a sum over j of (1/λ_j)·(products of
+    rows j of V'ΔB, V'SB and v), all precomputed: one (P × n_l)·(n_l × ·) product per series
+    gives them for P values of ρ."""
+
+    def __init__(self, y: np.ndarray, Xl: np.ndarray, w: np.ndarray):
+        S, n_l, k = Xl.shape
+        B = _mgs(np.concatenate([Xl, y[..., None]], axis=2))[:, :, ::-1]  # [y residual, Q]
+        V, cos = dst_basis(n_l)
+        m = k + 1
+        SB = np.zeros_like(B)
+        SB[:, 1:] = B[:, :-1]
+        D, E = V @ (B - SB), V @ SB                                        # V'ΔB, V'(S·B)
+        v = V[0][None, :, None]
+        DD = (D[..., :, None] * D[..., None, :]).reshape(S, n_l, m * m)
+        DE = D[..., :, None] * E[..., None, :]
+        DE = (DE + np.swapaxes(DE, -1, -2)).reshape(S, n_l, m * m)
+        EE = (E[..., :, None] * E[..., None, :]).reshape(S, n_l, m * m)
+        self.K = np.concatenate([DD, DE, EE, v * D, v * E, np.broadcast_to(v * v, (S, n_l, 1))], axis=2)
+        self.w, self.k, self.m, self.n_l = w, k, m, n_l
+        self.cos2, self.cos_max = 2.0 * cos, float(cos[0])
+        self.powers, self.poly = _ar1_poly(w)
+        self.fr = len(w)
+
+    def evaluate(self, R: np.ndarray, *, scaled: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """(RSS, log|Ω|), each (S, P), for the ρ values R (S, P); NaN where Ω is not
+        positive definite in floating point."""
+        Rp = R[..., None] ** self.powers
+        aed = Rp @ self.poly                                                # (1−ρ²)·(a, e, δ)
+        if scaled:
+            aed = aed / (1.0 - R * R)[..., None]
+        d = aed[..., 2]
+        lam = aed[..., :1] + aed[..., 1:2] * self.cos2                      # (S, P, n_l)
+        m, mm = self.m, self.m * self.m
+        with np.errstate(invalid="ignore", divide="ignore"):
+            T = (1.0 / lam) @ self.K                                        # (S, P, ·)
+            psi = 1.0 - Rp[..., self.fr:self.fr + 1]                        # 1 − φ
+            G = (T[..., :mm] + psi * (T[..., mm:2 * mm] + psi * T[..., 2 * mm:3 * mm])).reshape(*R.shape, m, m)
+            q = T[..., 3 * mm:3 * mm + m] + psi * T[..., 3 * mm + m:3 * mm + 2 * m]
+            ds = d * T[..., -1]
+            M = G - (d / (1.0 + ds))[..., None, None] * (q[..., :, None] * q[..., None, :])
+            rss = M[..., 0, 0] - _quad_inv(M[..., 1:, 1:], M[..., 1:, 0], self.k)
+            # λ_min ≤ 0: Ω is not positive definite (in floating point); log gives NaN
+            logdet = np.log(lam).sum(axis=-1) + np.log1p(ds)
+            rss = np.where(rss > 0, rss, np.nan) + 0.0 * logdet
+        return rss, logdet
+
+    #: largest (series × ρ values × n_l) evaluated at once; beyond, series are taken in chunks
+    CHUNK = 2_000_000
+
+    def objective(self, R: np.ndarray, *, kind: str, scaled: bool = True) -> np.ndarray:
+        """−log-likelihood (``kind = "maxlog"``) or RSS (``"minrss"``), (S, P); NaN where Ω is
+        not positive definite in floating point."""
+        S, P = R.shape
+        step = max(1, self.CHUNK // (P * self.n_l))
+        if S > step:
+            K = self.K
+            out = []
+            try:
+                for i in range(0, S, step):
+                    self.K = K[i:i + step]
+                    out.append(self.objective(R[i:i + step], kind=kind, scaled=scaled))
+            finally:
+                self.K = K
+            return np.concatenate(out)
+        rss, logdet = self.evaluate(R, scaled=scaled)
+        if kind != "maxlog":
+            return rss
+        m = self.n_l
+        return m / 2 + m * np.log(2 * np.pi) / 2 + m * np.log(rss / m) / 2 + logdet / 2
+
+
+def _mgs(A: np.ndarray) -> np.ndarray:
+    """Modified Gram-Schmidt along the last axis of a stack (S, n, r): each column made
+    orthogonal to the previous ones and, except the last, of unit norm (the last column is
+    the residual of its projection on the others)."""
+    A = A.copy()
+    r = A.shape[-1]
+    for j in range(r - 1):
+        q = A[..., j] / np.sqrt((A[..., j] * A[..., j]).sum(axis=-1, keepdims=True))
+        A[..., j] = q
+        A[..., j + 1:] -= q[..., None] * (q[..., None, :] @ A[..., j + 1:])
+    return A
+
+
+def _quad_inv(A: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
+    """b'·A⁻¹·b for stacks of small symmetric A (…, k, k) and b (…, k)."""
+    if k == 1:
+        return b[..., 0] ** 2 / A[..., 0, 0]
+    if k == 2:
+        a11, a12, a22 = A[..., 0, 0], A[..., 0, 1], A[..., 1, 1]
+        b1, b2 = b[..., 0], b[..., 1]
+        return (a22 * b1 * b1 - 2.0 * a12 * b1 * b2 + a11 * b2 * b2) / (a11 * a22 - a12 * a12)
+    return (b[..., None, :] @ np.linalg.solve(A, b[..., None]))[..., 0, 0]
+
+
+def ar1_whitener(rho: float, n_l: int, w: np.ndarray) -> tuple[np.ndarray, float]:
+    """(W, log|Ω|) for Ω = C·Q·C' of AR(1) errors: W (n_l × n_l) with W'·W = Ω⁻¹, from the
+    spectral form above: W = (I − κ·ŵŵ')·Λ^{-1/2}·V'·H, ŵ = Λ^{-1/2}v/√s, κ = 1 − 1/√(1 + δs)."""
+    V, cos = dst_basis(n_l)
+    a, e, d, phi = (float(z) for z in _ar1_tridiag(np.array(rho, dtype=float), w, True))
+    isl = 1.0 / np.sqrt(a + 2.0 * e * cos)
+    VH = V.copy()
+    VH[:, :-1] -= phi * V[:, 1:]                                          # V'·H
+    W = isl[:, None] * VH
+    wv = isl * V[0]
+    s = float(wv @ wv)
+    kappa = 1.0 - 1.0 / np.sqrt(1.0 + d * s)
+    W -= (kappa / s) * np.outer(wv, wv @ W)
+    return W, -2.0 * float(np.log(isl).sum()) + float(np.log1p(d * s))
+
+
+def ar1_cov_apply(v: np.ndarray, rho: float) -> np.ndarray:
+    """Σ·v for Σ = ρ^|i−j|/(1−ρ²) (``v`` 1-d): forward and backward first-order recursions."""
+    if rho == 0.0:
+        return v.copy()
+    f = lfilter([1.0], [1.0, -rho], v)
+    b = lfilter([1.0], [1.0, -rho], v[::-1])[::-1]
+    return (f + b - v) / (1.0 - rho * rho)
+
+
+def rw_plan(rho: float, n_l: int, w: np.ndarray, *, offset: int, n: int):
+    """(W, log|Ω|, P) for the random-walk models (Fernández: ρ = 0; Litterman), one series:
+    W'·W = Ω⁻¹ (W = L⁻¹, L the Cholesky factor of Ω = C·Σ·C') and P = Σ·C'·Ω⁻¹ (n × n_l),
+    so that the distribution is P·u_l. Cached for Fernández, where it depends only on the
+    shape of the problem."""
+    def make():
+        Ct = conversion_matrix(n_l, w, offset=offset, n=n).T[None]
+        Gt = cov_t_apply(Ct, "rw-ar1", rho)                   # A'·C'
+        Om = Gt[0].T @ Gt[0]
+        L = cholesky(Om, lower=True, check_finite=False)
+        W = solve_triangular(L, np.eye(n_l), lower=True, check_finite=False)
+        P = cov_apply(Gt, "rw-ar1", rho)[0] @ (W.T @ W)
+        return W, 2.0 * float(np.log(np.diag(L)).sum()), P
+    if rho == 0.0:
+        return _cached(("rw", n_l, len(w), w.tobytes(), offset, n), make)
+    return make()
+
+
+def _gls_whitened(Z: np.ndarray, k: int, logdet: float) -> dict:
+    """Every statistic of tempdisagg ``CalcGLS`` from whitened data Z = W·[y, X_l, 1] (any W
+    with W'·W = Ω⁻¹: the statistics are invariant) and log|Ω|. Least squares by modified
+    Gram-Schmidt on [Z_X, z_y] (the augmented form, backward stable); ``res`` is the whitened
+    residual z_y − Z_X·β."""
+    m = Z.shape[0]
+    A = Z[:, 1:1 + k].copy()
+    res = Z[:, 0].copy()
+    ze = Z[:, 1 + k]
+    R = [[0.0] * k for _ in range(k)]
+    ry = [0.0] * k
+    for j in range(k):
+        c = A[:, j]
+        nrm = math.sqrt(float(c @ c))
+        q = c / nrm
+        R[j][j] = nrm
+        if j + 1 < k:
+            r = q @ A[:, j + 1:]
+            A[:, j + 1:] -= np.outer(q, r)
+            R[j][j + 1:] = [float(v) for v in r]
+        ry[j] = float(q @ res)
+        res -= ry[j] * q
+    beta = [0.0] * k
+    Rinv = [[0.0] * k for _ in range(k)]
+    for i in range(k - 1, -1, -1):          # back substitution: R·β = r_y and R·R⁻¹ = I
+        beta[i] = (ry[i] - sum(R[i][j] * beta[j] for j in range(i + 1, k))) / R[i][i]
+        Rinv[i][i] = 1.0 / R[i][i]
+        for c in range(i + 1, k):
+            Rinv[i][c] = -sum(R[i][j] * Rinv[j][c] for j in range(i + 1, c + 1)) / R[i][i]
+    rss = float(res @ res)
+    s_2, s_2_gls = rss / m, rss / (m - k)
+    zy = Z[:, 0]
+    ybar = float(ze @ zy) / float(ze @ ze)
+    dev = zy - ybar * ze
+    tss = float(dev @ dev)
+    lr = math.log(s_2)
+    se = [math.sqrt(s_2_gls * sum(v * v for v in row)) for row in Rinv]
+    return {
+        "coefficients": np.array(beta), "se": np.array(se), "rss": rss, "s_2": s_2, "s_2_gls": s_2_gls,
+        "logl": -m / 2 - m * math.log(2 * math.pi) / 2 - m * lr / 2 - logdet / 2,
+        "tss": tss, "r_squared": 1 - rss / tss, "adj_r_squared": 1 - (rss * (m - 1)) / (tss * (m - k)),
+        "aic": lr + 2 * (k / m), "bic": lr + math.log(m) * (k / m), "rank": k, "df": m - k, "res": res,
+    }
+
+
+def gls_one(W: np.ndarray, logdet: float, y: np.ndarray, Xl: np.ndarray) -> dict:
+    """:func:`_gls_whitened` for one series given a whitening matrix W (W'·W = Ω⁻¹) and
+    log|Ω|; also Ω⁻¹·u_l = W'·(whitened residual)."""
+    m, k = Xl.shape
+    g = _gls_whitened(W @ np.column_stack([y, Xl, np.ones(m)]), k, logdet)
+    g["omega_inv_u"] = W.T @ g.pop("res")
+    return g
+
+
+def ar1_gls(rho: float, y: np.ndarray, Xl: np.ndarray, w: np.ndarray) -> dict:
+    """:func:`gls_one` for Chow-Lin (Ω = C·Q·C', AR(1) errors) with the whitening of
+    :func:`ar1_whitener` applied without forming it: Z = (I − κŵŵ')·Λ^{-1/2}·V'·H·B."""
+    n_l, k = Xl.shape
+    V, cos = dst_basis(n_l)
+    a, e, d, phi = (float(z) for z in _ar1_tridiag(np.array(rho, dtype=float), w, True))
+    lam = a + 2.0 * e * cos
+    isl = 1.0 / np.sqrt(lam)
+    B = np.column_stack([y, Xl, np.ones(n_l)])
+    HB = B.copy()
+    HB[1:] -= phi * B[:-1]
+    Z = isl[:, None] * (V @ HB)
+    wv = isl * V[0]
+    s = float(wv @ wv)
+    kap = (1.0 - 1.0 / math.sqrt(1.0 + d * s)) / s
+    Z -= kap * np.outer(wv, wv @ Z)
+    g = _gls_whitened(Z, k, float(np.log(lam).sum()) + math.log1p(d * s))
+    res = g.pop("res")
+    t = V @ (isl * (res - (kap * float(wv @ res)) * wv))                    # V·Λ^{-1/2}·(I − κŵŵ')·res
+    t[:-1] -= phi * t[1:]                                                  # H'·t
+    g["omega_inv_u"] = t
+    return g
+
+
+# --- the ρ search -------------------------------------------------------------------------------
+
+def _vertex(a, x, b, fa, fx, fb):
+    """Abscissa of the parabola through (a, fa), (x, fx), (b, fb); NaN where degenerate."""
+    p = (x - a) ** 2 * (fx - fb) - (x - b) ** 2 * (fx - fa)
+    q = (x - a) * (fx - fb) - (x - b) * (fx - fa)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return x - 0.5 * p / q
+
+
+#: objective values closer than this (relative) are equal for the ρ search: the round-off of
+#: the objective itself, in R as here. Among equal values the ρ closest to 0 is taken (on the
+#: grid), and a minimum at an end of a bracket is kept.
+TIE = 1e-12
+#: fractions of the bracket, towards its end, tried when the best point is at an end
+_EDGE = np.array([0.5, 1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10])
+
+
+def refine_min(obj, a, x, b, fa, fx, fb, *, xtol: float = 1e-10, ftol: float = 1e-14,
+               max_rounds: int = 40):
+    """Shrink brackets a ≤ x ≤ b (f(x) ≤ f(a), f(b); one per row) around a minimum; every
+    round evaluates 8 points per row, all rows in one call of ``obj`` ((rows, 8) array of ρ):
+
+    * x inside the bracket: the vertex v of the parabola through (a, x, b) with two close
+      neighbours v ± dv, and 5 equally spaced points (so that the bracket shrinks at least
+      threefold even where the parabola is off);
+    * x at an end of the bracket (a minimum at the end of the search interval, or a bracket
+      not yet resolved): points at geometrically decreasing distances from x, so that a
+      minimum at the end is confirmed in one round.
+
+    The new bracket is the best point evaluated so far and its nearest neighbours. A row stops
+    when its bracket is narrower than ``xtol`` or the objective is flat across it (relative
+    differences below ``ftol``: the objective's own round-off). Returns (x, f(x)); f(x) is never
+    above any value evaluated inside the bracket."""
+    if a.shape[0] == 1:
+        xo, fo = _refine_one(obj, float(a[0]), float(x[0]), float(b[0]), float(fa[0]), float(fx[0]),
+                             float(fb[0]), xtol=xtol, ftol=ftol, max_rounds=max_rounds)
+        return np.array([xo]), np.array([fo])
+    u = np.arange(1, 6) / 6.0
+    fx_prev = fx
+    for _ in range(max_rounds):
+        width = b - a
+        flat = np.maximum(fa, fb) - fx <= ftol * np.maximum(1.0, np.abs(fx))
+        if not ((width > xtol) & ~flat).any():
+            break
+        at_a, at_b = x <= a, x >= b
+        edge = at_a | at_b
+        v = _vertex(a, x, b, fa, fx, fb)
+        ok = np.isfinite(v) & (v > a) & (v < b)
+        v = np.where(ok, v, np.where(x - a > b - x, (a + x) / 2, (x + b) / 2))
+        dv = np.maximum(np.minimum(np.abs(v - x), width) * 0.1, xtol * 0.25)
+        inner = np.concatenate([a[:, None] + width[:, None] * u,
+                                np.stack([v - dv, v, v + dv], axis=1)], axis=1)
+        toward = np.where(at_a, 1.0, -1.0)[:, None] * width[:, None] * _EDGE
+        pts = np.where(edge[:, None], x[:, None] + toward, inner)
+        pts = np.clip(pts, a[:, None], b[:, None])
+        fp = obj(pts)
+        fp = np.where(np.isnan(fp), np.inf, fp)
+        xs = np.concatenate([np.stack([a, x, b], axis=1), pts], axis=1)
+        fs = np.concatenate([np.stack([fa, fx, fb], axis=1), fp], axis=1)
+        order = np.argsort(xs, axis=1, kind="stable")
+        xs = np.take_along_axis(xs, order, axis=1)
+        fs = np.take_along_axis(fs, order, axis=1)
+        j = np.argmin(fs, axis=1)
+        r = np.arange(xs.shape[0])
+        xj = xs[r, j][:, None]
+        # neighbours: the nearest evaluated points strictly below and above x (points repeat)
+        ja = np.maximum((xs < xj).sum(axis=1) - 1, 0)
+        jb = np.minimum((xs <= xj).sum(axis=1), xs.shape[1] - 1)
+        # a minimum at an end of the bracket stays there unless beaten by more than round-off
+        keep = edge & (fs[r, j] >= fx - TIE * np.maximum(1.0, np.abs(fx)))
+        x0 = x
+        a, x, b = xs[r, ja], xs[r, j], xs[r, jb]
+        fa, fx, fb = fs[r, ja], fs[r, j], fs[r, jb]
+        if keep.any():
+            x = np.where(keep, x0, x)
+            fx = np.where(keep, fx_prev, fx)
+            a = np.where(keep, x0, a)
+            b = np.where(keep, x0, b)
+        fx_prev = fx
+    return x, fx
+
+
+def _refine_one(obj, a, x, b, fa, fx, fb, *, xtol, ftol, max_rounds, xstep=2e-8):
+    """:func:`refine_min` for one row, the bookkeeping in Python floats (same rounds, same
+    points): for one series the array bookkeeping would cost more than the evaluations."""
+    for _ in range(max_rounds):
+        width = b - a
+        if width <= xtol or max(fa, fb) - fx <= ftol * max(1.0, abs(fx)):
+            break
+        if x <= a or x >= b:
+            sign = 1.0 if x <= a else -1.0
+            pts = [x + sign * width * f for f in _EDGE_LIST]
+        else:
+            p = (x - a) ** 2 * (fx - fb) - (x - b) ** 2 * (fx - fa)
+            q = (x - a) * (fx - fb) - (x - b) * (fx - fa)
+            v = x - 0.5 * p / q if q != 0.0 else math.nan
+            if a < v < b and width <= 1e-3 and abs(v - x) <= xstep * max(1.0, abs(x)):
+                break             # the parabola puts the minimum at x: converged (as Brent's)
+            if not (a < v < b):
+                v = (a + x) / 2 if x - a > b - x else (x + b) / 2
+            dv = max(min(abs(v - x), width) * 0.1, xtol * 0.25)
+            pts = [a + width * f for f in _UNIFORM_LIST] + [v - dv, v, v + dv]
+        pts = [min(max(t, a), b) for t in pts]
+        fp = obj(np.array([pts]))[0]
+        cand = sorted(zip([a, x, b] + pts, [fa, fx, fb] + [math.inf if math.isnan(f) else float(f) for f in fp]))
+        j = min(range(len(cand)), key=lambda i: cand[i][1])
+        if (x <= a or x >= b) and cand[j][1] >= fx - TIE * max(1.0, abs(fx)):
+            break     # a minimum at an end of the bracket, not beaten by more than round-off
+        xj = cand[j][0]
+        lo_ = [c for c in cand if c[0] < xj]
+        hi_ = [c for c in cand if c[0] > xj]
+        a, fa = lo_[-1] if lo_ else cand[j]
+        b, fb = hi_[0] if hi_ else cand[j]
+        x, fx = cand[j]
+    return x, fx
+
+
+_EDGE_LIST = [float(f) for f in _EDGE]
+_UNIFORM_LIST = [i / 6.0 for i in range(1, 6)]
+
+
+def rho_search(obj, S: int, lo: float, hi: float, truncated_rho: float, *, even: bool = False,
+               n_grid: int = 41, xtol: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:
+    """ρ minimising ``obj`` (an (S, P) array of ρ → (S, P) objective values) on [lo, hi], then
+    truncated at ``truncated_rho`` as tempdisagg ``SubRegressionBased`` does — with two rules R
+    does not have (see docs/temporal.md, "ρ on symmetric objectives"):
+
+    * ``even``: the objective is even in ρ (Chow-Lin, conversion first/last, even frequency
+      ratio): ρ and −ρ fit equally well, and the non-negative twin is taken, *before*
+      truncation (the search runs on [0, hi]);
+    * the returned ρ is never worse, by the objective, than an admissible ρ (≥ truncated_rho)
+      the search evaluated: when the unconstrained minimum lies below ``truncated_rho`` but an
+      admissible ρ evaluated on the grid does better than ``truncated_rho`` itself, the best
+      admissible ρ is refined and returned instead of ``truncated_rho``.
+
+    Returns (ρ, truncated), each (S,); ``truncated`` is True where ρ was set to
+    ``truncated_rho``. The grid (one batched evaluation) locates the global minimum; brackets
+    are then refined by :func:`refine_min`."""
+    left = max(lo, 0.0) if even else lo
+    grid = np.linspace(left, hi, n_grid)
+    if left < truncated_rho < hi:
+        grid = np.unique(np.append(grid, truncated_rho))
+    G = grid.size
+    F = obj(np.broadcast_to(grid, (S, G)))
+    F = np.where(np.isnan(F), np.inf, F)
+    r = np.arange(S)
+
+    def bracket(j):
+        ja, jb = np.maximum(j - 1, 0), np.minimum(j + 1, G - 1)
+        return grid[ja], grid[j], grid[jb], F[r, ja], F[r, j], F[r, jb]
+
+    fmin = F.min(axis=1, keepdims=True)
+    ties = F <= fmin + TIE * np.maximum(1.0, np.abs(fmin))
+    j = np.argmin(np.where(ties, np.abs(grid), np.inf), axis=1)     # equal values: ρ closest to 0
+    if S == 1 and grid[min(int(j[0]) + 1, G - 1)] < truncated_rho:
+        # the bracket of the minimum lies below truncated_rho: so does the minimum, which is
+        # truncated whatever its exact value (no refinement needed)
+        rho = grid[j]
+    else:
+        rho = refine_min(obj, *bracket(j), xtol=xtol)[0]
+    below = rho < truncated_rho
+    if not below.any():
+        return rho, below
+    admissible = grid >= truncated_rho
+    out = np.where(below, truncated_rho, rho)
+    truncated = below.copy()
+    if admissible.any():
+        Fa = np.where(admissible, F, np.inf)
+        fa_min = Fa.min(axis=1, keepdims=True)
+        ja = np.argmax(Fa <= fa_min + TIE * np.maximum(1.0, np.abs(fa_min)), axis=1)  # ties: nearest t
+        at_t = grid[ja] <= truncated_rho
+        todo = below & ~at_t
+        if todo.any():
+            # the best admissible grid point beats truncated_rho: refine it within [t, hi]
+            jl = np.maximum(ja - 1, 0)
+            a = np.where(todo, np.maximum(grid[jl], truncated_rho), grid[ja])
+            fa = np.where(todo, F[r, jl], F[r, ja])
+            b, x = grid[np.minimum(ja + 1, G - 1)], grid[ja]
+            fb, fx = F[r, np.minimum(ja + 1, G - 1)], F[r, ja]
+            ra, fra = refine_min(obj, a, x, b, fa, fx, fb, xtol=xtol)
+            t_idx = int(np.searchsorted(grid, truncated_rho))
+            f_t = F[r, min(t_idx, G - 1)] if grid[min(t_idx, G - 1)] == truncated_rho else np.full(S, np.inf)
+            better = todo & (fra < f_t - TIE * np.maximum(1.0, np.abs(f_t))) & (ra > truncated_rho)
+            out = np.where(better, ra, out)
+            truncated = truncated & ~better
+    return out, truncated

@@ -25,6 +25,7 @@ True
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -259,8 +260,8 @@ def _check_data(y: np.ndarray, X: np.ndarray | None, spec: MethodSpec, *, fr: in
     if n_l < 1:
         raise MethodError("TD_EMPTY", f"Chuỗi tần suất thấp '{series_name}' không có giá trị nào.",
                           f"The low-frequency series '{series_name}' has no values.")
-    bad = np.flatnonzero(~np.isfinite(y).all(axis=0))
-    if bad.size:
+    bad = np.flatnonzero(~np.isfinite(y).all(axis=0)) if not np.isfinite(y).all() else ()
+    if len(bad):
         raise MethodError("TD_NA_LOW", f"Chuỗi '{series_name}' thiếu giá trị (NA) ở kỳ: {_label(labels_low, bad)}.",
                           f"Series '{series_name}' has missing (NA) values at: {_label(labels_low, bad)}.")
     if offset < 0 or offset + n_l * fr > n:
@@ -273,7 +274,7 @@ def _check_data(y: np.ndarray, X: np.ndarray | None, spec: MethodSpec, *, fr: in
             f"({n_l} periods × {fr}): periods {offset + 1}…{last + 1} from the indicator's start are needed.")
     if X is None:
         return
-    for j, name in enumerate(indicator_names):
+    for j, name in enumerate(indicator_names if not np.isfinite(X).all() else ()):
         col = X[..., j]
         bad = np.flatnonzero(~np.isfinite(col).all(axis=0))
         if bad.size:
@@ -284,7 +285,7 @@ def _check_data(y: np.ndarray, X: np.ndarray | None, spec: MethodSpec, *, fr: in
         if X.shape[-1] != 1:
             raise _usage("TD_DENTON_ONE", f"Phương pháp Denton nhận đúng một chỉ số, nhận được {X.shape[-1]}: {', '.join(indicator_names)}.",
                          f"Denton methods take exactly one indicator, got {X.shape[-1]}: {', '.join(indicator_names)}.")
-        if criterion == "proportional" and not spec.uniform:
+        if criterion == "proportional" and not spec.uniform and not X[..., 0].all():
             bad = np.flatnonzero((X[..., 0] == 0).any(axis=0))
             if bad.size:
                 raise MethodError(
@@ -294,9 +295,9 @@ def _check_data(y: np.ndarray, X: np.ndarray | None, spec: MethodSpec, *, fr: in
                     f"Indicator '{indicator_names[0]}' is zero at {_label(labels_high, bad)}: proportional Denton divides by "
                     "the indicator; use --criterion additive or fix the indicator.")
         return
+    constant = (X.max(axis=1) == X.min(axis=1)).any(axis=0)            # per indicator
     for j, name in enumerate(indicator_names):
-        col = X[..., j]
-        if (np.ptp(col, axis=1) == 0).any():
+        if constant[j]:
             raise MethodError(
                 "TD_CONSTANT_INDICATOR",
                 f"Chỉ số '{name}' là hằng số: nó không mang thông tin cho hồi quy (và trùng với hệ số chặn). "
@@ -315,8 +316,30 @@ def _check_rank(Xl: np.ndarray, names: list[str], series_name: str) -> None:
             f"at least {k + 1} low-frequency periods are needed.")
     if k < 2:
         return
-    sv = np.linalg.svd(Xl / np.maximum(np.abs(Xl).max(axis=1, keepdims=True), 1e-300), compute_uv=False)
-    cond = sv[:, 0] / np.maximum(sv[:, -1], 1e-300)
+    Xs = Xl / np.maximum(np.abs(Xl).max(axis=1, keepdims=True), 1e-300)
+    if k == 2 and S == 1:       # as below, in Python floats (cheaper for one series)
+        x1, x2 = Xs[0, :, 0], Xs[0, :, 1]
+        r11 = math.sqrt(float(x1 @ x1))
+        r12 = float(x1 @ x2) / r11
+        r = x2 - (r12 / r11) * x1
+        r22 = math.sqrt(float(r @ r))
+        f = r11 * r11 + r12 * r12 + r22 * r22
+        det = r11 * r22
+        cond = np.array([(f + math.sqrt(max(f * f - 4.0 * det * det, 0.0))) / 2.0 / max(det, 1e-300)])
+    elif k == 2:
+        # the singular values of [x₁ x₂] from R of its QR: σ₁² + σ₂² = ‖R‖², σ₁·σ₂ = |r₁₁·r₂₂|
+        x1, x2 = Xs[..., 0], Xs[..., 1]
+        r11 = np.sqrt((x1 * x1).sum(axis=1))
+        r12 = (x1 * x2).sum(axis=1) / r11
+        r = x2 - (r12 / r11)[:, None] * x1
+        r22 = np.sqrt((r * r).sum(axis=1))
+        f = r11 * r11 + r12 * r12 + r22 * r22
+        det = r11 * r22
+        s1 = (f + np.sqrt(np.maximum(f * f - 4.0 * det * det, 0.0))) / 2.0       # σ₁²
+        cond = s1 / np.maximum(det, 1e-300)
+    else:
+        sv = np.linalg.svd(Xs, compute_uv=False)
+        cond = sv[:, 0] / np.maximum(sv[:, -1], 1e-300)
     if (cond > 1e10).any():
         raise MethodError(
             "TD_COLLINEAR",
@@ -349,58 +372,63 @@ def _objective(spec: MethodSpec, rhos, y, Xl, **kw) -> np.ndarray:
     return -logl if spec.rho == "maxlog" else rss
 
 
+def _search_objective(spec: MethodSpec, y: np.ndarray, Xl: np.ndarray, **kw):
+    """The ρ objective as a function of an (S, P) array of ρ → (S, P) values: in closed form
+    for Chow-Lin (:class:`calc.Ar1Spectral`, every (series, ρ) pair in one evaluation), else
+    through Ω (random-walk models, long series)."""
+    scaled = spec.scaled or spec.rho != "minrss"
+    S, n_l = y.shape
+    if spec.errors == "ar1" and n_l <= calc.LONG_NL:
+        kernel = calc.Ar1Spectral(y, Xl, kw["w"])
+        return lambda R: kernel.objective(R, kind=spec.rho, scaled=scaled)
+
+    def obj(R):
+        if S == 1:
+            return _objective(spec, R[0], y, Xl, **kw)[None]
+        return np.stack([_objective(spec, R[:, j], y, Xl, **kw) for j in range(R.shape[1])], axis=1)
+    return obj
+
+
 def _find_rho(spec: MethodSpec, y: np.ndarray, Xl: np.ndarray, *, truncated_rho: float,
               fixed_rho: float, **kw) -> tuple[np.ndarray, np.ndarray]:
     """ρ per series and whether it was truncated (tempdisagg ``SubRegressionBased``: ``optimize``
-    on [−0.999, 0.999], then ρ < truncated.rho is set to truncated.rho)."""
+    on [−0.999, 0.999], then ρ < truncated.rho is set to truncated.rho), with the two rules of
+    :func:`calc.rho_search` on symmetric objectives and admissible ρ."""
     S = y.shape[0]
     if spec.rho == "zero":
         return np.zeros(S), np.zeros(S, dtype=bool)
     if spec.rho == "fixed":
         return np.full(S, float(fixed_rho)), np.zeros(S, dtype=bool)
+    w = kw["w"]
+    # Chow-Lin with one weight per period (first, last) and an even ratio: Ω depends on ρ^fr only
+    even = spec.errors == "ar1" and np.count_nonzero(w) == 1 and len(w) % 2 == 0
     lo, hi = RHO_BOUNDS
-    if S == 1:
-        rho = np.array([calc.grid_brent_minimize(lambda r: _objective(spec, r, y, Xl, **kw),
-                                                 lambda r: _objective_one(spec, r, y[0], Xl[0], **kw),
-                                                 lo, hi)])
-    else:
-        grid = np.linspace(lo, hi, 41)
-        # one Ω and one Cholesky factor per grid value, shared by every series
-        vals = np.stack([_objective(spec, np.array([g]), y, Xl, **kw) for g in grid])
-        j = np.nanargmin(vals, axis=0)
-        a, b = grid[np.maximum(j - 1, 0)], grid[np.minimum(j + 1, grid.size - 1)]
-        rho = calc.golden_minimize(lambda r: _objective(spec, r, y, Xl, **kw), a, b)
-    truncated = rho < truncated_rho
-    return np.where(truncated, truncated_rho, rho), truncated
-
-
-def _objective_one(spec: MethodSpec, rho: float, y, Xl, **kw) -> float:
-    Om = _omega(spec, np.array([rho]), scaled=spec.scaled or spec.rho != "minrss", **kw)
-    if not isinstance(Om, (calc.Ar1Factor, calc.KktFactor)):
-        Om = Om[0]
-    rss, logl = calc.gls_search_one(Om, y, Xl)
-    return -logl if spec.rho == "maxlog" else rss
+    return calc.rho_search(_search_objective(spec, y, Xl, **kw), S, lo, hi, truncated_rho,
+                           even=even)
 
 
 def _fit_regression(spec: MethodSpec, y: np.ndarray, X: np.ndarray, w: np.ndarray, *, offset: int,
                     truncated_rho: float, fixed_rho: float, names: list[str], series_name: str) -> dict:
-    S, n, k = X.shape
+    S, n, _ = X.shape
     n_l = y.shape[1]
     Xl = calc.aggregate(X, w, offset=offset, n_l=n_l)                          # X_l = C·X
     _check_rank(Xl, names, series_name)
     long = n_l > calc.LONG_NL             # long series: no n × n_l or n_l × n_l matrix is formed
     rw = spec.errors == "rw-ar1"
-    Ct = calc.conversion_matrix(n_l, w, offset=offset, n=n).T[None] if rw and not long else None  # C'
+    Ct = calc.conversion_matrix(n_l, w, offset=offset, n=n).T[None] if rw and not long and spec.rho in ("maxlog", "minrss") else None  # C'
     Ct_rw = calc.cum_filter(Ct, reverse=True) if Ct is not None else None
-    plan = calc.Ar1Plan.make(n_l, w) if spec.errors == "ar1" and not long else None
-    kw = {"n_l": n_l, "w": w, "Ct_rw": Ct_rw, "plan": plan, "offset": offset, "n": n}
+    kw = {"n_l": n_l, "w": w, "Ct_rw": Ct_rw, "plan": None, "offset": offset, "n": n}
     rho, truncated = _find_rho(spec, y, Xl, truncated_rho=truncated_rho, fixed_rho=fixed_rho, **kw)
+    if S == 1 and not long:
+        return _fit_regression_one(spec, y[0], X[0], Xl[0], w, float(rho[0]), bool(truncated[0]),
+                                   offset=offset)
     # final GLS with Q (never R), as in tempdisagg: Ω = C·Q·C'
     if spec.errors == "ar1":
-        Om = calc.ar1_factor(rho, n_l, w) if long else calc.omega_ar1(rho, n_l, w, plan=plan)
+        Om = calc.ar1_factor(rho, n_l, w) if long else calc.omega_ar1(rho, n_l, w)
     elif long:
         Om = calc.kkt_factor(rho, n_l, w, offset=offset, n=n)
     else:
+        Ct = calc.conversion_matrix(n_l, w, offset=offset, n=n).T[None]
         Om = calc.omega_from_factor(np.broadcast_to(Ct, (S, n, n_l)), spec.errors, rho)
     g = calc.gls_final(Om, y, Xl)
     p = (X @ g.coefficients[..., None])[..., 0]                                # p = X·β
@@ -416,6 +444,36 @@ def _fit_regression(spec: MethodSpec, y: np.ndarray, X: np.ndarray, w: np.ndarra
             "stats": stats}
 
 
+_STATS = ("logl", "rss", "s_2", "s_2_gls", "tss", "r_squared", "adj_r_squared", "aic", "bic", "rank", "df")
+
+
+def _fit_regression_one(spec: MethodSpec, y: np.ndarray, X: np.ndarray, Xl: np.ndarray, w: np.ndarray,
+                        rho: float, truncated: bool, *, offset: int) -> dict:
+    """The final GLS and distribution for one series given ρ: Ω⁻¹ through a whitening matrix
+    W (W'W = Ω⁻¹) — for Chow-Lin in closed form (:func:`calc.ar1_gls`), for Fernández
+    cached per problem shape (:func:`calc.rw_plan`) — and y = p + Σ·C'·Ω⁻¹·u_l."""
+    n_l, n = y.size, X.shape[0]
+    if spec.errors == "ar1":
+        g, P = calc.ar1_gls(rho, y, Xl, w), None
+    else:
+        W, logdet, P = calc.rw_plan(rho, n_l, w, offset=offset, n=n)
+        g = calc.gls_one(W, logdet, y, Xl)
+    beta = g["coefficients"]
+    p = X @ beta
+    fitted = Xl @ beta
+    u = y - fitted
+    if P is not None:
+        dist = P @ u
+    else:
+        v = np.zeros(n)
+        v[offset: offset + n_l * len(w)] = np.outer(g["omega_inv_u"], w).ravel()   # C'·Ω⁻¹u
+        dist = calc.ar1_cov_apply(v, rho)
+    return {"series": (p + dist)[None], "preliminary": p[None], "fitted_low": fitted[None],
+            "residual_low": u[None], "rho": np.array([rho]), "truncated": np.array([truncated]),
+            "coefficients": beta[None], "se": g["se"][None],
+            "stats": {key: g[key] for key in _STATS}}          # scalars: see _batch_result
+
+
 def _fit_denton(spec: MethodSpec, y: np.ndarray, x: np.ndarray, w: np.ndarray, *, offset: int,
                 h: int, criterion: str) -> dict:
     proportional = criterion == "proportional"
@@ -426,6 +484,11 @@ def _fit_denton(spec: MethodSpec, y: np.ndarray, x: np.ndarray, w: np.ndarray, *
         # long series: the same solution from a sparse system, memory O(n)
         series = calc.denton_solve_sparse(x, y, w, offset=offset, h=h, proportional=proportional,
                                           cholette=spec.cholette)
+    elif (spec.cholette or spec.uniform) and y.shape[0] == 1 and h <= 1:
+        # one series: the reduced system in one solve (h ≤ 1 needs no iterative refinement:
+        # it agrees with the refined solution to ≈ 1e-12)
+        series = calc.denton_one(x[0], y[0], w, offset=offset, h=h, proportional=proportional,
+                                 cholette=spec.cholette)[None]
     elif spec.cholette or spec.uniform:
         series = calc.denton_solve(x, y, w, offset=offset, h=h, proportional=proportional,
                                    cholette=spec.cholette)
@@ -509,6 +572,21 @@ def _prepare(y_low, X_high, *, fr: int, offset: int, n_high: int | None, indicat
     return y, X, names, X.shape[1]
 
 
+_FLAGS: dict[tuple[int, int, int], np.ndarray] = {}
+
+
+def _flags(n: int, offset: int, span: int) -> np.ndarray:
+    """The flags of a result (a template per shape, copied by the caller)."""
+    key = (n, offset, span)
+    f = _FLAGS.get(key)
+    if f is None:
+        if len(_FLAGS) > 256:
+            _FLAGS.clear()
+        f = _FLAGS[key] = np.full(n, EXTRAPOLATED, dtype=object)
+        f[offset: offset + span] = BENCHMARKED
+    return f
+
+
 def _run(y_low, X_high, *, method, conversion, fr, offset, n_high, intercept, truncated_rho,
          fixed_rho, h, criterion, indicator_names, series_name, labels_low, labels_high, nonneg,
          batch) -> dict:
@@ -520,8 +598,7 @@ def _run(y_low, X_high, *, method, conversion, fr, offset, n_high, intercept, tr
     _check_data(y, X, spec, fr=fr, offset=int(offset), n=n, criterion=criterion, series_name=series_name, indicator_names=ind_names,
                 labels_low=labels_low, labels_high=labels_high)
     w = calc.conversion_weights(conversion, fr)
-    flags = np.full(n, EXTRAPOLATED, dtype=object)
-    flags[offset: offset + n_l * fr] = BENCHMARKED
+    flags = _flags(n, offset, n_l * fr).copy()
     if spec.family == "denton":
         x = np.ones((S, n)) if X is None else np.ascontiguousarray(X[..., 0])
         out = _fit_denton(spec, y, x, w, offset=offset, h=h, criterion=criterion)
@@ -601,7 +678,17 @@ def td(
                fixed_rho=float(fixed_rho), h=int(h), criterion=criterion,
                indicator_names=indicator_names, series_name=series_name, labels_low=labels_low,
                labels_high=labels_high, nonneg=nonneg, batch=False)
-    return _batch_result(out, method, conversion, int(offset)).result(0)
+    if "coefficients" not in out or not isinstance(out["stats"]["logl"], float):
+        return _batch_result(out, method, conversion, int(offset)).result(0)
+    # one series through the single-series path: its scalars as they are
+    return TdResult(
+        series=out["series"][0], flags=out["flags"], method=method, conversion=conversion,
+        fr=out["fr"], offset=int(offset), preliminary=out["preliminary"][0],
+        fitted_low=out["fitted_low"][0], residual_low=out["residual_low"][0],
+        rho=float(out["rho"][0]), truncated=bool(out["truncated"][0]),
+        coefficients={k: float(v) for k, v in zip(out["names"], out["coefficients"][0])},
+        se={k: float(v) for k, v in zip(out["names"], out["se"][0])},
+        nonneg_adjusted=bool(out["nonneg_adjusted"][0]), **out["stats"])
 
 
 def td_batch(
@@ -628,10 +715,11 @@ def td_batch(
 
     ``Y_low`` is (S, n_l); ``X_high`` is (S, n, k), (S, n) (one indicator per series) or
     (n, k) shared by all series, or ``None``. All series share ``fr``, ``offset`` and ``n``.
-    The ρ search evaluates the likelihood of every series on a shared grid of ρ (one Cholesky
-    factor per ρ), then refines each series' ρ by a vectorised golden-section search; the
-    final GLS and distribution run once over the stacked series. Series ``i`` of the result
-    equals ``td(Y_low[i], X_high[i], ...)`` (to the optimiser's tolerance for maxlog/minrss).
+    The ρ search evaluates the objective of every series on a shared grid of ρ in one call
+    (for Chow-Lin in closed form, :class:`calc.Ar1Spectral`), then refines every series'
+    bracket at once (:func:`calc.rho_search`); the final GLS and distribution run once over the
+    stacked series. Series ``i`` of the result equals ``td(Y_low[i], X_high[i], ...)`` (to the
+    optimiser's tolerance for maxlog/minrss).
     """
     out = _run(Y_low, X_high, method=method, conversion=conversion, fr=fr, offset=int(offset),
                n_high=n_high, intercept=intercept, truncated_rho=float(truncated_rho),
@@ -650,7 +738,8 @@ def _batch_result(out: dict, method: str, conversion: str, offset: int) -> TdBat
     )
     if "coefficients" in out:
         r.rho, r.truncated = out["rho"], out["truncated"]
-        r.coefficients, r.se, r.stats = out["coefficients"], out["se"], out["stats"]
+        r.coefficients, r.se = out["coefficients"], out["se"]
+        r.stats = {k: np.atleast_1d(np.asarray(v)) for k, v in out["stats"].items()}
     return r
 
 
