@@ -63,6 +63,7 @@ __all__ = [
     "aggregate",
     "regen",
     "build",
+    "build_checks",
     "normalise_vector",
     "normalise_frame",
     "aggregate_frame",
@@ -109,71 +110,77 @@ def check_imeta(imeta: pd.DataFrame, *, file: str = "") -> pd.DataFrame:
     Direction, Parent, Type``; types Indicator, Aggregate, Group, Denominator; parents must be
     aggregates. Added here: the hierarchy must be acyclic, weights and directions present.
 
+    Whole columns are checked at once; a problem is built only for a row that has one (the issue
+    15 profile: building one pandas Series per row took most of a build's time).
+
     **Raises:** :class:`InputRejected` listing every problem (row numbers are file lines).
     """
     problems: list[Problem] = []
-    m = imeta.copy()
-    m.columns = [str(c).strip() for c in m.columns]
+    # columns as arrays (the input is never modified), the clean frame built once at the end
+    cols = {str(c).strip(): v.to_numpy(copy=True) for c, v in imeta.items()}
+    nrow = len(imeta)
     for col in ("iCode", "Type"):
-        if col not in m.columns:
+        if col not in cols:
             problems.append(_p("META_COLUMN", f"Thiếu cột bắt buộc '{col}' trong iMeta.",
                                f"Required column '{col}' is missing from iMeta.", column=col, file=file))
     if problems:
         raise InputRejected(problems, file=file)
     for col in META_COLUMNS:
-        if col not in m.columns:
-            m[col] = np.nan
-    m["iCode"] = m["iCode"].astype(str).str.strip()
-    m["Type"] = m["Type"].astype(str).str.strip()
-    m["Parent"] = m["Parent"].map(lambda v: None if _blank(v) else str(v).strip())
-    m["Denominator"] = m["Denominator"].map(lambda v: None if _blank(v) else str(v).strip())
+        if col not in cols:
+            cols[col] = np.full(nrow, np.nan)
+    cols["iCode"] = np.array([str(v).strip() for v in cols["iCode"]], dtype=object)
+    cols["Type"] = np.array([str(v).strip() for v in cols["Type"]], dtype=object)
+    cols["Parent"] = _codes_or_none(cols["Parent"])
+    cols["Denominator"] = _codes_or_none(cols["Denominator"])
+    codes, types, parents = cols["iCode"], cols["Type"], cols["Parent"]
     line = lambda i: int(i) + 2  # noqa: E731  (header is line 1)
-    dup = m["iCode"][m["iCode"].duplicated()]
-    for i, code in dup.items():
-        problems.append(_p("META_DUPLICATE", f"Mã '{code}' xuất hiện nhiều lần; mỗi iCode phải duy nhất.",
-                           f"Code '{code}' appears more than once; each iCode must be unique.",
+    for i in np.flatnonzero(pd.Index(codes).duplicated()):
+        problems.append(_p("META_DUPLICATE", f"Mã '{codes[i]}' xuất hiện nhiều lần; mỗi iCode phải duy nhất.",
+                           f"Code '{codes[i]}' appears more than once; each iCode must be unique.",
                            column="iCode", row=line(i), file=file))
-    for i, r in m.iterrows():
-        t = r["Type"]
-        if t not in NODE_TYPES:
-            problems.append(_p("META_TYPE", f"Loại '{t}' không hợp lệ; cần một trong {', '.join(NODE_TYPES)}.",
+    num = {col: _numeric(cols[col]) for col in ("Level", "Weight", "Direction", "Target", "Min", "Max")}
+    valid = np.array([t in NODE_TYPES for t in types], dtype=bool)
+    node = np.array([t in ("Indicator", "Aggregate") for t in types], dtype=bool)
+    first_type: dict[str, str] = {}
+    for c, t in zip(codes, types):
+        first_type.setdefault(c, t)
+    found: list[tuple[int, int, Problem]] = []  # (row, order within the row, problem)
+    for i in np.flatnonzero(~valid):
+        t = types[i]
+        found.append((i, 0, _p("META_TYPE", f"Loại '{t}' không hợp lệ; cần một trong {', '.join(NODE_TYPES)}.",
                                f"Type '{t}' is not valid; expected one of {', '.join(NODE_TYPES)}.",
-                               column="Type", row=line(i), file=file))
+                               column="Type", row=line(i), file=file)))
+    for k, col in enumerate(("Weight", "Level"), start=1):
+        for i in np.flatnonzero(node & np.isnan(num[col])):
+            found.append((i, k, _p(f"META_{col.upper()}",
+                                   f"'{codes[i]}': thiếu hoặc sai giá trị {col} (cần một số).",
+                                   f"'{codes[i]}': {col} is missing or not a number (a number is expected).",
+                                   column=col, row=line(i), file=file)))
+    for i in np.flatnonzero((types == "Indicator") & ~np.isin(num["Direction"], (1.0, -1.0))):
+        found.append((i, 3, _p("META_DIRECTION", f"'{codes[i]}': Direction phải là 1 hoặc -1.",
+                               f"'{codes[i]}': Direction must be 1 or -1.", column="Direction",
+                               row=line(i), file=file)))
+    for i in np.flatnonzero(node):
+        par = parents[i]
+        if par is None:
             continue
-        if t not in ("Indicator", "Aggregate"):
-            continue
-        for col in ("Weight", "Level"):
-            v = pd.to_numeric(pd.Series([r[col]]), errors="coerce").iloc[0]
-            if pd.isna(v):
-                problems.append(_p(f"META_{col.upper()}",
-                                   f"'{r['iCode']}': thiếu hoặc sai giá trị {col} (cần một số).",
-                                   f"'{r['iCode']}': {col} is missing or not a number (a number is expected).",
-                                   column=col, row=line(i), file=file))
-        d = pd.to_numeric(pd.Series([r["Direction"]]), errors="coerce").iloc[0]
-        if t == "Indicator" and d not in (1, -1):
-            problems.append(_p("META_DIRECTION", f"'{r['iCode']}': Direction phải là 1 hoặc -1.",
-                               f"'{r['iCode']}': Direction must be 1 or -1.", column="Direction",
-                               row=line(i), file=file))
-        par = r["Parent"]
-        if par is not None:
-            ptype = m.loc[m["iCode"] == par, "Type"]
-            if ptype.empty:
-                problems.append(_p("META_PARENT", f"'{r['iCode']}': nút cha '{par}' không có trong iMeta.",
-                                   f"'{r['iCode']}': parent '{par}' is not in iMeta.", column="Parent",
-                                   row=line(i), file=file))
-            elif ptype.iloc[0] != "Aggregate":
-                problems.append(_p("META_PARENT_TYPE",
-                                   f"'{r['iCode']}': nút cha '{par}' phải có Type = Aggregate.",
-                                   f"'{r['iCode']}': parent '{par}' must have Type = Aggregate.",
-                                   column="Parent", row=line(i), file=file))
-    for col in ("Level", "Weight", "Direction", "Target", "Min", "Max"):
-        m[col] = pd.to_numeric(m[col], errors="coerce").astype(float)
-    nodes = m[m["Type"].isin(["Indicator", "Aggregate"])]
-    if not problems and not (nodes["Type"] == "Indicator").any():
+        if par not in first_type:
+            found.append((i, 4, _p("META_PARENT", f"'{codes[i]}': nút cha '{par}' không có trong iMeta.",
+                                   f"'{codes[i]}': parent '{par}' is not in iMeta.", column="Parent",
+                                   row=line(i), file=file)))
+        elif first_type[par] != "Aggregate":
+            found.append((i, 4, _p("META_PARENT_TYPE",
+                                   f"'{codes[i]}': nút cha '{par}' phải có Type = Aggregate.",
+                                   f"'{codes[i]}': parent '{par}' must have Type = Aggregate.",
+                                   column="Parent", row=line(i), file=file)))
+    problems += [p for _, _, p in sorted(found, key=lambda f: (f[0], f[1]))]
+    cols.update(num)
+    if not problems and not (types == "Indicator").any():
         problems.append(_p("META_NO_INDICATOR", "iMeta không có chỉ tiêu nào (Type = Indicator).",
                            "iMeta has no indicator (Type = Indicator).", column="Type", file=file))
     if not problems:
-        parent = dict(zip(nodes["iCode"], nodes["Parent"]))
+        ncodes, nparents = codes[node].tolist(), parents[node].tolist()
+        parent = dict(zip(ncodes, nparents))
         for start in parent:
             seen, cur = [], start
             while cur is not None and cur not in seen:
@@ -184,34 +191,51 @@ def check_imeta(imeta: pd.DataFrame, *, file: str = "") -> pd.DataFrame:
                 problems.append(_p("META_CYCLE", f"Cấu trúc phân cấp có vòng lặp: {cyc}.",
                                    f"The hierarchy has a cycle: {cyc}.", column="Parent", file=file))
                 break
-        children = set(nodes["Parent"].dropna())
-        for code in nodes.loc[nodes["Type"] == "Aggregate", "iCode"]:
-            if code not in children:
+        children = {p for p in nparents if p is not None}
+        for code, t in zip(ncodes, types[node]):
+            if t == "Aggregate" and code not in children:
                 problems.append(_p("META_EMPTY_AGGREGATE", f"Nhóm '{code}' không có thành phần con nào.",
                                    f"Aggregate '{code}' has no children.", column="iCode", file=file))
-        problems += _weight_problems(m, nodes, file)
+        problems += _weight_problems(np.flatnonzero(node), codes, parents, num["Weight"], file)
     if problems:
         raise InputRejected(problems, file=file)
-    return m.reset_index(drop=True)
+    return pd.DataFrame(cols, copy=False)
 
 
-def _weight_problems(m: pd.DataFrame, nodes: pd.DataFrame, file: str) -> list[Problem]:
+def _codes_or_none(v: np.ndarray) -> np.ndarray:
+    """Codes as stripped text; blank cells (NaN, None, "") as None."""
+    return np.array([None if _blank(x) or pd.isna(x) else str(x).strip() for x in v], dtype=object)
+
+
+def _numeric(v: np.ndarray) -> np.ndarray:
+    """A column as float, anything that is not a number as NaN (``pd.to_numeric(errors="coerce")``)."""
+    if v.dtype.kind in "fiub":
+        return v.astype(float)
+    return pd.to_numeric(pd.Series(v), errors="coerce").to_numpy(dtype=float)
+
+
+def _weight_problems(rows: np.ndarray, codes: np.ndarray, parents: np.ndarray, weights: np.ndarray,
+                     file: str) -> list[Problem]:
     """``BAD_WEIGHTS``: a negative weight (a weighted mean is defined for w ≥ 0 only: JRC/OECD
     Handbook, step 6), or an aggregate whose children all weigh 0 (its score would be 0/0).
     A zero weight on some children is allowed: COINr uses it to leave an indicator out."""
     problems: list[Problem] = []
-    for i in nodes.index[nodes["Weight"] < 0]:
-        code, w = nodes.at[i, "iCode"], nodes.at[i, "Weight"]
-        problems.append(_p("BAD_WEIGHTS", f"'{code}': trọng số {w:g} âm; trọng số phải ≥ 0.",
-                           f"'{code}': weight {w:g} is negative; weights must be ≥ 0.",
+    for i in rows[weights[rows] < 0]:
+        problems.append(_p("BAD_WEIGHTS", f"'{codes[i]}': trọng số {weights[i]:g} âm; trọng số phải ≥ 0.",
+                           f"'{codes[i]}': weight {weights[i]:g} is negative; weights must be ≥ 0.",
                            column="Weight", row=int(i) + 2, file=file))
-    for parent, kids in nodes.groupby("Parent")["Weight"]:
-        if len(kids) and (kids == 0).all():
-            codes = ", ".join(nodes.loc[kids.index, "iCode"])
+    kids: dict[str, list[int]] = {}
+    for i in rows:
+        if parents[i] is not None:
+            kids.setdefault(parents[i], []).append(i)
+    for parent in sorted(kids):
+        ks = kids[parent]
+        if all(weights[i] == 0 for i in ks):
+            names = ", ".join(codes[i] for i in ks)
             problems.append(_p("BAD_WEIGHTS",
-                               f"Nhóm '{parent}': mọi thành phần ({codes}) có trọng số 0; điểm của nhóm "
+                               f"Nhóm '{parent}': mọi thành phần ({names}) có trọng số 0; điểm của nhóm "
                                "sẽ là 0/0. Cho ít nhất một thành phần trọng số dương.",
-                               f"Aggregate '{parent}': every child ({codes}) has weight 0; its score would be "
+                               f"Aggregate '{parent}': every child ({names}) has weight 0; its score would be "
                                "0/0. Give at least one child a positive weight.", column="Weight", file=file))
     return problems
 
@@ -226,30 +250,50 @@ def check_idata(idata: pd.DataFrame, imeta: pd.DataFrame, *, file: str = "") -> 
     Anchor: COINr 1.1.14 ``check_iData`` (R/new_coin.R): a ``uCode`` column, unique per ``Time``;
     every indicator of ``iMeta`` a numeric column. Empty cells are missing values (NA).
     """
+    return _check_idata(idata, imeta, file=file)[0]
+
+
+def _check_idata(idata: pd.DataFrame, imeta: pd.DataFrame, *, file: str = "") -> tuple[pd.DataFrame, list[str], np.ndarray]:
+    """:func:`check_idata`, also returning the indicator columns and their values as one float
+    matrix (rows × indicators), which :func:`new_coin` uses as the ``Raw`` dataset."""
     problems: list[Problem] = []
     d = idata.copy()
-    d.columns = [str(c).strip() for c in d.columns]
+    names = [str(c).strip() for c in d.columns]
+    if names != list(d.columns):
+        d.columns = names
     if "uCode" not in d.columns:
         raise InputRejected([_p("DATA_UCODE", "iData thiếu cột 'uCode' (mã đơn vị).",
                                 "iData has no 'uCode' column (unit codes).", column="uCode", file=file)], file=file)
-    d["uCode"] = d["uCode"].astype(str).str.strip()
+    if not isinstance(d.index, pd.RangeIndex) or d.index.start != 0 or d.index.step != 1:
+        d = d.reset_index(drop=True)
+    u = d["uCode"].to_numpy()
+    clean = [str(v).strip() for v in u]
+    if u.dtype != object or any(a is not b and a != b for a, b in zip(clean, u)):
+        d["uCode"] = clean
     keys = ["uCode", "Time"] if "Time" in d.columns else ["uCode"]
-    dup = d[d.duplicated(keys)]
-    for i, r in dup.iterrows():
-        problems.append(_p("DATA_DUPLICATE_UNIT", f"Đơn vị '{r['uCode']}' xuất hiện nhiều lần (cùng kỳ).",
-                           f"Unit '{r['uCode']}' appears more than once (same period).", column="uCode",
+    ucodes = d["uCode"].to_numpy()
+    seen: set = set()
+    dups = []
+    for i, key in enumerate(zip(*(d[k].to_numpy().tolist() for k in keys))):
+        if key in seen:
+            dups.append(i)
+        seen.add(key)
+    for i in dups:
+        problems.append(_p("DATA_DUPLICATE_UNIT", f"Đơn vị '{ucodes[i]}' xuất hiện nhiều lần (cùng kỳ).",
+                           f"Unit '{ucodes[i]}' appears more than once (same period).", column="uCode",
                            row=int(i) + 2, file=file))
-    ind = imeta.loc[imeta["Type"] == "Indicator", "iCode"].tolist()
-    needed = ind + imeta.loc[imeta["Type"] == "Group", "iCode"].tolist()
-    for code in needed:
+    mcodes, mtypes = imeta["iCode"].to_numpy(), imeta["Type"].to_numpy()
+    ind = mcodes[mtypes == "Indicator"].tolist()
+    weight = dict(zip(mcodes[mtypes == "Indicator"], imeta["Weight"].to_numpy(dtype=float)[mtypes == "Indicator"]))
+    for code in ind + mcodes[mtypes == "Group"].tolist():
         if code not in d.columns:
             problems.append(_p("DATA_MISSING_COLUMN", f"iData thiếu cột '{code}' có trong iMeta.",
                                f"iData has no column '{code}', which iMeta lists.", column=code, file=file))
-    for code in ind:
-        if code not in d.columns:
-            continue
-        col = d[code]
-        if col.dtype == object:
+    present = [c for c in ind if c in d.columns]
+    dtypes = dict(zip(d.columns, d.dtypes))
+    for code in present:
+        if dtypes[code] == object:
+            col = d[code]
             s = col.map(lambda v: np.nan if _blank(v) else v)
             num = pd.to_numeric(s, errors="coerce")
             bad = num.isna() & s.notna()
@@ -257,17 +301,29 @@ def check_idata(idata: pd.DataFrame, imeta: pd.DataFrame, *, file: str = "") -> 
                 problems.append(_p("DATA_NOT_NUMERIC", f"Giá trị '{col[i]}' không phải là số.",
                                    f"Value '{col[i]}' is not a number.", column=code, row=int(i) + 2, file=file))
             d[code] = num
+        elif not pd.api.types.is_numeric_dtype(dtypes[code]):
+            d[code] = pd.to_numeric(d[code], errors="coerce")
+    V = d[present].to_numpy(dtype=float) if present else np.empty((len(d), 0))
+    if present:
+        for j in np.flatnonzero(np.isinf(V).any(axis=0)):
+            for i in np.flatnonzero(np.isinf(V[:, j]))[:20]:
+                problems.append(_p("DATA_NOT_FINITE", "Giá trị vô hạn; cần một số hữu hạn.",
+                                   "Infinite value; a finite number is expected.", column=present[j],
+                                   row=int(i) + 2, file=file))
+        nan = np.isnan(V)
+        if "Time" in d.columns:  # empty in some period
+            t, _ = pd.factorize(d["Time"])
+            empty = np.zeros(len(present), dtype=bool)
+            for g in range(t.max() + 1 if len(t) else 0):
+                empty |= nan[t == g].all(axis=0)
         else:
-            d[code] = pd.to_numeric(col, errors="coerce")
-        inf = np.isinf(d[code].to_numpy(dtype=float))
-        for i in np.flatnonzero(inf)[:20]:
-            problems.append(_p("DATA_NOT_FINITE", "Giá trị vô hạn; cần một số hữu hạn.",
-                               "Infinite value; a finite number is expected.", column=code, row=int(i) + 2, file=file))
-        if float(imeta.loc[imeta["iCode"] == code, "Weight"].iloc[0]) != 0:
-            problems += _all_missing(d, code, file)
+            empty = nan.all(axis=0)
+        for j in np.flatnonzero(empty):  # only these are looked at closely
+            if weight[present[j]] != 0:
+                problems += _all_missing(d, present[j], file)
     if problems:
         raise InputRejected(problems, file=file)
-    return d.reset_index(drop=True)
+    return d, present, V
 
 
 def _all_missing(d: pd.DataFrame, code: str, file: str) -> list[Problem]:
@@ -319,9 +375,15 @@ def hierarchy(meta: pd.DataFrame) -> dict[str, Node]:
     broken by ``Level`` then by the order of ``iMeta``), the same order COINr's level-by-level
     loop uses when levels are strict.
     """
-    nodes = meta[meta["Type"].isin(["Indicator", "Aggregate"])]
-    kids: dict[str, list[str]] = {c: [] for c in nodes["iCode"]}
-    for c, p in zip(nodes["iCode"], nodes["Parent"]):
+    types = meta["Type"].to_numpy()
+    sel = (types == "Indicator") | (types == "Aggregate")
+    codes = meta["iCode"].to_numpy()[sel].tolist()
+    parents = meta["Parent"].to_numpy()[sel].tolist()
+    levels = meta["Level"].to_numpy()[sel].tolist()
+    weights = meta["Weight"].to_numpy()[sel].tolist()
+    types = types[sel].tolist()
+    kids: dict[str, list[str]] = {c: [] for c in codes}
+    for c, p in zip(codes, parents):
         if p is not None:
             kids[p].append(c)
     depth: dict[str, int] = {}
@@ -331,13 +393,9 @@ def hierarchy(meta: pd.DataFrame) -> dict[str, Node]:
             depth[c] = 0 if not kids[c] else 1 + max(height(k) for k in kids[c])
         return depth[c]
 
-    rows = list(nodes.itertuples(index=False))
-    order = sorted(range(len(rows)), key=lambda i: (height(rows[i].iCode), rows[i].Level, i))
-    out: dict[str, Node] = {}
-    for i in order:
-        r = rows[i]
-        out[r.iCode] = Node(r.iCode, r.Type, int(r.Level), float(r.Weight), r.Parent, tuple(kids[r.iCode]))
-    return out
+    order = sorted(range(len(codes)), key=lambda i: (height(codes[i]), levels[i], i))
+    return {codes[i]: Node(codes[i], types[i], int(levels[i]), float(weights[i]), parents[i], tuple(kids[codes[i]]))
+            for i in order}
 
 
 # =============================================================================================
@@ -354,13 +412,30 @@ def n_minmax(x: np.ndarray, *, l_u: Sequence[float] = (0.0, 100.0), **_: Any) ->
     return (x - mn) / (mx - mn) * (hi - lo) + lo
 
 
+def _mean_sd(V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sample s.d. of each column, NAs removed, formed as R forms them: the mean in an
+    extended-precision accumulator with R's second pass (``mean(x) = s + Σ(x - s)/n``, ``s = Σx/n``),
+    the variance as the extended sum of squared deviations from it, over ``n - 1``.
+    Closer to R's ``mean``/``sd`` than a float64 sum (not bit-identical in every case)."""
+    ok = ~np.isnan(V)
+    n = ok.sum(axis=0)
+    Z = np.where(ok, V, 0.0).astype(np.longdouble)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = Z.sum(axis=0) / n
+        m = s + np.where(ok, Z - s, 0.0).sum(axis=0) / n
+        dev = np.where(ok, Z - m, 0.0)
+        var = (dev * dev).sum(axis=0) / (n - 1)
+    return m.astype(np.float64), np.sqrt(var.astype(np.float64))
+
+
 def n_zscore(x: np.ndarray, *, m_sd: Sequence[float] = (0.0, 1.0), **_: Any) -> np.ndarray:
     """z-score with mean ``m`` and s.d. ``sd``: ``(x - mean)/sd(x)·sd + m``, sample s.d. (COINr ``n_zscore``; eq. 4.2)."""
-    sd = np.nanstd(x, ddof=1)
-    if not sd > 0:
+    x = np.asarray(x, dtype=float)
+    mean, sd = _mean_sd(x.reshape(len(x), -1))
+    if not np.all(sd > 0):
         raise MethodError("NORMALISE_ZERO_SD", "Độ lệch chuẩn bằng 0: không thể tính z-score.",
                           "Standard deviation is zero: z-scores are undefined.")
-    return (x - np.nanmean(x)) / sd * float(m_sd[1]) + float(m_sd[0])
+    return ((x.reshape(len(x), -1) - mean) / sd * float(m_sd[1]) + float(m_sd[0])).reshape(x.shape)
 
 
 def n_goalposts(x: np.ndarray, *, gposts: Sequence[float], direction: int = 1, trunc2posts: bool = True,
@@ -508,32 +583,62 @@ def normalise_frame(X: pd.DataFrame, meta: pd.DataFrame, *, method: str = "minma
     """Normalise every indicator column of ``X`` with its ``Direction`` (and ``Min``/``Max``,
     ``Target`` where the method needs them) from ``meta`` (COINr ``Normalise.data.frame``)."""
     spec = _normaliser(method)
-    info = meta.set_index("iCode")
-    out = {}
+    info = {col: i for i, col in enumerate(meta["iCode"].to_numpy().tolist())}
+    rows = [info[c] for c in X.columns]
+    field_ = {k: meta[k].to_numpy(dtype=float)[rows] for k in ("Direction", "Min", "Max", "Target")}
     problems: list[Problem] = []
-    for col in X.columns:
-        r = info.loc[col]
+    missing = {need: np.isnan(field_[need]) for need in spec.needs}
+    for j, col in enumerate(X.columns):
         for need in spec.needs:
-            if pd.isna(r[need]):
+            if missing[need][j]:
                 problems.append(_p("META_MISSING_" + need.upper(),
                                    f"'{col}': phương pháp '{method}' cần cột {need} trong iMeta.",
                                    f"'{col}': method '{method}' needs column {need} in iMeta.", column=need))
-        if problems:
-            continue
-        d = int(r["Direction"]) if not pd.isna(r["Direction"]) else 1
-        try:
-            out[col] = normalise_vector(X[col].to_numpy(dtype=float), method=method, direction=d, l_u=l_u,
-                                        m_sd=m_sd, clip=clip, gposts=(r["Min"], r["Max"]), target=r["Target"])
-        except MethodError as exc:
-            raise MethodError(exc.code, f"'{col}': {exc.vi}", f"'{col}': {exc.en}") from exc
     if problems:
         raise InputRejected(problems)
-    return pd.DataFrame(out, index=X.index)
+    V = X.to_numpy(dtype=float)
+    dirs = np.where(np.isnan(field_["Direction"]), 1.0, field_["Direction"]).astype(int)
+    if method == "minmax" and V.size and not np.isnan(V).all(axis=0).any():
+        # the same element-wise operations as n_minmax, on all columns at once
+        Vd = V * dirs[None, :]
+        mn, mx = Vd.min(axis=0, initial=np.inf, where=~np.isnan(Vd)), Vd.max(axis=0, initial=-np.inf, where=~np.isnan(Vd))
+        if not (mn == mx).any():
+            lo, hi = (0.0, 100.0) if l_u is None else (float(l_u[0]), float(l_u[1]))
+            return pd.DataFrame((Vd - mn) / (mx - mn) * (hi - lo) + lo, index=X.index, columns=X.columns)
+    if method == "zscore" and V.size and not np.isnan(V).all(axis=0).any():
+        mean, sd = _mean_sd(V * dirs[None, :])  # all columns at once, as n_zscore does for one
+        if (sd > 0).all():
+            return pd.DataFrame((V * dirs[None, :] - mean) / sd * float(m_sd[1]) + float(m_sd[0]),
+                                index=X.index, columns=X.columns)
+    out = np.empty_like(V)
+    for j, col in enumerate(X.columns):
+        try:
+            out[:, j] = normalise_vector(V[:, j], method=method, direction=int(dirs[j]), l_u=l_u, m_sd=m_sd,
+                                         clip=clip, gposts=(field_["Min"][j], field_["Max"][j]),
+                                         target=field_["Target"][j])
+        except MethodError as exc:
+            raise MethodError(exc.code, f"'{col}': {exc.vi}", f"'{col}': {exc.en}") from exc
+    return pd.DataFrame(out, index=X.index, columns=X.columns)
 
 
 # =============================================================================================
 # Primitives: aggregation (COINr R/aggregate.R), rows = units, columns = children
 # =============================================================================================
+
+def _rsum(M: np.ndarray) -> np.ndarray:
+    """Row sums as R's ``sum`` forms them (R ``summary.c``, ``rsum``): the columns added one by one,
+    left to right, in an extended-precision (``long double``) accumulator, rounded to double at the end.
+
+    Forming the sums the same way as COINr makes exact ties in COINr exact ties here too (issue 15:
+    a pairwise float64 sum split them by 1 ulp, in either direction, and that changed ranks). Where
+    numpy's ``longdouble`` is plain double (Windows, macOS on ARM) the order is still R's but the
+    accumulator is not, and a tie can then still split by 1 ulp.
+    """
+    acc = np.zeros(M.shape[0], dtype=np.longdouble)
+    for k in range(M.shape[1]):
+        acc += M[:, k]
+    return acc.astype(np.float64)
+
 
 def _avail(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Weights with the missing children removed (COINr: ``w <- w[!is.na(x)]``)."""
@@ -543,11 +648,13 @@ def _avail(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def a_amean(X: np.ndarray, w: np.ndarray, **_: Any) -> np.ndarray:
-    """Weighted arithmetic mean ``Σ w x / Σ w`` over the available ``x`` (COINr ``a_amean``; Handbook eq. 6.1)."""
+    """Weighted arithmetic mean over the available ``x`` (COINr ``a_amean``; Handbook eq. 6.1), in
+    COINr's order of operations: ``w <- w/sum(w)``, then ``sum(w * x)`` (see :func:`_rsum`)."""
     W, m = _avail(X, w)
-    den = W.sum(axis=1)
+    den = _rsum(W)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, (W * np.where(m, X, 0.0)).sum(axis=1) / den, np.nan)
+        P = np.where(m, (W / den[:, None]) * np.where(m, X, 0.0), 0.0)
+        return np.where(den > 0, _rsum(P), np.nan)
 
 
 def _positive(X: np.ndarray, w: np.ndarray, name: str, strict: bool = True) -> None:
@@ -560,36 +667,37 @@ def _positive(X: np.ndarray, w: np.ndarray, name: str, strict: bool = True) -> N
 
 
 def a_gmean(X: np.ndarray, w: np.ndarray, **_: Any) -> np.ndarray:
-    """Weighted geometric mean ``exp(Σ w log x / Σ w)`` (COINr ``a_gmean``; Handbook eq. 6.4). Needs ``x > 0``."""
+    """Weighted geometric mean ``exp(sum(w·log x)/sum(w))`` (COINr ``a_gmean``, its order of
+    operations; Handbook eq. 6.4). Needs ``x > 0``."""
     _positive(X, w, "nhân (geometric)")
     W, m = _avail(X, w)
-    den = W.sum(axis=1)
+    den = _rsum(W)
     with np.errstate(invalid="ignore", divide="ignore"):
-        lx = np.where(m & (W != 0), np.log(np.where(m, X, 1.0)), 0.0)
-        return np.where(den > 0, np.exp((W * lx).sum(axis=1) / den), np.nan)
+        lx = np.where(m & (W != 0), W * np.log(np.where(m, X, 1.0)), 0.0)
+        return np.where(den > 0, np.exp(_rsum(lx) / den), np.nan)
 
 
 def a_hmean(X: np.ndarray, w: np.ndarray, **_: Any) -> np.ndarray:
-    """Weighted harmonic mean ``Σ w / Σ (w/x)`` (COINr ``a_hmean``). Needs ``x ≠ 0``."""
+    """Weighted harmonic mean ``sum(w)/sum(w/x)`` (COINr ``a_hmean``, its order of operations). Needs ``x ≠ 0``."""
     _positive(X, w, "điều hòa (harmonic)", strict=False)
     W, m = _avail(X, w)
-    den = W.sum(axis=1)
+    den = _rsum(W)
     with np.errstate(invalid="ignore", divide="ignore"):
-        inv = np.where(m & (W != 0), 1.0 / np.where(m, X, 1.0), 0.0)
-        return np.where(den > 0, den / (W * inv).sum(axis=1), np.nan)
+        inv = np.where(m & (W != 0), W / np.where(m, X, 1.0), 0.0)
+        return np.where(den > 0, den / _rsum(inv), np.nan)
 
 
 def a_genmean(X: np.ndarray, w: np.ndarray, *, p: float = 2.0, **_: Any) -> np.ndarray:
-    """Weighted generalised (power) mean ``(Σ w x^p / Σ w)^(1/p)``; ``p = 0`` is the geometric mean
-    (COINr ``a_genmean``). Needs ``x > 0``."""
+    """Weighted generalised (power) mean ``(sum(w·x^p)/sum(w))^(1/p)``; ``p = 0`` is the geometric mean
+    (COINr ``a_genmean``). Needs ``x > 0``. Missing children are skipped (COINr returns NA)."""
     if p == 0:
         return a_gmean(X, w)
     _positive(X, w, "lũy thừa (generalised)")
     W, m = _avail(X, w)
-    den = W.sum(axis=1)
+    den = _rsum(W)
     with np.errstate(invalid="ignore", divide="ignore"):
-        xp = np.where(m, np.where(m, X, 1.0) ** p, 0.0)
-        return np.where(den > 0, ((W * xp).sum(axis=1) / den) ** (1.0 / p), np.nan)
+        xp = np.where(m, W * np.where(m, X, 1.0) ** p, 0.0)
+        return np.where(den > 0, (_rsum(xp) / den) ** (1.0 / p), np.nan)
 
 
 def outrank_matrix(X: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -636,42 +744,64 @@ def _aggregator(method: str) -> Aggregator:
 
 
 def aggregate_frame(X: pd.DataFrame, meta: pd.DataFrame, *, method: str | Mapping[int, str] = "arithmetic",
-                    weights: Mapping[str, float] | None = None, dat_thresh: float | Mapping[str, float] | None = None,
-                    p: float = 2.0) -> pd.DataFrame:
+                    weights: Mapping[str, float] | None = None,
+                    dat_thresh: float | Mapping[int | str, float] | None = None,
+                    p: float = 2.0, tree: Mapping[str, Node] | None = None) -> pd.DataFrame:
     """Aggregate up the whole hierarchy (COINr ``Aggregate.coin``); returns ``X`` plus one column per aggregate.
 
     ``method`` is one name, or a dict ``{level: name}`` (COINr ``f_ag`` per level, keyed by the
-    level of the aggregate). ``weights`` overrides ``meta``'s ``Weight`` by iCode. ``dat_thresh``
-    (a number or ``{aggregate: number}``): a unit gets NA when its share of available children is
-    below the threshold (COINr ``dat_thresh``).
+    level of the aggregate; a level not listed is ``arithmetic``). ``weights`` overrides
+    ``meta``'s ``Weight`` by iCode. ``dat_thresh``: a unit gets NA when its share of available
+    children is below the threshold (COINr ``dat_thresh``); one number, or a dict keyed by level
+    (``int``, COINr's per-level vector) and/or by aggregate code (``str``, which wins). ``tree``:
+    ``hierarchy(meta)`` when the caller has it already.
     """
-    tree = hierarchy(meta)
+    tree = hierarchy(meta) if tree is None else tree
+    agg_levels = sorted({n.level for n in tree.values() if n.type == "Aggregate"})
+    for name, given in (("--aggregate (method)", method), ("--dat-thresh (dat_thresh)", dat_thresh)):
+        if isinstance(given, Mapping):
+            bad = [k for k in given if not isinstance(k, str) and k not in agg_levels]
+            if bad:
+                lv = ", ".join(str(v) for v in agg_levels)
+                raise UsageError("AGGREGATE_LEVEL",
+                                 f"{name}: cấp {bad[0]} không có nhóm nào để tổng hợp; các cấp có: {lv}.",
+                                 f"{name}: level {bad[0]} has no aggregate; the levels with aggregates are {lv}.")
+    if isinstance(dat_thresh, Mapping) or dat_thresh is not None:
+        for v in (dat_thresh.values() if isinstance(dat_thresh, Mapping) else [dat_thresh]):
+            if not 0.0 <= float(v) <= 1.0:
+                raise UsageError("BAD_THRESHOLD", f"dat_thresh {v} phải trong [0, 1].",
+                                 f"dat_thresh {v} must be in [0, 1].")
     w_all = {c: n.weight for c, n in tree.items()}
     if weights:
         w_all.update({k: float(v) for k, v in weights.items()})
-    vals = {c: X[c].to_numpy(dtype=float) for c in X.columns}
-    out = X.copy()
-    for code, node in tree.items():
-        if node.type != "Aggregate":
-            continue
+    pos = {c: j for j, c in enumerate(X.columns)}
+    aggs = [c for c, n in tree.items() if n.type == "Aggregate"]
+    V = np.empty((len(X), len(X.columns) + len(aggs)))
+    V[:, :len(X.columns)] = X.to_numpy(dtype=float)
+    for j, code in enumerate(aggs, start=len(X.columns)):
+        node = tree[code]
         name = method.get(node.level, "arithmetic") if isinstance(method, Mapping) else method
         agg = _aggregator(name)
-        kids = [k for k in node.children if k in vals]
+        kids = [k for k in node.children if k in pos]
         if not kids:
             raise MethodError("AGGREGATE_NO_DATA", f"Nhóm '{code}' không còn thành phần nào có dữ liệu.",
                               f"Aggregate '{code}' has no child with data left.")
-        M = np.column_stack([vals[k] for k in kids])
+        M = V[:, [pos[k] for k in kids]]
         w = np.array([w_all[k] for k in kids], dtype=float)
         try:
             y = agg.func(M, w, p=p)
         except MethodError as exc:
             raise MethodError(exc.code, f"'{code}': {exc.vi}", f"'{code}': {exc.en}") from exc
-        th = dat_thresh.get(code) if isinstance(dat_thresh, Mapping) else dat_thresh
+        if isinstance(dat_thresh, Mapping):
+            th = dat_thresh.get(code, dat_thresh.get(node.level))
+        else:
+            th = dat_thresh
         if th is not None and not agg.by_df:
-            y = np.where((~np.isnan(M)).mean(axis=1) < th, np.nan, y)
-        vals[code] = y
-        out[code] = y
-    return out
+            # COINr Aggregate.data.frame: sum(!is.na(x))/lx < dat_thresh -> NA
+            y = np.where((~np.isnan(M)).sum(axis=1) / M.shape[1] < th, np.nan, y)
+        V[:, j] = y
+        pos[code] = j
+    return pd.DataFrame(V, index=X.index, columns=list(X.columns) + aggs)
 
 
 # =============================================================================================
@@ -945,11 +1075,13 @@ def get_weights(meta: pd.DataFrame, *, method: str = "manual", data: pd.DataFram
     return WEIGHTINGS[method](meta, data)
 
 
-def effective_weights(meta: pd.DataFrame, weights: Mapping[str, float] | None = None) -> pd.DataFrame:
+def effective_weights(meta: pd.DataFrame, weights: Mapping[str, float] | None = None, *,
+                      tree: Mapping[str, Node] | None = None) -> pd.DataFrame:
     """Each node's effective weight in its root: the product, up the tree, of its weight share
     among its siblings (COINr ``get_eff_weights``). Columns ``iCode, Type, Level, Parent, Weight,
-    share, effective``; the effective weights of the indicators under one root sum to one."""
-    tree = hierarchy(meta)
+    share, effective``; the effective weights of the indicators under one root sum to one.
+    ``tree``: ``hierarchy(meta)`` when the caller has it already."""
+    tree = hierarchy(meta) if tree is None else tree
     w = {c: n.weight for c, n in tree.items()}
     if weights:
         w.update(weights)
@@ -964,9 +1096,9 @@ def effective_weights(meta: pd.DataFrame, weights: Mapping[str, float] | None = 
         while cur is not None and tree[cur].parent is not None:
             e *= share[cur]
             cur = tree[cur].parent
-        rows.append({"iCode": c, "Type": n.type, "Level": n.level, "Parent": n.parent, "Weight": w[c],
-                     "share": share[c] if n.parent else 1.0, "effective": e})
-    return pd.DataFrame(rows)
+        rows.append((c, n.type, n.level, n.parent, w[c], share[c] if n.parent else 1.0, e))
+    return pd.DataFrame(dict(zip(("iCode", "Type", "Level", "Parent", "Weight", "share", "effective"),
+                                 (list(v) for v in zip(*rows)))))
 
 
 # =============================================================================================
@@ -989,14 +1121,22 @@ class Coin:
     data: dict[str, pd.DataFrame] = field(default_factory=dict)
     log: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     analysis: dict[str, Any] = field(default_factory=dict)
+    _tree: tuple[pd.DataFrame, dict[str, Node]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def indicators(self) -> list[str]:
         return self.meta.loc[self.meta["Type"] == "Indicator", "iCode"].tolist()
 
     @property
+    def tree(self) -> dict[str, Node]:
+        """:func:`hierarchy` of ``meta``, computed once per coin (the metadata never change in place)."""
+        if self._tree is None or self._tree[0] is not self.meta:
+            self._tree = (self.meta, hierarchy(self.meta))
+        return self._tree[1]
+
+    @property
     def aggregates(self) -> list[str]:
-        return [c for c, n in hierarchy(self.meta).items() if n.type == "Aggregate"]
+        return [c for c, n in self.tree.items() if n.type == "Aggregate"]
 
     @property
     def panel(self) -> bool:
@@ -1024,7 +1164,7 @@ def _same_log(a: list, b: list) -> bool:
 
 def _with(coin: Coin, step: str, params: dict[str, Any], dset_name: str, df: pd.DataFrame) -> Coin:
     new = Coin(meta=coin.meta, units=coin.units, data=dict(coin.data), log=list(coin.log) + [(step, params)],
-               analysis=dict(coin.analysis))
+               analysis=dict(coin.analysis), _tree=coin._tree)
     new.data[dset_name] = df
     return new
 
@@ -1036,14 +1176,17 @@ def _get(coin: Coin, dset: str) -> pd.DataFrame:
     return coin.data[dset]
 
 
-def new_coin(idata: pd.DataFrame, imeta: pd.DataFrame) -> Coin:
-    """Build a coin from COINr-format ``iData`` and ``iMeta`` (COINr ``new_coin``); checks both."""
-    meta = check_imeta(imeta)
-    d = check_idata(idata, meta)
-    ind = meta.loc[meta["Type"] == "Indicator", "iCode"].tolist()
+def new_coin(idata: pd.DataFrame, imeta: pd.DataFrame, *, data_file: str = "", meta_file: str = "") -> Coin:
+    """Build a coin from COINr-format ``iData`` and ``iMeta`` (COINr ``new_coin``); checks both.
+    ``data_file``/``meta_file`` name the files they were read from, for the problems listed."""
+    meta = check_imeta(imeta, file=meta_file)
+    d, ind, V = _check_idata(idata, meta, file=data_file)  # every indicator is present, in iMeta's order
     rid = d["uCode"] if "Time" not in d.columns or d["Time"].nunique() <= 1 else d["uCode"] + "@" + d["Time"].astype(str)
-    units = d.drop(columns=ind).set_index(pd.Index(rid, name="row"))
-    raw = d[ind].set_index(pd.Index(rid, name="row")).astype(float)
+    idx = pd.Index(rid, name="row")
+    indset = set(ind)
+    units = d.iloc[:, [j for j, c in enumerate(d.columns) if c not in indset]]
+    units.index = idx
+    raw = pd.DataFrame(V, index=idx, columns=ind)
     coin = Coin(meta=meta, units=units, data={"Raw": raw})
     coin.log.append(("new_coin", {"idata": idata.copy(), "imeta": imeta.copy()}))
     return coin
@@ -1095,17 +1238,34 @@ def impute(coin: Coin, *, dset: str = "Raw", method: str = "mean", group: str | 
 
 def screen(coin: Coin, *, dset: str = "Raw", dat_thresh: float = 0.0, nonzero_thresh: float | None = None,
            write_to: str = "Screened") -> Coin:
-    """Screen units by data availability (COINr ``Screen``, ``unit_screen = "byNA"``): keep a unit
-    when its share of available indicators is ≥ ``dat_thresh`` (and, optionally, its share of
-    non-zero values ≥ ``nonzero_thresh``, ``"byNAandZeros"``)."""
+    """Screen units by data availability and zeros (COINr ``Screen``; ``get_data_avail``).
+
+    A unit is kept when its share of available indicators ``Dat_Avail = 1 - N_missing/n`` is ≥
+    ``dat_thresh`` and, when ``nonzero_thresh`` is given, its share of non-zero values among its
+    *available* ones ``Non_Zero = 1 - N_zero/(n - N_missing)`` is ≥ ``nonzero_thresh``. COINr's
+    ``unit_screen`` modes: ``"byNA"`` is ``nonzero_thresh = None``; ``"byNAandzeros"`` both
+    thresholds; ``"byzeros"`` is ``dat_thresh = 0`` with ``nonzero_thresh``. The table of every
+    unit (``N_missing, N_zero, Dat_Avail, Non_Zero, Included``) goes to ``coin.analysis[write_to]``.
+    """
+    for name, th in (("dat_thresh", dat_thresh), ("nonzero_thresh", nonzero_thresh)):
+        if th is not None and not 0.0 <= float(th) <= 1.0:
+            raise UsageError("BAD_THRESHOLD", f"{name} = {th} phải trong [0, 1].",
+                             f"{name} = {th} must be in [0, 1].")
     X = _get(coin, dset)
-    avail = X.notna().mean(axis=1)
+    V = X.to_numpy(dtype=float)
+    n = V.shape[1]
+    n_missing = np.isnan(V).sum(axis=1)
+    n_zero = (V == 0).sum(axis=1)
+    avail = 1 - n_missing / n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        nonzero = 1 - n_zero / (n - n_missing)
     keep = avail >= dat_thresh
     if nonzero_thresh is not None:
-        keep &= ((X != 0) & X.notna()).sum(axis=1) / X.shape[1] >= nonzero_thresh
+        keep &= nonzero >= nonzero_thresh
     new = _with(coin, "screen", {"dset": dset, "dat_thresh": dat_thresh, "nonzero_thresh": nonzero_thresh,
                                  "write_to": write_to}, write_to, X.loc[keep])
-    new.analysis[write_to] = pd.DataFrame({"Dat_Avail": avail, "Included": keep})
+    new.analysis[write_to] = pd.DataFrame({"N_missing": n_missing, "N_zero": n_zero, "Dat_Avail": avail,
+                                           "Non_Zero": nonzero, "Included": keep}, index=X.index)
     return new
 
 
@@ -1144,15 +1304,17 @@ def aggregate(coin: Coin, *, dset: str = "Normalised", method: str | Mapping[int
     """
     X = _get(coin, dset)
     w = weights
-    if isinstance(weights, str):
+    if weights == "manual":
+        w = {c: n.weight for c, n in coin.tree.items()}  # w_manual, from the tree the coin has already
+    elif isinstance(weights, str):
         w = get_weights(coin.meta, method=weights, data=_pca_data(coin, X) if weights == "pca" else None)
-    Y = aggregate_frame(X, coin.meta, method=method, weights=w, dat_thresh=dat_thresh, p=p)
+    Y = aggregate_frame(X, coin.meta, method=method, weights=w, dat_thresh=dat_thresh, p=p, tree=coin.tree)
     params = {"dset": dset, "method": dict(method) if isinstance(method, Mapping) else method,
               "weights": weights if isinstance(weights, str) else dict(weights),
               "dat_thresh": dict(dat_thresh) if isinstance(dat_thresh, Mapping) else dat_thresh, "p": p,
               "write_to": write_to}
     new = _with(coin, "aggregate", params, write_to, Y)
-    new.analysis["Weights"] = effective_weights(coin.meta, w)
+    new.analysis["Weights"] = effective_weights(coin.meta, w, tree=coin.tree)
     return new
 
 
@@ -1161,39 +1323,72 @@ def _pca_data(coin: Coin, X: pd.DataFrame) -> pd.DataFrame:
     return aggregate_frame(X, coin.meta, weights=w_equal(coin.meta))
 
 
-def build(idata: pd.DataFrame, imeta: pd.DataFrame, *, denominate: bool = False, impute: str = "none",
-          impute_group: str | None = None, screen_threshold: float | None = None, treat: str = "none",
-          normalise: str = "minmax", l_u: Sequence[float] | None = None, m_sd: Sequence[float] = (0.0, 1.0),
-          clip: bool | None = None, aggregate: str = "arithmetic",
-          weights: str | Mapping[str, float] = "manual") -> Coin:
-    """Run the Handbook's steps in order (denominate, impute, screen, treat, normalise, aggregate),
-    each optional step only when asked; every intermediate dataset is kept in the coin.
-
-    >>> # fw = load_framework("dti2022"); coin = build(idata, fw.meta, **{k: fw.method[k]
-    >>> #      for k in ("normalise", "aggregate")})
-    """
+def build_checks(*, treat: str = "none", winmax: int | None = 5, skew_thresh: float = 2.0, kurt_thresh: float = 3.5,
+                 normalise: str = "minmax", l_u: Sequence[float] | None = None, m_sd: Sequence[float] | None = None,
+                 clip: bool | None = None) -> None:
+    """The settings of :func:`build` checked against each other before any work: a setting that
+    the chosen method does not use is refused (:class:`UsageError`), never silently ignored."""
     if treat not in ("none", "winsorise"):
         raise UsageError("UNKNOWN_TREAT", f"Cách xử lý ngoại lai '{treat}' không có; chọn none hoặc winsorise.",
                          f"Unknown outlier treatment '{treat}'; choose none or winsorise.")
     spec = _normaliser(normalise)
     if l_u is not None and not spec.ranged:  # never silently ignored
-        raise UsageError("RANGE_NOT_USED", f"--range (khoảng đầu ra) chỉ dùng với minmax hoặc goalposts, không với '{normalise}'.",
-                         f"--range (the output range) applies to minmax or goalposts only, not to '{normalise}'.")
+        hint_vi = "; trung bình và độ lệch chuẩn của z-score: --m-sd M,SD" if normalise == "zscore" else ""
+        hint_en = "; the z-score mean and s.d.: --m-sd M,SD" if normalise == "zscore" else ""
+        raise UsageError("RANGE_NOT_USED", f"--range (khoảng đầu ra) chỉ dùng với minmax hoặc goalposts, không với '{normalise}'{hint_vi}.",
+                         f"--range (the output range) applies to minmax or goalposts only, not to '{normalise}'{hint_en}.")
     if clip is not None and not spec.clips:
         raise UsageError("CLIP_NOT_USED", f"--clip/--no-clip chỉ dùng với goalposts hoặc dist2targ, không với '{normalise}'.",
                          f"--clip/--no-clip applies to goalposts or dist2targ only, not to '{normalise}'.")
-    coin = new_coin(idata, imeta)
+    if m_sd is not None and normalise != "zscore":
+        raise UsageError("M_SD_NOT_USED", f"--m-sd (trung bình, độ lệch chuẩn) chỉ dùng với zscore, không với '{normalise}'.",
+                         f"--m-sd (mean, s.d.) applies to zscore only, not to '{normalise}'.")
+    if m_sd is not None and not float(m_sd[1]) > 0:
+        raise UsageError("BAD_M_SD", f"--m-sd: độ lệch chuẩn {m_sd[1]} phải > 0.",
+                         f"--m-sd: the s.d. {m_sd[1]} must be > 0.")
+    if treat != "winsorise" and (winmax, skew_thresh, kurt_thresh) != (5, 2.0, 3.5):
+        raise UsageError("TREAT_PARAMS_NOT_USED",
+                         "--winmax, --skew-thresh, --kurt-thresh chỉ dùng với --treat winsorise.",
+                         "--winmax, --skew-thresh and --kurt-thresh apply to --treat winsorise only.")
+
+
+def build(idata: pd.DataFrame, imeta: pd.DataFrame, *, denominate: bool = False, impute: str = "none",
+          impute_group: str | None = None, screen_threshold: float | None = None,
+          screen_nonzero: float | None = None, treat: str = "none", winmax: int | None = 5,
+          skew_thresh: float = 2.0, kurt_thresh: float = 3.5, normalise: str = "minmax",
+          l_u: Sequence[float] | None = None, m_sd: Sequence[float] | None = None, clip: bool | None = None,
+          aggregate: str | Mapping[int, str] = "arithmetic", dat_thresh: float | Mapping[int | str, float] | None = None,
+          weights: str | Mapping[str, float] = "manual", data_file: str = "", meta_file: str = "") -> Coin:
+    """Run the Handbook's steps in order (denominate, impute, screen, treat, normalise, aggregate),
+    each optional step only when asked; every intermediate dataset is kept in the coin.
+
+    The COINr settings: ``screen_threshold``/``screen_nonzero`` (``Screen``'s ``dat_thresh`` and
+    ``nonzero_thresh``; screening runs when either is given), ``winmax``/``skew_thresh``/
+    ``kurt_thresh`` (``Treat``, with ``treat = "winsorise"``), ``m_sd`` (``n_zscore``), ``aggregate``
+    one name or ``{level: name}`` and ``dat_thresh`` one number or ``{level: number}``
+    (``Aggregate``'s ``f_ag`` and ``dat_thresh`` per level). A setting that the chosen method does
+    not use is refused, never ignored. ``data_file``/``meta_file``: see :func:`new_coin`.
+
+    >>> # fw = load_framework("dti2022"); coin = build(idata, fw.meta, **{k: fw.method[k]
+    >>> #      for k in ("normalise", "aggregate")})
+    """
+    build_checks(treat=treat, winmax=winmax, skew_thresh=skew_thresh, kurt_thresh=kurt_thresh,
+                 normalise=normalise, l_u=l_u, m_sd=m_sd, clip=clip)
+    coin = new_coin(idata, imeta, data_file=data_file, meta_file=meta_file)
     dset = "Raw"
     if denominate:
         coin, dset = STEPS["denominate"](coin, dset=dset), "Denominated"
     if impute != "none":
         coin, dset = STEPS["impute"](coin, dset=dset, method=impute, group=impute_group), "Imputed"
-    if screen_threshold is not None:
-        coin, dset = screen(coin, dset=dset, dat_thresh=screen_threshold), "Screened"
+    if screen_threshold is not None or screen_nonzero is not None:
+        coin, dset = screen(coin, dset=dset, dat_thresh=screen_threshold or 0.0,
+                            nonzero_thresh=screen_nonzero), "Screened"
     if treat == "winsorise":
-        coin, dset = STEPS["treat"](coin, dset=dset), "Treated"
-    coin = STEPS["normalise"](coin, dset=dset, method=normalise, l_u=l_u, m_sd=m_sd, clip=clip)
-    return STEPS["aggregate"](coin, dset="Normalised", method=aggregate, weights=weights)
+        coin, dset = STEPS["treat"](coin, dset=dset, winmax=winmax, skew_thresh=skew_thresh,
+                                    kurt_thresh=kurt_thresh), "Treated"
+    coin = STEPS["normalise"](coin, dset=dset, method=normalise, l_u=l_u,
+                              m_sd=(0.0, 1.0) if m_sd is None else m_sd, clip=clip)
+    return STEPS["aggregate"](coin, dset="Normalised", method=aggregate, weights=weights, dat_thresh=dat_thresh)
 
 
 #: Steps by name, for :func:`regen`.
@@ -1225,37 +1420,60 @@ def regen(coin: Coin, *, changes: Mapping[str, Mapping[str, Any]] | None = None)
 # get_str_weak, get_unit_summary, compare_coins)
 # =============================================================================================
 
+def _rank_desc(V: np.ndarray) -> np.ndarray:
+    """Ranks down each column, 1 = highest, ties share the lower rank, NaN stays NaN (R
+    ``rank(-x, ties.method = "min", na.last = "keep")``, as COINr ``rank_df``)."""
+    nan = np.isnan(V)
+    neg = np.where(nan, np.inf, -V)
+    order = np.argsort(neg, axis=0, kind="stable")
+    srt = np.take_along_axis(neg, order, axis=0)
+    n = V.shape[0]
+    new_run = np.ones(srt.shape, dtype=bool)
+    new_run[1:] = srt[1:] != srt[:-1]
+    first = np.maximum.accumulate(np.where(new_run, np.arange(n)[:, None], 0), axis=0)  # start of each run of ties
+    out = np.empty(V.shape)
+    np.put_along_axis(out, order, first + 1.0, axis=0)
+    out[nan] = np.nan
+    return out
+
+
 def rank_scores(scores: pd.Series | pd.DataFrame, *, by: pd.Series | None = None) -> pd.Series | pd.DataFrame:
     """Ranks, 1 = highest score, ties share the lower rank (R ``rank(-x, ties.method = "min")``);
     NaN stays NaN. ``by`` (aligned) ranks within groups, e.g. within each period."""
+    if by is not None:
+        if isinstance(scores, pd.DataFrame):
+            return scores.apply(lambda s: rank_scores(s, by=by))
+        return scores.groupby(by.loc[scores.index]).rank(ascending=False, method="min")
     if isinstance(scores, pd.DataFrame):
-        return scores.apply(lambda s: rank_scores(s, by=by))
-    if by is None:
-        return scores.rank(ascending=False, method="min")
-    return scores.groupby(by.loc[scores.index]).rank(ascending=False, method="min")
+        return pd.DataFrame(_rank_desc(scores.to_numpy(dtype=float)), index=scores.index, columns=scores.columns)
+    return pd.Series(_rank_desc(scores.to_numpy(dtype=float)[:, None])[:, 0], index=scores.index, name=scores.name)
 
 
 def scores_long(coin: Coin, *, dset: str = "Aggregated") -> pd.DataFrame:
     """The long results table ``uCode, [Time,] iCode, Level, score, rank`` for every aggregate
     (COINr ``get_results``, long form), index last-level first."""
     X = _get(coin, dset)
-    tree = hierarchy(coin.meta)
-    codes = sorted(coin.aggregates, key=lambda c: (-tree[c].level, coin.aggregates.index(c)))
-    by = coin.units.loc[X.index, "Time"] if coin.panel else None
-    R = rank_scores(X[codes], by=by)
-    frames = []
-    for c in codes:
-        f = pd.DataFrame({"uCode": coin.units.loc[X.index, "uCode"].to_numpy()})
-        if coin.panel:
-            f["Time"] = coin.units.loc[X.index, "Time"].to_numpy()
-        f["iCode"] = c
-        f["Level"] = tree[c].level
-        f["score"] = X[c].to_numpy()
-        f["rank"] = R[c].to_numpy()
-        frames.append(f)
-    out = pd.concat(frames, ignore_index=True)
-    out["rank"] = out["rank"].astype("Int64")
-    return out
+    tree = coin.tree
+    aggs = coin.aggregates
+    codes = sorted(aggs, key=lambda c: (-tree[c].level, aggs.index(c)))
+    S = X.to_numpy(dtype=float)[:, X.columns.get_indexer(codes)]
+    units = coin.units if coin.units.index.equals(X.index) else coin.units.loc[X.index]
+    panel = coin.panel
+    if panel:
+        R = rank_scores(X[codes], by=units["Time"]).to_numpy(dtype=float)
+    else:
+        R = _rank_desc(S)
+    n, k = S.shape
+    cols: dict[str, Any] = {"uCode": np.tile(units["uCode"].to_numpy(), k)}
+    if panel:
+        cols["Time"] = np.tile(units["Time"].to_numpy(), k)
+    cols["iCode"] = np.repeat(np.array(codes, dtype=object), n)
+    cols["Level"] = np.repeat(np.array([tree[c].level for c in codes]), n)
+    cols["score"] = S.T.ravel()
+    r = R.T.ravel()
+    miss = np.isnan(r)
+    cols["rank"] = pd.arrays.IntegerArray(np.where(miss, 0, r).astype(np.int64), miss)
+    return pd.DataFrame(cols)
 
 
 def get_corr(coin: Coin, *, dset: str = "Aggregated", method: str = "pearson") -> pd.DataFrame:

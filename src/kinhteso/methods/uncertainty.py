@@ -39,10 +39,12 @@ __all__ = [
     "build_problem",
     "sample_design",
     "nominal_design",
+    "nominal_scores",
     "evaluate",
     "evaluate_loop",
     "rank_matrix",
     "rank_intervals",
+    "quantiles",
     "sobol_indices",
     "uncertainty",
 ]
@@ -70,11 +72,19 @@ class UAProblem:
     aggregate: list[str]
     impute: list[str]
     exclude: bool
-    weight_noise: float
+    weight_noise: float | dict[int, float]  # one noise for every level, or {level: noise}
     weight_pool: np.ndarray  # P × len(nodes) multipliers
     groups: pd.Series | None = None
     inputs: list[str] = field(default_factory=list)  # the uncertain inputs, in design-column order
     normalised: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
+    #: the aggregation plan, bottom-up: (aggregate, its node position, node positions of its
+    #: indicator children, their columns in ``X``, node positions of its aggregate children)
+    plan: list[tuple[str, int, np.ndarray, np.ndarray, list[int]]] = field(default_factory=list, repr=False)
+    #: per (imputation, aggregation), for each aggregate of the plan, the indicator children's
+    #: ``[T(Z) | 1[available]]`` side by side, every normalisation's units in turn (children ×
+    #: 2·normalisations·units): one matrix product gives num and den at once; made on first use
+    transformed: dict[tuple[int, int], list[np.ndarray]] = field(default_factory=dict, repr=False)
+    tree: dict[str, Any] = field(default_factory=dict, repr=False)  # C.hierarchy(meta)
 
     @property
     def n_levels(self) -> dict[str, int]:
@@ -83,7 +93,7 @@ class UAProblem:
                 "exclude": len(self.indicators) + 1}
 
 
-def build_problem(X: pd.DataFrame, meta: pd.DataFrame, *, weight_noise: float | None = 0.25,
+def build_problem(X: pd.DataFrame, meta: pd.DataFrame, *, weight_noise: float | Mapping[int, float] | None = 0.25,
                   normalise: Sequence[Mapping[str, Any]] = ({"method": "minmax", "l_u": (0.0, 100.0)},),
                   aggregate: Sequence[str] = ("arithmetic",), impute: Sequence[str] = ("none",),
                   exclude: bool = False, groups: pd.Series | None = None, index: str | None = None,
@@ -91,7 +101,9 @@ def build_problem(X: pd.DataFrame, meta: pd.DataFrame, *, weight_noise: float | 
     """Set up an analysis (COINr ``SA_specs``). The first entry of each list is the nominal choice.
 
     Varied inputs, in this order: ``weights`` (when ``weight_noise`` > 0: a pool of ``pool_size``
-    noisy weight sets, every weight at every level times U(1 - noise, 1 + noise)), ``normalise``,
+    noisy weight sets, every weight at every level times U(1 - noise, 1 + noise); ``weight_noise``
+    as ``{level: noise}`` perturbs only the weights of those levels, level 1 being the
+    indicators: COINr ``get_noisy_weights`` with ``noise_specs``), ``normalise``,
     ``aggregate``, ``impute`` (when they list more than one choice) and ``exclude`` (drop none or
     one indicator). The normalised matrix of every (imputation, normalisation) pair is computed here.
     """
@@ -110,24 +122,48 @@ def build_problem(X: pd.DataFrame, meta: pd.DataFrame, *, weight_noise: float | 
     if not normalise or not aggregate or not impute:
         raise UsageError("UA_EMPTY_CHOICE", "Mỗi lựa chọn cần ít nhất một phương án.",
                          "Each choice needs at least one alternative.")
-    noise = float(weight_noise or 0.0)
-    if not 0.0 <= noise < 1.0:
-        raise UsageError("UA_NOISE", "Mức nhiễu trọng số phải trong [0, 1).",
-                         "The weight noise must be in [0, 1).")
     nodes = list(tree)
+    levels = sorted({n.level for n in tree.values()})
+    if isinstance(weight_noise, Mapping):
+        noise_by_level = {int(k): float(v) for k, v in weight_noise.items()}
+        bad = [k for k in noise_by_level if k not in levels]
+        if bad:
+            lv = ", ".join(str(v) for v in levels)
+            raise UsageError("UA_NOISE_LEVEL", f"Không có cấp {bad[0]} trong cấu trúc chỉ số; các cấp: {lv}.",
+                             f"The framework has no level {bad[0]}; its levels are {lv}.")
+    else:
+        noise_by_level = {lv: float(weight_noise or 0.0) for lv in levels}
+    for v in noise_by_level.values():
+        if not 0.0 <= v < 1.0:
+            raise UsageError("UA_NOISE", "Mức nhiễu trọng số phải trong [0, 1).",
+                             "The weight noise must be in [0, 1).")
+    per_node = np.array([noise_by_level.get(tree[c].level, 0.0) for c in nodes])
+    noise = float(per_node.max()) if len(per_node) else 0.0
     ind = [c for c in nodes if tree[c].type == "Indicator"]
     rng = np.random.default_rng(seed)
-    pool = rng.uniform(1 - noise, 1 + noise, size=(pool_size if noise > 0 else 1, len(nodes)))
+    # U(1 - noise, 1 + noise) per node; a node of a level without noise keeps multiplier 1
+    U = rng.uniform(size=(pool_size if noise > 0 else 1, len(nodes)))
+    pool = 1 - per_node[None, :] + 2 * per_node[None, :] * U
     inputs = ([("weights", noise > 0), ("normalise", len(normalise) > 1), ("aggregate", len(aggregate) > 1),
                ("impute", len(impute) > 1), ("exclude", exclude)])
-    prob = UAProblem(X=X[ind].astype(float), meta=meta, index=index, nodes=nodes,
+    same = list(X.columns) == ind and all(t == np.float64 for t in X.dtypes)
+    prob = UAProblem(X=X if same else X[ind].astype(float), meta=meta, index=index, nodes=nodes,
                      base_w=np.array([tree[c].weight for c in nodes], dtype=float), indicators=ind,
                      normalise=[dict(s) for s in normalise], aggregate=list(aggregate), impute=list(impute),
-                     exclude=exclude, weight_noise=noise, weight_pool=pool, groups=groups,
-                     inputs=[n for n, on in inputs if on])
+                     exclude=exclude, weight_pool=pool, groups=groups,
+                     weight_noise=dict(noise_by_level) if isinstance(weight_noise, Mapping) else noise,
+                     inputs=[n for n, on in inputs if on], tree=tree)
     if not prob.inputs:
         raise UsageError("UA_NOTHING_VARIED", "Không có yếu tố bất định nào được chọn để thay đổi.",
                          "No uncertain input is varied.")
+    pos = {c: i for i, c in enumerate(nodes)}
+    ind_pos = {c: i for i, c in enumerate(ind)}
+    for code, node in tree.items():
+        if node.type == "Aggregate":
+            ik = [k for k in node.children if tree[k].type == "Indicator"]
+            prob.plan.append((code, pos[code], np.array([pos[k] for k in ik], dtype=int),
+                              np.array([ind_pos[k] for k in ik], dtype=int),
+                              [pos[k] for k in node.children if tree[k].type == "Aggregate"]))
     for i, imp in enumerate(prob.impute):
         Xi = C.impute_frame(prob.X, method=imp, groups=groups) if imp != "none" else prob.X
         for j, spec in enumerate(prob.normalise):
@@ -141,20 +177,23 @@ def build_problem(X: pd.DataFrame, meta: pd.DataFrame, *, weight_noise: float | 
     return prob
 
 
+_NOMINAL = {"weights": -1, "normalise": 0, "aggregate": 0, "impute": 0, "exclude": -1}
+
+
 def nominal_design(prob: UAProblem) -> pd.DataFrame:
     """The unperturbed replication: nominal weights (pool index -1), first choices, nothing excluded."""
-    return pd.DataFrame({"weights": [-1], "normalise": [0], "aggregate": [0], "impute": [0], "exclude": [-1]})
+    return pd.DataFrame({k: [v] for k, v in _NOMINAL.items()})
 
 
 def decode(prob: UAProblem, U: np.ndarray) -> pd.DataFrame:
     """Map unit-hypercube samples (one column per varied input) to integer choices."""
     n = len(U)
-    out = nominal_design(prob).loc[[0] * n].reset_index(drop=True)
+    cols = {k: np.full(n, v, dtype=int) for k, v in _NOMINAL.items()}
     for k, name in enumerate(prob.inputs):
         levels = prob.n_levels[name]
         idx = np.minimum((U[:, k] * levels).astype(int), levels - 1)
-        out[name] = idx - 1 if name == "exclude" else idx
-    return out
+        cols[name] = idx - 1 if name == "exclude" else idx
+    return pd.DataFrame(cols)
 
 
 def sample_design(prob: UAProblem, *, n: int, method: str = "sobol", seed: int = 0) -> tuple[np.ndarray, pd.DataFrame]:
@@ -182,12 +221,12 @@ def _salib_problem(prob: UAProblem) -> dict[str, Any]:
     return {"num_vars": len(prob.inputs), "names": list(prob.inputs), "bounds": [[0.0, 1.0]] * len(prob.inputs)}
 
 
-def replication_weights(prob: UAProblem, design: pd.DataFrame) -> np.ndarray:
+def replication_weights(prob: UAProblem, design: pd.DataFrame | Mapping[str, np.ndarray]) -> np.ndarray:
     """Weights of every node in every replication (R × nodes): noise, then the exclusion as weight 0."""
-    wi = design["weights"].to_numpy()
+    wi = np.asarray(design["weights"])
     mult = np.where(wi[:, None] >= 0, prob.weight_pool[np.maximum(wi, 0)], 1.0)
     W = prob.base_w[None, :] * mult
-    ex = design["exclude"].to_numpy()
+    ex = np.asarray(design["exclude"])
     rows = np.flatnonzero(ex >= 0)
     pos = {c: i for i, c in enumerate(prob.nodes)}
     cols = np.array([pos[prob.indicators[e]] for e in ex[rows]], dtype=int)
@@ -195,56 +234,74 @@ def replication_weights(prob: UAProblem, design: pd.DataFrame) -> np.ndarray:
     return W
 
 
-def evaluate(prob: UAProblem, design: pd.DataFrame) -> np.ndarray:
+def evaluate(prob: UAProblem, design: pd.DataFrame | Mapping[str, np.ndarray]) -> np.ndarray:
     """Index scores for every replication (R × units), the fast path.
 
     For each aggregate, ``num = Σ_k w_rk · T(x_uk)`` and ``den = Σ_k w_rk · 1[x_uk available]``
     over its children (a matrix product ``W_children · T(Z_children)ᵀ`` for indicator children),
     then the inverse transform of ``num/den`` (NaN-skipping with renormalised weights, as
-    :func:`kinhteso.methods.composite.a_amean`).
+    :func:`kinhteso.methods.composite.a_amean`). Replications that share an imputation and an
+    aggregation are done together for every normalisation at once (the normalised matrices side
+    by side along the units), each replication then keeping the block of its normalisation.
     """
     W = replication_weights(prob, design)
-    R, U = len(design), len(prob.X)
+    R, U = len(W), len(prob.X)
     out = np.full((R, U), np.nan)
     na, nn = len(prob.aggregate), len(prob.normalise)
-    key = (design["impute"].to_numpy() * nn + design["normalise"].to_numpy()) * na + design["aggregate"].to_numpy()
+    nrm = np.asarray(design["normalise"])
+    key = np.asarray(design["impute"]) * na + np.asarray(design["aggregate"])
     ukeys, inv = np.unique(key, return_inverse=True)
-    combos = [(k // (nn * na), (k // na) % nn, k % na) for k in ukeys]
-    tree = C.hierarchy(prob.meta)
-    pos = {c: i for i, c in enumerate(prob.nodes)}
-    ind_pos = {c: i for i, c in enumerate(prob.indicators)}
-    for g, (imp, nrm, agg) in enumerate(combos):
-        rows = np.flatnonzero(inv.ravel() == g)
-        Z = prob.normalised[(int(imp), int(nrm))]
-        f, finv = TRANSFORMS[prob.aggregate[int(agg)]]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            TZ = np.where(np.isnan(Z), 0.0, f(np.where(np.isnan(Z), 1.0, Z)))
-        MZ = (~np.isnan(Z)).astype(float)
-        Wg = W[rows]
-        vals: dict[str, np.ndarray] = {}
-        for code, node in tree.items():
-            if node.type != "Aggregate":
-                continue
-            ik = [k for k in node.children if tree[k].type == "Indicator"]
-            num = np.zeros((len(rows), U))
-            den = np.zeros((len(rows), U))
-            if ik:
-                cw = Wg[:, [pos[k] for k in ik]]
-                ci = [ind_pos[k] for k in ik]
-                num += cw @ TZ[:, ci].T
-                den += cw @ MZ[:, ci].T
-            for k in node.children:
-                if tree[k].type == "Aggregate":
-                    v = vals[k]
-                    ok = ~np.isnan(v)
-                    wk = Wg[:, pos[k]][:, None]
-                    with np.errstate(invalid="ignore", divide="ignore"):
-                        num += wk * np.where(ok, f(np.where(ok, v, 1.0)), 0.0)
-                    den += wk * ok
+    inv = inv.ravel()
+    NU = nn * U
+    for g, k in enumerate(ukeys):
+        imp, agg = int(k // na), int(k % na)
+        rows = np.flatnonzero(inv == g) if len(ukeys) > 1 else np.arange(R)
+        f, finv = TRANSFORMS[prob.aggregate[agg]]
+        if (imp, agg) not in prob.transformed:
+            Z = np.vstack([prob.normalised[(imp, j)] for j in range(nn)])  # (nn·U) × indicators
+            miss = np.isnan(Z)
             with np.errstate(invalid="ignore", divide="ignore"):
-                vals[code] = np.where(den > 0, finv(num, den), np.nan)
-        out[rows] = vals[prob.index]
+                T = np.where(miss, 0.0, f(np.where(miss, 1.0, Z))).T
+            M = (~miss).astype(float).T
+            prob.transformed[(imp, agg)] = [np.hstack([T[cols], M[cols]]) for _, _, _, cols, _ in prob.plan]
+        TMs = prob.transformed[(imp, agg)]
+        Wg = W[rows]
+        vals: dict[int, np.ndarray] = {}
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for (code, cpos, wpos, cols, agg_kids), TMc in zip(prob.plan, TMs):
+                if len(wpos):
+                    nd = Wg[:, wpos] @ TMc
+                    num, den = nd[:, :NU], nd[:, NU:]
+                else:
+                    num = np.zeros((len(rows), NU))
+                    den = np.zeros((len(rows), NU))
+                for kpos in agg_kids:
+                    v = vals[kpos]
+                    ok = ~np.isnan(v)
+                    wk = Wg[:, kpos][:, None]
+                    num = num + wk * np.where(ok, f(np.where(ok, v, 1.0)), 0.0)
+                    den = den + wk * ok
+                # den = 0 only where num = 0 too (no available child of positive weight): 0/0 = NaN
+                vals[cpos] = res = finv(num, den)
+                if code == prob.index:
+                    out[rows] = res.reshape(len(rows), nn, U)[np.arange(len(rows)), nrm[rows]]
     return out
+
+
+def nominal_scores(prob: UAProblem) -> np.ndarray:
+    """The index scores of the unperturbed replication, formed as the plain index is
+    (:func:`kinhteso.methods.composite.aggregate_frame`, COINr's order of operations), so that
+    units tied in the index are tied here and the nominal ranks are the index's ranks. (The
+    replications come from :func:`evaluate`'s matrix products, equal to 1e-12.)"""
+    tree = prob.tree or C.hierarchy(prob.meta)
+    Z = prob.normalised[(0, 0)]
+    col = {c: Z[:, j] for j, c in enumerate(prob.indicators)}
+    agg = C.AGGREGATORS[prob.aggregate[0]].func
+    for code, node in tree.items():  # bottom-up; children in iMeta's order, as aggregate_frame
+        if node.type == "Aggregate":
+            M = np.column_stack([col[k] for k in node.children])
+            col[code] = agg(M, np.array([tree[k].weight for k in node.children], dtype=float))
+    return col[prob.index]
 
 
 def evaluate_loop(prob: UAProblem, design: pd.DataFrame) -> np.ndarray:
@@ -278,15 +335,36 @@ def rank_matrix(S: np.ndarray) -> np.ndarray:
     return out
 
 
+def quantiles(M: np.ndarray, probs: Sequence[float]) -> np.ndarray:
+    """Quantiles of each column, NaN skipped, as R's ``quantile(x, probs, na.rm = TRUE)`` (type 7):
+    ``index = 1 + (n - 1)·p``, ``(1 - h)·x[lo] + h·x[hi]``; all columns at once (one sort).
+    Returns ``len(probs) × columns``; NaN for a column with no value."""
+    M = np.atleast_2d(np.asarray(M, dtype=float))
+    srt = np.sort(M, axis=0)  # NaN last
+    n = (~np.isnan(M)).sum(axis=0)
+    cols = np.arange(M.shape[1])
+    out = np.full((len(probs), M.shape[1]), np.nan)
+    has = n > 0
+    for i, p in enumerate(probs):
+        index = (np.maximum(n - 1, 0) * float(p))[has]  # 0-based
+        lo = np.floor(index).astype(int)
+        hi = np.ceil(index).astype(int)
+        xlo, xhi = srt[lo, cols[has]], srt[hi, cols[has]]
+        h = index - lo
+        out[i, has] = np.where((h > 0) & (xhi != xlo), (1 - h) * xlo + h * xhi, xlo)
+    return out
+
+
 def rank_intervals(ranks: np.ndarray, nominal: np.ndarray, units: Sequence[str], scores: np.ndarray) -> pd.DataFrame:
     """Per unit: nominal rank, median rank, the 5th-95th percentile rank interval, and score percentiles
-    (COINr ``get_sensitivity`` ``RankStats``)."""
+    (COINr ``get_sensitivity`` ``RankStats``: R ``quantile`` type 7, see :func:`quantiles`)."""
+    q = quantiles(ranks, [0.05, 0.5, 0.95])
+    s = quantiles(scores, [0.05, 0.5, 0.95])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        q = np.nanpercentile(ranks, [5, 50, 95], axis=0)
-        s = np.nanpercentile(scores, [5, 50, 95], axis=0)
+        mean = np.nanmean(ranks, axis=0)
     return pd.DataFrame({"uCode": list(units), "rank_nominal": nominal, "rank_q05": q[0], "rank_median": q[1],
-                         "rank_q95": q[2], "rank_mean": np.nanmean(ranks, axis=0), "score_q05": s[0],
+                         "rank_q95": q[2], "rank_mean": mean, "score_q05": s[0],
                          "score_median": s[1], "score_q95": s[2]})
 
 
@@ -323,16 +401,19 @@ class UncertaintyResult:
     def design_table(self) -> pd.DataFrame:
         """The design matrix with the choices by name: one row per replication."""
         p = self.problem
-        d = pd.DataFrame(self.design_u, columns=[f"u_{n}" for n in p.inputs])
-        d.insert(0, "replication", np.arange(len(self.design)))
         dec = self.design
-        d["weight_set"] = dec["weights"].to_numpy()
-        d["normalise"] = [_label(p.normalise[i]) for i in dec["normalise"]]
-        d["aggregate"] = [p.aggregate[i] for i in dec["aggregate"]]
-        d["impute"] = [p.impute[i] for i in dec["impute"]]
-        d["excluded"] = ["" if e < 0 else p.indicators[e] for e in dec["exclude"]]
-        d["mean_abs_rank_change"] = self.output
-        return d
+        def pick(names: Sequence[str], idx: Any) -> np.ndarray:
+            return np.array(names, dtype=object)[np.asarray(idx)]
+
+        cols: dict[str, Any] = {"replication": np.arange(len(dec))}
+        cols.update({f"u_{n}": self.design_u[:, k] for k, n in enumerate(p.inputs)})
+        cols["weight_set"] = dec["weights"].to_numpy()
+        cols["normalise"] = pick([_label(s) for s in p.normalise], dec["normalise"])
+        cols["aggregate"] = pick(p.aggregate, dec["aggregate"])
+        cols["impute"] = pick(p.impute, dec["impute"])
+        cols["excluded"] = pick([""] + p.indicators, dec["exclude"].to_numpy() + 1)
+        cols["mean_abs_rank_change"] = self.output
+        return pd.DataFrame(cols)
 
 
 def _label(spec: Mapping[str, Any]) -> str:
@@ -340,7 +421,7 @@ def _label(spec: Mapping[str, Any]) -> str:
     return spec.get("method", "?") + (f"({extra})" if extra else "")
 
 
-def uncertainty(X: pd.DataFrame, meta: pd.DataFrame, *, n: int, weight_noise: float | None = 0.25,
+def uncertainty(X: pd.DataFrame, meta: pd.DataFrame, *, n: int, weight_noise: float | Mapping[int, float] | None = 0.25,
                 normalise: Sequence[Mapping[str, Any]] = ({"method": "minmax", "l_u": (0.0, 100.0)},),
                 aggregate: Sequence[str] = ("arithmetic",), impute: Sequence[str] = ("none",),
                 exclude: bool = False, groups: pd.Series | None = None, index: str | None = None,
@@ -360,7 +441,7 @@ def uncertainty(X: pd.DataFrame, meta: pd.DataFrame, *, n: int, weight_noise: fl
                          impute=impute, exclude=exclude, groups=groups, index=index,
                          pool_size=max(1, n), seed=seed)
     U, dec = sample_design(prob, n=n, method=design, seed=seed)
-    nom = evaluate(prob, nominal_design(prob))
+    nom = nominal_scores(prob)[None, :]
     S = evaluate(prob, dec)
     Rk = rank_matrix(S)
     nr = rank_matrix(nom)[0]
