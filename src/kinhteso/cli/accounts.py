@@ -35,7 +35,7 @@ def _msg(d: dict) -> str:
 @click.option("--all", "all_", is_flag=True, help="Mọi tỉnh và cả nước / every province and the nation.")
 @click.option("--period", type=PERIOD, required=True, help="Kỳ / period: 2024, 2025-Q3.")
 @click.option("--view", type=LazyChoice.of("kinhteso.methods.accounts", "VIEWS"), default="gso", show_default=True,
-              help="gso: chính thức (lõi + số hóa); mic: QĐ 411 (ICT + nền tảng + ngành); oecd: ngành ICT của OECD.")
+              help="gso: chính thức (lõi + số hóa); mic: kiểu MIC (ICT + nền tảng + số hóa ngành), ước tính của kinhteso, không phải số của Bộ; oecd: ngành ICT của OECD / gso: official (core + digitalised); mic: MIC-style (ICT + platforms + sectoral digitalisation), a kinhteso estimate, not the ministry's figure; oecd: OECD ICT sector.")
 @click.option("--by", "by", type=click.Choice(["component", "sector"]), default="component", show_default=True)
 @click.option("--core", default=None, help="Danh sách ngành lõi thay mặc định / core VSIC codes replacing the default, comma-separated.")
 @click.option("--as-of", "as_of", default=None, help="Dùng số liệu tại thời điểm / inputs as of a past moment.")

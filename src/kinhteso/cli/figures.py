@@ -21,7 +21,7 @@ _BASIS_VI = {"published": "công bố/được gửi", "benchmarked": "đã kh�
 @click.option("--period", type=PERIOD, default=None, help="Kỳ / period: 2025, 2025-Q3.")
 @click.option("--kind", type=click.Choice(["accounts", "quarterly", "nowcast", "coef"]), default=None,
               help="Loại lần chạy / kind of run.")
-@click.option("--view", default=None, help="Cách đo / view (gso, mic, oecd) or nowcast engine.")
+@click.option("--view", default=None, help="Cách đo / view: gso, mic (kiểu MIC, ước tính của kinhteso / MIC-style, a kinhteso estimate), oecd; or a nowcast engine.")
 @click.option("--sector", default="_T", show_default=True, help="Ngành / sector ('*' for every sector).")
 @click.option("--as-of", "as_of", default=None, help="Kết quả tại thời điểm / results as of a past moment.")
 @click.option("--all-runs", is_flag=True, help="Mọi lần chạy, không chỉ lần mới nhất / every run, not only the latest.")

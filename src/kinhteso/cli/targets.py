@@ -15,9 +15,20 @@ from kinhteso.i18n import DEMO_LABEL, current_lang, fmt_number, tr
 _FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
                        help="Định dạng đầu ra / output format.")
 _SOURCE = click.option("--source", type=LazyChoice.of("kinhteso.pipeline.targets", "SOURCES"), default="auto", show_default=True,
-                       help="Chuỗi KTS: auto (tính nếu được, không thì số công bố), computed, published / DE-share series.")
+                       help="Chuỗi DE_SHARE: auto (tính nếu được, không thì số công bố), computed, published / "
+                            "where the DE_SHARE series comes from.")
 _VIEW = click.option("--view", type=LazyChoice.of("kinhteso.methods.accounts", "VIEWS"), default="gso", show_default=True,
-                     help="Cách đo khi tính tỷ trọng KTS / accounts view of a computed DE share.")
+                     help="Cách đo khi tính DE_SHARE / accounts view of a computed DE_SHARE: gso (core + digitalised); "
+                          "mic = MIC-style: ICT + platforms + sectoral digitalisation, kinhteso estimate (not MIC's own "
+                          "figures, which are DE_SHARE_MIC); oecd (OECD ICT sector).")
+_AGAINST = click.option("--against", default=None,
+                        help="So với chuỗi của chỉ tiêu khác cơ sở của mục tiêu (cần --indicator; mỗi dòng báo "
+                             "BASIS_MISMATCH) / compare with another basis than the target's, e.g. --indicator "
+                             "DE_SHARE_MIC --against DE_SHARE.")
+_CONVERT = click.option("--convert-boundary", is_flag=True,
+                        help="Đo mục tiêu đặt cho tỉnh cũ (63) trên chuỗi của tỉnh mới (34), giữ nguyên giá trị "
+                             "(BOUNDARY_CONVERTED) / measure a target carried over across the 2025 merger on the "
+                             "territory holding it, value unchanged.")
 _MODEL = click.option("--model", type=LazyChoice.of("kinhteso.methods.targets", "TREND_MODELS"), default="loglinear", show_default=True,
                       help="Mô hình xu hướng / trend model (OLS on the last 3–5 years).")
 _LEVEL = click.option("--level", type=float, default=0.90, show_default=True,
@@ -50,19 +61,27 @@ def _status(s: str | None) -> str:
 @click.option("--indicator", default=None, help="Chỉ tiêu / indicator code (DE_SHARE, ECOMMERCE_SHARE, ...).")
 @click.option("--inherit-national", is_flag=True,
               help="Tỉnh chưa có mục tiêu riêng được so với mục tiêu quốc gia / measure provinces without their own target against the national one.")
+@_AGAINST
+@_CONVERT
 @_SOURCE
 @_VIEW
 @_MODEL
 @_LEVEL
 @_FORMAT
 @workspace_option
-def gaps_cmd(territory, indicator, inherit_national, source, view, model, level, fmt, workspace: Path) -> None:
+def gaps_cmd(territory, indicator, inherit_national, against, convert_boundary, source, view, model, level, fmt,
+             workspace: Path) -> None:
     """Khoảng cách tới mục tiêu / how far each territory is from each of its targets.
 
     For each territory × target: latest value and period, gap, required annual growth (CAGR)
     against the trend's, the projection to the target year with its prediction interval, the
     probability of reaching it, the status (achieved, on_track, at_risk, off_track) and years
     behind schedule. Rates are fractions in JSON/CSV, shares in percent.
+
+    Each target is measured on the series it was set on: its basis (DE_SHARE, the NSO
+    statistic; DE_SHARE_MIC, MIC's published estimates; a province's own series) on its boundary
+    (63:79, the city before the 2025 merger). Another basis only with --against, another
+    boundary only with --convert-boundary; the rows say so.
     """
     import pandas as pd  # noqa: PLC0415
 
@@ -70,7 +89,7 @@ def gaps_cmd(territory, indicator, inherit_national, source, view, model, level,
     from kinhteso.workspace import Workspace  # noqa: PLC0415
 
     req = GapsRequest(territory=territory, indicator=indicator, inherit_national=inherit_national, source=source,
-                      view=view, model=model, level=level)
+                      view=view, model=model, level=level, against=against, convert_boundary=convert_boundary)
     with Workspace.open(workspace) as ws:
         res = run(ws, req)
     rows = res.rows
@@ -86,9 +105,11 @@ def gaps_cmd(territory, indicator, inherit_national, source, view, model, level,
     if flat.empty:
         click.echo("(0)")
         return
-    shown = flat[["territory", "indicator", "latest_value", "latest_period", "comparison", "target_value", "target_year",
-                  "gap", "required_cagr", "trend_cagr", "projected_value", "projected_low", "projected_high",
-                  "probability", "status", "years_behind"]].copy()
+    flat["measured_on"] = [f"{r['series_indicator']}@{r['series_territory']}"
+                           + (" ≠ " + r["basis"] if r["basis_mismatch"] else "") for r in rows]
+    shown = flat[["territory", "indicator", "measured_on", "latest_value", "latest_period", "comparison", "target_value",
+                  "target_year", "gap", "required_cagr", "trend_cagr", "projected_value", "projected_low",
+                  "projected_high", "probability", "status", "years_behind"]].copy()
     for c in ("required_cagr", "trend_cagr", "probability"):
         shown[c] = shown[c].astype(float) * 100
     shown["status"] = [_status(s) for s in shown.status]
@@ -112,22 +133,30 @@ def gaps_cmd(territory, indicator, inherit_national, source, view, model, level,
               help="Giá trị mục tiêu thay số trong danh mục / target value replacing the registry's.")
 @click.option("--growth", type=float, default=None,
               help="Kịch bản tăng GRDP danh nghĩa/năm (0.08) / nominal GRDP growth scenario; default: the last 3 years' average.")
+@_AGAINST
+@_CONVERT
 @_SOURCE
 @_VIEW
 @_MODEL
 @_LEVEL
 @_FORMAT
 @workspace_option
-def plan_cmd(territory, indicator, target_year, value, growth, source, view, model, level, fmt, workspace: Path) -> None:
+def plan_cmd(territory, indicator, target_year, value, growth, against, convert_boundary, source, view, model, level,
+             fmt, workspace: Path) -> None:
     """Kế hoạch đạt mục tiêu / the plan to close a gap: quarterly milestones and, for the DE
-    share, what each industry must contribute (ranked by leverage) under a GRDP growth scenario."""
+    share, what each industry must contribute (ranked by leverage) under a GRDP growth scenario.
+
+    The target is measured on its own basis and boundary, like `gaps` (--against,
+    --convert-boundary to ask otherwise); the industry breakdown needs a DE_SHARE computed from
+    the accounts."""
     import pandas as pd  # noqa: PLC0415
 
     from kinhteso.service.targets import PlanRequest, plan as run  # noqa: PLC0415
     from kinhteso.workspace import Workspace  # noqa: PLC0415
 
     req = PlanRequest(territory=territory, indicator=indicator, target_year=target_year, value=value, growth=growth,
-                      source=source, view=view, model=model, level=level)
+                      source=source, view=view, model=model, level=level, against=against,
+                      convert_boundary=convert_boundary)
     with Workspace.open(workspace) as ws:
         res = run(ws, req)
     out = res.as_dict()
@@ -147,10 +176,12 @@ def plan_cmd(territory, indicator, target_year, value, growth, source, view, mod
     if g["illustrative"]:
         click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")
     click.echo(tr(
-        f"{g['name']} ({g['territory']}) — {indicator}: {fmt_number(g['latest_value'], 2)} ({g['latest_period']}) → "
+        f"{g['name']} ({g['territory']}) — {indicator}, đo trên {g['series_indicator']}@{g['series_territory']} "
+        f"(mục tiêu đặt trên {g['basis']}@{g['boundary']}): {fmt_number(g['latest_value'], 2)} ({g['latest_period']}) → "
         f"{g['comparison']} {fmt_number(g['target_value'], 2)} ({target_year}); khoảng cách {fmt_number(g['gap'], 2)}; "
         f"trạng thái {_status(g['status'])} [{g['source']}]",
-        f"{g['name']} ({g['territory']}) — {indicator}: {fmt_number(g['latest_value'], 2)} ({g['latest_period']}) → "
+        f"{g['name']} ({g['territory']}) — {indicator}, measured on {g['series_indicator']}@{g['series_territory']} "
+        f"(target set on {g['basis']}@{g['boundary']}): {fmt_number(g['latest_value'], 2)} ({g['latest_period']}) → "
         f"{g['comparison']} {fmt_number(g['target_value'], 2)} ({target_year}); gap {fmt_number(g['gap'], 2)}; "
         f"status {_status(g['status'])} [{g['source']}]"))
     for w in out["warnings"] + g["warnings"]:
@@ -251,7 +282,8 @@ def target_list(territory, fmt, workspace: Path) -> None:
         res = run(ws, TargetListRequest(territory=territory))
     df = pd.DataFrame(res.records())
     if fmt == "table" and len(df):
-        df = df[["territory", "indicator", "year", "comparison", "value", "unit", "confidence", "origin", "source"]]
+        df = df[["territory", "indicator", "year", "comparison", "value", "unit", "basis", "boundary", "confidence",
+                 "origin", "source"]]
     click.echo(render_frame(df, fmt))
 
 
@@ -267,8 +299,15 @@ def target_list(territory, fmt, workspace: Path) -> None:
 @click.option("--url", default="-", show_default=True, help="Đường dẫn nguồn / source URL.")
 @click.option("--confidence", type=LazyChoice.of("kinhteso.reference.targets", "CONFIDENCE"), default="medium", show_default=True)
 @click.option("--note", default="", help="Ghi chú / note.")
+@click.option("--basis", default=None,
+              help="Chỉ tiêu của chuỗi mục tiêu được đặt trên / the indicator of the series the target was set on "
+                   "(DE_SHARE, DE_SHARE_MIC, a workspace indicator); default: --indicator.")
+@click.option("--boundary", default=None,
+              help="Tỉnh cũ (63) mục tiêu được đặt cho, khi tỉnh mới giữ nó / the old province the target was set for, "
+                   "when carried over to --territory; default: --territory.")
 @workspace_option
-def target_add(territory, indicator, year, value, unit, comparison, source, url, confidence, note, workspace: Path) -> None:
+def target_add(territory, indicator, year, value, unit, comparison, source, url, confidence, note, basis, boundary,
+               workspace: Path) -> None:
     """Thêm mục tiêu vào không gian làm việc / add a target to the workspace's targets.yaml.
 
     Checked like the shipped ones (known territory and indicator, the indicator's unit, a range
@@ -278,7 +317,8 @@ def target_add(territory, indicator, year, value, unit, comparison, source, url,
     from kinhteso.workspace import Workspace  # noqa: PLC0415
 
     req = TargetAddRequest(territory=territory, indicator=indicator, year=year, value=value, unit=unit,
-                           comparison=comparison, source=source, url=url, confidence=confidence, note=note)
+                           comparison=comparison, source=source, url=url, confidence=confidence, note=note,
+                           basis=basis, boundary=boundary)
     with Workspace.open(workspace) as ws:
         t = run(ws, req).target
     click.echo(tr(f"Đã thêm mục tiêu {t.territory} {t.indicator} {t.year} {t.comparison} {fmt_number(t.value, 2)} {t.unit}.",

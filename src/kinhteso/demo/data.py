@@ -40,7 +40,7 @@ ALLOC = {"4651": ("46", 0.050), "4652": ("46", 0.060), "582": ("58", 0.35), "631
 ALLOC_OECD = {"2610": ("26", 0.40), "2620": ("26", 0.30), "2630": ("26", 0.15), "2640": ("26", 0.05),
               "2680": ("26", 0.01), "5820": ("58", 0.35), "6311": ("63", 0.55), "6312": ("63", 0.15),
               "9511": ("95", 0.25), "9512": ("95", 0.15)}
-#: Platform value added (MIC view) as % of GRDP, national, and its split by division.
+#: Platform value added (MIC-style view, a kinhteso estimate) as % of GRDP, national, and its split by division.
 _PLATFORM_SHARE = {2019: 1.8, 2020: 2.0, 2021: 2.2, 2022: 2.4, 2023: 2.7, 2024: 3.0, 2025: 3.3}
 _PLATFORM_SPLIT = {"47": 0.45, "49": 0.15, "64": 0.20, "79": 0.05, "59": 0.15}
 CORE_DIVISIONS = ("26", "61", "62")
@@ -210,7 +210,7 @@ def _frames(va: pd.DataFrame) -> DemoData:
                          columns=["territory", "sector", "year", "value"])
     alloc["period"] = alloc.year.astype(str)
     data["alloc_ratio_vn"] = _long(alloc, "ALLOC_RATIO", "RATIO", status="E")
-    # --- platform value added (MIC view), annual --------------------------------------------------
+    # --- platform value added (MIC-style view, a kinhteso estimate), annual --------------------------------------------------
     data["platform_va_annual"] = _platform(va, mapping)
     # --- monthly high-frequency indicators ------------------------------------------------------
     data.update(_monthly(va, mapping))

@@ -9,10 +9,14 @@ Three views, each with its anchor:
 - **OECD** (OECD ICT sector, ISIC Rev.4, OECD 2011 *Guide to Measuring the Information
   Society*; OECD 2023 *Handbook on Compiling Digital Supply and Use Tables*): the same
   arithmetic with the ICT-sector classes as the core, comparable with ADB, OECD and BEA figures.
-- **MIC** (Decision 411/QĐ-TTg, Decision 1354/QĐ-BTTTT): ICT digital economy (the core),
-  platform digital economy (``PLATFORM_VA``), sectoral digital economy = the digitalised part of
-  the other industries net of what the platform part already counts, sector by sector:
-  sectoral_s = max(digitalised_s − platform_s, 0).
+- **MIC-style** (``mic``; "MIC-style: ICT + platforms + sectoral digitalisation, kinhteso
+  estimate"): kinhteso's own formula in the three components of Decision 411/QĐ-TTg and
+  Decision 1354/QĐ-BTTTT — ICT digital economy (the core), platform digital economy
+  (``PLATFORM_VA``), sectoral digital economy = the digitalised part of the other industries net
+  of what the platform part already counts, sector by sector:
+  sectoral_s = max(digitalised_s − platform_s, 0). It is *not* the ministry's estimation (MIC
+  estimated from tax revenue data with an econometric model; its published figures are the
+  separate series ``DE_SHARE_MIC``), and its result is not comparable with those figures.
 
 Industry pieces. Value added may be reported at any VSIC level; a reported code whose
 descendants are also reported contributes its *remainder* (its value less that of its reported
@@ -42,6 +46,7 @@ __all__ = [
     "GSO_CORE",
     "OECD_ICT",
     "VIEWS",
+    "VIEW_LABELS",
     "Hierarchy",
     "AccountInputs",
     "AccountResult",
@@ -59,6 +64,15 @@ VIEWS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "gso": (GSO_CORE, ("core", "digitalised")),
     "oecd": (OECD_ICT, ("core", "digitalised")),
     "mic": (GSO_CORE, ("ict", "platform", "sectoral")),
+}
+#: view → (Vietnamese, English) label: what each view is, as every output names it.
+VIEW_LABELS: dict[str, tuple[str, str]] = {
+    "gso": ("cách đo GSO/NSO: lõi + số hóa các ngành khác, kinhteso tính",
+            "GSO/NSO view: core + digitalisation of other industries, computed by kinhteso"),
+    "mic": ("kiểu MIC: ICT + nền tảng + số hóa ngành, ước tính của kinhteso",
+            "MIC-style: ICT + platforms + sectoral digitalisation, kinhteso estimate"),
+    "oecd": ("cách đo OECD: ngành ICT của OECD + số hóa các ngành khác, kinhteso tính",
+             "OECD view: OECD ICT sector + digitalisation of other industries, computed by kinhteso"),
 }
 _TOL = 1e-9
 
@@ -110,7 +124,7 @@ class AccountInputs:
     coef_nat: pd.Series | None = None  #: national DIGITAL_COEF
     alloc_own: pd.Series | None = None  #: ALLOC_RATIO of the territory
     alloc_nat: pd.Series | None = None  #: national ALLOC_RATIO
-    platform: pd.Series | None = None  #: PLATFORM_VA by sector (MIC view)
+    platform: pd.Series | None = None  #: PLATFORM_VA by sector (MIC-style view)
     label: str = ""                   #: "territory period", for messages
 
 
@@ -349,7 +363,7 @@ def measure(inp: AccountInputs, h: Hierarchy, *, view: str = "gso", core: Sequen
             {"item": "gso_total", "value": core_va + dig_va},
             {"item": "plus_platform_va", "value": platform_va},
             {"item": "minus_platform_already_in_digitalised", "value": -sum(overlap.values())},
-            {"item": "mic_total", "value": de_va},
+            {"item": "mic_style_total", "value": de_va},
         ]
     else:
         de_va = core_va + dig_va

@@ -13,7 +13,15 @@ Where a series comes from (``source``):
 Other indicators are read from the observations: registry indicators as stored (additive ones
 summed from the 63 old provinces for a 34-basis key), annual values, or the sum of the twelve
 months / four quarters of a complete year for additive flows; derived indicators
-(:data:`kinhteso.reference.targets.DERIVED`) from their parts' annual totals.
+(:data:`kinhteso.reference.targets.DERIVED`) from their parts' annual totals. ``DE_SHARE_MIC``
+(the estimates MIC/MOST published) is such a stored series, never computed: kinhteso's own
+MIC-style view is a ``DE_SHARE`` computed with ``view="mic"``.
+
+Which series a target is measured on (docs/targets.md, "Basis and boundary"): by default the
+series of its own basis (``Target.basis``) on its own boundary (``Target.boundary``); another
+basis only when asked (``against``: every row then carries ``BASIS_MISMATCH``); the territory
+that holds a target carried over across the merger only when asked (``convert_boundary``: the
+carry-over conversion, ``BOUNDARY_CONVERTED`` on the row).
 """
 
 from __future__ import annotations
@@ -31,7 +39,16 @@ from kinhteso.methods import targets as M
 from kinhteso.methods.merger import to_basis34
 from kinhteso.pipeline import accounts as PA
 from kinhteso.reference import territories as terr
-from kinhteso.reference.targets import DERIVED, WORKSPACE_FILE, Target, indicator_bounds, indicator_unit, load_targets
+from kinhteso.reference.targets import (
+    BOUNDARY_CONVERSION,
+    DERIVED,
+    WORKSPACE_FILE,
+    Target,
+    basis_label,
+    indicator_bounds,
+    indicator_unit,
+    load_targets,
+)
 from kinhteso.workspace import Workspace
 
 __all__ = ["SOURCES", "SeriesResult", "workspace_targets", "series", "gaps", "plan", "peers", "scenario",
@@ -43,6 +60,7 @@ GAP_FIELDS = ("indicator", "territory", "name", "latest_value", "latest_period",
               "comparison", "direction", "gap", "relative_gap", "required_cagr", "trend_cagr", "trend_model", "n_obs",
               "projected_value", "projected_low", "projected_high", "level", "probability", "status", "years_behind",
               "source", "illustrative", "target_source", "target_url", "confidence", "carried_over", "inherited",
+              "basis", "boundary", "series_indicator", "series_territory", "basis_mismatch", "boundary_converted",
               "warnings", "error")
 _HISTORY = 5
 _PEER_INDICATORS = ("DE_SHARE", "ECOMMERCE_SHARE", "DIGITAL_FIRMS_PER_1000", "SME_PLATFORM_SHARE", "ECONTRACT_SHARE")
@@ -137,7 +155,7 @@ def _computed_de_share(ws: Workspace, key: str, *, view: str, compute: bool,
         rv = _stored_shares(ws, view=view, territory=key)
     rv = _annual(rv[rv.sector == "_T"]).sort_values("period")
     return SeriesResult(key, "DE_SHARE", rv[["period", "value"]].reset_index(drop=True),
-                        f"computed (kinhteso accounts, {view.upper()} view)",
+                        f"computed (kinhteso accounts, {A.VIEW_LABELS[view][1] if view in A.VIEW_LABELS else view})",
                         bool(rv.illustrative.any()) if len(rv) else False, warnings)
 
 
@@ -194,8 +212,9 @@ def _from_panel(panel: pd.DataFrame, key: str, indicator: str) -> SeriesResult:
         return SeriesResult(key, indicator, frame, f"derived {d.numerator}/{d.denominator}×{d.scale:g} ({', '.join(srcs)})", illus)
     part = panel[(panel.territory == key) & (panel.indicator == indicator)]
     srcs = sorted(set(part.source))
+    what = "published MIC/MOST estimate" if indicator == "DE_SHARE_MIC" else "observations"
     return SeriesResult(key, indicator, part[["period", "value"]].reset_index(drop=True),
-                        f"observations ({', '.join(srcs)})", bool(part.illustrative.any()))
+                        f"{what} ({', '.join(srcs)})", bool(part.illustrative.any()))
 
 
 def _panel_indicators(indicators: Sequence[str]) -> list[str]:
@@ -234,17 +253,75 @@ def _name(key: str, lang: str = "vi") -> str:
     return t.name_vi if lang == "vi" else t.name_en
 
 
-def _row(target: Target, s: SeriesResult, *, model: str, level: float, inherited: bool) -> dict:
+def measured_on(target: Target, key: str, *, inherited: bool = False, against: str | None = None,
+                convert_boundary: bool = False) -> tuple[str, str]:
+    """(territory, indicator) of the series ``target`` is measured on when asked about ``key``:
+    its own boundary and basis by default; ``key`` for a national target inherited by a
+    province; the territory holding a carried-over target with ``convert_boundary``; the
+    indicator ``against`` when asked."""
+    if inherited:
+        where = key
+    elif target.converted and convert_boundary:
+        where = target.territory
+    else:
+        where = target.boundary
+    return where, (against or target.basis)
+
+
+def _basis_warnings(target: Target, series_territory: str, series_indicator: str, *, inherited: bool,
+                    convert_boundary: bool) -> list[dict]:
+    """The warnings that say, on the row itself, when a target is measured on another basis or
+    boundary than the one it was set on."""
+    out: list[dict] = []
+    if series_indicator != target.basis:
+        out.append({"code": "BASIS_MISMATCH",
+                    "vi": f"Mục tiêu {target.value:g} ({target.year}) được đặt trên {target.basis} "
+                          f"({basis_label(target.basis, 'vi')}); ở đây so với {series_indicator} "
+                          f"({basis_label(series_indicator, 'vi')}) theo yêu cầu (--against {series_indicator}): hai "
+                          "cách đo chênh nhau nhiều điểm phần trăm, khoảng cách này trộn hai phương pháp.",
+                    "en": f"The target {target.value:g} ({target.year}) was set on {target.basis} "
+                          f"({basis_label(target.basis, 'en')}); it is compared here with {series_indicator} "
+                          f"({basis_label(series_indicator, 'en')}) as asked (--against {series_indicator}): the two "
+                          "measures differ by several percentage points, so this gap mixes methods."})
+    if inherited or not target.converted:
+        return out
+    old, new = target.boundary, target.territory
+    if series_territory == new:
+        out.append({"code": "BOUNDARY_CONVERTED",
+                    "vi": f"Mục tiêu đặt cho {old} ({_name(old, 'vi')}) trước sáp nhập 2025, đo trên {new} "
+                          f"({_name(new, 'vi')}) theo quy đổi '{BOUNDARY_CONVERSION[0]}': {BOUNDARY_CONVERSION[1]}.",
+                    "en": f"The target was set for {old} ({_name(old, 'en')}) before the 2025 merger and is measured on "
+                          f"{new} ({_name(new, 'en')}) by the '{BOUNDARY_CONVERSION[0]}' conversion: "
+                          f"{BOUNDARY_CONVERSION[2]}."})
+    elif not convert_boundary:
+        out.append({"code": "OLD_BOUNDARY",
+                    "vi": f"Mục tiêu đặt cho {old} ({_name(old, 'vi')}) trước sáp nhập 2025 và đo trên chuỗi của ranh "
+                          f"giới đó; muốn đo trên {new} thì yêu cầu quy đổi (--convert-boundary).",
+                    "en": f"The target was set for {old} ({_name(old, 'en')}) before the 2025 merger and is measured on "
+                          f"that boundary's series; to measure it on {new}, ask for the conversion (--convert-boundary)."})
+    return out
+
+
+def _row(target: Target, s: SeriesResult, *, model: str, level: float, inherited: bool,
+         territory: str | None = None, convert_boundary: bool = False) -> dict:
+    """One gap row: ``target`` measured on the series ``s``; ``territory``: the key the row is
+    about (default: the target's own, or the series' for an inherited target)."""
+    key = territory or (s.territory if inherited else target.territory)
     row = {k: None for k in GAP_FIELDS}
-    row.update(indicator=target.indicator, territory=s.territory, name=_name(s.territory), target_value=target.value,
+    row.update(indicator=target.indicator, territory=key, name=_name(key), target_value=target.value,
                target_year=target.year, comparison=target.comparison, direction=target.direction, source=s.source,
                illustrative=s.illustrative, target_source=target.source, target_url=target.url,
                confidence=target.confidence, carried_over=target.carried_over, inherited=inherited,
-               trend_model=model, level=level, warnings=list(s.warnings))
+               basis=target.basis, boundary=target.boundary, series_indicator=s.indicator,
+               series_territory=s.territory, basis_mismatch=s.indicator != target.basis,
+               boundary_converted=(not inherited and target.converted and s.territory == target.territory),
+               trend_model=model, level=level)
+    row["warnings"] = _basis_warnings(target, s.territory, s.indicator, inherited=inherited,
+                                      convert_boundary=convert_boundary) + list(s.warnings)
     f = s.frame
     if f.empty:
-        row["error"] = {"code": "NO_SERIES", "vi": f"Không có số liệu {target.indicator} cho {s.territory}.",
-                        "en": f"No {target.indicator} data for {s.territory}."}
+        row["error"] = {"code": "NO_SERIES", "vi": f"Không có số liệu {s.indicator} cho {s.territory}.",
+                        "en": f"No {s.indicator} data for {s.territory}."}
         return row
     t = f.period.astype(int).to_numpy(dtype=float)
     y = f.value.to_numpy(dtype=float)
@@ -274,7 +351,7 @@ def _row(target: Target, s: SeriesResult, *, model: str, level: float, inherited
                projected_high=r.projection.high if r.projection else None,
                probability=r.probability, status=r.status, years_behind=r.years_behind)
     row["warnings"] += r.warnings
-    lo, hi = _bounds(target.indicator)
+    lo, hi = _bounds(s.indicator)
     for k in ("projected_value", "projected_low", "projected_high"):
         v = row[k]
         if v is not None and ((lo is not None and v < lo) or (hi is not None and v > hi)):
@@ -293,24 +370,51 @@ def _bounds(indicator: str) -> tuple[float | None, float | None]:
         return None, None
 
 
+def _answers(t: Target, indicator: str | None) -> bool:
+    """A target answers ``--indicator I`` when I is its indicator or the basis it was set on."""
+    return indicator is None or indicator in (t.indicator, t.basis)
+
+
 def _applicable(targets: list[Target], key: str, indicator: str | None, inherit_national: bool) -> list[tuple[Target, bool]]:
-    own = [t for t in targets if t.territory == key and (indicator is None or t.indicator == indicator)]
+    """The targets ``key`` holds (whatever boundary they were set on) and, with
+    ``inherit_national``, the nation's for the indicators it has none of."""
+    own = [t for t in targets if t.territory == key and _answers(t, indicator)]
     if key == terr.nation_key or not inherit_national:
         return [(t, False) for t in own]
     have = {t.indicator for t in own}
-    nat = [t for t in targets if t.territory == terr.nation_key and t.indicator not in have
-           and (indicator is None or t.indicator == indicator)]
+    nat = [t for t in targets if t.territory == terr.nation_key and t.indicator not in have and _answers(t, indicator)]
     return [(t, False) for t in own] + [(t, True) for t in nat]
+
+
+def _check_against(ws: Workspace, against: str | None, indicator: str | None) -> None:
+    if against is None:
+        return
+    if indicator is None:
+        raise UsageError("AGAINST_NEEDS_INDICATOR",
+                         f"--against {against} so sánh mục tiêu với một chuỗi khác cơ sở của nó; cần chọn chỉ tiêu "
+                         "bằng --indicator (ví dụ --indicator DE_SHARE_MIC --against DE_SHARE).",
+                         f"--against {against} compares targets with a series of another basis; choose the indicator "
+                         "with --indicator (e.g. --indicator DE_SHARE_MIC --against DE_SHARE).")
+    try:
+        indicator_unit(against, ws.indicators())
+    except ReferenceDataError as exc:
+        raise UsageError(exc.code, exc.vi, exc.en) from exc
 
 
 def gaps(ws: Workspace, *, territory: str | Sequence[str] | None = None, indicator: str | None = None,
          source: str = "auto", view: str = "gso", model: str = "loglinear", level: float = 0.90,
-         inherit_national: bool = False, compute: bool = True) -> list[dict]:
+         inherit_national: bool = False, compute: bool = True, against: str | None = None,
+         convert_boundary: bool = False) -> list[dict]:
     """One row per territory × target (fields :data:`GAP_FIELDS`), in registry order.
 
-    ``territory``: a key or keys (default: every territory with a target); ``inherit_national``:
-    a province without its own target for an indicator is measured against the national one
-    (the row says ``inherited``)."""
+    ``territory``: a key or keys (default: every territory with a target): the targets each
+    holds, whatever boundary they were set on. ``indicator``: the targets whose indicator or basis
+    it is. Each target is measured on its own basis and boundary (:func:`measured_on`);
+    ``against``: on that indicator instead (needs ``indicator``; ``BASIS_MISMATCH`` on every row
+    whose basis differs); ``convert_boundary``: a target carried over across the merger is
+    measured on the territory holding it (``BOUNDARY_CONVERTED``). ``inherit_national``: a
+    province without its own target for an indicator is measured against the national one (the
+    row says ``inherited``)."""
     _check_source(source)
     if model not in M.TREND_MODELS:
         raise UsageError("UNKNOWN_TREND_MODEL", f"Mô hình xu hướng '{model}' không có; dùng {', '.join(M.TREND_MODELS)}.",
@@ -318,25 +422,28 @@ def gaps(ws: Workspace, *, territory: str | Sequence[str] | None = None, indicat
     if not 0.5 <= level < 1:
         raise UsageError("BAD_LEVEL", f"Mức tin cậy {level} phải trong [0,5; 1).", f"The level {level} must be in [0.5, 1).")
     targets = workspace_targets(ws)
-    if indicator is not None and indicator not in {t.indicator for t in targets}:
+    if indicator is not None and indicator not in {t.indicator for t in targets} | {t.basis for t in targets}:
         raise UsageError("NO_TARGET_FOR_INDICATOR", f"Không có mục tiêu nào cho chỉ tiêu {indicator}.",
                          f"No target exists for the indicator {indicator}.")
+    _check_against(ws, against, indicator)
     keys = ([territory] if isinstance(territory, str) else list(territory)) if territory else \
         list(dict.fromkeys(t.territory for t in targets))
-    pairs = [(k, t, inh) for k in keys for t, inh in _applicable(targets, k, indicator, inherit_national)]
-    panel = _panel(ws, _panel_indicators({t.indicator for _, t, _ in pairs}), keys) if pairs else None
+    pairs = [(k, t, inh, measured_on(t, k, inherited=inh, against=against, convert_boundary=convert_boundary))
+             for k in keys for t, inh in _applicable(targets, k, indicator, inherit_national)]
+    where = sorted({m[0] for *_, m in pairs})
+    panel = _panel(ws, _panel_indicators({m[1] for *_, m in pairs}), where) if pairs else None
     runs = None
-    de_keys = sorted({k for k, t, _ in pairs if t.indicator == "DE_SHARE"})
+    de_keys = sorted({m[0] for *_, m in pairs if m[1] == "DE_SHARE"})
     if source != "published" and len(de_keys) > 1:  # many territories: one computation, one read
         runs = _computed_shares(ws, de_keys, view=view)[0] if compute else _stored_shares(ws, view=view)
         compute = False
     cache: dict[tuple[str, str], SeriesResult] = {}
     rows = []
-    for k, t, inh in pairs:
-        if (k, t.indicator) not in cache:
-            cache[(k, t.indicator)] = series(ws, k, t.indicator, source=source, view=view, compute=compute, panel=panel,
-                                             runs=runs)
-        rows.append(_row(t, cache[(k, t.indicator)], model=model, level=level, inherited=inh))
+    for k, t, inh, m in pairs:
+        if m not in cache:
+            cache[m] = series(ws, m[0], m[1], source=source, view=view, compute=compute, panel=panel, runs=runs)
+        rows.append(_row(t, cache[m], model=model, level=level, inherited=inh, territory=k,
+                         convert_boundary=convert_boundary))
     return rows
 
 
@@ -358,16 +465,20 @@ def _grdp_growth(ws: Workspace, key: str, year: int) -> tuple[float, str]:
 
 def plan(ws: Workspace, territory: str, indicator: str, target_year: int, *, target_value: float | None = None,
          growth: float | None = None, source: str = "auto", view: str = "gso", model: str = "loglinear",
-         level: float = 0.90) -> dict:
+         level: float = 0.90, against: str | None = None, convert_boundary: bool = False) -> dict:
     """The plan for one territory × indicator × target year: the gap row, the quarterly
     milestone path and, for the digital-economy share measured from the accounts, what each
     industry must contribute under a GRDP growth scenario (``growth``: annual nominal rate;
     default the territory's average over its last three years) and the core-growth alternative.
 
     The target: the registry's for that year; else ``target_value``; else the latest registry
-    target of the territory and indicator, moved to ``target_year`` (a catch-up plan, flagged)."""
+    target of the territory and indicator, moved to ``target_year`` (a catch-up plan, flagged).
+    It is measured like a gap (:func:`measured_on`): on its own basis and boundary unless
+    ``against`` or ``convert_boundary`` ask otherwise, and the row says so."""
     targets = workspace_targets(ws)
-    own = [t for t in targets if t.territory == territory and t.indicator == indicator]
+    _check_against(ws, against, indicator)
+    own = [t for t in targets if t.territory == territory and _answers(t, indicator)]
+    own.sort(key=lambda t: t.basis != indicator)  # a target on the basis asked for first
     warnings: list[dict] = []
     match = next((t for t in own if t.year == target_year), None)
     if target_value is not None or match is None:
@@ -386,8 +497,9 @@ def plan(ws: Workspace, territory: str, indicator: str, target_year: int, *, tar
                              "en": f"No target for {target_year}; the {base.year} target {base.value:g} is moved to {target_year}."})
         match = Target(**{**base.as_dict(), "year": int(target_year),
                           "value": float(target_value) if target_value is not None else base.value})
-    s = series(ws, territory, indicator, source=source, view=view)
-    row = _row(match, s, model=model, level=level, inherited=False)
+    where, ind = measured_on(match, territory, against=against, convert_boundary=convert_boundary)
+    s = series(ws, where, ind, source=source, view=view)
+    row = _row(match, s, model=model, level=level, inherited=False, convert_boundary=convert_boundary)
     out: dict = {"gap": row, "milestones": [], "sectors": [], "sector_summary": None, "core_alternative": None,
                  "growth": None, "warnings": warnings}
     if row["error"]:
@@ -398,12 +510,12 @@ def plan(ws: Workspace, territory: str, indicator: str, target_year: int, *, tar
     elif row["status"] != "achieved":
         warnings.append({"code": "NO_TIME_LEFT", "vi": "Năm mục tiêu đã tới; không còn quý nào để lập lộ trình.",
                          "en": "The target year has come; no quarter is left for a path."})
-    if indicator == "DE_SHARE" and s.source.startswith("computed") and row["status"] != "achieved":
+    if ind == "DE_SHARE" and s.source.startswith("computed") and row["status"] != "achieved":
         latest = row["latest_period"]
-        inp, _, _ = PA.load_inputs(ws, territory, latest)
+        inp, _, _ = PA.load_inputs(ws, where, latest)
         res = A.measure(inp, PA.hierarchy(), view=view)
         if growth is None:
-            growth, how = _grdp_growth(ws, territory, int(latest))
+            growth, how = _grdp_growth(ws, where, int(latest))
         else:
             how = "given"
         years = max(target_year - int(latest), 0)
@@ -414,9 +526,11 @@ def plan(ws: Workspace, territory: str, indicator: str, target_year: int, *, tar
         out["growth"] = {"rate": growth, "basis": how}
         if view == "mic":
             warnings.append({"code": "PLAN_GSO_ARITHMETIC",
-                             "vi": "Phân rã theo ngành dùng số học của cách đo GSO (lõi + số hóa).",
-                             "en": "The sector decomposition uses the GSO view's arithmetic (core + digitalised)."})
-    elif indicator == "DE_SHARE" and row["status"] != "achieved":
+                             "vi": "Phân rã theo ngành dùng số học của cách đo GSO (lõi + số hóa), không phải của cách đo "
+                                   "kiểu MIC (ICT + nền tảng + số hóa ngành, ước tính của kinhteso).",
+                             "en": "The sector decomposition uses the GSO view's arithmetic (core + digitalised), not that "
+                                   "of the MIC-style view (ICT + platforms + sectoral digitalisation, kinhteso estimate)."})
+    elif ind == "DE_SHARE" and row["status"] != "achieved":
         warnings.append({"code": "NO_SECTOR_PLAN",
                          "vi": "Chuỗi là số công bố; cần số liệu tài khoản (GRDP_VA theo ngành) để phân rã theo ngành.",
                          "en": "The series is published; the sector decomposition needs the accounts' inputs (GRDP_VA by industry)."})

@@ -9,9 +9,18 @@ target with the same (territory, indicator, year) as a shipped one replaces it a
 An indicator of a target is either a registry code (``DE_SHARE``, ``SME_PLATFORM_SHARE``) or a
 *derived* indicator of :data:`DERIVED` (a ratio of two registry indicators), declared once here.
 
+Every target also carries the series it was set on (docs/targets.md, "Basis and boundary"):
+``basis``, the indicator whose figures the administration had in view (``DE_SHARE``, the NSO
+statistic; ``DE_SHARE_MIC``, the ministry's published estimates; or a province's own series
+declared in the workspace), and ``boundary``, the territory key of that series (``63:79``, the
+city before the 2025 merger). Both default to the target's own indicator and territory. A
+boundary other than the territory is a target carried over across the merger
+(``carried_over: true``), measured on its successor only through the explicit conversion of
+:data:`BOUNDARY_CONVERSION`.
+
 >>> t = [x for x in load_targets() if x.territory == "63:79" and x.year == 2025 and x.indicator == "DE_SHARE"][0]
->>> t.value, t.unit, t.comparison, t.direction
-(25.0, 'PCT', '>=', 'higher')
+>>> t.value, t.unit, t.comparison, t.direction, t.basis, t.boundary
+(25.0, 'PCT', '>=', 'higher', 'DE_SHARE_MIC', '63:79')
 >>> DERIVED["ECOMMERCE_SHARE"].numerator, DERIVED["ECOMMERCE_SHARE"].scale
 ('ECOMMERCE_RETAIL', 100.0)
 """
@@ -34,7 +43,8 @@ from kinhteso.reference import territories as terr
 from kinhteso.reference.indicators import Indicator, load_indicators
 
 __all__ = ["Derived", "DERIVED", "Target", "COMPARISONS", "DIRECTIONS", "CONFIDENCE", "load_targets",
-           "indicator_unit", "indicator_bounds", "indicator_name", "write_workspace_target", "WORKSPACE_FILE"]
+           "indicator_unit", "indicator_bounds", "indicator_name", "write_workspace_target", "WORKSPACE_FILE",
+           "BASIS_LABELS", "basis_label", "BOUNDARY_CONVERSION"]
 
 _SHIPPED = "targets.yaml"
 WORKSPACE_FILE = "targets.yaml"
@@ -77,7 +87,32 @@ DIRECTIONS = ("higher", "lower")
 CONFIDENCE = ("high", "medium", "low")
 _FIELDS = ("territory", "indicator", "year", "value", "unit", "comparison", "direction", "source", "url",
            "confidence")
-_OPTIONAL = ("carried_over", "note")
+_OPTIONAL = ("carried_over", "note", "basis", "boundary")
+
+#: What each digital-economy basis is (vi, en): the label every cross-basis warning names.
+BASIS_LABELS: dict[str, tuple[str, str]] = {
+    "DE_SHARE": ("số thống kê chính thức của Cục Thống kê (GSO/NSO): lõi + số hóa các ngành khác",
+                 "the official statistic of the statistics office (GSO/NSO): core + digitalisation of other industries"),
+    "DE_SHARE_MIC": ("ước tính do Bộ TT&TT (nay Bộ KH&CN) công bố: KTS ICT + nền tảng + ngành, từ doanh thu thuế và mô hình",
+                     "the estimates published by MIC (now MOST): ICT + platform + sectoral, from tax revenue and a model"),
+}
+
+#: The one conversion of a target across the 2025 merger (docs/targets.md, "Boundary
+#: conversion"): the value set for the old boundary is carried over, unchanged, to the territory
+#: that holds the target now, and measured on that territory's series. It is a policy reading
+#: (the new administration holds itself to the old figure), not a statistical equivalence:
+#: a share on a larger area is a value-added-weighted mean of its parts.
+BOUNDARY_CONVERSION = ("carry_over",
+                       ("giữ nguyên giá trị mục tiêu của ranh giới cũ và đo trên chuỗi của địa bàn mới "
+                        "(cách đọc chính sách, không phải quy đổi thống kê)"),
+                       ("the old boundary's target value carried over unchanged and measured on the new territory's "
+                        "series (a policy reading, not a statistical equivalence)"))
+
+
+def basis_label(code: str, lang: str = "en") -> str:
+    """What the basis ``code`` is, in ``lang`` (a code without a label: the code itself)."""
+    vi, en = BASIS_LABELS.get(code, (f"chuỗi {code}", f"the series {code}"))
+    return vi if lang == "vi" else en
 
 
 @dataclass(frozen=True)
@@ -96,11 +131,26 @@ class Target:
     confidence: str
     carried_over: bool = False
     note: str = ""
+    basis: str = ""       #: the indicator of the series the target was set on (default: ``indicator``)
+    boundary: str = ""    #: the territory key of that series (default: ``territory``)
     origin: str = field(default="shipped", compare=False)
 
+    def __post_init__(self) -> None:
+        if not self.basis:
+            object.__setattr__(self, "basis", self.indicator)
+        if not self.boundary:
+            object.__setattr__(self, "boundary", self.territory)
+
     @property
-    def key(self) -> tuple[str, str, int]:
-        return (self.territory, self.indicator, self.year)
+    def key(self) -> tuple[str, str, int, str]:
+        """(territory, indicator, year, basis): one target per basis, so that a territory may hold
+        a figure on the official statistic beside one set on another series."""
+        return (self.territory, self.indicator, self.year, self.basis)
+
+    @property
+    def converted(self) -> bool:
+        """True when the target was set on another boundary than the territory holding it."""
+        return self.boundary != self.territory
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -209,9 +259,38 @@ def make_target(entry: dict[str, Any], *, file: str = "-", index: int = 1, origi
     carried = entry.get("carried_over", False)
     if not isinstance(carried, bool):
         raise _bad(file, index, "carried_over phải là true hoặc false", "carried_over must be true or false")
+    basis = str(entry.get("basis") or ind).strip()
+    if basis != ind:
+        try:
+            basis_units = indicator_unit(basis, indicators)
+        except ReferenceDataError as exc:
+            raise _bad(file, index, f"cơ sở (basis) {basis}: {exc.vi}", f"basis {basis}: {exc.en}",
+                       "TARGET_BAD_BASIS") from exc
+        if unit not in basis_units:
+            raise _bad(file, index, f"cơ sở {basis} đo bằng {', '.join(basis_units)}, không phải {unit} như mục tiêu",
+                       f"the basis {basis} is measured in {', '.join(basis_units)}, not in the target's unit {unit}",
+                       "TARGET_BAD_BASIS")
+    boundary = str(entry.get("boundary") or key).strip()
+    if boundary != key:
+        try:
+            terr.get_territory(boundary)
+        except ReferenceDataError as exc:
+            raise _bad(file, index, f"ranh giới (boundary): {exc.vi}", f"boundary: {exc.en}", "TARGET_BAD_BOUNDARY") from exc
+        related = key.startswith("34:") and boundary in terr.predecessors_of(key)
+        if not related:
+            raise _bad(file, index, f"ranh giới {boundary} không phải một tỉnh cũ (63) hợp thành {key}; một mục tiêu chỉ "
+                       "được chuyển qua đợt sáp nhập 2025, từ tỉnh cũ sang tỉnh mới",
+                       f"boundary {boundary} is not an old (63-basis) province of {key}; a target moves only across the "
+                       "2025 merger, from an old province to its successor", "TARGET_BAD_BOUNDARY")
+        if not carried:
+            raise _bad(file, index, f"mục tiêu đặt cho {boundary} mà thuộc {key} phải ghi carried_over: true "
+                       "(chuyển giữ nguyên giá trị, docs/targets.md)",
+                       f"a target set for {boundary} and held by {key} must say carried_over: true "
+                       "(carried over unchanged, docs/targets.md)", "TARGET_BAD_BOUNDARY")
     return Target(territory=key, indicator=ind, year=int(year), value=float(value), unit=unit, comparison=comp,
                   direction=direction, source=str(entry["source"]).strip(), url=str(entry["url"]).strip(),
-                  confidence=conf, carried_over=carried, note=str(entry.get("note") or ""), origin=origin)
+                  confidence=conf, carried_over=carried, note=str(entry.get("note") or ""), basis=basis,
+                  boundary=boundary, origin=origin)
 
 
 def _parse(text: str, file: str, origin: str, indicators: dict[str, Indicator] | None) -> list[Target]:
@@ -287,4 +366,8 @@ def _entry(t: Target) -> dict[str, Any]:
         d["carried_over"] = True
     if t.note:
         d["note"] = t.note
+    if t.basis != t.indicator:
+        d["basis"] = t.basis
+    if t.boundary != t.territory:
+        d["boundary"] = t.boundary
     return d

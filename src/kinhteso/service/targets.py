@@ -49,8 +49,13 @@ def territory_key(text: str) -> str:
 # --- gaps ------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class GapsRequest:
-    """``territory`` None: every territory with a target; ``indicator`` None: every indicator.
-    ``inherit_national``: a province without its own target is measured against the nation's."""
+    """``territory`` None: every territory with a target; ``indicator`` None: every indicator
+    (an indicator finds the targets whose indicator or basis it is).
+    ``inherit_national``: a province without its own target is measured against the nation's.
+    Each target is measured on its own basis and boundary; ``against``: on that indicator
+    instead (needs ``indicator``; every row whose basis differs carries ``BASIS_MISMATCH``);
+    ``convert_boundary``: a target carried over across the 2025 merger is measured on the
+    territory holding it (``BOUNDARY_CONVERTED``)."""
 
     territory: str | None = None
     indicator: str | None = None
@@ -59,6 +64,8 @@ class GapsRequest:
     view: str = "gso"
     model: str = "loglinear"
     level: float = 0.90
+    against: str | None = None
+    convert_boundary: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,8 @@ def gaps(ws: Workspace, req: GapsRequest) -> GapsResult:
 
     key = territory_key(req.territory) if req.territory else None
     rows = P.gaps(ws, territory=key, indicator=req.indicator, source=req.source, view=req.view, model=req.model,
-                  level=req.level, inherit_national=req.inherit_national)
+                  level=req.level, inherit_national=req.inherit_national, against=req.against,
+                  convert_boundary=req.convert_boundary)
     if key and not rows:
         ind = req.indicator
         raise UsageError("NO_TARGET", f"{key} không có mục tiêu nào{' cho ' + ind if ind else ''}; thêm bằng "
@@ -114,6 +122,8 @@ class PlanRequest:
     view: str = "gso"
     model: str = "loglinear"
     level: float = 0.90
+    against: str | None = None     #: measure on this indicator instead of the target's basis (BASIS_MISMATCH)
+    convert_boundary: bool = False  #: a carried-over target on the territory holding it (BOUNDARY_CONVERTED)
 
 
 @dataclass(frozen=True)
@@ -150,7 +160,8 @@ def plan(ws: Workspace, req: PlanRequest) -> PlanResult:
 
     key = territory_key(req.territory)
     out = P.plan(ws, key, req.indicator, req.target_year, target_value=req.value, growth=req.growth,
-                 source=req.source, view=req.view, model=req.model, level=req.level)
+                 source=req.source, view=req.view, model=req.model, level=req.level, against=req.against,
+                 convert_boundary=req.convert_boundary)
     g = out["gap"]
     if g["error"]:
         raise UsageError(g["error"]["code"], g["error"]["vi"], g["error"]["en"])
@@ -288,6 +299,8 @@ class TargetAddRequest:
     url: str = "-"
     confidence: str = "medium"
     note: str = ""
+    basis: str | None = None      #: the indicator of the series the target was set on (default: ``indicator``)
+    boundary: str | None = None   #: the old (63-basis) province it was set for, when carried over to ``territory``
 
 
 @dataclass(frozen=True)
@@ -316,6 +329,13 @@ def add_target(ws: Workspace, req: TargetAddRequest) -> TargetAddResult:
              "source": req.source, "url": req.url, "confidence": req.confidence}
     if req.note:
         entry["note"] = req.note
+    if req.basis:
+        entry["basis"] = req.basis
+    if req.boundary:
+        boundary = territory_key(req.boundary)
+        entry["boundary"] = boundary
+        if boundary != key:
+            entry["carried_over"] = True  # the carry-over conversion is the only one (docs/targets.md)
     try:
         t = R.make_target(entry, file="--", origin="workspace", indicators=inds)
     except ReferenceDataError as exc:
