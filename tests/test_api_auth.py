@@ -541,3 +541,30 @@ def test_401_and_403_speak_vietnamese_and_english(matrix_ws):
         assert "PORT_TEU/VN" in r.json()["message"] and "LANG_R" in r.json()["message"]
         r = c.get(url, params={"indicator": "PORT_TEU", "territory": "VN"}, headers={"Authorization": f"Bearer {good}"})
         assert r.status_code == 403 and r.json()["message"].startswith("Quyền của thành viên 'LANG_R'")
+
+
+def test_a_target_s_own_basis_is_within_its_grant_and_another_series_needs_one(matrix_ws, tmp_path):
+    """A grant on Hải Phòng's DE_SHARE covers the gap of its target measured on the series the
+    target was set on (63:31's MIC-style figures); comparing across bases (``against``) reads
+    another indicator, which needs a grant of its own."""
+    from fastapi.testclient import TestClient
+
+    from kinhteso.api import create_app
+    from kinhteso.service.members import GrantRequest, MemberAddRequest, TokenCreateRequest, add_member, create_token, grant
+    from kinhteso.workspace import Workspace
+
+    root = tmp_path / "ws"
+    shutil.copytree(matrix_ws, root, ignore=shutil.ignore_patterns("tmp", "*.lock"))
+    with Workspace.open(root) as ws:
+        add_member(ws, MemberAddRequest("HP_READ", "Hải Phòng reader", "province"))
+        grant(ws, GrantRequest("HP_READ", "reader", "DE_SHARE", "Hải Phòng"))
+        token = create_token(ws, TokenCreateRequest("HP_READ")).token
+    h = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
+    q = {"territory": "34:31", "indicator": "DE_SHARE"}
+    with TestClient(create_app(root)) as c:
+        own = c.get("/api/v1/gaps", params=q, headers=h)
+        assert own.status_code == 200, own.text
+        assert {r["series_territory"] for r in own.json()} <= {"34:31", "63:31"}
+        assert c.get("/api/v1/gaps", params={**q, "against": "DE_SHARE"}, headers=h).status_code == 200
+        other = c.get("/api/v1/gaps", params={**q, "against": "DE_SHARE_MIC"}, headers=h)
+        assert other.status_code == 403 and "DE_SHARE_MIC" in other.json()["en"]

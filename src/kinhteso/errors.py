@@ -86,6 +86,17 @@ class KinhtesoError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code!r}, {self.en!r})"
 
+    def __reduce__(self):
+        # picklable whatever a subclass's __init__ takes (an error crosses from a worker process)
+        return _restore_error, (type(self), self.args, self.__dict__)
+
+
+def _restore_error(cls: type, args: tuple, state: dict) -> KinhtesoError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, *args)
+    err.__dict__.update(state)
+    return err
+
 
 class InputRejected(KinhtesoError):
     """A file or request was refused whole; ``problems`` lists every finding."""

@@ -528,6 +528,8 @@ class _Database:
         #: in owner mode no other process can write, so an answer read at one generation holds
         #: until the next (see :meth:`Store._memo`).
         self.generation = 0
+        #: Bumped by every change of members, grants and tokens (what a token's member depends on).
+        self.auth_generation = 0
         self._memo: dict[tuple, tuple[int, object]] = {}
         self._memo_lock = threading.Lock()
         #: The exchange log's own append path in owner mode (see :meth:`Store.append_log`).
@@ -707,15 +709,16 @@ class Store:
                 self._db.settings[k] = str(v)
 
     # --- the two paths -------------------------------------------------------------------
-    def _memo(self, key: tuple, compute: Callable[[], object]) -> object:
+    def _memo(self, key: tuple, compute: Callable[[], object], *, auth: bool = False) -> object:
         """``compute()``, remembered until the next write when this process owns the store (a
-        server: no other process can write, and every write of this one bumps the generation);
-        computed afresh every time otherwise. For small answers read on every request (the data
-        version, a token's member), never for data frames a caller might change."""
+        server: no other process can write, and every write of this one bumps the generation;
+        ``auth``: until the next change of members, grants or tokens); computed afresh every
+        time otherwise. For small answers read on every request (the data version, a token's
+        member), never for data frames a caller might change."""
         db = self._db
         if not db.owner:
             return compute()
-        generation = db.generation
+        generation = db.auth_generation if auth else db.generation
         with db._memo_lock:
             hit = db._memo.get(key)
         if hit is not None and hit[0] == generation:
@@ -754,6 +757,17 @@ class Store:
                 if isinstance(exc, duckdb.Error):
                     raise _store_error(self.path, exc) from exc
                 raise
+
+    @contextlib.contextmanager
+    def _auth_transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A transaction changing members, grants or tokens: a server forgets every token's
+        member before it and after it (a look-up while it runs is not kept)."""
+        self._db.auth_generation += 1
+        try:
+            with self._transaction() as con:
+                yield con
+        finally:
+            self._db.auth_generation += 1
 
     # --- schema --------------------------------------------------------------------------
     def schema_version(self) -> int:
@@ -852,9 +866,10 @@ class Store:
         return when, True
 
     # --- submissions: writing --------------------------------------------------------------
-    def stage(self, workdir: Path) -> Stage:
-        """A scratch database in ``workdir`` to stage and check a file before it is committed."""
-        return Stage(Path(workdir) / f"stage-{uuid.uuid4().hex}.duckdb", settings=dict(self._db.settings))
+    @property
+    def settings(self) -> dict[str, object]:
+        """The DuckDB limits of this store (memory, threads, spill folder), for a scratch stage."""
+        return dict(self._db.settings)
 
     def commit_stage(self, info: VintageInfo, stage: Stage, *, received_at: dt.datetime | None = None,
                      before_insert: Callable[[], None] | None = None) -> tuple[int, int]:
@@ -1028,7 +1043,7 @@ class Store:
     # A revoked member, grant or token is kept (with ``revoked_at``) and stops counting.
     def add_member(self, code: str, name: str, kind: str) -> bool:
         """Add a member; False (and nothing changed) when a member with this code exists."""
-        with self._transaction() as con:
+        with self._auth_transaction() as con:
             if con.execute("SELECT 1 FROM members WHERE code = ?", [code]).fetchone():
                 return False
             con.execute("INSERT INTO members VALUES (?, ?, ?, ?, NULL)", [code, name, kind, _now()])
@@ -1049,20 +1064,20 @@ class Store:
 
     def revoke_member(self, code: str) -> bool:
         """Revoke a member (its tokens stop working at once); False when it was revoked already."""
-        with self._transaction() as con:
+        with self._auth_transaction() as con:
             n = con.execute("UPDATE members SET revoked_at = ? WHERE code = ? AND revoked_at IS NULL RETURNING code",
                             [_now(), code]).fetchall()
         return bool(n)
 
     def add_grant(self, member: str, role: str, indicators: Sequence[str], territories: Sequence[str]) -> int:
         """Grant ``role`` on these indicators and territories (``("*",)`` for all); returns its id."""
-        with self._transaction() as con:
+        with self._auth_transaction() as con:
             return int(con.execute(
                 "INSERT INTO grants (member, role, indicators, territories, created_at) VALUES (?, ?, ?, ?, ?) "
                 "RETURNING grant_id", [member, role, ",".join(indicators), ",".join(territories), _now()]).fetchone()[0])
 
     def revoke_grant(self, grant_id: int) -> bool:
-        with self._transaction() as con:
+        with self._auth_transaction() as con:
             n = con.execute("UPDATE grants SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL "
                             "RETURNING grant_id", [_now(), int(grant_id)]).fetchall()
         return bool(n)
@@ -1081,7 +1096,7 @@ class Store:
         import secrets  # noqa: PLC0415
 
         token = "kts_" + secrets.token_urlsafe(32)
-        with self._transaction() as con:
+        with self._auth_transaction() as con:
             con.execute("INSERT INTO tokens VALUES (?, ?, ?, NULL)", [token_sha256(token), member, _now()])
         return token
 
@@ -1091,7 +1106,7 @@ class Store:
         if (member is None) == (token_sha is None):
             raise ValueError("name a member or a token")
         column, value = ("member", member) if member is not None else ("token_sha256", token_sha)
-        with self._transaction() as con:
+        with self._auth_transaction() as con:
             rows = con.execute(f"UPDATE tokens SET revoked_at = ? WHERE {column} = ? AND revoked_at IS NULL "
                                "RETURNING member", [_now(), value]).fetchall()
         return [r[0] for r in rows]
@@ -1116,7 +1131,7 @@ class Store:
                 raise _store_error(self.path, exc) from exc
             return tuple(row), tuple(tuple(g) for g in grants)
 
-        return self._memo(("member_by_token", token_sha), lookup)
+        return self._memo(("member_by_token", token_sha), lookup, auth=True)
 
 
     # --- exchange: changes -------------------------------------------------------------------
@@ -1261,15 +1276,54 @@ class Store:
         return self._read("SELECT DISTINCT indicator, territory FROM observations WHERE vintage_id = ? "
                           "ORDER BY indicator, territory", [int(vintage_id)])
 
-    def data_version(self) -> tuple[int, int, int]:
+    def data_version(self, indicators: Iterable[str] | None = None,
+                     territories: Iterable[str] | None = None) -> tuple[int, int, int]:
         """A cheap fingerprint of what reads can see: (the last vintage, retractions, result runs).
-        Any submission, retraction or stored run changes it (the API's read cache is keyed on it)."""
-        def read() -> tuple[int, int, int]:
-            row = self._read_one("SELECT (SELECT coalesce(max(vintage_id), 0) FROM vintages), "
-                                 "(SELECT count(*) FROM retractions), (SELECT count(*) FROM result_runs)")
-            return int(row[0]), int(row[1]), int(row[2])
+        Any submission, retraction or stored run changes it (the API's read cache is keyed on it).
 
-        return self._memo(("data_version",), read)
+        With ``indicators`` and ``territories`` (store keys), the fingerprint of that part only:
+        (the last change — a vintage or a result run — holding one of these indicators for one of
+        these territories, retractions, 0); a submission elsewhere leaves it as it was. The
+        caller names every territory the read depends on (a 34-basis unit's 63-basis
+        predecessors, the nation whose coefficients provinces borrow)."""
+        if indicators is None or territories is None:
+            def read() -> tuple[int, int, int]:
+                row = self._read_one("SELECT (SELECT coalesce(max(vintage_id), 0) FROM vintages), "
+                                     "(SELECT count(*) FROM retractions), (SELECT count(*) FROM result_runs)")
+                return int(row[0]), int(row[1]), int(row[2])
+
+            return self._memo(("data_version",), read)
+        inds, terrs = sorted({str(i) for i in indicators}), sorted({str(t) for t in territories})
+        if self._db.owner:  # a server: from its index of the changes, read once per write
+            index = self._memo(("change_index",), self._change_index)
+            last = index.pairs
+            return max((last.get((i, t), 0) for i in inds for t in terrs), default=0), index.retractions, 0
+        row = self._read_one(
+            "SELECT (SELECT coalesce(max(change_id), 0) FROM changes "
+            "        WHERE list_has_any(string_split(indicators, ','), $inds) "
+            "          AND list_has_any(string_split(territories, ','), $terrs)), "
+            "(SELECT count(*) FROM retractions)", {"inds": inds, "terrs": terrs})
+        return int(row[0]), int(row[1]), 0
+
+    def _change_index(self) -> _ChangeIndex:
+        """The last change of every (indicator, territory) pair and the number of retractions,
+        brought up to date from the index of the last write (only the changes since are read)."""
+        old = _CHANGE_INDEXES.get(self._db)
+        index = _ChangeIndex(dict(old.pairs) if old else {}, old.last if old else 0, 0)
+        try:
+            with self._db.reading() as cur:
+                rows = cur.execute("SELECT change_id, indicators, territories FROM changes WHERE change_id > ? "
+                                   "ORDER BY change_id", [index.last]).fetchall()
+                index.retractions = int(cur.execute("SELECT count(*) FROM retractions").fetchone()[0])
+        except duckdb.Error as exc:
+            raise _store_error(self.path, exc) from exc
+        for change_id, inds, terrs in rows:
+            for i in inds.split(","):
+                for t in terrs.split(","):
+                    index.pairs[(i, t)] = int(change_id)
+            index.last = int(change_id)
+        _CHANGE_INDEXES[self._db] = index
+        return index
 
     # --- exchange: log -----------------------------------------------------------------------
     # The tamper-evident exchange log: one entry per HTTP request and its response (member,
@@ -1374,6 +1428,19 @@ class Store:
         if not last:
             return 0, 0, LOG_GENESIS
         return int(n), int(last), self._read_one("SELECT entry_hash FROM exchange_log WHERE entry_id = ?", [last])[0]
+
+
+@dataclass
+class _ChangeIndex:
+    """A server's index of the changes feed: the last change of each (indicator, territory)."""
+
+    pairs: dict[tuple[str, str], int]
+    last: int
+    retractions: int
+
+
+#: The change index of each open database in owner mode (see Store.data_version).
+_CHANGE_INDEXES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 # --- exchange: log (the chain) ------------------------------------------------------------------
@@ -1488,6 +1555,14 @@ class Stage:
         for p in (self.path, Path(str(self.path) + ".wal")):
             with contextlib.suppress(FileNotFoundError):
                 p.unlink()
+
+    @classmethod
+    def sealed(cls, path: Path) -> Stage:
+        """A stage sealed elsewhere (another process checked the file): nothing is opened;
+        :meth:`Store.commit_stage` attaches the file, :meth:`close` removes it."""
+        stage = cls.__new__(cls)
+        stage.path, stage._con, stage._mappings, stage._raw_kind = Path(path), None, {}, None
+        return stage
 
     def seal(self) -> Path:
         """Close the scratch connection (its ``_norm`` written to the file) for the store to attach."""

@@ -97,9 +97,11 @@ class LogWriter:
     async def append(self, store: Any, entry: dict) -> int:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
-        self._start()
+        if self._thread is None:
+            self._start()
+        # queued, the entry is written even if this request is cancelled while it waits
         self._queue.put((store, entry, loop, future))
-        return await asyncio.shield(future)  # a cancelled request does not cancel its entry
+        return await future
 
     def _start(self) -> None:
         with self._lock:
@@ -144,18 +146,22 @@ class LogWriter:
                 ids: list[Any] = items[0][0].append_log([it[1] for it in items])
             except BaseException as exc:  # noqa: BLE001 - handed to each waiting request
                 ids = [exc] * len(items)
+            by_loop: dict[int, list] = {}
             for (_, _, loop, future), result in zip(items, ids):
+                by_loop.setdefault(id(loop), [loop]).append((future, result))
+            for loop, *settled in by_loop.values():  # one wake-up of each event loop per batch
                 with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                    loop.call_soon_threadsafe(_settle, future, result)
+                    loop.call_soon_threadsafe(_settle, settled)
 
 
-def _settle(future: asyncio.Future, result: Any) -> None:
-    if future.done():
-        return
-    if isinstance(result, BaseException):
-        future.set_exception(result)
-    else:
-        future.set_result(result)
+def _settle(settled: list) -> None:
+    for future, result in settled:
+        if future.done():  # its request was cancelled
+            continue
+        if isinstance(result, BaseException):
+            future.set_exception(result)
+        else:
+            future.set_result(result)
 
 
 class ExchangeLog:

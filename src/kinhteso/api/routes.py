@@ -33,6 +33,7 @@ only a computation, or a wait for one, goes to a worker thread.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -199,24 +200,29 @@ class _ReadCache:
                 return held  # being recomputed, or recomputed a moment ago
         return None
 
-    async def fetch(self, request: Request, key: tuple, compute: Callable[[], Any], *, fresh: bool = True) -> _Entry:
-        """The cached answer for ``key`` (see the class); computing runs in a worker thread."""
+    async def fetch(self, request: Request, key: tuple, compute: Callable[[], Any], *, fresh: bool = True,
+                    scope: tuple | None = None) -> _Entry:
+        """The cached answer for ``key`` (see the class); computing runs in a worker thread.
+        ``scope``: the (indicators, territories) the answer depends on, whose own data version
+        it is kept by (:meth:`kinhteso.store.Store.data_version`); the whole store's otherwise."""
         from starlette.concurrency import run_in_threadpool  # noqa: PLC0415
 
         fresh = self._fresh(request, fresh)
-        entry = self._at_hand(key, ws_of(request).store.data_version(), fresh)
+        entry = self._at_hand(key, _version_of(request, scope)(), fresh)
         if entry is not None:
             return entry
-        return await run_in_threadpool(self.get_entry, request, key, compute, fresh=fresh)
+        return await run_in_threadpool(self.get_entry, request, key, compute, fresh=fresh, scope=scope)
 
     def get(self, request: Request, key: tuple, compute: Callable[[], Any], *, fresh: bool = True) -> Any:
         """The cached value for ``key``, computing it or waiting for it in this thread."""
         return self.get_entry(request, key, compute, fresh=fresh).value
 
-    def get_entry(self, request: Request, key: tuple, compute: Callable[[], Any], *, fresh: bool = True) -> _Entry:
+    def get_entry(self, request: Request, key: tuple, compute: Callable[[], Any], *, fresh: bool = True,
+                  scope: tuple | None = None) -> _Entry:
         fresh = self._fresh(request, fresh)
+        version_of = _version_of(request, scope)
         while True:
-            version = ws_of(request).store.data_version()
+            version = version_of()
             with self._lock:
                 held = self._data.get(key)
                 if held is not None and held.version >= version:
@@ -235,13 +241,36 @@ class _ReadCache:
                         self._busy.pop(key, None)
                         running.set()
                     else:
-                        self._enqueue(key, ws_of(request).store.data_version, compute)
+                        self._enqueue(key, version_of, compute)
                     return held
             if mine:
                 return self._compute(key, version, compute, running)
             if held is not None and not fresh:
                 return held
             running.wait(120)  # another reader computes this key: take its answer
+
+
+def _version_of(request: Request, scope: tuple | None) -> Callable[[], tuple]:
+    store = ws_of(request).store
+    return store.data_version if scope is None else (lambda: store.data_version(*scope))
+
+
+def _scope(indicators: Iterable[str] | None, territories: Iterable[str] | None, *,
+           nation: bool = False) -> tuple | None:
+    """The (indicators, territory keys) a read depends on: the keys asked for, the 63-basis
+    provinces merged into a 34-basis one, and the nation (``nation``: provinces borrow its
+    coefficients); None (the whole store) when the query leaves either open."""
+    if not indicators or not territories:
+        return None
+    return _scope_of(tuple(indicators), tuple(territories), nation)
+
+
+@functools.lru_cache(maxsize=1024)
+def _scope_of(indicators: tuple, territories: tuple, nation: bool) -> tuple:
+    from kinhteso.reference.territories import with_predecessors  # noqa: PLC0415
+
+    keys = with_predecessors(territories) | ({"VN"} if nation else set())
+    return tuple(sorted({str(i).upper() for i in indicators})), tuple(sorted(keys))
 
 
 def _render_once(request: Request, entry: _Entry, make: Callable[[], list[dict] | dict], form: str = "") -> Response:
@@ -325,7 +354,11 @@ EXAMPLES: dict[str, Any] = {
                           "illustrative": False, "derived_from": ""}]},
     "gaps": [{"indicator": "DE_SHARE", "territory": "34:31", "name": "Hải Phòng", "latest_value": 22.85,
               "latest_period": "2025", "target_value": 35.0, "target_year": 2025, "comparison": ">=",
-              "gap": 12.15, "status": "off_track", "source": "computed (kinhteso accounts, GSO view)"}],
+              "gap": 12.15, "status": "off_track", "source": "computed (kinhteso accounts, GSO view)",
+              "basis": "DE_SHARE_MIC", "boundary": "63:31", "series_indicator": "DE_SHARE", "series_territory": "34:31",
+              "basis_mismatch": True, "boundary_converted": True,
+              "warnings": [{"code": "BASIS_MISMATCH", "vi": "Mục tiêu đặt trên ước tính kiểu MIC…",
+                            "en": "The target was set on MIC-style estimates…"}]}],
     "plan": {"gap": {"indicator": "DE_SHARE", "territory": "34:31", "target_value": 35.0, "target_year": 2030},
              "milestones": [{"period": "2027-Q1", "value": 24.1}], "sectors": [], "sector_summary": None,
              "core_alternative": None, "growth": {"rate": 0.09}, "warnings": []},
@@ -381,7 +414,8 @@ def install(app: FastAPI) -> None:
         req = ObservationsRequest(indicator=ind, territory=ter, sector=_split(sector), period=_split(period),
                                   as_of=_as_of(as_of), basis=basis)
         key = ("observations", ind, ter, req.sector, req.period, req.as_of, basis)
-        entry = await _cache(request).fetch(request, key, lambda: _records(run(ws_of(request), req).frame))
+        entry = await _cache(request).fetch(request, key, lambda: _records(run(ws_of(request), req).frame),
+                                            scope=_scope(ind, _keys(ter) if ter else None))
         rows = entry.value
         if not (ind and ter):  # an open query: the rows it returns must be within the grant too
             _auth(request, member, "read", indicators=sorted({r["indicator"] for r in rows}),
@@ -410,7 +444,7 @@ def install(app: FastAPI) -> None:
     def results(request: Request, indicator: str | None = None, territory: str | None = None,
                 period: str | None = None,
                 kind: str | None = Query(None, description="accounts, quarterly, nowcast, coef"),
-                view: str | None = Query(None, description="gso, mic, oecd, or a nowcast engine"),
+                view: str | None = Query(None, description="gso, mic (MIC-style: a kinhteso estimate), oecd, or a nowcast engine"),
                 sector: str = Query("_T", description="'*' for every sector"),
                 as_of: str | None = None, all_runs: bool = False,
                 member: Member | None = Depends(current_member)) -> Response:
@@ -442,7 +476,7 @@ def install(app: FastAPI) -> None:
              openapi_extra=_action("read"), responses=_example(EXAMPLES["accounts"]))
     async def accounts(request: Request, period: str,
                  territory: list[str] | None = Query(None, description="VN, 34:31 or a name (default: every one)"),
-                 view: str = Query("gso", description="gso, mic, oecd"), as_of: str | None = None,
+                 view: str = Query("gso", description="gso, mic (MIC-style: a kinhteso estimate), oecd"), as_of: str | None = None,
                  member: Member | None = Depends(current_member)) -> Response:
         from kinhteso.service.figures import MeasureRequest, measure  # noqa: PLC0415
 
@@ -456,7 +490,8 @@ def install(app: FastAPI) -> None:
             return {"period": out.period, "view": out.view, "reconciliation": out.reconciliation,
                     "results": [r.as_json() for r in out.results]}
 
-        entry = await _cache(request).fetch(request, ("accounts", req), compute, fresh=False)
+        entry = await _cache(request).fetch(request, ("accounts", req), compute, fresh=False,
+                                            scope=_scope(_account_inputs(), keys, nation=True))
 
         def shown():
             body = entry.value
@@ -542,16 +577,23 @@ def install(app: FastAPI) -> None:
     async def gaps(request: Request, territory: str | None = None, indicator: str | None = None,
              inherit_national: bool = False, source: str = Query("auto", description="auto, computed, published"),
              view: str = "gso", model: str = "loglinear", level: float = Query(0.90, gt=0, lt=1),
+             against: str | None = Query(None, description="measure on this indicator instead of each target's "
+                                                            "basis (needs indicator; BASIS_MISMATCH on every row)"),
+             convert_boundary: bool = Query(False, description="a target set before the 2025 merger, measured on "
+                                                               "the unit holding it (BOUNDARY_CONVERTED)"),
              member: Member | None = Depends(current_member)) -> Response:
         from kinhteso.service.targets import GapsRequest, gaps as run  # noqa: PLC0415
 
-        _auth(request, member, "read", indicators=[indicator] if indicator else (),
+        _auth(request, member, "read", indicators=[i for i in (indicator, against) if i],
               territories=_keys([territory]) if territory else ())
         req = GapsRequest(territory=territory, indicator=indicator, inherit_national=inherit_national, source=source,
-                          view=view, model=model, level=level)
+                          view=view, model=model, level=level, against=against, convert_boundary=convert_boundary)
         entry = await _cache(request).fetch(request, ("gaps", req), lambda: run(ws_of(request), req).rows,
                                             fresh=False)
         rows = entry.value
+        # every row must be within the grant. A target's basis and boundary are part of the target (the
+        # series it was set on: 34:31's Plan 106 target is measured on 63:31's MIC-style figures), so a
+        # grant on the target covers them; another series (``against``) needs its own grant, above
         if not (indicator and territory):
             _auth(request, member, "read", indicators=sorted({r["indicator"] for r in rows}),
                   territories=sorted({r["territory"] for r in rows}))
@@ -561,14 +603,26 @@ def install(app: FastAPI) -> None:
              openapi_extra=_action("read"), responses=_example(EXAMPLES["plan"], csv=False))
     async def plan(request: Request, territory: str, indicator: str, target_year: int, value: float | None = None,
              growth: float | None = None, source: str = "auto", view: str = "gso",
+             against: str | None = Query(None, description="measure on this indicator instead of the target's basis"),
+             convert_boundary: bool = Query(False, description="a target set before the 2025 merger, on the unit "
+                                                               "holding it"),
              member: Member | None = Depends(current_member)) -> Response:
         from kinhteso.service.targets import PlanRequest, plan as run  # noqa: PLC0415
 
-        _auth(request, member, "read", indicators=[indicator], territories=_keys([territory]))
-        req = PlanRequest(territory, indicator, target_year, value=value, growth=growth, source=source, view=view)
+        _auth(request, member, "read", indicators=[i for i in (indicator, against) if i],
+              territories=_keys([territory]))
+        req = PlanRequest(territory, indicator, target_year, value=value, growth=growth, source=source, view=view,
+                          against=against, convert_boundary=convert_boundary)
         entry = await _cache(request).fetch(request, ("plan", req), lambda: run(ws_of(request), req).as_dict(),
                                             fresh=False)
         return _render_once(request, entry, lambda: entry.value)
+
+
+def _account_inputs() -> tuple[str, ...]:
+    """What the accounts read: the submitted inputs and kinhteso's estimated coefficients."""
+    from kinhteso.pipeline.accounts import INPUT_INDICATORS  # noqa: PLC0415
+
+    return tuple(INPUT_INDICATORS)
 
 
 def _framework_indicators(framework: str) -> list[str]:

@@ -19,10 +19,17 @@ writer, one commit per file.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import json
+import os
 import re
 import shutil
+import threading
+import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from fastapi import Depends, FastAPI, Request
@@ -33,15 +40,17 @@ from kinhteso.api.app import PREFIX, error_body, language, ws_of
 from kinhteso.api.auth import Member, authorize, current_member
 from kinhteso.api.routes import ApiError
 
-__all__ = ["install", "MAX_UPLOAD_BYTES", "MAX_BODY_BYTES", "safe_name", "PATH"]
+__all__ = ["install", "MAX_UPLOAD_BYTES", "MAX_BODY_BYTES", "safe_name", "PATH", "ingest_pool", "stop_ingest_pool"]
 
 #: The largest submission accepted (bytes of the whole request): 200 MB.
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 #: The largest body of any other API request: 1 MB.
 MAX_BODY_BYTES = 1024 * 1024
-#: Submissions validated at once; the others wait their turn without holding a worker thread.
-#: Few, so that the store's single writer never has a long queue of commits in front of the
-#: exchange log's (every response waits for its log entry).
+#: Submissions checked at once, each in a worker process of its own (reading, validating
+#: whole and staging a file is CPU work in pandas and DuckDB: in the server's interpreter it
+#: would hold the readers' event loop for as long as it lasts; a 200 MB file for tens of
+#: seconds). The others wait their turn without holding a thread. The commit itself, short,
+#: goes through the store's single writer in the server.
 INGEST_SLOTS = 2
 PATH = PREFIX + "/submissions"
 _SAFE = re.compile(r"[^\w.\- ]+")
@@ -142,7 +151,18 @@ def install(app: FastAPI) -> None:
     """Add ``POST /api/v1/submissions`` and the body-size limit to ``app``."""
     app.state.max_upload = MAX_UPLOAD_BYTES
     app.state.max_body = MAX_BODY_BYTES
+    app.state.ingest_processes = True  # False: check submissions in a thread of the server instead
     app.add_middleware(_BodyLimit)
+    inner = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app_):
+        if app_.state.ingest_processes:
+            ingest_pool(warm=True)  # the workers load pandas and DuckDB while the server starts
+        async with inner(app_) as state:
+            yield state
+
+    app.router.lifespan_context = lifespan
 
     @app.post(PATH, tags=["submissions"], status_code=201,
               summary="Submit a CSV or XLSX file (as `kinhteso ingest` takes it): one vintage, or refused whole",
@@ -205,12 +225,15 @@ def install(app: FastAPI) -> None:
         folder.mkdir(parents=True)
         target = folder / name
         try:
+            digest = hashlib.sha256()
             with open(target, "wb") as fh:
                 while chunk := await upload.read(1 << 20):
+                    digest.update(chunk)
                     fh.write(chunk)
             await upload.close()
             async with _slots(request.app):
-                outcome = await run_in_threadpool(_ingest, ws, target, source, decimal, member, private)
+                outcome = await _ingest(request.app, ws, target, digest.hexdigest(), source, decimal, member,
+                                        private)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         if outcome.rejected is not None:
@@ -236,14 +259,86 @@ def _slots(app: FastAPI) -> asyncio.Semaphore:
     return slots
 
 
-def _ingest(ws, path: Path, source: str, decimal: str, member: Member | None, private: bool):
-    from kinhteso.service.data import IngestRequest, ingest  # noqa: PLC0415
+async def _ingest(app: FastAPI, ws, path: Path, sha256: str, source: str, decimal: str, member: Member | None,
+                  private: bool):
+    """Check the file in a worker process (:func:`ingest_pool`), then store it here: the same
+    two halves as ``kinhteso ingest`` (:func:`kinhteso.service.data.check_submission`,
+    :func:`~kinhteso.service.data.store_checked`). These very bytes stored already: that vintage,
+    nothing checked."""
+    from kinhteso.errors import InputRejected  # noqa: PLC0415
+    from kinhteso.ingest.load import CheckedFile  # noqa: PLC0415
+    from kinhteso.service.data import CheckRequest, IngestOutcome, check_submission, store_checked  # noqa: PLC0415
 
     def check(keys) -> None:
         inds, ters = _keys_of(keys)
         authorize(member, "submit", indicators=inds, territories=ters, private_server=private)
 
-    return ingest(ws, IngestRequest(files=(path,), source=source, decimal=decimal), check=check)[0]
+    known = await run_in_threadpool(ws.store.vintage_by_sha, sha256, source=source)
+    if known is not None:
+        checked = CheckedFile(file=str(path), original_name=path.name, sha256=sha256, known_vintage=known)
+    else:
+        req = CheckRequest.of(ws, path, decimal=decimal)
+        try:
+            if not getattr(app.state, "ingest_processes", True):
+                checked = await run_in_threadpool(check_submission, req)
+            else:
+                try:
+                    checked = await asyncio.get_running_loop().run_in_executor(ingest_pool(), check_submission, req)
+                except BrokenProcessPool:  # a worker died (killed, out of memory): new ones, once more
+                    checked = await asyncio.get_running_loop().run_in_executor(ingest_pool(renew=True),
+                                                                               check_submission, req)
+        except InputRejected as exc:
+            return IngestOutcome(path, rejected=exc)
+    return await run_in_threadpool(store_checked, ws, checked, source=source, check=check)
+
+
+_POOL: ProcessPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def ingest_pool(*, warm: bool = False, renew: bool = False) -> ProcessPoolExecutor:
+    """The worker processes that check submissions (:data:`INGEST_SLOTS`), one set per server
+    process, started on first use (``warm``: start them now and load what they need, so that the
+    first submission does not wait for it; ``renew``: replace a broken set). Spawned, never
+    forked: the server has threads."""
+    global _POOL
+    import multiprocessing  # noqa: PLC0415
+
+    with _POOL_LOCK:
+        if renew and _POOL is not None:
+            _POOL.shutdown(wait=False, cancel_futures=True)
+            _POOL = None
+        if _POOL is None:
+            _POOL = ProcessPoolExecutor(max_workers=INGEST_SLOTS, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_watch_parent, initargs=(os.getpid(),))
+        pool = _POOL
+    if warm:
+        for _ in range(INGEST_SLOTS):
+            pool.submit(_load_ingestion)
+    return pool
+
+
+def stop_ingest_pool() -> None:
+    """Stop the worker processes (a server stopping); a submission after this starts new ones."""
+    global _POOL
+    with _POOL_LOCK:
+        pool, _POOL = _POOL, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _watch_parent(parent: int) -> None:
+    """In a worker: leave when the server is gone (killed: nothing else would stop the worker)."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="kinhteso-parent-watch", daemon=True).start()
+
+
+def _load_ingestion() -> None:
+    import kinhteso.ingest.load  # noqa: F401, PLC0415
 
 
 def _unpath(body: dict, target: Path, name: str) -> dict:

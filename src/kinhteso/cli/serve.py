@@ -31,7 +31,12 @@ def serve(workspace: Path, host: str, port: int, private: bool) -> None:
         ws.store.schema_version()
     click.echo(tr(f"kinhteso API: http://{host}:{port}/api/v1 (tài liệu: /docs, /openapi.json) — không gian {workspace}",
                   f"kinhteso API: http://{host}:{port}/api/v1 (docs: /docs, /openapi.json) — workspace {workspace}"))
-    uvicorn.run(create_app(workspace, private=private), host=host, port=port, log_level="warning")
+    from kinhteso.api.submissions import stop_ingest_pool  # noqa: PLC0415
+
+    try:
+        uvicorn.run(create_app(workspace, private=private), host=host, port=port, log_level="warning")
+    finally:
+        stop_ingest_pool()  # the worker processes that check submissions
 
 
 COMMANDS = [serve]

@@ -17,6 +17,7 @@ import datetime as dt
 import difflib
 from concurrent.futures import ThreadPoolExecutor
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,10 @@ from kinhteso.reference.indicators import Indicator, sector_codes
 from kinhteso.store import AlreadyStored, Stage, StagingError, Store, VintageInfo
 
 __all__ = [
+    "CheckedFile",
     "IngestResult",
+    "check_file",
+    "commit_checked",
     "ingest_file",
     "parse_period",
     "LONG_REQUIRED",
@@ -79,6 +83,33 @@ def _norm_column(name: str) -> str:
     return p.code if p else n
 
 
+@dataclass
+class CheckedFile:
+    """A file validated whole and staged, ready for :func:`commit_checked` (the two halves of
+    :func:`ingest_file`). Picklable: a server checks files in worker processes
+    (:func:`check_file` needs no store) and commits them in its own.
+
+    ``known_vintage``: the same bytes are stored already (nothing staged, ``stage_path`` None).
+    ``keys``: the distinct normalised ``indicator, territory`` pairs the file holds."""
+
+    file: str
+    original_name: str
+    sha256: str
+    stage_path: Path | None = None
+    content_sha256: str = ""
+    layout: str = "long"
+    empty_cells_skipped: int = 0
+    backcast_rows: int = 0
+    keys: pd.DataFrame | None = None
+    known_vintage: int | None = None
+
+    def discard(self) -> None:
+        """Remove the staged rows (after a commit, or when the file is not committed)."""
+        if self.stage_path is not None:
+            Stage.sealed(self.stage_path).close()
+            self.stage_path = None
+
+
 def ingest_file(
     store: Store,
     path: Path,
@@ -97,6 +128,27 @@ def ingest_file(
     ``check``, when given, is called once the file is valid and before anything is stored, with
     the distinct normalised ``indicator, territory`` pairs the file holds; whatever it raises
     (the HTTP API's 403 for a row outside the member's grant) refuses the file, nothing stored."""
+    checked = check_file(path, indicators=indicators, workdir=workdir, decimal=decimal,
+                         settings=store.settings, progress=progress,
+                         known=lambda sha: store.vintage_by_sha(sha, source=source))
+    return commit_checked(store, checked, source=source, illustrative=illustrative, received_at=received_at,
+                          progress=progress, check=check)
+
+
+def check_file(
+    path: Path,
+    *,
+    indicators: dict[str, Indicator],
+    workdir: Path,
+    decimal: str = ".",
+    settings: dict[str, object] | None = None,
+    progress: Callable[[str], None] | None = None,
+    known: Callable[[str], int | None] | None = None,
+) -> CheckedFile:
+    """The first half of :func:`ingest_file`: read, validate whole and normalise ``path`` in a
+    scratch database of ``workdir`` (``settings``: its DuckDB limits), without the store; raise
+    :class:`InputRejected` listing every problem. ``known(sha256)``, when given, names a vintage
+    already holding these very bytes: then nothing is validated or staged."""
     say = progress or (lambda _msg: None)
     prepared = prepare(Path(path), workdir=workdir)
     name = str(path)
@@ -104,13 +156,18 @@ def ingest_file(
         # the file's hash is computed while DuckDB stages (and checks) the file, in a scratch
         # database: the store itself is opened for writing only to commit
         pending = pool.submit(prepared.verify)
-        stage = store.stage(workdir)
+        stage = Stage(Path(workdir) / f"stage-{uuid.uuid4().hex}.duckdb", settings=settings)
+        sealed = False
         try:
-            return _ingest(store, stage, prepared, pending, name=name, source=source, indicators=indicators,
-                           workdir=workdir, decimal=decimal, illustrative=illustrative,
-                           received_at=received_at, say=say, check=check)
+            checked = _check(stage, prepared, pending, name=name, indicators=indicators, workdir=workdir,
+                             decimal=decimal, say=say, known=known)
+            if checked.known_vintage is None:
+                checked.stage_path = stage.seal()
+                sealed = True
+            return checked
         finally:
-            stage.close()
+            if not sealed:
+                stage.close()
             try:
                 pending.result()
             except InputRejected:
@@ -118,8 +175,8 @@ def ingest_file(
             prepared.cleanup()
 
 
-def _ingest(store: Store, stage: Stage, prepared, pending, *, name: str, source: str, indicators: dict[str, Indicator],
-            workdir: Path, decimal: str, illustrative: bool, received_at, say, check=None) -> IngestResult:
+def _check(stage: Stage, prepared, pending, *, name: str, indicators: dict[str, Indicator], workdir: Path,
+           decimal: str, say, known) -> CheckedFile:
     try:
         header = read_header(prepared)
     except UnicodeDecodeError:
@@ -145,13 +202,14 @@ def _ingest(store: Store, stage: Stage, prepared, pending, *, name: str, source:
         except StagingError as exc2:
             raise InputRejected([_csv_parse_problem(name, exc2, job.columns, prepared.delimiter)], file=name) from None
     pending.result()
+    out = CheckedFile(file=name, original_name=prepared.original.name, sha256=prepared.sha256,
+                      layout=prepared.layout or layout)
     # the fast path: these very bytes from this source (any source when it is unnamed)
-    existing = store.vintage_by_sha(prepared.sha256, source=source)
-    if existing is not None:
-        return IngestResult(name, existing, 0, already_stored=True)
-    empty = 0
+    out.known_vintage = known(prepared.sha256) if known is not None else None
+    if out.known_vintage is not None:
+        return out
     if layout == "wide":
-        empty = stage.count_empty_wide_cells(job.key_columns, job.period_columns)
+        out.empty_cells_skipped = stage.count_empty_wide_cells(job.key_columns, job.period_columns)
         stage.unpivot_staged(job.key_columns, job.period_columns)
     if stage.staged_count() == 0:
         # an SDMX-CSV file whose every row was refused while converting (kinhteso.sdmx) says why
@@ -168,24 +226,44 @@ def _ingest(store: Store, stage: Stage, prepared, pending, *, name: str, source:
                                                for p in problems], key=lambda p: (p.row or 0, p.column))
     if problems:
         raise InputRejected(problems, file=name)
-    if check is not None:  # e.g. the submitting member's grant, before anything is stored
-        check(stage.normalised_keys())
-    say("write")
-    # the same rows after normalisation from the same source (any source when it is unnamed) are
-    # the same vintage, whatever the bytes, row order, line ends, BOM or format
-    digest = stage.content_digest()
-    existing = store.matching_vintage(digest, source=source)
-    if existing is not None:
-        return IngestResult(name, existing, 0, already_stored=True)
-    backcast = stage.staged_backcast_count()
-    info = VintageInfo(source=source, file_name=prepared.original.name, sha256=prepared.sha256,
-                       illustrative=illustrative, content_sha256=digest)
+    out.keys = stage.normalised_keys()
+    # the same rows after normalisation are the same vintage, whatever the bytes, row order,
+    # line ends, BOM or format (see commit_checked)
+    out.content_sha256 = stage.content_digest()
+    out.backcast_rows = stage.staged_backcast_count()
+    return out
+
+
+def commit_checked(store: Store, checked: CheckedFile, *, source: str, illustrative: bool = False,
+                   received_at: dt.datetime | None = None, progress: Callable[[str], None] | None = None,
+                   check: Callable[[pd.DataFrame], None] | None = None) -> IngestResult:
+    """The second half of :func:`ingest_file`: ``check`` the file's keys, then store its staged
+    rows as one vintage — unless a vintage of the same bytes, or of the same rows after
+    normalisation, from the same source (any source when it is unnamed) is stored: then that
+    one. The staged rows are removed in every case."""
+    say = progress or (lambda _msg: None)
+    name = checked.file
     try:
-        vid, n = store.commit_stage(info, stage, received_at=received_at, before_insert=lambda: say("writing"))
-    except AlreadyStored as same:  # stored meanwhile by another writer
-        return IngestResult(name, same.vintage_id, 0, already_stored=True)
-    return IngestResult(name, vid, n, layout=prepared.layout or layout, empty_cells_skipped=empty,
-                        backcast_rows=backcast)
+        if checked.known_vintage is not None:
+            return IngestResult(name, checked.known_vintage, 0, already_stored=True, layout=checked.layout)
+        if check is not None:  # e.g. the submitting member's grant, before anything is stored
+            check(checked.keys)
+        say("write")
+        existing = (store.vintage_by_sha(checked.sha256, source=source)
+                    or store.matching_vintage(checked.content_sha256, source=source))
+        if existing is not None:
+            return IngestResult(name, existing, 0, already_stored=True, layout=checked.layout)
+        info = VintageInfo(source=source, file_name=checked.original_name, sha256=checked.sha256,
+                           illustrative=illustrative, content_sha256=checked.content_sha256)
+        try:
+            vid, n = store.commit_stage(info, Stage.sealed(checked.stage_path), received_at=received_at,
+                                        before_insert=lambda: say("writing"))
+        except AlreadyStored as same:  # stored meanwhile by another writer
+            return IngestResult(name, same.vintage_id, 0, already_stored=True, layout=checked.layout)
+        return IngestResult(name, vid, n, layout=checked.layout, empty_cells_skipped=checked.empty_cells_skipped,
+                            backcast_rows=checked.backcast_rows)
+    finally:
+        checked.discard()
 
 
 def _today() -> dt.date:

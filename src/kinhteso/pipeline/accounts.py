@@ -5,7 +5,7 @@ Inputs for a territory and period: ``GRDP_VA`` (current prices) and ``GRDP``; fo
 territory and a period reported on the 63 basis, both are summed over the old provinces (shares
 are recomputed from these sums, never averaged). ``DIGITAL_COEF`` and ``ALLOC_RATIO``: the
 territory's own for the period, else for the period's year; the nation's likewise; a coefficient
-of an earlier year is carried forward only with a warning. ``PLATFORM_VA`` for the MIC view.
+of an earlier year is carried forward only with a warning. ``PLATFORM_VA`` for the MIC-style view (a kinhteso estimate).
 """
 
 from __future__ import annotations
@@ -75,16 +75,21 @@ def _year(period: str) -> str:
     return period[:4]
 
 
-def _load(ws: Workspace, periods: Sequence[str], as_of=None, coef_source: str | None = None) -> pd.DataFrame:
+def _load(ws: Workspace, periods: Sequence[str], as_of=None, coef_source: str | None = None,
+          territories: Sequence[str] | None = None) -> pd.DataFrame:
     """One read of every input: the submissions, and the coefficients kinhteso estimated
     (results of kind ``coef``, named ``kinhteso:<method>`` as their source). ``coef_source``
     keeps only DIGITAL_COEF of that source (an estimator: ``kinhteso:io``,
-    ``kinhteso:calibration``; an agency; ``demo``)."""
+    ``kinhteso:calibration``; an agency; ``demo``). ``territories``: only these keys' rows
+    (all when None)."""
     years = sorted({_year(p) for p in periods})
     all_years = [str(y) for y in range(FIRST_YEAR, int(max(years)) + 1)]
     wanted = sorted(set(periods) | set(all_years))
-    obs = ws.store.observations(indicator=list(INPUT_INDICATORS), period=wanted, price_basis="current", as_of=as_of)
-    est = ws.store.results(kind="coef", indicator="DIGITAL_COEF", period=wanted, price_basis="current", as_of=as_of)
+    where = {"territory": list(territories)} if territories is not None else {}
+    obs = ws.store.observations(indicator=list(INPUT_INDICATORS), period=wanted, price_basis="current", as_of=as_of,
+                                **where)
+    est = ws.store.results(kind="coef", indicator="DIGITAL_COEF", period=wanted, price_basis="current", as_of=as_of,
+                           **where)
     if len(est):
         est = est.assign(source="kinhteso:" + est["method"], received_at=est["computed_at"], vintage_id=pd.NA,
                          backcast=False)[[*obs.columns, "run_id"]] if len(obs.columns) else est
@@ -289,8 +294,10 @@ def measure_many(ws: Workspace, keys: Sequence[str], periods: Sequence[str], vie
             raise UsageError("UNKNOWN_VIEW", f"Cách đo '{v}' không có; dùng {', '.join(A.VIEWS)}.",
                              f"Unknown view '{v}'; use one of {', '.join(A.VIEWS)}.")
     wanted = set(periods) | ({previous_period(p) for p in periods} if with_change else set())
-    obs = _load(ws, sorted(wanted), as_of=as_of, coef_source=coef_source)
     mapping = terr.merger_map()
+    # what these territories read: their own rows, a 34-basis unit's 63-basis predecessors, the nation
+    needed = terr.with_predecessors(keys) | {"VN"}
+    obs = _load(ws, sorted(wanted), as_of=as_of, coef_source=coef_source, territories=sorted(needed))
     h = hierarchy()
     nation = _Rows(obs[obs.territory == "VN"])
     frames = {k: _Rows(f) for k, f in _for_territories(obs, keys, mapping).items()}

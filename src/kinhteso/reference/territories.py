@@ -26,6 +26,7 @@ import difflib
 import io
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -36,6 +37,7 @@ import pandas as pd
 from kinhteso.errors import ReferenceDataError
 
 __all__ = [
+    "with_predecessors",
     "nation_key",
     "find_territories",
     "closest_alias",
@@ -316,6 +318,28 @@ def successors_of(old_key: str) -> str:
         f"{old_key!r} is not a 63-basis province; only 63-basis keys ('63:NN') have a successor.",
         key=old_key,
     )
+
+
+@lru_cache(maxsize=1)
+def _predecessors() -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for old, new in _merger():
+        out.setdefault(new, []).append(old)
+    return {new: tuple(sorted(olds)) for new, olds in out.items()}
+
+
+def with_predecessors(keys: Iterable[str]) -> set[str]:
+    """``keys`` and the 63-basis provinces merged into any 34-basis unit among them (what a
+    read of those units depends on); any other key stands for itself.
+
+    >>> sorted(with_predecessors(["34:31", "VN"]))
+    ['34:31', '63:30', '63:31', 'VN']
+    """
+    table = _predecessors()
+    out = set(keys)
+    for k in list(out):
+        out.update(table.get(k, ()))
+    return out
 
 
 def predecessors_of(new_key: str) -> tuple[str, ...]:

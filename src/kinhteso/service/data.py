@@ -14,8 +14,9 @@ from pathlib import Path
 from kinhteso.errors import InputRejected
 from kinhteso.workspace import Workspace
 
-__all__ = ["IngestRequest", "IngestOutcome", "ingest", "ObservationsRequest", "observations", "vintages",
-           "vintage", "RetractRequest", "RetractOutcome", "retract"]
+__all__ = ["IngestRequest", "IngestOutcome", "ingest", "CheckRequest", "check_submission", "store_checked",
+           "ObservationsRequest", "observations", "vintages", "vintage", "RetractRequest", "RetractOutcome",
+           "retract"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,43 @@ def ingest(ws: Workspace, req: IngestRequest, *,
             continue
         out.append(IngestOutcome(f, result=r))
     return out
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """One file to read, validate whole and stage, without the store (so a server can do it in a
+    worker process): the workspace's indicator registry, scratch folder and DuckDB limits come
+    with the request (:meth:`of`)."""
+
+    file: Path
+    indicators: dict
+    workdir: Path
+    decimal: str = "."
+    settings: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, ws: Workspace, file: Path, *, decimal: str = ".") -> CheckRequest:
+        return cls(Path(file), ws.indicators(), ws.tmp, decimal, ws.store.settings)
+
+
+def check_submission(req: CheckRequest):
+    """The first half of :func:`ingest` for one file: a ``kinhteso.ingest.load.CheckedFile``
+    ready for :func:`store_checked`, or :class:`InputRejected` with every problem. Touches no
+    store: it runs in a worker process of a server."""
+    from kinhteso.ingest.load import check_file  # noqa: PLC0415
+
+    return check_file(req.file, indicators=req.indicators, workdir=req.workdir, decimal=req.decimal,
+                      settings=req.settings)
+
+
+def store_checked(ws: Workspace, checked, *, source: str, received_at: dt.datetime | None = None,
+                  check: Callable[[object], None] | None = None) -> IngestOutcome:
+    """The second half: ``check`` the file's keys and store it as one vintage of ``source`` (or
+    name the vintage holding the same data); the staged rows are removed in every case."""
+    from kinhteso.ingest.load import commit_checked  # noqa: PLC0415
+
+    return IngestOutcome(Path(checked.file), result=commit_checked(ws.store, checked, source=source,
+                                                                  received_at=received_at, check=check))
 
 
 @dataclass(frozen=True)
