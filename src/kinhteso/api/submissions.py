@@ -327,8 +327,17 @@ def stop_ingest_pool() -> None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+#: How much lower than the server the worker processes run (``nice``): checking a file is batch
+#: work, answering a reader is not; on a busy machine the readers get the processor first.
+WORKER_NICENESS = 10
+
+
 def _watch_parent(parent: int) -> None:
-    """In a worker: leave when the server is gone (killed: nothing else would stop the worker)."""
+    """In a worker: run below the server (:data:`WORKER_NICENESS`), and leave when the server is
+    gone (killed: nothing else would stop the worker)."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(WORKER_NICENESS)
+
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(1.0)
