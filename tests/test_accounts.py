@@ -285,3 +285,52 @@ def test_coef_cli_revenue_and_calibrate(ws, tmp_path):
     r = CliRunner().invoke(main, ["--lang", "en", "coef", "calibrate", "--period", "2024", "--target", "100",
                                   "--profile", str(prof), "--dry-run", "--workspace", str(ws.root)])
     assert r.exit_code == 1 and "NO_INDUSTRY_DETAIL" in r.output  # VN has no value added in this workspace
+
+
+# --- chained allocations (issue 14, item 6) -------------------------------------------------------
+def test_chain_ratio_composes_class_division_section_and_names_each_step():
+    r, steps = A.chain_ratio("4651", "G", H, {}, {"4651": 0.2}, {"46": 60.0, "45": 10.0, "47": 30.0, "G": 100.0})
+    assert r == pytest.approx(0.2 * 0.6)
+    assert [(s["sector"], s["parent"], s["source"]) for s in steps] == [
+        ("4651", "46", "national"), ("46", "G", "national structure")]
+    own, _ = A.chain_ratio("4651", "G", H, {"46": 0.5}, {"4651": 0.2}, {"46": 60.0, "G": 100.0})
+    assert own == pytest.approx(0.2 * 0.5)  # the territory's own ratio before the nation's structure
+    assert A.chain_ratio("4651", "46", H, {}, {"4651": 0.2}) == (0.2, [
+        {"sector": "4651", "parent": "46", "ratio": 0.2, "source": "national"}])  # one step, as before
+    assert A.chain_ratio("4651", "G", H, {}, {"4651": 0.2}) == (None, ("46", "G"))  # a step without a ratio
+
+
+def test_a_section_only_province_keeps_4651_4652_582_and_631_through_chained_ratios():
+    """A province reporting sections only: each core class or group is taken out of its section
+    by its national ratio within its division times the division's share of the section in the
+    nation's value added, and every borrowed step is named."""
+    nat_va = {"C": 300.0, "26": 60.0, "G": 200.0, "46": 120.0, "J": 100.0, "58": 20.0, "61": 30.0, "62": 25.0,
+              "63": 15.0}
+    ratios = {"4651": 0.10, "4652": 0.05, "582": 0.40, "631": 0.50}
+    inp = inputs({"C": 500, "G": 300, "J": 100}, grdp=1000, alloc_nat=ratios, va_nat=nat_va)
+    r = A.measure(inp, H)
+    got = {a["sector"]: a for a in r.allocations}
+    assert {"4651", "4652", "582", "631"} <= set(got)
+    assert got["4651"]["va"] == pytest.approx(300 * 0.10 * 120 / 200)
+    assert got["4652"]["va"] == pytest.approx(300 * 0.05 * 120 / 200)
+    assert got["582"]["va"] == pytest.approx(100 * 0.40 * 20 / 100)
+    assert got["631"]["va"] == pytest.approx(100 * 0.50 * 15 / 100)
+    assert got["4651"]["source"] == "national+national structure"
+    assert "NO_ALLOCATION" not in [w["code"] for w in r.warnings if w.get("sector") in ratios]
+    core = r.components["core"]["va"]
+    # 26, 61 and 62 (divisions within their sections) come from the national structure too
+    expected = (300 * 0.15 * 0.6 + 100 * (0.40 * 0.2 + 0.50 * 0.15) + 500 * 60 / 300 + 100 * (30 + 25) / 100)
+    assert core == pytest.approx(expected)
+
+
+def test_a_national_step_used_for_a_province_is_named(tmp_path):
+    w = Workspace.init(tmp_path / "ws")
+    rows = [["GRDP_VA", "31", "34", "G", "2024", "300", "VND_BN"], ["GRDP", "31", "34", "_T", "2024", "1000", "VND_BN"],
+            ["GRDP_VA", "VN", "", "46", "2024", "120", "VND_BN"], ["GRDP_VA", "VN", "", "G", "2024", "200", "VND_BN"],
+            ["ALLOC_RATIO", "VN", "", "4651", "2024", "0.1", "RATIO"]]
+    ingest_rows(w, tmp_path / "in.csv", rows)
+    r = P.measure(w, "34:31", "2024")
+    w.close()
+    fb = [x for x in r.warnings if x["code"] == "NATIONAL_FALLBACK"]
+    assert fb and "4651/46" in fb[0]["en"] and "46/G" in fb[0]["en"]
+    assert any(a["sector"] == "4651" and a["va"] == pytest.approx(300 * 0.1 * 0.6) for a in r.result.allocations)

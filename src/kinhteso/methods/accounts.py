@@ -43,6 +43,7 @@ import pandas as pd
 from kinhteso.errors import MethodError
 
 __all__ = [
+    "chain_ratio",
     "GSO_CORE",
     "OECD_ICT",
     "VIEWS",
@@ -114,6 +115,45 @@ class Hierarchy:
         return next((c for c in chain if self.level.get(c) == "division"), None)
 
 
+def chain_ratio(k: str, holder: str, h: Hierarchy, own: dict[str, float], national: dict[str, float],
+                national_va: dict[str, float] | None = None) -> tuple[float | None, list[dict] | tuple]:
+    """The share of reported industry ``holder`` that industry ``k`` inside it is, composed up the
+    VSIC tree one step at a time — a class or group within its division, a division within its
+    section (:meth:`Hierarchy.ratio_parent`) — as the product of each step's ratio: the
+    territory's own ``ALLOC_RATIO``, else the national one, else the national value-added
+    structure (``national_va``: the step's value added over its parent's). Returns (ratio, the
+    steps as ``{sector, parent, ratio, source}``), or (None, the first step without a ratio as
+    ``(sector, parent)``).
+
+    >>> h = Hierarchy({"G": "_T", "46": "G", "465": "46", "4651": "465"},
+    ...               {"G": "section", "46": "division", "465": "group", "4651": "class"})
+    >>> r, steps = chain_ratio("4651", "G", h, {}, {"4651": 0.2}, {"46": 60.0, "G": 100.0})
+    >>> round(r, 6), [(s["sector"], s["parent"], s["source"]) for s in steps]
+    (0.12, [('4651', '46', 'national'), ('46', 'G', 'national structure')])
+    >>> chain_ratio("4651", "G", h, {}, {"4651": 0.2})
+    (None, ('46', 'G'))
+    """
+    steps: list[dict] = []
+    code, ratio = k, 1.0
+    national_va = national_va or {}
+    while code != holder:
+        parent = h.ratio_parent(code)
+        if parent is None or (parent != holder and holder not in h.ancestors(parent)):
+            return None, (code, parent)  # the holder is not on the chain of ratios (e.g. a group)
+        if code in own:
+            r, src = own[code], "own"
+        elif code in national:
+            r, src = national[code], "national"
+        elif national_va.get(parent, 0.0) > 0 and code in national_va:
+            r, src = national_va[code] / national_va[parent], "national structure"
+        else:
+            return None, (code, parent)
+        steps.append({"sector": code, "parent": parent, "ratio": float(r), "source": src})
+        ratio *= float(r)
+        code = parent
+    return ratio, steps
+
+
 @dataclass
 class AccountInputs:
     """What one territory and period need. Values are Series indexed by VSIC code."""
@@ -126,6 +166,7 @@ class AccountInputs:
     alloc_nat: pd.Series | None = None  #: national ALLOC_RATIO
     platform: pd.Series | None = None  #: PLATFORM_VA by sector (MIC-style view)
     label: str = ""                   #: "territory period", for messages
+    va_nat: pd.Series | None = None   #: national GRDP_VA by sector (a chained allocation's step without a ratio)
 
 
 @dataclass
@@ -269,19 +310,22 @@ def measure(inp: AccountInputs, h: Hierarchy, *, view: str = "gso", core: Sequen
             continue
         if holder is None:
             continue  # nothing reported contains k: the economy has none of it in this detail
-        rp = h.ratio_parent(k)
-        ratio, src = (own_a[k], "own") if k in own_a else ((nat_a[k], "national") if k in nat_a else (None, "none"))
-        if rp != holder or ratio is None:
+        ratio, steps = chain_ratio(k, holder, h, own_a, nat_a, _as_dict(inp.va_nat))
+        if ratio is None:
+            code, rp = steps
             _warn(warnings, "NO_ALLOCATION",
-                  f"{label}: không tách được ngành lõi {k} khỏi {holder} (cần ALLOC_RATIO của {k} trong {rp}); "
+                  f"{label}: không tách được ngành lõi {k} khỏi {holder} (cần ALLOC_RATIO của {code} trong {rp}); "
                   f"phần này không được tính vào kinh tế số lõi.",
-                  f"{label}: core industry {k} cannot be taken out of {holder} (needs ALLOC_RATIO of {k} within "
+                  f"{label}: core industry {k} cannot be taken out of {holder} (needs ALLOC_RATIO of {code} within "
                   f"{rp}); that part is not counted as core.", sector=k)
             continue
         amount = va[holder] * ratio
         alloc_sum[holder] = alloc_sum.get(holder, 0.0) + ratio
         core_part[holder] = core_part.get(holder, 0.0) + amount
-        allocations.append({"sector": k, "parent": holder, "ratio": ratio, "source": src, "va": amount})
+        sources = list(dict.fromkeys(st["source"] for st in steps))
+        allocations.append({"sector": k, "parent": holder, "ratio": ratio,
+                            "source": sources[0] if len(sources) == 1 else "+".join(sources), "va": amount,
+                            "steps": steps})
     for holder, total in alloc_sum.items():
         if total > 1 + 1e-9:
             raise MethodError(

@@ -187,9 +187,11 @@ def _inputs(rows: _Rows, nation: _Rows, key: str, period: str, warnings: list) -
     alloc_own, p_ao, v5 = _coef(own, "ALLOC_RATIO", period, warnings, label, "own")
     alloc_nat, p_an, v6 = _coef(nation, "ALLOC_RATIO", period, warnings, label, "national")
     platform, v7 = _series(rows, "PLATFORM_VA", period)
+    # the nation's value added by industry: a chained allocation's step without a ratio borrows its structure
+    va_nat, v8 = _series(nation, "GRDP_VA", period) if key != "VN" else (va, [])
     inp = A.AccountInputs(va=va, grdp=grdp, coef_own=coef_own, coef_nat=coef_nat, alloc_own=alloc_own,
-                          alloc_nat=alloc_nat, platform=platform, label=label)
-    ids = {*v1, *v2, *v3, *v4, *v5, *v6, *v7}
+                          alloc_nat=alloc_nat, platform=platform, label=label, va_nat=va_nat)
+    ids = {*v1, *v2, *v3, *v4, *v5, *v6, *v7, *v8}
     prov = {
         "input_vintages": sorted(i for i in ids if isinstance(i, int)),
         "input_runs": sorted(i for i in ids if isinstance(i, str)),
@@ -245,8 +247,12 @@ def _one(frame: _Rows, nation: _Rows, h: A.Hierarchy, key: str, period: str, vie
 def _national_fallback(res: A.AccountResult, key: str, period: str, warnings: list[dict]) -> None:
     """Name each figure a province borrowed from the nation (coefficients, allocation ratios)."""
     coefs = sorted({str(src).split(":", 1)[1] for src in res.pieces.coef_source if str(src).startswith("national:")})
-    allocs = sorted({a["sector"] for a in res.allocations if a.get("source") == "national"})
-    if not coefs and not allocs:
+    # each borrowed step of an allocation: the nation's ALLOC_RATIO, or its value-added structure
+    steps = {(f"{st['sector']}/{st['parent']}", st["source"]) for a in res.allocations for st in a.get("steps", ())
+             if st["source"] in ("national", "national structure")}
+    allocs = sorted(step for step, src in steps if src == "national")
+    structure = sorted(step for step, src in steps if src == "national structure")
+    if not coefs and not allocs and not structure:
         return
     parts_vi, parts_en = [], []
     if coefs:
@@ -255,11 +261,14 @@ def _national_fallback(res: A.AccountResult, key: str, period: str, warnings: li
     if allocs:
         parts_vi.append(f"tỷ lệ phân bổ ALLOC_RATIO của {', '.join(allocs)}")
         parts_en.append(f"ALLOC_RATIO of {', '.join(allocs)}")
+    if structure:
+        parts_vi.append(f"cơ cấu giá trị tăng thêm cả nước cho tỷ lệ {', '.join(structure)}")
+        parts_en.append(f"the nation's value-added structure for the ratio of {', '.join(structure)}")
     warnings.append({
         "code": "NATIONAL_FALLBACK",
         "vi": f"{key} {period}: dùng số của cả nước vì tỉnh chưa có số riêng: {'; '.join(parts_vi)}.",
         "en": f"{key} {period}: national figures used where the province has none of its own: {'; '.join(parts_en)}.",
-        "coefficients": coefs, "allocations": allocs})
+        "coefficients": coefs, "allocations": allocs + structure})
 
 
 def load_inputs(ws: Workspace, territory: str, period: str, *, as_of=None,
