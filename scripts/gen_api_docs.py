@@ -90,8 +90,8 @@ kinhteso's computed figures (`accounts`, `quarterly`, `index`, `gaps`, `plan`) a
 the background after a change and may lag it by a few seconds (`Cache-Control: no-cache` waits for
 the up-to-date answer); the quarterly results a submission feeds, and so `/changes`, follow within
 seconds too. `benchmarks/serve.py` (20 submitting members × 10 files while 100 readers query
-accounts and observations for 60 s, loopback, 2 cores) measured about 990 reads per second, p50
-75 ms, p99 270 ms, no error and no submission lost.
+accounts and observations for 60 s, loopback, 2 cores) measured about 1,100 reads per second, p50
+67 ms, p99 240 ms, no error and no submission lost.
 
 ## What each route needs
 

@@ -46,7 +46,7 @@ _DEFAULT = ("gdp", None, "gso")
 #: stale figures) spends computing: after each computation it rests (1/share − 1) times as long
 #: as the computation took, so that a stream of submissions never takes the processor from the
 #: readers; the cost is a longer lag of the refreshed figures behind the submissions.
-BACKGROUND_SHARE = 0.15
+BACKGROUND_SHARE = 0.1
 
 
 @dataclass
