@@ -747,16 +747,22 @@ class Store:
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The single write path: one transaction on the write connection."""
-        with self._db.writing() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                yield con
-                con.execute("COMMIT")
-            except BaseException as exc:
-                con.execute("ROLLBACK")
-                if isinstance(exc, duckdb.Error):
-                    raise _store_error(self.path, exc) from exc
-                raise
+        with self._db.writing() as con, self._begun(con):
+            yield con
+
+    @contextlib.contextmanager
+    def _begun(self, con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+        """One transaction on ``con``: committed when the block ends, rolled back if it raises
+        (a DuckDB error as the store's error)."""
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+            con.execute("COMMIT")
+        except BaseException as exc:
+            con.execute("ROLLBACK")
+            if isinstance(exc, duckdb.Error):
+                raise _store_error(self.path, exc) from exc
+            raise
 
     @contextlib.contextmanager
     def _auth_transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -1380,16 +1386,8 @@ class Store:
     def _log_transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The exchange log's own transaction in owner mode (caller holds the log mutex): it
         changes nothing that reads see, so the write generation stays."""
-        with _cursor(self._db._con) as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                yield con
-                con.execute("COMMIT")
-            except BaseException as exc:
-                con.execute("ROLLBACK")
-                if isinstance(exc, duckdb.Error):
-                    raise _store_error(self.path, exc) from exc
-                raise
+        with _cursor(self._db._con) as con, self._begun(con):
+            yield con
 
     def verify_log(self) -> LogBreak | None:
         """Check the whole chain, oldest first: None when intact, else the first broken entry

@@ -213,12 +213,9 @@ class _ReadCache:
             return entry
         return await run_in_threadpool(self.get_entry, request, key, compute, fresh=fresh, scope=scope)
 
-    def get(self, request: Request, key: tuple, compute: Callable[[], Any], *, fresh: bool = True) -> Any:
-        """The cached value for ``key``, computing it or waiting for it in this thread."""
-        return self.get_entry(request, key, compute, fresh=fresh).value
-
     def get_entry(self, request: Request, key: tuple, compute: Callable[[], Any], *, fresh: bool = True,
                   scope: tuple | None = None) -> _Entry:
+        """The cached answer for ``key``, computing it or waiting for it in this thread."""
         fresh = self._fresh(request, fresh)
         version_of = _version_of(request, scope)
         while True:

@@ -266,17 +266,20 @@ async def _ingest(app: FastAPI, ws, path: Path, sha256: str, source: str, decima
     :func:`~kinhteso.service.data.store_checked`). These very bytes stored already: that vintage,
     nothing checked."""
     from kinhteso.errors import InputRejected  # noqa: PLC0415
-    from kinhteso.ingest.load import CheckedFile  # noqa: PLC0415
-    from kinhteso.service.data import CheckRequest, IngestOutcome, check_submission, store_checked  # noqa: PLC0415
+    from kinhteso.service.data import (  # noqa: PLC0415
+        CheckRequest,
+        IngestOutcome,
+        check_submission,
+        store_checked,
+        stored_already,
+    )
 
     def check(keys) -> None:
         inds, ters = _keys_of(keys)
         authorize(member, "submit", indicators=inds, territories=ters, private_server=private)
 
-    known = await run_in_threadpool(ws.store.vintage_by_sha, sha256, source=source)
-    if known is not None:
-        checked = CheckedFile(file=str(path), original_name=path.name, sha256=sha256, known_vintage=known)
-    else:
+    checked = await run_in_threadpool(stored_already, ws, path, sha256, source=source)
+    if checked is None:
         req = CheckRequest.of(ws, path, decimal=decimal)
         try:
             if not getattr(app.state, "ingest_processes", True):

@@ -238,9 +238,9 @@ def commit_checked(store: Store, checked: CheckedFile, *, source: str, illustrat
                    received_at: dt.datetime | None = None, progress: Callable[[str], None] | None = None,
                    check: Callable[[pd.DataFrame], None] | None = None) -> IngestResult:
     """The second half of :func:`ingest_file`: ``check`` the file's keys, then store its staged
-    rows as one vintage — unless a vintage of the same bytes, or of the same rows after
-    normalisation, from the same source (any source when it is unnamed) is stored: then that
-    one. The staged rows are removed in every case."""
+    rows as one vintage — unless a vintage of the same rows after normalisation from the same
+    source (any source when it is unnamed) is stored: then that one. The staged rows are removed
+    in every case."""
     say = progress or (lambda _msg: None)
     name = checked.file
     try:
@@ -249,8 +249,8 @@ def commit_checked(store: Store, checked: CheckedFile, *, source: str, illustrat
         if check is not None:  # e.g. the submitting member's grant, before anything is stored
             check(checked.keys)
         say("write")
-        existing = (store.vintage_by_sha(checked.sha256, source=source)
-                    or store.matching_vintage(checked.content_sha256, source=source))
+        # the same bytes were looked for before the check (``known``); the same rows are looked for here
+        existing = store.matching_vintage(checked.content_sha256, source=source)
         if existing is not None:
             return IngestResult(name, existing, 0, already_stored=True, layout=checked.layout)
         info = VintageInfo(source=source, file_name=checked.original_name, sha256=checked.sha256,

@@ -14,7 +14,7 @@ from pathlib import Path
 from kinhteso.errors import InputRejected
 from kinhteso.workspace import Workspace
 
-__all__ = ["IngestRequest", "IngestOutcome", "ingest", "CheckRequest", "check_submission", "store_checked",
+__all__ = ["IngestRequest", "IngestOutcome", "ingest", "CheckRequest", "stored_already", "check_submission", "store_checked",
            "ObservationsRequest", "observations", "vintages", "vintage", "RetractRequest", "RetractOutcome",
            "retract"]
 
@@ -86,6 +86,18 @@ class CheckRequest:
     @classmethod
     def of(cls, ws: Workspace, file: Path, *, decimal: str = ".") -> CheckRequest:
         return cls(Path(file), ws.indicators(), ws.tmp, decimal, ws.store.settings)
+
+
+def stored_already(ws: Workspace, file: Path, sha256: str, *, source: str):
+    """These very bytes (``sha256``) stored already from ``source`` (any source when it is
+    unnamed): a ``CheckedFile`` naming that vintage, ready for :func:`store_checked` without a
+    check; else None."""
+    from kinhteso.ingest.load import CheckedFile  # noqa: PLC0415
+
+    known = ws.store.vintage_by_sha(sha256, source=source)
+    if known is None:
+        return None
+    return CheckedFile(file=str(file), original_name=Path(file).name, sha256=sha256, known_vintage=known)
 
 
 def check_submission(req: CheckRequest):
