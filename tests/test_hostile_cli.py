@@ -147,8 +147,8 @@ BASE = {
 #: (command, hostile parameter) → base parameters left out (they cannot go together)
 DROP = {("io", "table_path"): {"z_path", "x_path"}}
 #: commands that read no workspace as called here (io: only with --write-coef; template: only an
-#: optional indicators.yaml)
-NO_WORKSPACE = {"io", "template"}
+#: optional indicators.yaml; vsic: only an optional vsic2018_2025.csv)
+NO_WORKSPACE = {"io", "template", "vsic"}
 
 
 def _is_output(p: click.Parameter, words: list[str]) -> bool:

@@ -264,7 +264,8 @@ def test_csv_and_json_carry_the_rows_and_the_provenance(ws):
             "--workspace", ws.root)
     doc = json.loads(r.stdout)
     p = doc["provenance"]
-    assert p["framework"] == "dti2022" and p["period"] == "2024" and p["basis"] == 34
+    # no --framework: the framework in force for 2024 (Decision 405, dti2024; issue 14)
+    assert p["framework"] == "dti2024" and p["period"] == "2024" and p["basis"] == 34
     assert p["code_version"] == __version__ and p["illustrative"] is False
     assert [v["source"] for v in p["input_vintages"]] == ["bo-khcn"]
     assert p["parameters"]["n"] == 40 and p["parameters"]["seed"] == 3

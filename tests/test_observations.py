@@ -116,8 +116,8 @@ def test_filled_template_round_trip(tmp_path, fmt):
     out = tmp_path / f"t.{fmt}"
     r = run("template", "GRDP_VA", "EINVOICE_REVENUE", "--format", fmt, "--out", out, "--workspace", w.root)
     assert r.exit_code == 0, r.output
-    rows = [["GRDP_VA", "31", "34", "62", "2025-Q3", "1234.5", "VND_BN", "current", "P", "ước tính nhanh"],
-            ["EINVOICE_REVENUE", "Hải Phòng", "34", "_T", "2025-09", "4567", "VND_BN", "", "", ""]]
+    rows = [["GRDP_VA", "31", "34", "62", "2025-Q3", "1234.5", "VND_BN", "current", "P", "ước tính nhanh", "2018"],
+            ["EINVOICE_REVENUE", "Hải Phòng", "34", "_T", "2025-09", "4567", "VND_BN", "", "", "", ""]]
     if fmt == "xlsx":
         from openpyxl import load_workbook
 

@@ -454,3 +454,21 @@ def test_formula_like_text_is_neutralised_in_the_output():
     text = sdmx.write_csv(sdmx.SUBMISSIONS, "DE_SHARE", frame)
     row = next(iter(pd.read_csv(io.StringIO(text), dtype=str).itertuples()))
     assert row.SOURCE.startswith("'=") and row.OBS_VALUE == "-1.5"
+
+
+def test_vsic_2025_sector_codes_are_sdmx_safe_both_ways(ws, tmp_path):
+    """A VSIC 2025 key (``v2025:K``) leaves as the SDMX code ``v2025_K`` and comes back as itself."""
+    from kinhteso import sdmx
+
+    assert [sdmx.sdmx_sector(k) for k in ("v2025:K", "v2025:582", "26", "_T")] == ["v2025_K", "v2025_582", "26", "_T"]
+    assert all(sdmx._ID.fullmatch(sdmx.sdmx_sector(k)) for k in ("v2025:K", "v2025:6310"))
+    f = tmp_path / "k.csv"
+    f.write_text(
+        "STRUCTURE,STRUCTURE_ID,ACTION,TERRITORY,SECTOR,PRICE_BASIS,TIME_PERIOD,OBS_VALUE,UNIT_MEASURE\n"
+        "dataflow,KINHTESO:GRDP_VA(1.0),I,VN,v2025_K,current,2026,50,VND_BN\n"
+        "dataflow,KINHTESO:GRDP_VA(1.0),I,VN,V2025_k,current,2026-Q1,55,VND_BN\n"
+        "dataflow,KINHTESO:GRDP_VA(1.0),I,VN,K,current,2024,40,VND_BN\n", encoding="utf-8")
+    r = _ingest(ws, f)
+    assert r.n_rows == 3
+    obs = ws.store.observations(indicator="GRDP_VA").set_index("period")["sector"].to_dict()
+    assert obs == {"2026": "v2025:K", "2026-Q1": "v2025:K", "2024": "K"}

@@ -332,7 +332,8 @@ def test_index_service_gives_the_cli_scores(dti):
         assert stored(ws) == before
     assert res.table.territory.tolist() == ["63:01", "63:31", "63:30", "63:24"]
     assert res.provenance["basis"] == 63 and res.provenance["parameters"]["n"] == 30 and not res.illustrative
-    assert res.framework.id == "dti2022" and res.provenance["as_of"].startswith("2100-01-01T23:59")
+    # no framework named: the one in force for 2024 (dti2024, Decision 405; issue 14)
+    assert res.framework.id == "dti2024" and res.provenance["as_of"].startswith("2100-01-01T23:59")
     shown = cli("index", "--period", "2024", "--basis", 63, "--n", 30, "--seed", 3, "--as-of", "2100-01-01",
                 "--workspace", dti)
     agree(res.as_json(), shown)

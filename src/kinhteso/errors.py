@@ -38,6 +38,7 @@ __all__ = [
     "MethodError",
     "Problem",
     "file_error",
+    "near_hint",
 ]
 
 
@@ -128,6 +129,18 @@ class WorkspaceError(KinhtesoError):
 
 class MethodError(KinhtesoError):
     """A method cannot run on the numbers it was given."""
+
+
+def near_hint(near: list[str], vi: str = "Mã gần nhất", en: str = "Nearest codes") -> tuple[str, str]:
+    """The (Vietnamese, English) sentence naming the closest known codes of an unknown one, to end
+    its message; empty strings when there are none.
+
+    >>> near_hint(["26", "261"])
+    (' Mã gần nhất: 26, 261.', ' Nearest codes: 26, 261.')
+    """
+    if not near:
+        return "", ""
+    return f" {vi}: {', '.join(near)}.", f" {en}: {', '.join(near)}."
 
 
 def file_error(exc: OSError) -> KinhtesoError:

@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "AGENCY", "RESULTS_AGENCY", "VERSION", "MEDIA_TYPE", "SUBMISSIONS", "RESULTS", "Structure",
-    "sdmx_territory", "territory_key", "parse_flow_ref", "structure_id", "schema", "write_csv",
+    "sdmx_territory", "territory_key", "sdmx_sector", "sector_key", "parse_flow_ref", "structure_id", "schema", "write_csv",
     "is_sdmx_header", "to_long_csv", "NOT_APPLICABLE", "SDMX_COLUMN_OF", "ACCEPTED_ACTIONS",
 ]
 
@@ -53,6 +53,7 @@ NOT_APPLICABLE = "_Z"
 #: an SDMX identifier (a code, a component or an artefact id)
 _ID = re.compile(r"[A-Za-z0-9_@$\-]+")
 _SAFE_KEY = re.compile(r"(34|63)_(\d{2})")
+_SAFE_SECTOR = re.compile(r"(v\d{4})_([A-Z0-9]+)", re.IGNORECASE)
 
 
 class Structure:
@@ -79,6 +80,23 @@ RESULTS = Structure(RESULTS_AGENCY, ("FREQ", "TERRITORY", "SECTOR", "PRICE_BASIS
 def sdmx_territory(key: str) -> str:
     """A territory key as an SDMX code: ``VN`` stays, ``34:31`` → ``34_31``."""
     return str(key).replace(":", "_")
+
+
+def sdmx_sector(key: str) -> str:
+    """A sector key as an SDMX code: VSIC 2018 codes and ``_T`` stay, a VSIC 2025 key
+    ``v2025:K`` → ``v2025_K`` (``:`` is not an SDMX identifier character).
+
+    >>> sdmx_sector("v2025:K"), sdmx_sector("4651"), sector_key("v2025_K"), sector_key("_T")
+    ('v2025_K', '4651', 'v2025:K', '_T')
+    """
+    return str(key).replace(":", "_")
+
+
+def sector_key(code: str) -> str:
+    """An SDMX sector code as kinhteso's key (``v2025_K`` → ``v2025:K``; others unchanged)."""
+    c = str(code).strip()
+    m = _SAFE_SECTOR.fullmatch(c)
+    return f"{m.group(1).lower()}:{m.group(2).upper()}" if m else c
 
 
 def territory_key(code: str) -> str | None:
@@ -256,7 +274,7 @@ def to_long_csv(src: Path, dst: Path, *, delimiter: str, name: str) -> tuple[int
                                         hint_en="; in SDMX-CSV write VN or BASIS_CODE, e.g. 34_31 (Hải Phòng, 34 basis)"))
                 continue
             basis = "" if tkey == "VN" else tkey.split(":", 1)[0]
-            w.writerow([n, indicator, tkey, basis, cell(row, "SECTOR"), cell(row, "TIME_PERIOD"),
+            w.writerow([n, indicator, tkey, basis, sector_key(cell(row, "SECTOR")), cell(row, "TIME_PERIOD"),
                         cell(row, "OBS_VALUE", coded=False), cell(row, "UNIT_MEASURE"),
                         cell(row, "PRICE_BASIS"), cell(row, "OBS_STATUS"), cell(row, "NOTE", coded=False)])
             written += 1

@@ -345,7 +345,7 @@ EXAMPLES: dict[str, Any] = {
     "nowcast_post": {"territory": "34:31", "period": "2026-Q4", "engine": "bridge", "level": 0.9, "de_va": 41200.5,
                      "de_va_interval": [39800.1, 42650.7], "de_share": 23.92, "de_share_interval": [23.1, 24.7],
                      "run_id": "ee8b768c3cec2334d0852e98", "warnings": []},
-    "index": {"provenance": {"framework": "dti2022", "period": "2024", "basis": 63, "illustrative": False},
+    "index": {"provenance": {"framework": "dti2024", "period": "2024", "basis": 63, "illustrative": False},
               "scores": [{"territory": "63:31", "name": "Hải Phòng", "score": 0.61, "rank": 9, "rank_low": 6,
                           "rank_high": 13, "rank_median": 9, "strengths": "…", "weaknesses": "…",
                           "illustrative": False, "derived_from": ""}]},
@@ -359,6 +359,30 @@ EXAMPLES: dict[str, Any] = {
     "plan": {"gap": {"indicator": "DE_SHARE", "territory": "34:31", "target_value": 35.0, "target_year": 2030},
              "milestones": [{"period": "2027-Q1", "value": 24.1}], "sectors": [], "sector_summary": None,
              "core_alternative": None, "growth": {"rate": 0.09}, "warnings": []},
+}
+
+
+#: The example of ``GET /indicators/{code}`` (abridged; ``kinhteso indicator show DE_SHARE --format json``).
+_SHEET_EXAMPLE: dict[str, Any] = {
+    "code": "DE_SHARE", "kind": "registry",
+    "name": {"vi": "Tỷ trọng giá trị tăng thêm của kinh tế số trong GDP/GRDP (số công bố)",
+             "en": "Digital economy share of GDP/GRDP (published figure)"},
+    "unit": [{"code": "PCT", "vi": "phần trăm (%)", "en": "percent (%)"}],
+    "definition": {"vi": "Tỷ trọng giá trị tăng thêm của kinh tế số trong tổng sản phẩm…", "en": "The digital-economy share…"},
+    "formula": {"vi": "… = Giá trị tăng thêm của kinh tế số / GDP (GRDP) × 100.",
+                "en": "… = digital-economy value added / GDP (GRDP) × 100."},
+    "kinhteso_formula": "DE_SHARE = 100 × DE_VA / GRDP, …",
+    "breakdowns": [{"code": "industry", "vi": "ngành kinh tế (VSIC)", "en": "industry (VSIC)"}],
+    "periodicity": {"vi": "Năm.", "en": "Annual."},
+    "source_agency": {"vi": "Cục Thống kê (Bộ Tài chính)…", "en": "Statistics office…"},
+    "responsible_unit": {"vi": "…", "en": "…"}, "release_calendar": {"vi": "Hằng năm…", "en": "Annually…"},
+    "legal_basis": [{"document": {"id": "ND94_2022", "number": "94/2022/NĐ-CP", "date": "2022-11-07",
+                                  "issuer": {"vi": "Chính phủ", "en": "Government"},
+                                  "title": {"vi": "Nghị định…", "en": "Decree…"}, "url": "https://…"},
+                     "applies": {"vi": "Nội dung chỉ tiêu…", "en": "The indicator's content…"}}],
+    "data_sources": {"vi": "Tổng điều tra kinh tế; …", "en": "Economic census; …"}, "notes": {"vi": "…", "en": "…"},
+    "decision_1354": [{"level": "national", "no": 1, "name": {"vi": "…", "en": "…"}}],
+    "sources": ["…"], "complete": True, "missing": [],
 }
 
 
@@ -390,6 +414,22 @@ def install(app: FastAPI) -> None:
         if _wants_csv(request):
             rows = [{k: ",".join(v) if isinstance(v, tuple) else v for k, v in r.items()} for r in rows]
         return render(request, rows)
+
+    from fastapi import Path as PathParam  # noqa: PLC0415
+
+    @app.get(PREFIX + "/indicators/{code}", tags=tags_ref,
+             summary="The sheet of one indicator (definition, formula, breakdowns, periodicity, agencies, legal basis)",
+             openapi_extra=_action("public"), responses=_example(_SHEET_EXAMPLE, csv=False))
+    def indicator_sheet(request: Request, code: str = PathParam(..., examples=["DE_SHARE"]),
+                        member: Member | None = Depends(current_member)) -> Response:
+        from kinhteso.service.indicators import IndicatorShowRequest, show_indicator  # noqa: PLC0415
+
+        _auth(request, member, "read", public=True)
+        try:
+            sheet = show_indicator(IndicatorShowRequest(code=code), ws_of(request))
+        except UsageError as exc:  # an unknown code: 404, with the nearest codes
+            raise ApiError(exc.code, exc.vi, exc.en, status=404, **exc.context) from exc
+        return render(request, sheet.as_dict())
 
     @app.get(PREFIX + "/observations", tags=tags_sub,
              summary="What agencies submitted: the latest vintage of each key (as of a moment)",
@@ -474,27 +514,42 @@ def install(app: FastAPI) -> None:
     async def accounts(request: Request, period: str,
                  territory: list[str] | None = Query(None, description="VN, 34:31 or a name (default: every one)"),
                  view: str = Query("gso", description="gso, mic (MIC-style: a kinhteso estimate), oecd"), as_of: str | None = None,
+                 prices: str = Query("current", description="current, or constant (constant 2010 prices, with real growth)"),
+                 by: str | None = Query(None, description="ownership (state, non-state, FDI) or region (the six "
+                                                          "socio-economic regions; territory = region keys or names)"),
+                 region_basis: int | None = Query(None, description="with by=region: 63 or 34 provinces (default: "
+                                                                     "the period's own)"),
                  member: Member | None = Depends(current_member)) -> Response:
         from kinhteso.service.figures import MeasureRequest, measure  # noqa: PLC0415
 
         ter = _split(territory)
-        keys = tuple(_keys(ter)) if ter else None
-        _auth(request, member, "read", indicators=("DE_VA", "DE_SHARE", "GRDP"), territories=keys or ("*",))
-        req = MeasureRequest(period, keys, view=view, as_of=_as_of(as_of))
+        keys = tuple(ter) if by == "region" and ter else (tuple(_keys(ter)) if ter else None)
+        _auth(request, member, "read", indicators=("DE_VA", "DE_SHARE", "GRDP"),
+              territories=(keys if by != "region" else None) or ("*",))
+        req = MeasureRequest(period, keys, view=view, as_of=_as_of(as_of), prices=prices, breakdown=by,
+                             region_basis=region_basis)
 
         def compute() -> dict:
             out = measure(ws_of(request), req)
-            return {"period": out.period, "view": out.view, "reconciliation": out.reconciliation,
-                    "results": [r.as_json() for r in out.results]}
+            body = {"period": out.period, "view": out.view, "price_basis": out.price_basis,
+                    "reconciliation": out.reconciliation, "results": [r.as_json() for r in out.results]}
+            if out.regions is not None:
+                body["regions"] = out.regions
+            return body
 
         entry = await _cache(request).fetch(request, ("accounts", req), compute, fresh=False,
-                                            scope=_scope(_account_inputs(), keys, nation=True))
+                                            scope=_scope(_account_inputs(), keys if by != "region" else None, nation=True))
 
         def shown():
             body = entry.value
             if not _wants_csv(request):
                 return body
+            if body.get("regions") is not None:
+                return [{k: g.get(k) for k in ("region", "name_vi", "name_en", "basis", "period", "view", "price_basis",
+                                               "grdp", "de_va", "de_share")} | {"missing": len(g["missing"])}
+                        for g in body["regions"]]
             return [{"territory": r["territory"], "period": r.get("period"), "view": r.get("view"),
+                     "price_basis": r.get("price_basis"),
                      "basis": r.get("basis"), "grdp": r.get("grdp"), "de_va": r.get("de_va"),
                      "de_share": r.get("de_share"), "illustrative": (r.get("provenance") or {}).get("illustrative"),
                      "error": (r.get("error") or {}).get("code")} for r in body["results"]]
@@ -553,7 +608,7 @@ def install(app: FastAPI) -> None:
 
     @app.get(PREFIX + "/index", tags=tags_res, summary="Composite-index scores with rank intervals (nothing stored)",
              openapi_extra=_action("read"), responses=_example(EXAMPLES["index"]))
-    async def index(request: Request, period: str, framework: str = "dti2022",
+    async def index(request: Request, period: str, framework: str | None = None,
               basis: int | None = Query(None, description="63 or 34 (default: 34 when the period has 34-basis data)"),
               n: int = Query(100, ge=0, le=2000, description="uncertainty replications (0: no rank intervals)"),
               seed: int = 0, as_of: str | None = None,
@@ -603,13 +658,14 @@ def install(app: FastAPI) -> None:
              against: str | None = Query(None, description="measure on this indicator instead of the target's basis"),
              convert_boundary: bool = Query(False, description="a target set before the 2025 merger, on the unit "
                                                                "holding it"),
+             sector: str | None = Query(None, description="the VSIC section of a DE_SHARE_SECTOR plan (required there)"),
              member: Member | None = Depends(current_member)) -> Response:
         from kinhteso.service.targets import PlanRequest, plan as run  # noqa: PLC0415
 
         _auth(request, member, "read", indicators=[i for i in (indicator, against) if i],
               territories=_keys([territory]))
         req = PlanRequest(territory, indicator, target_year, value=value, growth=growth, source=source, view=view,
-                          against=against, convert_boundary=convert_boundary)
+                          against=against, convert_boundary=convert_boundary, sector=sector)
         entry = await _cache(request).fetch(request, ("plan", req), lambda: run(ws_of(request), req).as_dict(),
                                             fresh=False)
         return _render_once(request, entry, lambda: entry.value)
@@ -622,13 +678,9 @@ def _account_inputs() -> tuple[str, ...]:
     return tuple(INPUT_INDICATORS)
 
 
-def _framework_indicators(framework: str) -> list[str]:
-    """The stored indicators a composite-index framework reads (what a reader's grant must cover)."""
-    from kinhteso.pipeline.index import FRAMEWORK_INPUTS  # noqa: PLC0415
+def _framework_indicators(framework: str | None) -> list[str]:
+    """The stored indicators a composite-index framework reads (what a reader's grant must cover;
+    no framework: those of every framework the period could default to)."""
+    from kinhteso.pipeline.index import framework_indicators  # noqa: PLC0415
 
-    spec = FRAMEWORK_INPUTS.get(framework)
-    if spec is None:
-        return [framework.upper()]
-    if spec.indicator:
-        return [spec.indicator]
-    return sorted({ind for ind, _sector in spec.columns.values()})
+    return framework_indicators(framework)

@@ -213,7 +213,7 @@ def _frame(ws, structure: sdmx.Structure, indicator: str, wanted: list[set[str] 
         basis = obs["basis"].fillna("").astype(str)
         key = [f"{b}:{t}" if b and ":" not in str(t) else str(t) for b, t in zip(basis, obs["territory"])]
         out = pd.DataFrame({
-            "TERRITORY": [sdmx.sdmx_territory(k) for k in key], "SECTOR": obs["sector"],
+            "TERRITORY": [sdmx.sdmx_territory(k) for k in key], "SECTOR": obs["sector"].map(sdmx.sdmx_sector),
             "PRICE_BASIS": obs["price_basis"], "TIME_PERIOD": obs["period"], "OBS_VALUE": obs["value"],
             "UNIT_MEASURE": obs["unit"], "OBS_STATUS": obs["status"],
             "VINTAGE": obs["vintage"].astype(str), "SOURCE": obs["source"],
@@ -230,7 +230,7 @@ def _frame(ws, structure: sdmx.Structure, indicator: str, wanted: list[set[str] 
         res = res.sort_values(["_rank", "computed_at"], ascending=[True, False])
         res = res.drop_duplicates(["territory", "sector", "price_basis", "view", "period"], keep="first")
         out = pd.DataFrame({
-            "TERRITORY": res["territory"].map(sdmx.sdmx_territory), "SECTOR": res["sector"],
+            "TERRITORY": res["territory"].map(sdmx.sdmx_territory), "SECTOR": res["sector"].map(sdmx.sdmx_sector),
             "PRICE_BASIS": res["price_basis"], "VIEW": res["view"].map(lambda v: v or sdmx.NOT_APPLICABLE),
             "TIME_PERIOD": res["period"], "OBS_VALUE": res["value"], "UNIT_MEASURE": res["unit"],
             "OBS_STATUS": res["status"], "RESULT_BASIS": res["basis"], "RUN_ID": res["run_id"],

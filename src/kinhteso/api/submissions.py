@@ -173,13 +173,18 @@ def install(app: FastAPI) -> None:
                           "file": {"type": "string", "format": "binary",
                                    "description": "the CSV or XLSX file (long or wide layout)"},
                           "source": {"type": "string", "description": "the submitting agency (default: the member)"},
-                          "decimal": {"type": "string", "enum": [".", ","], "default": "."}}}}}},
+                          "decimal": {"type": "string", "enum": [".", ","], "default": "."},
+                          "vsic": {"type": "string", "enum": ["2018", "2025", "auto"]}}}}}},
                   "parameters": [
                       {"name": "source", "in": "query", "required": False, "schema": {"type": "string"},
                        "description": "the submitting agency's code (default: the member's; another needs admin)"},
                       {"name": "decimal", "in": "query", "required": False,
                        "schema": {"type": "string", "enum": [".", ","], "default": "."},
-                       "description": "the decimal mark: ',' for 1.234,5"}]},
+                       "description": "the decimal mark: ',' for 1.234,5"},
+                      {"name": "vsic", "in": "query", "required": False,
+                       "schema": {"type": "string", "enum": ["2018", "2025", "auto"]},
+                       "description": "the VSIC version of the rows without a vsic_version cell (none: VSIC 2018; "
+                                      "auto: VSIC 2025 for periods from 2026-01-01)"}]},
               responses={
                   201: {"description": "Stored as a new vintage",
                         "content": {"application/json": {"example": _EXAMPLE_201}}},
@@ -211,6 +216,10 @@ def install(app: FastAPI) -> None:
         decimal = (request.query_params.get("decimal") or form.get("decimal") or ".").strip() or "."
         if decimal not in (".", ","):
             raise ApiError("BAD_DECIMAL", "decimal phải là '.' hoặc ','.", "decimal must be '.' or ','.", status=422)
+        vsic = (request.query_params.get("vsic") or form.get("vsic") or "").strip().lower() or None
+        if vsic not in (None, "2018", "2025", "auto"):
+            raise ApiError("BAD_VSIC_VERSION", "vsic phải là 2018, 2025 hoặc auto.", "vsic must be 2018, 2025 or auto.",
+                           status=422)
         own = member.code if member is not None else "unknown"
         if source and source != own:  # speaking for another agency is an administrator's act
             authorize(member, "admin", private_server=private)
@@ -233,7 +242,7 @@ def install(app: FastAPI) -> None:
             await upload.close()
             async with _slots(request.app):
                 outcome = await _ingest(request.app, ws, target, digest.hexdigest(), source, decimal, member,
-                                        private)
+                                        private, vsic=vsic)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         if outcome.rejected is not None:
@@ -244,7 +253,8 @@ def install(app: FastAPI) -> None:
             inds, ters = _keys_of(ws.store.vintage_keys(r.vintage_id))
             authorize(member, "submit", indicators=inds, territories=ters, private_server=private)
         body = {"vintage": int(r.vintage_id), "stored": not r.already_stored, "rows": int(r.n_rows), "source": source,
-                "file": name, "layout": r.layout, "backcast_rows": int(r.backcast_rows)}
+                "file": name, "layout": r.layout, "backcast_rows": int(r.backcast_rows),
+                "notes": [{"vi": vi, "en": en} for vi, en in r.notes]}
         if not r.already_stored:  # recompute the figures it feeds, in the background (kinhteso.api.changes)
             from kinhteso.api.changes import refresh_later  # noqa: PLC0415
 
@@ -260,7 +270,7 @@ def _slots(app: FastAPI) -> asyncio.Semaphore:
 
 
 async def _ingest(app: FastAPI, ws, path: Path, sha256: str, source: str, decimal: str, member: Member | None,
-                  private: bool):
+                  private: bool, vsic: str | None = None):
     """Check the file in a worker process (:func:`ingest_pool`), then store it here: the same
     two halves as ``kinhteso ingest`` (:func:`kinhteso.service.data.check_submission`,
     :func:`~kinhteso.service.data.store_checked`). These very bytes stored already: that vintage,
@@ -278,9 +288,10 @@ async def _ingest(app: FastAPI, ws, path: Path, sha256: str, source: str, decima
         inds, ters = _keys_of(keys)
         authorize(member, "submit", indicators=inds, territories=ters, private_server=private)
 
-    checked = await run_in_threadpool(stored_already, ws, path, sha256, source=source)
+    # with a VSIC version named, the same bytes may be other data: the rows decide (content digest)
+    checked = await run_in_threadpool(stored_already, ws, path, sha256, source=source) if vsic is None else None
     if checked is None:
-        req = CheckRequest.of(ws, path, decimal=decimal)
+        req = CheckRequest.of(ws, path, decimal=decimal, vsic=vsic)
         try:
             if not getattr(app.state, "ingest_processes", True):
                 checked = await run_in_threadpool(check_submission, req)

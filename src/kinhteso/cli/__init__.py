@@ -189,8 +189,10 @@ def _register() -> None:
     from kinhteso.cli import accounts, composite, data, figures, index, io, nowcast, quarterly, retract, serve, targets, temporal  # noqa: PLC0415
     from kinhteso.cli import members  # noqa: PLC0415
     from kinhteso.cli import log as log_cli  # noqa: PLC0415
+    from kinhteso.cli import indicators as indicators_cli  # noqa: PLC0415
+    from kinhteso.cli import vsic as vsic_cli  # noqa: PLC0415
 
-    for module in (data, retract, accounts, figures, io, composite, index, temporal, quarterly, targets, nowcast, serve, members, log_cli):
+    for module in (data, retract, accounts, figures, io, composite, index, temporal, quarterly, targets, nowcast, serve, members, log_cli, indicators_cli, vsic_cli):
         for command in module.COMMANDS:
             main.add_command(command)
 

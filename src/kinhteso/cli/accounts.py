@@ -36,7 +36,17 @@ def _msg(d: dict) -> str:
 @click.option("--period", type=PERIOD, required=True, help="Kỳ / period: 2024, 2025-Q3.")
 @click.option("--view", type=LazyChoice.of("kinhteso.methods.accounts", "VIEWS"), default="gso", show_default=True,
               help="gso: chính thức (lõi + số hóa); mic: kiểu MIC (ICT + nền tảng + số hóa ngành), ước tính của kinhteso, không phải số của Bộ; oecd: ngành ICT của OECD / gso: official (core + digitalised); mic: MIC-style (ICT + platforms + sectoral digitalisation), a kinhteso estimate, not the ministry's figure; oecd: OECD ICT sector.")
-@click.option("--by", "by", type=click.Choice(["component", "sector"]), default="component", show_default=True)
+@click.option("--by", "by", type=click.Choice(["component", "sector", "ownership", "region"]), default="component",
+              show_default=True,
+              help="Phân tổ / breakdown: component, sector, ownership (Nhà nước, ngoài Nhà nước, FDI / state, non-state, "
+                   "FDI; cần / needs GRDP_VA_STATE, GRDP_VA_NONSTATE, GRDP_VA_FDI), region (6 vùng kinh tế - xã hội / the "
+                   "six socio-economic regions: với / with --all, or --territory RRD or a region's name).")
+@click.option("--region-basis", type=click.Choice(["63", "34"]), default=None,
+              help="Với --by region: cộng vùng từ 63 tỉnh (trước sáp nhập) hay 34 tỉnh / with --by region: sum the regions "
+                   "from the 63 provinces (before the merger) or the 34 (default: the period's own).")
+@click.option("--prices", type=click.Choice(["current", "constant"]), default="current", show_default=True,
+              help="Giá / prices: current (giá hiện hành / current prices) or constant (giá so sánh 2010, với tăng trưởng "
+                   "thực / constant 2010 prices, with real growth; cần / needs VA_DEFLATOR or GRDP_VA at constant_2010).")
 @click.option("--core", default=None, help="Danh sách ngành lõi thay mặc định / core VSIC codes replacing the default, comma-separated.")
 @click.option("--as-of", "as_of", default=None, help="Dùng số liệu tại thời điểm / inputs as of a past moment.")
 @click.option("--coef-source", default=None,
@@ -45,12 +55,17 @@ def _msg(d: dict) -> str:
 @click.option("--save", is_flag=True, default=False,
               help="Lưu kết quả thành một lần chạy / store the result as a run (once for the same inputs).")
 @workspace_option
-def measure(territory, all_, period, view, by, core, as_of, coef_source, fmt, save, workspace: Path) -> None:
+def measure(territory, all_, period, view, by, region_basis, prices, core, as_of, coef_source, fmt, save,
+            workspace: Path) -> None:
     """Đo kinh tế số / measure the digital economy's value added and share of GRDP.
 
     Shares are in percent of GRDP; every figure names its view and its basis. A quarter is the
     quarterly figure (benchmarked to the annual accounts, as `kinhteso quarterly` gives it).
     Nothing is stored unless --save (then one run with its inputs' vintages and parameters).
+    --prices constant gives the accounts at constant 2010 prices and the real growth of digital
+    value added (at constant 2010 prices and chain-linked); every line names its price basis.
+    --by ownership splits the digital economy by ownership type; --by region sums the provinces
+    into the six socio-economic regions (shares recomputed from the sums).
     """
     from kinhteso.pipeline.observations import parse_as_of  # noqa: PLC0415
     from kinhteso.service.figures import MeasureRequest, measure as run  # noqa: PLC0415
@@ -61,11 +76,15 @@ def measure(territory, all_, period, view, by, core, as_of, coef_source, fmt, sa
                          "Give exactly one of --territory or --all.")
     core_list = tuple(c.strip() for c in core.split(",") if c.strip()) if core else None
     req = MeasureRequest(period, None if all_ else (territory,), view=view, core=core_list,
-                         as_of=parse_as_of(as_of), coef_source=coef_source, save=save)
+                         as_of=parse_as_of(as_of), coef_source=coef_source, save=save, prices=prices,
+                         breakdown=by if by in ("ownership", "region") else None,
+                         region_basis=int(region_basis) if region_basis else None)
     with Workspace.open(workspace) as ws:
         out = run(ws, req)
-    if all_:
-        _render_all(out.results, fmt, view, out.period, out.reconciliation)
+    if out.regions is not None:
+        _render_regions(out.regions, fmt, view, out.period, out.price_basis)
+    elif all_:
+        _render_all(out.results, fmt, view, out.period, out.reconciliation, by=by)
     else:
         _render_one(out.results[0], fmt, by)
     if out.run_id and fmt == "table":
@@ -83,24 +102,31 @@ def _render_one(r: P.MeasureResult, fmt: str, by: str) -> None:
         click.echo(to_json(data))
         return
     res = r.result
+    pb = r.price_basis
     if fmt == "csv":
-        if by == "sector":
+        if by == "ownership":
+            click.echo(render_frame(_ownership_frame(r), "csv"))
+        elif by == "sector":
             sections = res.by_section.rename(columns={"section": "sector"}).assign(section=lambda d: d.sector, level="section")
             divisions = res.by_sector.assign(level="division")
             both = pd.concat([sections, divisions], ignore_index=True)
-            click.echo(render_frame(both[["level", "sector", "section", "va", "de_va", "contribution_pp"]], "csv"))
+            click.echo(render_frame(both[["level", "sector", "section", "va", "de_va", "contribution_pp"]]
+                                    .assign(price_basis=pb), "csv"))
         else:
             rows = [{"component": k, "va": v["va"], "share": v["share"]} for k, v in res.components.items()]
             rows.append({"component": "total", "va": res.de_va, "share": res.de_share})
-            click.echo(render_frame(pd.DataFrame(rows), "csv"))
+            click.echo(render_frame(pd.DataFrame(rows).assign(price_basis=pb), "csv"))
         return
     if r.provenance.get("illustrative"):
         click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")
     click.echo(tr(
-        f"{_name(r.territory)} ({r.territory}), {r.period} — cách đo {r.view.upper()}: kinh tế số "
+        f"{_name(r.territory)} ({r.territory}), {r.period} — cách đo {r.view.upper()}, {_prices(pb)}: kinh tế số "
         f"{fmt_number(res.de_va, 0)} tỷ đồng = {fmt_number(res.de_share, 2)}% GRDP ({fmt_number(res.grdp, 0)} tỷ đồng)",
-        f"{_name(r.territory)} ({r.territory}), {r.period} — {r.view.upper()} view: digital economy "
+        f"{_name(r.territory)} ({r.territory}), {r.period} — {r.view.upper()} view, {_prices(pb)}: digital economy "
         f"{fmt_number(res.de_va, 0)} VND bn = {fmt_number(res.de_share, 2)}% of GRDP ({fmt_number(res.grdp, 0)} VND bn)"))
+    if pb != "current":
+        click.echo("  " + tr("(tỷ trọng theo giá so sánh 2010, không phải tỷ trọng chính thức tính theo giá hiện hành)",
+                             "(share at constant 2010 prices, not the official share, which is at current prices)"))
     basis = r.provenance.get("basis", "estimated")
     if r.period[4:5] == "-" and r.period[5:6] == "Q":
         how = tr(f"cơ sở: {_BASIS_VI.get(basis, basis)} ({r.provenance.get('quarterly_method', 'chưa khớp số năm')})",
@@ -109,7 +135,9 @@ def _render_one(r: P.MeasureResult, fmt: str, by: str) -> None:
         how = tr(f"cơ sở: {_BASIS_VI.get(basis, basis)} (kinhteso tính; `kinhteso figure` cho số chính thức)",
                  f"basis: {basis} (computed by kinhteso; `kinhteso figure` gives the official figure)")
     click.echo("  " + how)
-    if by == "component":
+    if by == "ownership":
+        _render_ownership(r)
+    elif by == "component":
         for k, v in res.components.items():
             click.echo(f"  {k:<12} {fmt_number(v['va'], 0):>14}  {fmt_number(v['share'], 2):>7}%")
         if getattr(res, "bridge", None):
@@ -122,7 +150,18 @@ def _render_one(r: P.MeasureResult, fmt: str, by: str) -> None:
         top = res.by_sector.head(15)[["sector", "section", "va", "de_va", "contribution_pp"]]
         click.echo(render_frame(top, "table", title=tr("Theo ngành cấp 2, 15 ngành đóng góp lớn nhất:",
                                                         "By division, the 15 largest contributions:")))
-    if r.growth is not None:
+    if r.real is not None:
+        g, c = r.real.get("real_growth"), r.real.get("real_growth_chained")
+        cur = r.real["current"]
+        click.echo(tr(
+            f"  Giá hiện hành: kinh tế số {fmt_number(cur['de_va'], 0)} tỷ đồng = {fmt_number(cur['de_share'], 2)}% GRDP; "
+            f"tăng trưởng danh nghĩa so với {r.real['real_growth_from']}: {_pct(r.real.get('nominal_growth'))}",
+            f"  Current prices: digital economy {fmt_number(cur['de_va'], 0)} VND bn = {fmt_number(cur['de_share'], 2)}% of "
+            f"GRDP; nominal growth on {r.real['real_growth_from']}: {_pct(r.real.get('nominal_growth'))}"))
+        click.echo(tr(
+            f"  Tăng trưởng thực (giá so sánh 2010): {_pct(g)}; liên kết chuỗi (giá năm trước): {_pct(c)}",
+            f"  Real growth (constant 2010 prices): {_pct(g)}; chain-linked (previous-year prices): {_pct(c)}"))
+    elif r.growth is not None:
         ch = r.change
         click.echo(tr(
             f"  Tăng trưởng danh nghĩa so với {ch['from']}: {fmt_number(r.growth * 100, 1)}%; thay đổi tỷ trọng "
@@ -135,7 +174,68 @@ def _render_one(r: P.MeasureResult, fmt: str, by: str) -> None:
         click.echo(f"  ! {w.get('code')}: {_msg(w)}")
 
 
-def _render_all(results: list[P.MeasureResult], fmt: str, view: str, period: str, rec: dict | None) -> None:
+def _prices(pb: str) -> str:
+    return tr("giá so sánh 2010", "constant 2010 prices") if pb != "current" else tr("giá hiện hành", "current prices")
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{fmt_number(x * 100, 1)}%"
+
+
+def _ownership_frame(r: P.MeasureResult):
+    import pandas as pd  # noqa: PLC0415
+
+    from kinhteso.methods.breakdowns import OWNERSHIP_TYPES  # noqa: PLC0415
+
+    own = r.ownership or {}
+    rows = [{"ownership": o["ownership"],
+             "label": tr(*OWNERSHIP_TYPES.get(o["ownership"], ("chưa phân loại", "unassigned"))),
+             "va": o["va"], "de_va": o["de_va"], **{f"{k}_va": v for k, v in o["components"].items()},
+             "share_of_grdp": o["share_of_grdp"], "share_of_de": o["share_of_de"], "price_basis": r.price_basis}
+            for o in own.get("rows", [])]
+    return pd.DataFrame(rows, columns=["ownership", "label", "va", "de_va", "share_of_grdp", "share_of_de", "price_basis"]
+                        if not rows else None)
+
+
+def _render_ownership(r: P.MeasureResult) -> None:
+    own = r.ownership or {}
+    if own.get("error"):
+        click.echo(f"  ! {own['error']['code']}: {_msg(own['error'])}")
+    df = _ownership_frame(r)
+    if len(df):
+        click.echo(render_frame(df.drop(columns=["ownership", "price_basis"]), "table",
+                                title=tr(f"Theo loại hình kinh tế ({_prices(r.price_basis)}; tỷ trọng % GRDP và % kinh tế số):",
+                                         f"By ownership type ({_prices(r.price_basis)}; shares % of GRDP and % of the digital economy):")))
+
+
+def _render_regions(regions: list[dict], fmt: str, view: str, period: str, pb: str) -> None:
+    import pandas as pd  # noqa: PLC0415
+
+    if fmt == "json":
+        click.echo(to_json(regions))
+        return
+    name = "name_vi" if current_lang() == "vi" else "name_en"
+    df = pd.DataFrame([{"region": g["region"], "name": g[name], "basis": g["basis"], "provinces": len(g["provinces"]),
+                        "missing": len(g["missing"]), "grdp": g["grdp"], "de_va": g["de_va"], "de_share": g["de_share"],
+                        "price_basis": g["price_basis"]} for g in regions])
+    if fmt == "csv":
+        click.echo(render_frame(df.assign(view=view, period=period), "csv"))
+        return
+    if any(g.get("illustrative") for g in regions):
+        click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")
+    click.echo(render_frame(df.drop(columns=["price_basis"]), "table",
+                            title=tr(f"Kinh tế số {period} theo vùng kinh tế - xã hội, cách đo {view.upper()}, {_prices(pb)} "
+                                     f"(tổng các tỉnh; % GRDP của vùng)",
+                                     f"Digital economy {period} by socio-economic region, {view.upper()} view, {_prices(pb)} "
+                                     f"(sums of the provinces; % of the region's GRDP)")))
+    for g in regions:
+        click.echo(f"  {g['region']}: {', '.join(g['provinces'])}")
+        for w in g["warnings"]:
+            click.echo(f"  ! {w.get('code')}: {_msg(w)}")
+
+
+def _render_all(results: list[P.MeasureResult], fmt: str, view: str, period: str, rec: dict | None,
+                by: str = "component") -> None:
     import pandas as pd  # noqa: PLC0415
 
     from kinhteso.methods.accounts import VIEWS  # noqa: PLC0415
@@ -144,10 +244,14 @@ def _render_all(results: list[P.MeasureResult], fmt: str, view: str, period: str
     for r in results:
         res = r.result
         row = {"territory": r.territory, "name": _name(r.territory), "view": view, "period": period,
-               "grdp": res.grdp if res else None, "de_va": res.de_va if res else None,
+               "price_basis": r.price_basis, "grdp": res.grdp if res else None, "de_va": res.de_va if res else None,
                "de_share": res.de_share if res else None}
         for k in VIEWS[view][1]:
             row[f"{k}_share"] = res.components[k]["share"] if res else None
+        if by == "ownership":
+            parts = {o["ownership"]: o["share_of_de"] for o in (r.ownership or {}).get("rows", [])}
+            for o in ("state", "nonstate", "fdi"):
+                row[f"{o}_pct_of_de"] = parts.get(o)
         row["warnings"] = len(r.warnings) + (1 if r.error else 0)
         rows.append(row)
     df = pd.DataFrame(rows)
@@ -159,9 +263,10 @@ def _render_all(results: list[P.MeasureResult], fmt: str, view: str, period: str
         return
     if any(r.provenance.get("illustrative") for r in results):
         click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")
-    click.echo(render_frame(df.drop(columns=["view", "period"]), "table",
-                            title=tr(f"Kinh tế số {period}, cách đo {view.upper()} (% GRDP)",
-                                     f"Digital economy {period}, {view.upper()} view (% of GRDP)")))
+    pb = results[0].price_basis if results else "current"
+    click.echo(render_frame(df.drop(columns=["view", "period", "price_basis"]), "table",
+                            title=tr(f"Kinh tế số {period}, cách đo {view.upper()}, {_prices(pb)} (% GRDP)",
+                                     f"Digital economy {period}, {view.upper()} view, {_prices(pb)} (% of GRDP)")))
     if rec:
         click.echo(tr(
             f"Cả nước so với tổng các tỉnh: KTS {fmt_number(rec['nation_de_va'], 0)} / {fmt_number(rec['provinces_de_va'], 0)} "

@@ -71,8 +71,12 @@ def write_problems(path: Path, exc: InputRejected, fallback_dir: Path) -> tuple[
               help="Cơ quan gửi số liệu / submitting agency (e.g. cuc-thong-ke-hai-phong, thue, hai-quan).")
 @click.option("--decimal", type=click.Choice([".", ","]), default=".", show_default=True,
               help="Dấu thập phân / decimal mark: ',' for 1.234,5.")
+@click.option("--vsic", type=click.Choice(["2018", "2025", "auto"]), default=None,
+              help="Phiên bản VSIC của các dòng không có cột vsic_version / VSIC version of the rows without a "
+                   "vsic_version cell: 2018, 2025, or auto (by period: 2025 from 2026-01-01). Default: 2018, "
+                   "with a note for periods from 2026.")
 @workspace_option
-def ingest(files: tuple[Path, ...], source: str, decimal: str, workspace: Path) -> None:
+def ingest(files: tuple[Path, ...], source: str, decimal: str, vsic: str | None, workspace: Path) -> None:
     """Nạp tệp CSV/XLSX / ingest CSV or XLSX files (long or wide format, or SDMX-CSV 2.0).
 
     Each file is validated whole: a file with any problem is refused, nothing of it is
@@ -92,7 +96,7 @@ def ingest(files: tuple[Path, ...], source: str, decimal: str, workspace: Path) 
 
     rejected = 0
     with Workspace.open(workspace) as ws:
-        outcomes = run(ws, IngestRequest(files=files, source=source, decimal=decimal), progress=progress)
+        outcomes = run(ws, IngestRequest(files=files, source=source, decimal=decimal, vsic=vsic), progress=progress)
         for o in outcomes:
             f, r, exc = o.file, o.result, o.rejected
             if exc is not None:
@@ -124,6 +128,8 @@ def ingest(files: tuple[Path, ...], source: str, decimal: str, workspace: Path) 
             tail = f" ({'; '.join(extra)})" if extra else ""
             click.echo(tr(f"✓ {f}: lưu {r.n_rows} quan sát, phiên bản {r.vintage_id}{tail}.",
                           f"✓ {f}: stored {r.n_rows} observations as vintage {r.vintage_id}{tail}."))
+            for vi, en in r.notes:
+                click.echo(f"  ! {tr(vi, en)}", err=True)
     if rejected:
         raise SystemExit(1)
 
@@ -136,9 +142,12 @@ def ingest(files: tuple[Path, ...], source: str, decimal: str, workspace: Path) 
 @click.option("--as-of", "as_of", default=None, help="Trạng thái tại thời điểm / state as of a past moment (2026-11-26T10:00).")
 @click.option("--basis", type=click.Choice(["63", "34"]), default=None,
               help="34: cộng các chuỗi cộng được của 63 tỉnh sang 34 tỉnh / sum additive 63-basis series to the 34 basis.")
+@click.option("--vsic", type=click.Choice(["2025"]), default=None,
+              help="2025: đọc số liệu mã VSIC 2018 đã chuyển sang VSIC 2025 (tổng không đổi) / read VSIC 2018-coded "
+                   "additive series converted to VSIC 2025 (totals preserved; see `kinhteso vsic --map 2018:2025`).")
 @format_option
 @workspace_option
-def observations(indicator, territory, sector, period, as_of, basis, fmt, workspace) -> None:
+def observations(indicator, territory, sector, period, as_of, basis, vsic, fmt, workspace) -> None:
     """Xem số liệu được gửi / print submitted observations (latest vintage by default).
 
     Only what agencies and publishers submitted; kinhteso's own figures are read with
@@ -153,7 +162,8 @@ def observations(indicator, territory, sector, period, as_of, basis, fmt, worksp
         return tuple(got) if got else None
 
     req = ObservationsRequest(indicator=tup(indicator), territory=tup(territory), sector=tup(sector),
-                              period=tup(period), as_of=parse_as_of(as_of), basis=int(basis) if basis else None)
+                              period=tup(period), as_of=parse_as_of(as_of), basis=int(basis) if basis else None,
+                              vsic=int(vsic) if vsic else None)
     with Workspace.open(workspace) as ws:
         res = run(ws, req)
     for vi, en in res.notes:

@@ -24,7 +24,9 @@ __all__ = ["COMMANDS", "index"]
 def _framework_help() -> str:
     from kinhteso.pipeline.index import FRAMEWORK_INPUTS  # noqa: PLC0415
 
-    return f"Khung chỉ số / framework: {', '.join(sorted(FRAMEWORK_INPUTS))}."
+    return (f"Khung chỉ số / framework: {', '.join(sorted(FRAMEWORK_INPUTS))}. Mặc định: khung đang áp dụng cho "
+            "năm của kỳ (dti2022 trước 2024, dti2024 từ 2024) / default: the framework in force for the period's "
+            "year (dti2022 before 2024, dti2024 from 2024).")
 
 
 def _table_view(table: pd.DataFrame) -> pd.DataFrame:
@@ -44,7 +46,7 @@ def _table_view(table: pd.DataFrame) -> pd.DataFrame:
 
 
 @click.command("index")
-@click.option("--framework", "framework", default="dti2022", show_default=True, cls=LazyOption,
+@click.option("--framework", "framework", default=None, cls=LazyOption,
               lazy_help=_framework_help)
 @click.option("--period", "period", type=PERIOD, required=True, help="Kỳ đánh giá / period, e.g. 2024.")
 @click.option("--basis", type=click.Choice(["63", "34"]), default=None,
@@ -59,7 +61,7 @@ def _table_view(table: pd.DataFrame) -> pd.DataFrame:
               help="Số liệu tại thời điểm / inputs as of a past moment (2026-11-26T10:00).")
 @format_option
 @workspace_option
-def index(framework: str, period: str, basis: str | None, n: int, seed: int, as_of: str | None, fmt: str,
+def index(framework: str | None, period: str, basis: str | None, n: int, seed: int, as_of: str | None, fmt: str,
           workspace: Path) -> None:
     """Chấm điểm các tỉnh theo khung chỉ số (DTI...) / score the provinces with a framework.
 

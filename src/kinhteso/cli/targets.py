@@ -31,6 +31,11 @@ _CONVERT = click.option("--convert-boundary", is_flag=True,
                              "territory holding it, value unchanged.")
 _MODEL = click.option("--model", type=LazyChoice.of("kinhteso.methods.targets", "TREND_MODELS"), default="loglinear", show_default=True,
                       help="Mô hình xu hướng / trend model (OLS on the last 3–5 years).")
+_LABOUR = click.option("--labour", type=LazyChoice.of("kinhteso.methods.sectoral", "LABOUR_METHODS"), default="core",
+                       show_default=True,
+                       help="DE_LABOUR_SHARE tính từ EMPLOYMENT: core (lao động các ngành lõi) hoặc coef (thêm phần số hóa "
+                            "theo DIGITAL_COEF, giả định của kinhteso) / digital-economy workers: core industries only, "
+                            "or with the digitalised part at DIGITAL_COEF (a kinhteso assumption).")
 _LEVEL = click.option("--level", type=float, default=0.90, show_default=True,
                       help="Mức của khoảng dự báo / prediction-interval level.")
 
@@ -65,11 +70,12 @@ def _status(s: str | None) -> str:
 @_CONVERT
 @_SOURCE
 @_VIEW
+@_LABOUR
 @_MODEL
 @_LEVEL
 @_FORMAT
 @workspace_option
-def gaps_cmd(territory, indicator, inherit_national, against, convert_boundary, source, view, model, level, fmt,
+def gaps_cmd(territory, indicator, inherit_national, against, convert_boundary, source, view, labour, model, level, fmt,
              workspace: Path) -> None:
     """Khoảng cách tới mục tiêu / how far each territory is from each of its targets.
 
@@ -82,6 +88,9 @@ def gaps_cmd(territory, indicator, inherit_national, against, convert_boundary, 
     statistic; DE_SHARE_MIC, MIC's published estimates; a province's own series) on its boundary
     (63:79, the city before the 2025 merger). Another basis only with --against, another
     boundary only with --convert-boundary; the rows say so.
+
+    DE_SHARE_SECTOR (the digital share within each VSIC section): one row per section, with the
+    count of sections meeting the target; DE_LABOUR_SHARE: from EMPLOYMENT by industry (--labour).
     """
     import pandas as pd  # noqa: PLC0415
 
@@ -89,7 +98,8 @@ def gaps_cmd(territory, indicator, inherit_national, against, convert_boundary, 
     from kinhteso.workspace import Workspace  # noqa: PLC0415
 
     req = GapsRequest(territory=territory, indicator=indicator, inherit_national=inherit_national, source=source,
-                      view=view, model=model, level=level, against=against, convert_boundary=convert_boundary)
+                      view=view, model=model, level=level, against=against, convert_boundary=convert_boundary,
+                      labour=labour)
     with Workspace.open(workspace) as ws:
         res = run(ws, req)
     rows = res.rows
@@ -107,7 +117,8 @@ def gaps_cmd(territory, indicator, inherit_national, against, convert_boundary, 
         return
     flat["measured_on"] = [f"{r['series_indicator']}@{r['series_territory']}"
                            + (" ≠ " + r["basis"] if r["basis_mismatch"] else "") for r in rows]
-    shown = flat[["territory", "indicator", "measured_on", "latest_value", "latest_period", "comparison", "target_value",
+    by_section = any(r["sections_total"] is not None for r in rows)
+    shown = flat[["territory", "indicator", *(["sector"] if by_section else []), "measured_on", "latest_value", "latest_period", "comparison", "target_value",
                   "target_year", "gap", "required_cagr", "trend_cagr", "projected_value", "projected_low",
                   "projected_high", "probability", "status", "years_behind"]].copy()
     for c in ("required_cagr", "trend_cagr", "probability"):
@@ -117,11 +128,22 @@ def gaps_cmd(territory, indicator, inherit_national, against, convert_boundary, 
     click.echo(render_frame(shown, "table", title=tr(
         f"Khoảng cách tới mục tiêu (xu hướng {model}, khoảng dự báo {level:.0%})",
         f"Gaps to targets ({model} trend, {level:.0%} prediction interval)")))
+    for m in res.summaries:
+        click.echo(tr(
+            f"{m['territory']} {m['indicator']} {m['target_year']} ({m['comparison']} {fmt_number(m['target_value'], 2)}, "
+            f"đo trên {m['series_territory']}): {m['achieved']}/{m['sections_total']} ngành đạt; {m['on_track']} đúng hướng, "
+            f"{m['at_risk']} có nguy cơ, {m['off_track']} chệch hướng, {m['no_data']} không có số liệu",
+            f"{m['territory']} {m['indicator']} {m['target_year']} ({m['comparison']} {fmt_number(m['target_value'], 2)}, "
+            f"measured on {m['series_territory']}): {m['achieved']}/{m['sections_total']} sections meet it; "
+            f"{m['on_track']} on track, {m['at_risk']} at risk, {m['off_track']} off track, {m['no_data']} without data"))
+    seen: set[tuple] = set()  # a series' warning shared by its sections' rows is printed once
     for r in rows:
-        for w in r["warnings"]:
-            click.echo(f"  ! {r['territory']} {r['indicator']} {r['target_year']} {w['code']}: {_msg(w)}")
-        if r["error"]:
-            click.echo(f"  ! {r['territory']} {r['indicator']} {r['target_year']} {r['error']['code']}: {_msg(r['error'])}")
+        for w in [*r["warnings"], *([r["error"]] if r["error"] else [])]:
+            sec = f" {r['sector']}" if r.get("sections_total") is not None else ""
+            k = (r["territory"], r["indicator"], r["target_year"], w["code"], _msg(w))
+            if k not in seen:
+                seen.add(k)
+                click.echo(f"  ! {r['territory']} {r['indicator']}{sec} {r['target_year']} {w['code']}: {_msg(w)}")
     click.echo(tr(f"Nguồn chuỗi: {', '.join(res.sources)}", f"Series source: {', '.join(res.sources)}"))
 
 
@@ -133,22 +155,27 @@ def gaps_cmd(territory, indicator, inherit_national, against, convert_boundary, 
               help="Giá trị mục tiêu thay số trong danh mục / target value replacing the registry's.")
 @click.option("--growth", type=float, default=None,
               help="Kịch bản tăng GRDP danh nghĩa/năm (0.08) / nominal GRDP growth scenario; default: the last 3 years' average.")
+@click.option("--sector", default=None,
+              help="Ngành cấp 1 VSIC (A–U) của kế hoạch DE_SHARE_SECTOR / the VSIC section a DE_SHARE_SECTOR plan is "
+                   "for (required there, refused elsewhere).")
 @_AGAINST
 @_CONVERT
 @_SOURCE
 @_VIEW
+@_LABOUR
 @_MODEL
 @_LEVEL
 @_FORMAT
 @workspace_option
-def plan_cmd(territory, indicator, target_year, value, growth, against, convert_boundary, source, view, model, level,
-             fmt, workspace: Path) -> None:
+def plan_cmd(territory, indicator, target_year, value, growth, sector, against, convert_boundary, source, view, labour,
+             model, level, fmt, workspace: Path) -> None:
     """Kế hoạch đạt mục tiêu / the plan to close a gap: quarterly milestones and, for the DE
     share, what each industry must contribute (ranked by leverage) under a GRDP growth scenario.
 
     The target is measured on its own basis and boundary, like `gaps` (--against,
     --convert-boundary to ask otherwise); the industry breakdown needs a DE_SHARE computed from
-    the accounts."""
+    the accounts. DE_SHARE_SECTOR is planned for one section (--sector C): its divisions'
+    contributions to the share within the section."""
     import pandas as pd  # noqa: PLC0415
 
     from kinhteso.service.targets import PlanRequest, plan as run  # noqa: PLC0415
@@ -156,7 +183,7 @@ def plan_cmd(territory, indicator, target_year, value, growth, against, convert_
 
     req = PlanRequest(territory=territory, indicator=indicator, target_year=target_year, value=value, growth=growth,
                       source=source, view=view, model=model, level=level, against=against,
-                      convert_boundary=convert_boundary)
+                      convert_boundary=convert_boundary, sector=sector, labour=labour)
     with Workspace.open(workspace) as ws:
         res = run(ws, req)
     out = res.as_dict()
@@ -175,12 +202,13 @@ def plan_cmd(territory, indicator, target_year, value, growth, against, convert_
         return
     if g["illustrative"]:
         click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")
+    sec = f" {g['sector']} ({g['sector_name']})" if g.get("sector") not in (None, "_T", "*") else ""
     click.echo(tr(
-        f"{g['name']} ({g['territory']}) — {indicator}, đo trên {g['series_indicator']}@{g['series_territory']} "
+        f"{g['name']} ({g['territory']}) — {indicator}{sec}, đo trên {g['series_indicator']}@{g['series_territory']} "
         f"(mục tiêu đặt trên {g['basis']}@{g['boundary']}): {fmt_number(g['latest_value'], 2)} ({g['latest_period']}) → "
         f"{g['comparison']} {fmt_number(g['target_value'], 2)} ({target_year}); khoảng cách {fmt_number(g['gap'], 2)}; "
         f"trạng thái {_status(g['status'])} [{g['source']}]",
-        f"{g['name']} ({g['territory']}) — {indicator}, measured on {g['series_indicator']}@{g['series_territory']} "
+        f"{g['name']} ({g['territory']}) — {indicator}{sec}, measured on {g['series_indicator']}@{g['series_territory']} "
         f"(target set on {g['basis']}@{g['boundary']}): {fmt_number(g['latest_value'], 2)} ({g['latest_period']}) → "
         f"{g['comparison']} {fmt_number(g['target_value'], 2)} ({target_year}); gap {fmt_number(g['gap'], 2)}; "
         f"status {_status(g['status'])} [{g['source']}]"))
@@ -282,8 +310,8 @@ def target_list(territory, fmt, workspace: Path) -> None:
         res = run(ws, TargetListRequest(territory=territory))
     df = pd.DataFrame(res.records())
     if fmt == "table" and len(df):
-        df = df[["territory", "indicator", "year", "comparison", "value", "unit", "basis", "boundary", "confidence",
-                 "origin", "source"]]
+        df = df[["territory", "indicator", "sector", "year", "comparison", "value", "unit", "basis", "boundary",
+                 "confidence", "origin", "source"]]
     click.echo(render_frame(df, fmt))
 
 
@@ -305,9 +333,12 @@ def target_list(territory, fmt, workspace: Path) -> None:
 @click.option("--boundary", default=None,
               help="Tỉnh cũ (63) mục tiêu được đặt cho, khi tỉnh mới giữ nó / the old province the target was set for, "
                    "when carried over to --territory; default: --territory.")
+@click.option("--sector", default=None,
+              help="DE_SHARE_SECTOR: '*' (mỗi ngành cấp 1, mặc định) hoặc một mã ngành cấp 1 / '*' (each section, "
+                   "default) or one VSIC section letter; refused for other indicators.")
 @workspace_option
 def target_add(territory, indicator, year, value, unit, comparison, source, url, confidence, note, basis, boundary,
-               workspace: Path) -> None:
+               sector, workspace: Path) -> None:
     """Thêm mục tiêu vào không gian làm việc / add a target to the workspace's targets.yaml.
 
     Checked like the shipped ones (known territory and indicator, the indicator's unit, a range
@@ -318,7 +349,7 @@ def target_add(territory, indicator, year, value, unit, comparison, source, url,
 
     req = TargetAddRequest(territory=territory, indicator=indicator, year=year, value=value, unit=unit,
                            comparison=comparison, source=source, url=url, confidence=confidence, note=note,
-                           basis=basis, boundary=boundary)
+                           basis=basis, boundary=boundary, sector=sector)
     with Workspace.open(workspace) as ws:
         t = run(ws, req).target
     click.echo(tr(f"Đã thêm mục tiêu {t.territory} {t.indicator} {t.year} {t.comparison} {fmt_number(t.value, 2)} {t.unit}.",

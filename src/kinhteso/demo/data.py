@@ -19,7 +19,7 @@ import pandas as pd
 from kinhteso.reference import territories as terr
 from kinhteso.reference import vsic
 
-__all__ = ["DemoData", "generate", "YEARS", "CALIBRATION", "CORE_DIVISIONS", "ALLOC", "DTI_MAIN_INDICES"]
+__all__ = ["DemoData", "generate", "YEARS", "CALIBRATION", "CORE_DIVISIONS", "ALLOC"]
 
 YEARS = tuple(range(2019, 2027))  # 2026 is generated for its first three quarters only
 LAST_QUARTER = "2026-Q3"
@@ -212,6 +212,10 @@ def _frames(va: pd.DataFrame) -> DemoData:
     data["alloc_ratio_vn"] = _long(alloc, "ALLOC_RATIO", "RATIO", status="E")
     # --- platform value added (MIC-style view, a kinhteso estimate), annual --------------------------------------------------
     data["platform_va_annual"] = _platform(va, mapping)
+    # --- value added by ownership type (2024 on the 63 basis, 2025 on the 34) and deflators -------
+    data["grdp_va_ownership_annual"] = _ownership(pd.concat([ann63[ann63.year == 2024], ann34,
+                                                             nat_a[nat_a.year >= 2024]], ignore_index=True))
+    data["va_deflator_vn"] = _deflators()
     # --- monthly high-frequency indicators ------------------------------------------------------
     data.update(_monthly(va, mapping))
     data.update(_annual_other(va, mapping))
@@ -246,6 +250,43 @@ def _platform(va: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
     f = pd.DataFrame(rows, columns=["territory", "sector", "year", "period", "value"])
     parts = [f[f.year <= 2024], _to34(f[f.year == 2025], mapping), _nation(f)]
     return _long(pd.concat(parts, ignore_index=True), "PLATFORM_VA", "VND_BN")
+
+
+#: Illustrative ownership structure of value added: (state share, FDI share) by section, with
+#: VSIC 26 (electronics: mostly foreign-invested plants) and 61 (telecommunications: mostly
+#: state-owned carriers) apart; FDI shares vary by province, non-state is the remainder.
+_OWNERSHIP = {"A": (0.03, 0.01), "B": (0.60, 0.10), "C": (0.05, 0.45), "D": (0.70, 0.05), "E": (0.30, 0.05),
+              "F": (0.05, 0.05), "G": (0.03, 0.07), "H": (0.20, 0.05), "I": (0.03, 0.05), "J": (0.25, 0.10),
+              "K": (0.35, 0.05), "L": (0.05, 0.05), "M": (0.15, 0.10), "N": (0.05, 0.10), "O": (1.00, 0.0),
+              "P": (0.60, 0.02), "Q": (0.50, 0.02), "R": (0.20, 0.05), "S": (0.05, 0.02), "T": (0.0, 0.0),
+              "U": (0.0, 0.0), "26": (0.01, 0.90), "61": (0.75, 0.02), "62": (0.10, 0.20)}
+
+
+def _ownership(frame: pd.DataFrame) -> pd.DataFrame:
+    """GRDP_VA_STATE, GRDP_VA_FDI and GRDP_VA_NONSTATE (the remainder): they add up to GRDP_VA."""
+    section_of = {d: s for s, ds in _divisions().items() for d in ds}
+    st, fdi = zip(*(_OWNERSHIP.get(d, _OWNERSHIP[section_of[d]]) for d in frame.sector))
+    code = frame.territory.str.split(":").str[-1]
+    jit = np.array([_jitter(c, "fdi", 0.6, 1.4) for c in code])
+    st = np.array(st)
+    fdi = np.minimum(np.array(fdi) * jit, 0.97 - st).clip(0)
+    parts = {"GRDP_VA_STATE": frame.value * st, "GRDP_VA_FDI": frame.value * fdi}
+    parts["GRDP_VA_NONSTATE"] = frame.value - parts["GRDP_VA_STATE"] - parts["GRDP_VA_FDI"]
+    return pd.concat([_long(frame.assign(value=v), ind, "VND_BN") for ind, v in parts.items()], ignore_index=True)
+
+
+#: Illustrative value-added deflators (2010 = 100) in 2019 and their yearly change, by section;
+#: VSIC 26 apart (electronics prices fall); ``_T`` is the GDP deflator.
+_DEFLATOR = {"A": (150, 0.035), "B": (150, 0.035), "C": (132, 0.022), "D": (140, 0.030), "G": (140, 0.030),
+             "J": (120, 0.010), "K": (140, 0.030), "26": (110, 0.0), "_T": (136, 0.027)}
+
+
+def _deflators() -> pd.DataFrame:
+    """National VA_DEFLATOR by section (and VSIC 26, and ``_T``), 2019–2025."""
+    codes = [*_divisions(), "26", "_T"]
+    rows = [("VN", c, str(y), round(_DEFLATOR.get(c, (140, 0.03))[0] * (1 + _DEFLATOR.get(c, (140, 0.03))[1]) ** (y - 2019), 4))
+            for c in codes for y in YEARS if y <= 2025]
+    return _long(pd.DataFrame(rows, columns=["territory", "sector", "period", "value"]), "VA_DEFLATOR", "INDEX")
 
 
 def _to34(frame: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
@@ -366,18 +407,59 @@ def _annual_other(va: pd.DataFrame, mapping: dict[str, str]) -> DemoData:
     out["sme_platform_share_annual"] = split(sme, "SME_PLATFORM_SHARE", "PCT", False)
     out["econtract_share_annual"] = split(econ, "ECONTRACT_SHARE", "PCT", False)
     out["dti_main_index"] = _dti()
+    out["employment_annual"] = _employment(va, pop, mapping)
     return out
 
 
-#: The DTI 2022 main indices (dti.gov.vn): code → points in the 1,000-point total.
-DTI_MAIN_INDICES = {"nhan_thuc_so": 100, "the_che_so": 100, "ha_tang_so": 100, "nhan_luc_so": 100,
-                    "an_toan_thong_tin_mang": 100, "hd_chinh_quyen_so": 200, "hd_kinh_te_so": 150,
-                    "hd_xa_hoi_so": 150}
+#: Relative value added per worker by section (illustrative; VSIC 26 its own: assembly plants),
+#: and the employed share of the population, for the demo's EMPLOYMENT by industry.
+_VA_PER_WORKER = {"A": 0.2, "B": 3.0, "C": 1.0, "D": 5.0, "E": 1.0, "F": 0.8, "G": 0.8, "H": 1.0, "I": 0.6, "J": 3.0,
+                  "K": 4.0, "L": 6.0, "M": 1.5, "N": 1.0, "O": 1.2, "P": 0.9, "Q": 1.0, "R": 1.0, "S": 0.5, "T": 0.3,
+                  "U": 1.0, "26": 3.0}
+_EMPLOYED_SHARE = 0.52
+#: Divisions the demo reports employment for beside the sections (the core's divisions and
+#: those holding core classes): the rest of each section is its remainder.
+_EMPLOYMENT_DIVISIONS = ("26", "46", "58", "61", "62", "63")
+
+
+def _employment(va: pd.DataFrame, pop: list, mapping: dict[str, str]) -> pd.DataFrame:
+    """Illustrative EMPLOYMENT (persons) by section, by the divisions of the core and in total
+    (``_T``): the employed share of the population spread over industries by value added over
+    relative value added per worker; 63 basis to 2024, 34 in 2025, the nation as their sum."""
+    section_of = {d: s for s, ds in _divisions().items() for d in ds}
+    f = va[va.year <= 2025].copy()
+    f["section"] = f.sector.map(section_of)
+    f["w"] = f.value / f.sector.map(lambda d: _VA_PER_WORKER.get(d, _VA_PER_WORKER[section_of[d]]))
+    people = {(t, int(p)): v for t, p, v in pop}
+    total = f.groupby(["territory", "year"]).w.transform("sum")
+    f["value"] = ([people[(t, y)] * _EMPLOYED_SHARE for t, y in zip(f.territory, f.year)] * f.w / total).round(0)
+    parts = [f.groupby(["territory", "section", "year"], as_index=False).value.sum().rename(columns={"section": "sector"}),
+             f[f.sector.isin(_EMPLOYMENT_DIVISIONS)][["territory", "sector", "year", "value"]],
+             f.groupby(["territory", "year"], as_index=False).value.sum().assign(sector="_T")]
+    e = pd.concat(parts, ignore_index=True)
+    e["period"] = e.year.astype(str)
+    nat = e.groupby(["sector", "year", "period"], as_index=False).value.sum().assign(territory="VN")
+    e = pd.concat([e[e.year <= 2024], _to34(e[e.year == 2025], mapping), nat], ignore_index=True)
+    return _long(e, "EMPLOYMENT", "PERSONS")
+
+
+def _dti_main_indices(year: int) -> list[str]:
+    """The scored main indices of the DTI framework in force for ``year`` (dti2022 before 2024,
+    dti2024 from 2024: kinhteso.pipeline.index.default_framework)."""
+    from kinhteso.pipeline.index import default_framework  # noqa: PLC0415
+    from kinhteso.reference.frameworks import load_framework  # noqa: PLC0415
+
+    fw = load_framework(default_framework(str(year)))
+    w = fw.meta.set_index("iCode")["Weight"]
+    return [c for c in fw.main_indices if float(w[c]) > 0]
 
 
 def _dti() -> pd.DataFrame:
-    """Illustrative DTI main-index scores (0–1): 2023 and 2024 for the 63, 2025 for the 34."""
+    """Illustrative DTI main-index scores (0–1): 2023 and 2024 for the 63, 2025 for the 34, each
+    year with the main indices of the framework in force (2023: Decision 922; 2024 and 2025:
+    Decision 405, ``dti2024``)."""
     rows = []
+    codes = {y: _dti_main_indices(y) for y in (2023, 2024, 2025)}
     for t in terr.territories():
         if t.basis is None:
             continue
@@ -386,7 +468,7 @@ def _dti() -> pd.DataFrame:
         if t.code in ("01", "48", "79", "31", "22", "27"):
             level = max(level, 0.78)
         for y in years:
-            for idx in DTI_MAIN_INDICES:
+            for idx in codes[y]:
                 v = level * _jitter(t.code + idx, str(y), 0.8, 1.15) + 0.02 * (y - 2023)
                 rows.append((t.key, idx, str(y), round(min(max(v, 0.05), 1.0), 4)))
     f = pd.DataFrame(rows, columns=["territory", "sector", "period", "value"])

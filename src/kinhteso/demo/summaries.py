@@ -237,16 +237,16 @@ def _rank_interval(r: Any) -> str:
 
 
 def index_summary(ws: Workspace, echo: Echo) -> None:
-    """The DTI 2022 framework on the demo provinces: 2024 on the 34 basis (merged from the 63 by
-    the DTI rule), top 5 and bottom 3 with rank intervals, strengths and weaknesses; the 2025
-    leaders (stored on the 34 basis)."""
-    res = PI.score_index(ws, PI.IndexSettings(framework="dti2022", period="2024", basis=34, n=200, seed=0))
+    """The DTI 2024 framework (Decision 405) on the demo provinces: 2024 on the 34 basis (merged
+    from the 63 by the DTI rule), top 5 and bottom 3 with rank intervals, strengths and weaknesses;
+    the 2025 leaders (stored on the 34 basis; the 2025 framework is not published, so dti2024)."""
+    res = PI.score_index(ws, PI.IndexSettings(framework="dti2024", period="2024", basis=34, n=200, seed=0))
     t = res.table
     echo("")
-    echo(tr(f"Chỉ số tổng hợp — DTI (khung 2022) năm 2024 theo 34 tỉnh (trung bình chỉ số chính của tỉnh cũ), "
+    echo(tr(f"Chỉ số tổng hợp — DTI (khung QĐ 405, trọng số giả định theo QĐ 922) năm 2024 theo 34 tỉnh (trung bình chỉ số chính của tỉnh cũ), "
             f"{len(t)} địa bàn; [khoảng hạng 5–95%, trọng số ±25%, {res.provenance['parameters']['n']} lần]; "
             "+ điểm mạnh, − điểm yếu:",
-            f"Composite index — DTI (2022 framework) 2024 on the 34-province basis (mean of the old provinces' "
+            f"Composite index — DTI (Decision 405 framework, weights assumed from Decision 922) 2024 on the 34-province basis (mean of the old provinces' "
             f"main indices), {len(t)} units; [rank interval 5–95%, weights ±25%, {res.provenance['parameters']['n']} runs]; "
             "+ strengths, − weaknesses:"))
     shown = pd.concat([t.head(5), t.tail(3)])
@@ -255,9 +255,10 @@ def index_summary(ws: Workspace, echo: Echo) -> None:
             echo("  …")
         echo(f"  {int(r.rank):>2}. {r.territory} {r.name:<18} {fmt_number(r.score, 4):>7} {_rank_interval(r):<8} "
              f"+ {r.strengths}  − {r.weaknesses}")
-    r25 = PI.score_index(ws, PI.IndexSettings(framework="dti2022", period="2025", basis=34, n=0)).table.head(3)
+    r25 = PI.score_index(ws, PI.IndexSettings(framework="dti2024", period="2025", basis=34, n=0)).table.head(3)
     lead = ", ".join(f"{r.name} {fmt_number(r.score, 4)}" for r in r25.itertuples(index=False))
-    echo(tr(f"  2025 (số liệu theo 34 tỉnh), dẫn đầu: {lead}", f"  2025 (34-basis data), leaders: {lead}"))
+    echo(tr(f"  2025 (số liệu theo 34 tỉnh; khung DTI 2025 chưa công bố, chấm theo khung 2024), dẫn đầu: {lead}",
+            f"  2025 (34-basis data; the DTI 2025 framework is not published, scored with the 2024 one), leaders: {lead}"))
     if res.illustrative:
         echo(f"  ⚠ {tr(DEMO_LABEL['vi'], DEMO_LABEL['en'])}")
 
@@ -397,9 +398,29 @@ def targets_summary(ws: Workspace, echo: Echo) -> None:
             echo(f"    {key} {PT._name(key, lang)} ({t.group.iloc[0]}): + " + ("; ".join(strong) or "–")
                  + "  − " + ("; ".join(weak) or "–"))
     hp = [r for r in rows if r["territory"] == "34:31" and not r["inherited"] and not r["error"]]
+    for m in PT.sector_summaries(hp):  # the 15% in each sector: one line, the sections counted
+        echo(tr(f"  Hải Phòng KH 106: {m['indicator']} {m['comparison']} {fmt_number(m['target_value'], 0)}% trong mỗi ngành "
+                f"({m['target_year']}, đo trên {m['series_territory']}): {m['achieved']}/{m['sections_total']} ngành cấp 1 đạt",
+                f"  Hải Phòng Plan 106: {m['indicator']} {m['comparison']} {fmt_number(m['target_value'], 0)}% in each sector "
+                f"({m['target_year']}, measured on {m['series_territory']}): {m['achieved']}/{m['sections_total']} sections meet it"))
     for r in hp:
-        if r["indicator"] != "DE_SHARE":
+        if r["indicator"] != "DE_SHARE" and r.get("sections_total") is None:
             echo(tr(f"  Hải Phòng KH 106: {r['indicator']} {fmt_number(r['latest_value'], 2)} ({r['latest_period']}) so với "
                     f"{r['comparison']} {fmt_number(r['target_value'], 2)} ({r['target_year']}) → {st_label[r['status']]}",
                     f"  Hải Phòng Plan 106: {r['indicator']} {fmt_number(r['latest_value'], 2)} ({r['latest_period']}) against "
                     f"{r['comparison']} {fmt_number(r['target_value'], 2)} ({r['target_year']}) → {st_label[r['status']]}"))
+    # the nation's targets within sectors and for digital-economy labour (Decision 411/QĐ-TTg)
+    vn = [r for r in rows if r["territory"] == "VN" and not r["error"]]
+    for m in PT.sector_summaries(vn):
+        echo(tr(f"  Việt Nam QĐ 411: {m['indicator']} {m['comparison']} {fmt_number(m['target_value'], 0)}% trong mỗi ngành "
+                f"({m['target_year']}): {m['achieved']}/{m['sections_total']} ngành cấp 1 đạt",
+                f"  Viet Nam Decision 411: {m['indicator']} {m['comparison']} {fmt_number(m['target_value'], 0)}% in each "
+                f"sector ({m['target_year']}): {m['achieved']}/{m['sections_total']} sections meet it"))
+    for r in vn:
+        if r["indicator"] == "DE_LABOUR_SHARE":
+            echo(tr(f"  Việt Nam QĐ 411: {r['indicator']} {fmt_number(r['latest_value'], 2)}% ({r['latest_period']}, lao động "
+                    f"ngành lõi) so với {r['comparison']} {fmt_number(r['target_value'], 0)}% ({r['target_year']}) → "
+                    f"{st_label[r['status']]}",
+                    f"  Viet Nam Decision 411: {r['indicator']} {fmt_number(r['latest_value'], 2)}% ({r['latest_period']}, "
+                    f"core industries' workers) against {r['comparison']} {fmt_number(r['target_value'], 0)}% "
+                    f"({r['target_year']}) → {st_label[r['status']]}"))

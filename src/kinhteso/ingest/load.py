@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from kinhteso.domain import MERGER_DATE, OBS_STATUSES
-from kinhteso.errors import InputRejected, Problem
+from kinhteso.domain import MERGER_DATE, OBS_STATUSES, VSIC2025_FROM
+from kinhteso.errors import InputRejected, Problem, UsageError
 from kinhteso.ingest.readers import prepare, read_header
 from kinhteso.ingest.rules import problem
 from kinhteso.periods import parse_period
@@ -48,7 +48,10 @@ __all__ = [
 ]
 
 LONG_REQUIRED = ("indicator", "territory", "basis", "sector", "period", "value", "unit")
-LONG_OPTIONAL = ("price_basis", "status", "note")
+LONG_OPTIONAL = ("price_basis", "status", "note", "vsic_version")
+#: ``--vsic`` values: a VSIC version for the rows without ``vsic_version``, or ``auto`` (by period,
+#: :data:`~kinhteso.domain.VSIC2025_FROM`); none: VSIC 2018, with a note for later periods.
+VSIC_CHOICES = ("2018", "2025", "auto")
 #: Columns that kinhteso's own exports carry: accepted and not stored, so an export can be ingested again.
 EXPORT_ONLY = ("vintage", "source", "illustrative", "backcast", "derived_from")
 WIDE_REQUIRED = ("indicator", "territory", "basis", "sector", "unit")
@@ -74,7 +77,7 @@ class IngestResult:
     layout: str = "long"
     empty_cells_skipped: int = 0
     backcast_rows: int = 0
-    notes: list[str] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)  #: (vi, en) remarks on how the file was read
 
 
 def _norm_column(name: str) -> str:
@@ -102,6 +105,7 @@ class CheckedFile:
     backcast_rows: int = 0
     keys: pd.DataFrame | None = None
     known_vintage: int | None = None
+    notes: list[tuple[str, str]] = field(default_factory=list)
 
     def discard(self) -> None:
         """Remove the staged rows (after a commit, or when the file is not committed)."""
@@ -122,14 +126,16 @@ def ingest_file(
     received_at: dt.datetime | None = None,
     progress: Callable[[str], None] | None = None,
     check: Callable[[pd.DataFrame], None] | None = None,
+    vsic: str | None = None,
 ) -> IngestResult:
     """Validate ``path`` and store it as one vintage, or raise :class:`InputRejected` listing every problem.
 
     ``check``, when given, is called once the file is valid and before anything is stored, with
     the distinct normalised ``indicator, territory`` pairs the file holds; whatever it raises
-    (the HTTP API's 403 for a row outside the member's grant) refuses the file, nothing stored."""
+    (the HTTP API's 403 for a row outside the member's grant) refuses the file, nothing stored.
+    ``vsic``: the VSIC version of the rows without a ``vsic_version`` (:data:`VSIC_CHOICES`)."""
     checked = check_file(path, indicators=indicators, workdir=workdir, decimal=decimal,
-                         settings=store.settings, progress=progress,
+                         settings=store.settings, progress=progress, vsic=vsic,
                          known=lambda sha: store.vintage_by_sha(sha, source=source))
     return commit_checked(store, checked, source=source, illustrative=illustrative, received_at=received_at,
                           progress=progress, check=check)
@@ -144,12 +150,16 @@ def check_file(
     settings: dict[str, object] | None = None,
     progress: Callable[[str], None] | None = None,
     known: Callable[[str], int | None] | None = None,
+    vsic: str | None = None,
 ) -> CheckedFile:
     """The first half of :func:`ingest_file`: read, validate whole and normalise ``path`` in a
     scratch database of ``workdir`` (``settings``: its DuckDB limits), without the store; raise
     :class:`InputRejected` listing every problem. ``known(sha256)``, when given, names a vintage
     already holding these very bytes: then nothing is validated or staged."""
     say = progress or (lambda _msg: None)
+    if vsic is not None:
+        # the same bytes read in another VSIC version are other data: the rows decide (content digest)
+        known = None
     prepared = prepare(Path(path), workdir=workdir)
     name = str(path)
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -160,7 +170,7 @@ def check_file(
         sealed = False
         try:
             checked = _check(stage, prepared, pending, name=name, indicators=indicators, workdir=workdir,
-                             decimal=decimal, say=say, known=known)
+                             decimal=decimal, say=say, known=known, vsic=vsic)
             if checked.known_vintage is None:
                 checked.stage_path = stage.seal()
                 sealed = True
@@ -176,13 +186,14 @@ def check_file(
 
 
 def _check(stage: Stage, prepared, pending, *, name: str, indicators: dict[str, Indicator], workdir: Path,
-           decimal: str, say, known) -> CheckedFile:
+           decimal: str, say, known, vsic: str | None = None) -> CheckedFile:
     try:
         header = read_header(prepared)
     except UnicodeDecodeError:
         prepared.check_encoding()  # raises the ENCODING problem with its byte and line
         raise
-    job = _Job(stage, name, indicators, decimal, xlsx=prepared.has_row_column and prepared.layout != "sdmx")
+    job = _Job(stage, name, indicators, decimal, xlsx=prepared.has_row_column and prepared.layout != "sdmx",
+               vsic=vsic)
     layout = job.check_header(header, has_row=prepared.has_row_column)
 
     def stage_file() -> None:
@@ -231,6 +242,7 @@ def _check(stage: Stage, prepared, pending, *, name: str, indicators: dict[str, 
     # line ends, BOM or format (see commit_checked)
     out.content_sha256 = stage.content_digest()
     out.backcast_rows = stage.staged_backcast_count()
+    out.notes = list(job.notes)
     return out
 
 
@@ -261,7 +273,7 @@ def commit_checked(store: Store, checked: CheckedFile, *, source: str, illustrat
         except AlreadyStored as same:  # stored meanwhile by another writer
             return IngestResult(name, same.vintage_id, 0, already_stored=True, layout=checked.layout)
         return IngestResult(name, vid, n, layout=checked.layout, empty_cells_skipped=checked.empty_cells_skipped,
-                            backcast_rows=checked.backcast_rows)
+                            backcast_rows=checked.backcast_rows, notes=list(checked.notes))
     finally:
         checked.discard()
 
@@ -434,11 +446,35 @@ def _norm_sector(raw: str) -> str:
     return s
 
 
+def _vsic_option(value: object) -> str | None:
+    """``--vsic`` checked: ``None``, ``"2018"``, ``"2025"`` or ``"auto"``; anything else is the
+    usage error ``BAD_VSIC_VERSION``."""
+    if value is None or str(value).strip() == "":
+        return None
+    text = str(value).strip().lower()
+    return text if text in VSIC_CHOICES else str(vsic.parse_version(value))
+
+
+def _other_version_hint(code: str, other: int) -> tuple[str, str]:
+    """The hint of a code of the other VSIC version: where a VSIC 2018 code went in VSIC 2025."""
+    if other == 2018:
+        corr = vsic.correspondence()
+        to = list(dict.fromkeys(corr.loc[corr.code_2018 == code, "code_2025"]))
+        where_vi = f"; trong VSIC 2025 tương ứng: {', '.join(to)}" if to else ""
+        where_en = f"; its VSIC 2025 counterparts: {', '.join(to)}" if to else ""
+        return (f" — '{code}' là mã VSIC 2018{where_vi} (hoặc ghi vsic_version 2018 cho dòng này)",
+                f" — '{code}' is a VSIC 2018 code{where_en} (or give the row vsic_version 2018)")
+    return (f" — '{code}' là mã VSIC {other} (ghi vsic_version {other} hoặc --vsic {other})",
+            f" — '{code}' is a VSIC {other} code (give vsic_version {other} or --vsic {other})")
+
+
 class _Job:
     """The state of one validation: normalised columns and the resolved code mappings."""
 
     def __init__(self, stage: Stage, name: str, indicators: dict[str, Indicator], decimal: str, *,
-                 xlsx: bool = False) -> None:
+                 xlsx: bool = False, vsic: str | None = None) -> None:
+        self.vsic = _vsic_option(vsic)
+        self.notes: list[tuple[str, str]] = []
         self.stage = stage
         self.name = name
         self.indicators = indicators
@@ -527,7 +563,8 @@ class _Job:
         return frame
 
     _SETS = (("indicator",), ("territory", "basis"), ("period",), ("indicator", "period"),
-             ("territory", "basis", "period"), ("indicator", "sector"), ("indicator", "unit"), ("price_basis",),
+             ("territory", "basis", "period"), ("indicator", "sector", "vsic_version"),
+             ("indicator", "vsic_version", "period"), ("indicator", "unit"), ("price_basis",),
              ("status",), ("period", "status"))
 
     def _hint(self, column: str) -> bool:
@@ -637,38 +674,110 @@ class _Job:
         self._register("territory_period", rows, ["raw_territory", "raw_basis", "raw_period", "code", "vi", "en"])
 
     def _resolve_sectors(self) -> None:
-        known = {s.code for s in vsic.sectors()}
-        known_sorted = sorted(known)
-        rows = []
-        for raw_i, raw_s in self._distinct("indicator", "sector").itertuples(index=False):
-            s = _norm_sector(raw_s)
+        """Sectors, in the VSIC version of each row: its ``vsic_version`` cell, else ``--vsic``
+        (``auto``: by the period's start, :data:`~kinhteso.domain.VSIC2025_FROM`), else VSIC 2018.
+        A VSIC 2025 code is stored with its version prefix (``v2025:K``); VSIC 2018 codes and
+        ``_T`` as they are (:func:`kinhteso.reference.vsic.key`)."""
+        known = {v: {s.code for s in vsic.sectors(v)} for v in vsic.VERSIONS}
+        known_sorted = {v: sorted(c) for v, c in known.items()}
+        by_period = self.vsic == "auto"
+        versions, seen, late = [], {}, set()
+        # by period (--vsic auto) the sectors are resolved per period: one more scan, only then
+        combos = (self._distinct("indicator", "sector", "vsic_version", "period") if by_period
+                  else self._distinct("indicator", "sector", "vsic_version").assign(period=""))
+        for raw_v in combos["vsic_version"].unique():
+            p = None
+            if raw_v.strip():
+                try:
+                    vsic.parse_version(raw_v)
+                except UsageError:  # the version of a row: its problem, with its row
+                    p = problem("BAD_VSIC_VERSION", value=raw_v)
+            versions.append({"raw_vsic_version": raw_v, "code": p.code if p else None,
+                             "vi": p.vi if p else None, "en": p.en if p else None})
+        self._register("vsic_version", versions, ["raw_vsic_version", "code", "vi", "en"])
+        bad_versions = {r["raw_vsic_version"] for r in versions if r["code"]}
+        for raw_i, raw_s, raw_v, raw_p in combos.itertuples(index=False):
             ind = self.indicators.get(self.ind_map.get(raw_i) or "")
             kind = ind.sector_kind if ind else "vsic"
-            listed = sector_codes(kind)
-            p = None
-            if kind == "vsic" and s not in known:
-                close = difflib.get_close_matches(s, known_sorted, n=1) if self._hint("sector") else []
-                p = problem("UNKNOWN_SECTOR", value=raw_s,
-                            hint_vi=f"; có phải '{close[0]}'?" if close else "",
-                            hint_en=f"; did you mean '{close[0]}'?" if close else "")
-            elif kind == "total" and s != "_T":
+            start = None
+            if by_period and kind == "vsic" and not raw_v.strip():
+                parsed = parse_period(raw_p)
+                start = parsed.start if parsed else None
+            mkey = (raw_i, raw_s, raw_v, raw_p)
+            if raw_v in bad_versions:
+                version = None
+            elif raw_v.strip():
+                version = vsic.parse_version(raw_v)
+            elif self.vsic in ("2018", "2025"):
+                version = int(self.vsic)
+            elif by_period and start is not None and start >= VSIC2025_FROM:
+                version = 2025
+            else:
+                version = vsic.DEFAULT_VERSION
+            code_text = raw_s
+            prefixed = re.fullmatch(r"\s*v(\d{4}):(.+)", raw_s)
+            if prefixed and kind == "vsic" and int(prefixed.group(1)) in vsic.VERSIONS:
+                # a store key as kinhteso exports it (v2025:K): its prefix is its version
+                version, code_text = int(prefixed.group(1)), prefixed.group(2)
+            s, p = self._sector(code_text, ind, kind, version, known, known_sorted)
+            seen[mkey] = {"raw_indicator": raw_i, "raw_sector": raw_s, "raw_vsic_version": raw_v,
+                          "raw_period": raw_p, "sector": None if p else s, "code": p.code if p else None,
+                          "vi": p.vi if p else None, "en": p.en if p else None}
+        rows = list(seen.values())
+        if self.vsic is None:  # read as VSIC 2018 by default: say so for the periods of VSIC 2025
+            for raw_i, raw_v, raw_p in self._distinct("indicator", "vsic_version", "period").itertuples(index=False):
+                ind = self.indicators.get(self.ind_map.get(raw_i) or "")
+                parsed = parse_period(raw_p)
+                if ((ind.sector_kind if ind else "vsic") == "vsic" and not raw_v.strip() and parsed is not None
+                        and parsed.start >= VSIC2025_FROM):
+                    late.add(raw_p)
+        columns = ["raw_indicator", "raw_sector", "raw_vsic_version"] + (["raw_period"] if by_period else [])
+        self._register("sector", rows, columns + ["sector", "code", "vi", "en"])
+        if late:
+            first = min(late)
+            self.notes.append((
+                f"Các kỳ từ {_fmt_date(VSIC2025_FROM, 'vi')} (ví dụ {first}) được đọc theo VSIC 2018 vì tệp không nói "
+                f"phiên bản (không có --vsic, không có cột vsic_version). VSIC 2025 có hiệu lực từ 15/11/2025: nếu tệp "
+                f"dùng mã VSIC 2025, hãy nạp lại với --vsic 2025 (hoặc --vsic auto).",
+                f"Periods from {_fmt_date(VSIC2025_FROM, 'en')} (e.g. {first}) were read as VSIC 2018 because the file "
+                f"does not say its version (no --vsic, no vsic_version column). VSIC 2025 is in force from 2025-11-15: "
+                f"if the file uses VSIC 2025 codes, ingest it again with --vsic 2025 (or --vsic auto)."))
+
+    def _sector(self, raw_s: str, ind: Indicator | None, kind: str, version: int | None,
+                known: dict[int, set[str]], known_sorted: dict[int, list[str]]) -> tuple[str | None, Problem | None]:
+        """One sector cell resolved in ``version``: (the stored code, None) or (None, the problem)."""
+        s = _norm_sector(raw_s)
+        listed = sector_codes(kind)
+        p = None
+        if version is None:  # a bad vsic_version: its own problem names the row
+            return None, None
+        if kind == "vsic" and s not in known[version]:
+            other = [v for v in vsic.VERSIONS if v != version and s in known[v]]
+            if other:
+                hint_vi, hint_en = _other_version_hint(s, other[0])
+            else:
+                close = difflib.get_close_matches(s, known_sorted[version], n=1) if self._hint("sector") else []
+                hint_vi = f"; có phải '{close[0]}'?" if close else ""
+                hint_en = f"; did you mean '{close[0]}'?" if close else ""
+            p = problem("UNKNOWN_SECTOR", value=raw_s, version=version, hint_vi=hint_vi, hint_en=hint_en)
+        elif kind == "vsic":
+            s = vsic.key(s, version)
+        elif kind == "total" and s != "_T":
+            p = problem("SECTOR_NOT_ALLOWED", indicator=ind.code, value=raw_s,
+                        expected="chỉ _T (tổng) / only _T (total)")
+        elif listed is not None:
+            # a closed list (the DTI main indices): only its codes, matched ignoring case
+            canon = {c.lower(): c for c in listed}
+            s = canon.get(raw_s.strip().lower())
+            if s is None:
                 p = problem("SECTOR_NOT_ALLOWED", indicator=ind.code, value=raw_s,
-                            expected="chỉ _T (tổng) / only _T (total)")
-            elif listed is not None:
-                # a closed list (the DTI main indices): only its codes, matched ignoring case
-                canon = {c.lower(): c for c in listed}
-                s = canon.get(raw_s.strip().lower())
-                if s is None:
-                    p = problem("SECTOR_NOT_ALLOWED", indicator=ind.code, value=raw_s,
-                                expected=f"chỉ nhận một trong / only one of: {', '.join(listed)}")
-            elif kind not in ("vsic", "total"):
-                s = raw_s.strip()
-                if not re.fullmatch(r"[A-Za-z0-9_.\-]+", s):
-                    p = problem("SECTOR_NOT_ALLOWED", indicator=ind.code, value=raw_s,
-                                expected=f"mã {kind} / a {kind} code")
-            rows.append({"raw_indicator": raw_i, "raw_sector": raw_s, "sector": None if p else s,
-                         "code": p.code if p else None, "vi": p.vi if p else None, "en": p.en if p else None})
-        self._register("sector", rows, ["raw_indicator", "raw_sector", "sector", "code", "vi", "en"])
+                            expected=f"chỉ nhận một trong / only one of: {', '.join(listed)}")
+        elif kind not in ("vsic", "total"):
+            s = raw_s.strip()
+            if not re.fullmatch(r"[A-Za-z0-9_.\-]+", s):
+                p = problem("SECTOR_NOT_ALLOWED", indicator=ind.code, value=raw_s,
+                            expected=f"mã {kind} / a {kind} code")
+        return (None, p) if p else (s, None)
 
     def _resolve_units(self) -> None:
         rows = []
@@ -720,7 +829,7 @@ class _Job:
     # --- finding the rows of each problem ---------------------------------------------------
     #: mapping → the file's column a problem of it names, in the order problems are listed
     _PROBLEM_COLUMN = {"indicator": "indicator", "territory": "territory", "period": "period",
-                       "sector": "sector", "unit": "unit", "price_basis": "price_basis", "status": "status",
+                       "vsic_version": "vsic_version", "sector": "sector", "unit": "unit", "price_basis": "price_basis", "status": "status",
                        "frequency": "period", "territory_period": "period", "future_period": "period"}
 
     def _add(self, frame: pd.DataFrame, column: str) -> None:

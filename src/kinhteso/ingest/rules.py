@@ -63,8 +63,12 @@ RULES: dict[str, tuple[str, str]] = {
         "Column basis must be 63 or 34 for a province and empty for VN; got '{value}'.",
     ),
     "UNKNOWN_SECTOR": (
-        "Mã ngành '{value}' không có trong VSIC 2018 (dùng _T cho tổng){hint}.",
-        "Sector '{value}' is not a VSIC 2018 code (use _T for the total){hint}.",
+        "Mã ngành '{value}' không có trong VSIC {version} (dùng _T cho tổng){hint}.",
+        "Sector '{value}' is not a VSIC {version} code (use _T for the total){hint}.",
+    ),
+    "BAD_VSIC_VERSION": (
+        "Phiên bản VSIC '{value}' không có; dùng 2018 hoặc 2025 (để trống: theo --vsic).",
+        "VSIC version '{value}' is unknown; use 2018 or 2025 (empty: as --vsic says).",
     ),
     "SECTOR_NOT_ALLOWED": (
         "Chỉ tiêu {indicator} không nhận mã ngành '{value}': {expected}.",

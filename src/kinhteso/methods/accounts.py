@@ -46,6 +46,9 @@ __all__ = [
     "chain_ratio",
     "GSO_CORE",
     "OECD_ICT",
+    "GSO_CORE_2025",
+    "OECD_ICT_2025",
+    "CORE_BY_VERSION",
     "VIEWS",
     "VIEW_LABELS",
     "Hierarchy",
@@ -60,6 +63,21 @@ GSO_CORE: tuple[str, ...] = ("26", "4651", "4652", "582", "61", "62", "631")
 #: OECD ICT sector (ISIC Rev.4 classes as in VSIC 2018).
 OECD_ICT: tuple[str, ...] = ("2610", "2620", "2630", "2640", "2680", "4651", "4652", "5820", "61", "62",
                              "6311", "6312", "9511", "9512")
+#: The same lists in VSIC 2025 (ISIC Rev.5), derived through the 2018 → 2025 correspondence
+#: (reference/data/vsic2018_2025.csv): 26, 4651, 4652, 582, 61 and 62 keep their codes; 631
+#: (data processing, hosting; web portals) is 631 of VSIC 2025 (computing infrastructure, data
+#: processing, hosting) — the web portals of 6312 moved to 6390 and 6039, outside the core, as
+#: ISIC Rev.5 moved them. OECD: 2610 → 261 (2611 + 2619, the same coverage), 5820 → 582,
+#: 6311 → 631, 6312 → 6390 (web search portals; the social networks of 6039 are content
+#: distribution in ISIC Rev.5 and are left out), 9511 + 9512 → 951.
+GSO_CORE_2025: tuple[str, ...] = ("26", "4651", "4652", "582", "61", "62", "631")
+OECD_ICT_2025: tuple[str, ...] = ("261", "2620", "2630", "2640", "2680", "4651", "4652", "582", "61", "62", "631",
+                                  "6390", "951")
+#: VSIC version → view → default core list (codes of that version, without the store's prefix).
+CORE_BY_VERSION: dict[int, dict[str, tuple[str, ...]]] = {
+    2018: {"gso": GSO_CORE, "oecd": OECD_ICT, "mic": GSO_CORE},
+    2025: {"gso": GSO_CORE_2025, "oecd": OECD_ICT_2025, "mic": GSO_CORE_2025},
+}
 #: view → (default core list, component names)
 VIEWS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "gso": (GSO_CORE, ("core", "digitalised")),

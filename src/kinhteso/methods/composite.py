@@ -85,6 +85,7 @@ __all__ = [
     "compare_coins",
     "MERGE_RULES",
     "merge_units",
+    "roll_up",
 ]
 
 #: Columns of COINr's ``iMeta`` (plus optional ``Min``, ``Max`` goalposts).
@@ -1579,3 +1580,61 @@ def merge_units(X: pd.DataFrame, mapping: Mapping[str, Sequence[str]], *, rule: 
         raise InputRejected([_p("MERGE_UNKNOWN_UNIT", f"Đơn vị cũ '{o}' không có trong dữ liệu.",
                                 f"Old unit '{o}' is not in the data.", column="uCode") for o in missing])
     return pd.DataFrame({new: MERGE_RULES[rule](X, olds) for new, olds in mapping.items()}).T
+
+
+# =============================================================================================
+# Scores at two levels: components rolled up to their aggregate where a unit has them all
+# =============================================================================================
+
+def roll_up(given: pd.DataFrame, lower: pd.DataFrame, meta: pd.DataFrame, codes: Sequence[str], *,
+            aggregate: str = "arithmetic") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Scores of the aggregates ``codes`` (the DTI's main indices) for every unit, from their
+    components where the unit has them, else as ``given``.
+
+    For each code, its components are the indicators below it in ``meta``. A unit that has every
+    component of positive weight (columns of ``lower``) gets the code's score by the aggregation
+    ``aggregate`` (an :data:`AGGREGATORS` name) with the weights of ``meta`` (DTI: points, so the
+    main index is Σ points·score / Σ points); otherwise it keeps its ``given`` score (a column of
+    ``given``), or NaN when it has neither. A code without components is taken from ``given``.
+
+    Returns ``(scores, how)``: units × codes, and beside each score where it came from:
+    ``"components"``, ``"given"`` or ``""`` (missing). Units are those of ``given`` and ``lower``.
+
+    >>> meta = pd.DataFrame({"Level": [1, 1, 2, 1, 3], "iCode": ["a1", "a2", "A", "B", "I"],
+    ...     "Direction": 1, "Weight": [3, 1, 1, 1, 1], "Parent": ["A", "A", "I", "I", None],
+    ...     "Type": ["Indicator", "Indicator", "Aggregate", "Indicator", "Aggregate"]})
+    >>> given = pd.DataFrame({"A": [0.5, 0.5], "B": [0.2, 0.3]}, index=["X", "Y"])
+    >>> lower = pd.DataFrame({"a1": [1.0, 1.0], "a2": [0.6, None]}, index=["X", "Y"])
+    >>> s, how = roll_up(given, lower, check_imeta(meta), ["A", "B"])
+    >>> s["A"].tolist(), how["A"].tolist()
+    ([0.9, 0.5], ['components', 'given'])
+    """
+    tree = hierarchy(meta)
+    units = given.index.union(lower.index, sort=False)
+    G = given.reindex(index=units)
+    L = lower.reindex(index=units)
+    scores: dict[str, np.ndarray] = {}
+    how: dict[str, np.ndarray] = {}
+    for code in codes:
+        if code not in tree:
+            raise UsageError("ROLL_UP_UNKNOWN", f"'{code}' không có trong khung.", f"'{code}' is not in the framework.")
+        below, stack = [], list(tree[code].children)
+        while stack:
+            c = stack.pop()
+            below.append(c)
+            stack.extend(tree[c].children)
+        g = G[code].to_numpy(dtype=float) if code in G.columns else np.full(len(units), np.nan)
+        leaves = [c for c in below if tree[c].type == "Indicator"]
+        if not leaves:
+            scores[code], how[code] = g, np.where(np.isnan(g), "", "given")
+            continue
+        sub = meta[meta["iCode"].isin([code, *below])].copy()
+        sub.loc[sub["iCode"] == code, "Parent"] = None
+        X = pd.DataFrame({c: L[c].to_numpy(dtype=float) if c in L.columns else np.nan for c in leaves}, index=units)
+        agg = aggregate_frame(X, sub, method=aggregate)[code].to_numpy(dtype=float)
+        needed = [c for c in leaves if tree[c].weight > 0]
+        complete = ~np.isnan(X[needed].to_numpy(dtype=float)).any(axis=1)
+        scores[code] = np.where(complete, agg, g)
+        how[code] = np.where(complete, "components", np.where(np.isnan(g), "", "given"))
+    return (pd.DataFrame(scores, index=units, columns=list(codes)),
+            pd.DataFrame(how, index=units, columns=list(codes)))

@@ -29,8 +29,18 @@ from kinhteso.workspace import Workspace
 __all__ = ["MeasureResult", "measure", "measure_many", "load_inputs", "hierarchy", "reconcile", "territories_for",
            "INPUT_INDICATORS", "previous_period", "save", "run_record", "result_rows"]
 
-INPUT_INDICATORS = ("GRDP_VA", "GRDP", "DIGITAL_COEF", "ALLOC_RATIO", "PLATFORM_VA")
-_ADDITIVE = {"GRDP_VA": True, "GRDP": True, "PLATFORM_VA": True}
+_BASE_INPUTS = ("GRDP_VA", "GRDP", "DIGITAL_COEF", "ALLOC_RATIO", "PLATFORM_VA")
+#: value added by ownership type (``measure --by ownership``; :mod:`kinhteso.pipeline.breakdowns`)
+OWNERSHIP_INDICATORS = {"state": "GRDP_VA_STATE", "nonstate": "GRDP_VA_NONSTATE", "fdi": "GRDP_VA_FDI"}
+#: the constant-price inputs (``measure --prices constant``): deflators, and GRDP_VA and GRDP
+#: submitted at constant 2010 prices, read as ``<indicator>@constant_2010``
+CONSTANT_BASIS = "constant_2010"
+INPUT_INDICATORS = (*_BASE_INPUTS, *OWNERSHIP_INDICATORS.values(), "VA_DEFLATOR")
+#: how a share at constant prices is labelled wherever it is shown
+CONSTANT_SHARE_LABEL = {"vi": "tỷ trọng theo giá so sánh 2010 (không phải tỷ trọng chính thức, tính theo giá hiện hành)",
+                        "en": "share at constant 2010 prices (not the official share, which is at current prices)"}
+_ADDITIVE = {"GRDP_VA": True, "GRDP": True, "PLATFORM_VA": True, **{i: True for i in OWNERSHIP_INDICATORS.values()},
+             f"GRDP_VA@{CONSTANT_BASIS}": True, f"GRDP@{CONSTANT_BASIS}": True}
 
 
 @dataclass
@@ -44,11 +54,14 @@ class MeasureResult:
     growth: float | None = None
     change: dict | None = None
     error: dict | None = None
+    price_basis: str = "current"      #: of ``result``: current, or constant_2010 (``measure --prices constant``)
+    real: dict | None = None          #: real growth and the current-price figures (constant prices only)
+    ownership: dict | None = None     #: the ownership breakdown (``measure --by ownership``)
 
     def as_json(self) -> dict:
         r = self.result
         out = {"territory": self.territory, "period": self.period, "view": self.view,
-               "basis": self.provenance.get("basis", "estimated"),
+               "basis": self.provenance.get("basis", "estimated"), "price_basis": self.price_basis,
                "grdp": r.grdp if r else None, "de_va": r.de_va if r else None, "de_share": r.de_share if r else None,
                "components": r.components if r else {},
                "by_sector": (r.by_sector[["sector", "de_va", "contribution_pp"]].to_dict(orient="records") if r else []),
@@ -57,13 +70,64 @@ class MeasureResult:
                "warnings": self.warnings, "provenance": self.provenance}
         if r is not None and getattr(r, "bridge", None):
             out["bridge"] = r.bridge
+        if self.price_basis != "current":
+            out["de_share_label"] = CONSTANT_SHARE_LABEL
+        if self.real is not None:
+            out.update(self.real)
+        if self.ownership is not None:
+            out["ownership"] = self.ownership
         if self.error:
             out["error"] = self.error
         return out
 
 
 def hierarchy() -> A.Hierarchy:
-    return A.hierarchy_from((s.code, s.parent, s.level) for s in vsic.sectors())
+    """The VSIC tree of the accounts: VSIC 2018 codes as they are and VSIC 2025 codes under
+    their store prefix (``v2025:K``), one tree below the shared ``_T``."""
+    return A.hierarchy_from(
+        (vsic.key(s.code, v), None if s.parent is None else vsic.key(s.parent, v), s.level)
+        for v in vsic.VERSIONS for s in vsic.sectors(v))
+
+
+def _other_version_inputs(version: int, inputs: dict[str, tuple[pd.Series, ...]], warnings: list, label: str) -> None:
+    """``VSIC_VERSION_INPUTS``: coefficients coded only in the other VSIC version than the value
+    added's (they are looked up by code, so they do not apply)."""
+    for name, series in inputs.items():
+        codes = [c for s in series if s is not None for c in s.index if c != vsic.TOTAL]
+        if codes and all(vsic.version_of(c) != version for c in codes):
+            warnings.append({
+                "code": "VSIC_VERSION_INPUTS",
+                "vi": f"{label}: giá trị tăng thêm mã VSIC {version} nhưng {name} chỉ có mã của phiên bản VSIC khác; "
+                      f"hệ số đó không được dùng (hãy nộp {name} mã VSIC {version}).",
+                "en": f"{label}: value added is coded in VSIC {version} but {name} only in the other VSIC version; "
+                      f"it is not used (submit {name} coded in VSIC {version})."})
+
+
+def _default_core(view: str, version: int) -> list[str]:
+    """The view's core list in the VSIC version of the data, as store keys."""
+    return [vsic.key(c, version) for c in A.CORE_BY_VERSION[version][view]]
+
+
+def _vsic_choice(rows: _Rows, period: str, series: dict[str, pd.Series], warnings: list,
+                 label: str) -> tuple[dict[str, pd.Series], int]:
+    """One VSIC version for a territory-period: that of its value added; when both versions are
+    there, the version of the latest vintage (warning ``VSIC_MIXED``), never both (no double
+    count). ``series`` (value added, platform value added) keep that version's codes and ``_T``."""
+    versions = sorted({vsic.version_of(c) for c in series["va"].index} - {None})
+    version = versions[0] if versions else vsic.DEFAULT_VERSION
+    if len(versions) > 1:
+        f = rows.get("GRDP_VA", period)
+        f = f[f.sector != vsic.TOTAL]
+        order = [c for c in ("received_at", "vintage_id") if c in f]
+        version = vsic.version_of(f.sort_values(order).sector.iloc[-1]) if order else max(vsic.VERSIONS)
+        warnings.append({
+            "code": "VSIC_MIXED",
+            "vi": f"{label}: giá trị tăng thêm có cả mã VSIC 2018 và VSIC 2025; chỉ dùng VSIC {version} (phiên bản "
+                  f"nộp sau cùng), không cộng hai hệ thống ngành.",
+            "en": f"{label}: value added is coded in both VSIC 2018 and VSIC 2025; only VSIC {version} (the latest "
+                  f"vintage) is used, the two classifications are never added up."})
+    keep = {k: s[[vsic.version_of(c) in (None, version) for c in s.index]] if len(s) else s for k, s in series.items()}
+    return keep, version
 
 
 def previous_period(period: str) -> str:
@@ -76,18 +140,26 @@ def _year(period: str) -> str:
 
 
 def _load(ws: Workspace, periods: Sequence[str], as_of=None, coef_source: str | None = None,
-          territories: Sequence[str] | None = None) -> pd.DataFrame:
+          territories: Sequence[str] | None = None, *, prices: str = "current", ownership: bool = False) -> pd.DataFrame:
     """One read of every input: the submissions, and the coefficients kinhteso estimated
     (results of kind ``coef``, named ``kinhteso:<method>`` as their source). ``coef_source``
     keeps only DIGITAL_COEF of that source (an estimator: ``kinhteso:io``,
     ``kinhteso:calibration``; an agency; ``demo``). ``territories``: only these keys' rows
-    (all when None)."""
+    (all when None). ``prices="constant"`` adds the deflators and the inputs submitted at
+    constant 2010 prices (as ``GRDP_VA@constant_2010``, ``GRDP@constant_2010``); ``ownership``
+    adds the value added by ownership type."""
     years = sorted({_year(p) for p in periods})
     all_years = [str(y) for y in range(FIRST_YEAR, int(max(years)) + 1)]
     wanted = sorted(set(periods) | set(all_years))
     where = {"territory": list(territories)} if territories is not None else {}
-    obs = ws.store.observations(indicator=list(INPUT_INDICATORS), period=wanted, price_basis="current", as_of=as_of,
-                                **where)
+    indicators = [*_BASE_INPUTS, *(OWNERSHIP_INDICATORS.values() if ownership else ()),
+                  *(("VA_DEFLATOR",) if prices == "constant" else ())]
+    obs = ws.store.observations(indicator=indicators, period=wanted, price_basis="current", as_of=as_of, **where)
+    if prices == "constant":
+        const = ws.store.observations(indicator=["GRDP_VA", "GRDP"], period=wanted, price_basis=CONSTANT_BASIS,
+                                      as_of=as_of, **where)
+        if len(const):
+            obs = pd.concat([obs, const.assign(indicator=const.indicator + f"@{CONSTANT_BASIS}")], ignore_index=True)
     est = ws.store.results(kind="coef", indicator="DIGITAL_COEF", period=wanted, price_basis="current", as_of=as_of,
                            **where)
     if len(est):
@@ -187,6 +259,10 @@ def _inputs(rows: _Rows, nation: _Rows, key: str, period: str, warnings: list) -
     alloc_own, p_ao, v5 = _coef(own, "ALLOC_RATIO", period, warnings, label, "own")
     alloc_nat, p_an, v6 = _coef(nation, "ALLOC_RATIO", period, warnings, label, "national")
     platform, v7 = _series(rows, "PLATFORM_VA", period)
+    chosen, vsic_version = _vsic_choice(rows, period, {"va": va, "platform": platform}, warnings, label)
+    va, platform = chosen["va"], chosen["platform"]
+    _other_version_inputs(vsic_version, {"DIGITAL_COEF": (coef_own, coef_nat), "ALLOC_RATIO": (alloc_own, alloc_nat)},
+                          warnings, label)
     # the nation's value added by industry: a chained allocation's step without a ratio borrows its structure
     va_nat, v8 = _series(nation, "GRDP_VA", period) if key != "VN" else (va, [])
     inp = A.AccountInputs(va=va, grdp=grdp, coef_own=coef_own, coef_nat=coef_nat, alloc_own=alloc_own,
@@ -199,6 +275,7 @@ def _inputs(rows: _Rows, nation: _Rows, key: str, period: str, warnings: list) -
         "allocation_periods": {"own": p_ao, "national": p_an},
         "summed_from_63_basis": rows.derived,
         "illustrative": rows.illustrative or nation.illustrative,
+        "vsic_version": vsic_version,
     }
     return inp, prov
 
@@ -218,7 +295,7 @@ def _one(frame: _Rows, nation: _Rows, h: A.Hierarchy, key: str, period: str, vie
             "code": "NO_DATA", "vi": f"{key} {period}: không có GRDP hay GRDP_VA.",
             "en": f"{key} {period}: no GRDP or GRDP_VA."})
     try:
-        res = A.measure(inp, h, view=view, core=core)
+        res = A.measure(inp, h, view=view, core=core or _default_core(view, prov["vsic_version"]))
     except MethodError as exc:
         return MeasureResult(key, period, view, None, warnings, prov,
                              error={"code": exc.code, "vi": exc.vi, "en": exc.en})
@@ -232,10 +309,10 @@ def _one(frame: _Rows, nation: _Rows, h: A.Hierarchy, key: str, period: str, vie
     out = MeasureResult(key, period, view, res, warnings, prov)
     if with_change:
         prev = previous_period(period)
-        pin, _ = _inputs(frame, nation, key, prev, [])
+        pin, pprov = _inputs(frame, nation, key, prev, [])
         if not pin.va.empty:
             try:
-                pres = A.measure(pin, h, view=view, core=core)
+                pres = A.measure(pin, h, view=view, core=core or _default_core(view, pprov["vsic_version"]))
             except MethodError:
                 pres = None
             if pres is not None and pres.de_va > 0:
@@ -295,23 +372,31 @@ def territories_for(period: str) -> list[str]:
 
 def measure_many(ws: Workspace, keys: Sequence[str], periods: Sequence[str], views: Sequence[str], *,
                  core: Sequence[str] | None = None, with_change: bool = False, store_run: bool = False,
-                 as_of=None, coef_source: str | None = None) -> list[MeasureResult]:
+                 as_of=None, coef_source: str | None = None, prices: str = "current",
+                 breakdown: str | None = None) -> list[MeasureResult]:
     """Measure every (territory, period, view) with one read of the store. Nothing is stored
-    unless ``store_run`` (then one run, see :func:`save`)."""
+    unless ``store_run`` (then one run, see :func:`save`). ``prices="constant"``: the accounts at
+    constant 2010 prices with real growth; ``breakdown="ownership"``: each result carries its
+    ownership breakdown (both in :mod:`kinhteso.pipeline.breakdowns`)."""
     for v in views:
         if v not in A.VIEWS:
             raise UsageError("UNKNOWN_VIEW", f"Cách đo '{v}' không có; dùng {', '.join(A.VIEWS)}.",
                              f"Unknown view '{v}'; use one of {', '.join(A.VIEWS)}.")
-    wanted = set(periods) | ({previous_period(p) for p in periods} if with_change else set())
+    wanted = set(periods) | ({previous_period(p) for p in periods} if with_change or prices == "constant" else set())
     mapping = terr.merger_map()
     # what these territories read: their own rows, a 34-basis unit's 63-basis predecessors, the nation
     needed = terr.with_predecessors(keys) | {"VN"}
-    obs = _load(ws, sorted(wanted), as_of=as_of, coef_source=coef_source, territories=sorted(needed))
+    obs = _load(ws, sorted(wanted), as_of=as_of, coef_source=coef_source, territories=sorted(needed), prices=prices,
+                ownership=breakdown == "ownership")
     h = hierarchy()
     nation = _Rows(obs[obs.territory == "VN"])
     frames = {k: _Rows(f) for k, f in _for_territories(obs, keys, mapping).items()}
     cache: dict = {}  # the inputs of a territory and period serve every view
     results = [_one(frames[k], nation, h, k, p, v, core, with_change, cache) for p in periods for k in keys for v in views]
+    if prices == "constant" or breakdown == "ownership":
+        from kinhteso.pipeline import breakdowns as PB  # noqa: PLC0415
+
+        PB.extend(results, frames, nation, h, cache, core=core, prices=prices, ownership=breakdown == "ownership")
     if store_run:
         save(ws, results, core=core, coef_source=coef_source, as_of=as_of)
     return results
@@ -330,6 +415,8 @@ def run_record(results: list[MeasureResult], *, core=None, coef_source: str | No
               "coef_source": coef_source or "latest vintage", "periods": sorted({r.period for r in results}),
               "territories": sorted({r.territory for r in results}),
               "as_of": as_of.isoformat() if hasattr(as_of, "isoformat") else as_of}
+    if any(r.price_basis != "current" for r in results):
+        params["price_basis"] = sorted({r.price_basis for r in results})
     prov = {f"{r.territory}|{r.period}|{r.view}": {"warnings": [w.get("code") for w in r.warnings],
                                                    "basis": r.provenance.get("basis", "estimated")}
             for r in results}
@@ -349,7 +436,7 @@ def result_rows(results: list[MeasureResult]) -> pd.DataFrame:
             continue
         res = r.result
         basis = r.provenance.get("basis", "estimated")
-        base = {"territory": r.territory, "period": r.period, "view": r.view, "price_basis": "current",
+        base = {"territory": r.territory, "period": r.period, "view": r.view, "price_basis": r.price_basis,
                 "status": "E", "basis": basis}
         rows += [{**base, "indicator": "DE_SHARE", "sector": "_T", "value": res.de_share, "unit": "PCT"},
                  {**base, "indicator": "DE_VA", "sector": "_T", "value": res.de_va, "unit": "VND_BN"},

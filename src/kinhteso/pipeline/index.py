@@ -10,7 +10,11 @@ input is illustrative.
 
 Where a framework's indicators live in the store is declared once, in :data:`FRAMEWORK_INPUTS`
 (the DTI's main indices are the indicator ``DTI_MAIN_INDEX`` with the main-index code as its
-sector; the Decision 1354 indicators are separate indicators with the total sector ``_T``).
+sector, its components ``DTI_COMPONENT`` with the component code; the Decision 1354 indicators are
+separate indicators with the total sector ``_T``). A unit's main index is rolled up from its
+components where it has all of them (:func:`kinhteso.methods.composite.roll_up`), else taken as
+stored. Without ``framework``, the framework in force for the period's year is used
+(:func:`default_framework`: ``dti2022`` before 2024, ``dti2024`` from 2024).
 
 >>> # with Workspace.open(Path("workspace")) as ws:
 >>> #     res = score_index(ws, IndexSettings(framework="dti2022", period="2024", basis=34))
@@ -32,38 +36,76 @@ from kinhteso.errors import MethodError, UsageError
 from kinhteso.i18n import tr
 from kinhteso.methods import composite as C
 from kinhteso.methods import uncertainty as UA
+from kinhteso.periods import period as parse_period
 from kinhteso.pipeline.observations import ObservationQuery, read_observations
 from kinhteso.reference import territories as terr
-from kinhteso.reference.frameworks import Framework, load_framework
+from kinhteso.reference.frameworks import Framework, available_frameworks, load_framework
 from kinhteso.workspace import Workspace
 
-__all__ = ["FRAMEWORK_INPUTS", "InputSpec", "IndexSettings", "IndexResult", "score_index",
-           "TABLE_COLUMNS"]
+__all__ = ["FRAMEWORK_INPUTS", "DEFAULT_FRAMEWORKS", "InputSpec", "IndexSettings", "IndexResult", "score_index",
+           "default_framework", "framework_indicators", "TABLE_COLUMNS"]
 
 
 @dataclass(frozen=True)
 class InputSpec:
     """Where a framework's indicators are stored: either one ``indicator`` whose sector holds the
-    framework's indicator code (the DTI layout), or ``columns`` iCode → (indicator, sector)."""
+    main-index code (the DTI layout; ``component_indicator`` likewise holds the component codes),
+    or ``columns`` iCode → (indicator, sector)."""
 
     indicator: str | None = None
     columns: Mapping[str, tuple[str, str]] | None = None
+    component_indicator: str | None = None
 
     def resolve(self, fw: Framework) -> dict[str, tuple[str, str]]:
         if self.indicator is not None:
-            return {c: (self.indicator, c) for c in fw.indicators}
+            out = {c: (self.indicator, c) for c in fw.main_indices}
+            if self.component_indicator is not None:
+                out.update({c: (self.component_indicator, c) for comps in fw.components.values() for c in comps})
+            return out
         return dict(self.columns or {})
+
+    def indicators(self) -> list[str]:
+        """The stored indicators this framework reads."""
+        if self.indicator is not None:
+            return [self.indicator] + ([self.component_indicator] if self.component_indicator else [])
+        return sorted({ind for ind, _sector in (self.columns or {}).values()})
 
 
 #: Frameworks that can be scored from a workspace, and where their inputs are stored.
 FRAMEWORK_INPUTS: dict[str, InputSpec] = {
-    "dti2022": InputSpec(indicator="DTI_MAIN_INDEX"),
+    "dti2022": InputSpec(indicator="DTI_MAIN_INDEX", component_indicator="DTI_COMPONENT"),
+    "dti2024": InputSpec(indicator="DTI_MAIN_INDEX", component_indicator="DTI_COMPONENT"),
     "de1354_province": InputSpec(columns={
         "de_share_grdp": ("DE_SHARE", "_T"),
         "sme_digital_platform_rate": ("SME_PLATFORM_SHARE", "_T"),
         "econtract_enterprise_rate": ("ECONTRACT_SHARE", "_T"),
     }),
 }
+
+#: The framework in force by assessment year, latest first: (first year, framework id). The DTI of
+#: 2021–2023 was scored with Decision 922/QĐ-BTTTT, that of 2024 with Decision 405/QĐ-BKHCN; the
+#: framework for 2025 is announced but not published (dti2025.yaml), so 2025 on uses dti2024 with a note.
+DEFAULT_FRAMEWORKS: tuple[tuple[int, str], ...] = ((2024, "dti2024"), (0, "dti2022"))
+
+
+def default_framework(period: str) -> str:
+    """The framework in force for ``period``'s year (:data:`DEFAULT_FRAMEWORKS`).
+
+    >>> default_framework("2023"), default_framework("2024"), default_framework("2025")
+    ('dti2022', 'dti2024', 'dti2024')
+    """
+    year = parse_period(period).year
+    return next(fid for first, fid in DEFAULT_FRAMEWORKS if year >= first)
+
+
+def framework_indicators(framework: str | None) -> list[str]:
+    """The stored indicators a framework reads (None: those of every default framework)."""
+    ids = [framework] if framework else sorted({fid for _, fid in DEFAULT_FRAMEWORKS})
+    specs = [FRAMEWORK_INPUTS[i] for i in ids if i in FRAMEWORK_INPUTS]
+    if not specs:
+        return [str(framework).upper()]
+    return sorted({ind for spec in specs for ind in spec.indicators()})
+
 
 #: Columns of :attr:`IndexResult.table`, in order.
 TABLE_COLUMNS = ["territory", "name", "score", "rank", "rank_low", "rank_high", "rank_median", "strengths",
@@ -72,11 +114,12 @@ TABLE_COLUMNS = ["territory", "name", "score", "rank", "rank_low", "rank_high", 
 
 @dataclass(frozen=True)
 class IndexSettings:
-    """One scoring run. ``basis`` None: 34 when the period has 34-basis data, else 63. ``n``:
+    """One scoring run. ``framework`` "": the one in force for the period (:func:`default_framework`).
+    ``basis`` None: 34 when the period has 34-basis data, else 63. ``n``:
     uncertainty replications (0: none); ``weight_noise``: every weight times U(1 - noise, 1 + noise)
     in each replication; ``top``: how many strengths and weaknesses per unit."""
 
-    framework: str = "dti2022"
+    framework: str = ""
     period: str = ""
     basis: int | None = None
     n: int = 200
@@ -107,20 +150,64 @@ class IndexResult:
 # Reading the inputs
 # =============================================================================================
 
-def _framework(settings: IndexSettings) -> tuple[Framework, dict[str, tuple[str, str]]]:
-    if settings.framework not in FRAMEWORK_INPUTS:
+def _framework(settings: IndexSettings) -> tuple[Framework, dict[str, tuple[str, str]], list[tuple[str, str]]]:
+    """The framework (the period's default when none is named), where its inputs are stored, and
+    notes: its stated assumptions, and that a DTI framework scores a year whose own framework is not published."""
+    name = settings.framework or default_framework(settings.period)
+    if name not in FRAMEWORK_INPUTS:
+        if name in available_frameworks(include_unpublished=True):
+            load_framework(name)  # announced but not published: FRAMEWORK_NOT_PUBLISHED with its message
         known = ", ".join(sorted(FRAMEWORK_INPUTS))
         raise UsageError("UNKNOWN_FRAMEWORK",
-                         f"Không có khung chỉ số '{settings.framework}' để chấm điểm từ không gian làm việc; có: {known}.",
-                         f"No framework '{settings.framework}' to score from the workspace; available: {known}.")
-    fw = load_framework(settings.framework)
-    return fw, FRAMEWORK_INPUTS[settings.framework].resolve(fw)
+                         f"Không có khung chỉ số '{name}' để chấm điểm từ không gian làm việc; có: {known}.",
+                         f"No framework '{name}' to score from the workspace; available: {known}.")
+    fw = load_framework(name)
+    notes = []
+    year = parse_period(settings.period).year
+    if name in {fid for _, fid in DEFAULT_FRAMEWORKS} and year > max(first for first, _ in DEFAULT_FRAMEWORKS):
+        notes.append((f"Khung DTI cho năm đánh giá {year} chưa được công bố; điểm tính theo khung '{name}', không phải "
+                      f"khung của năm {year}.",
+                      f"The DTI framework for assessment year {year} is not published; scored with '{name}', not "
+                      f"with the framework of {year}."))
+    notes += fw.assumption_notes()
+    return fw, FRAMEWORK_INPUTS[name].resolve(fw), notes
 
 
 def _scored(fw: Framework) -> list[str]:
-    """Indicators that count: weight > 0 (the DTI's smart-city index has 0 points in 2022)."""
+    """Main indices that count: weight > 0 (the DTI's smart-city index has 0 points in 2022)."""
     w = fw.meta.set_index("iCode")["Weight"]
-    return [c for c in fw.indicators if float(w[c]) > 0]
+    return [c for c in fw.main_indices if float(w[c]) > 0]
+
+
+def _main_level(wide: pd.DataFrame, fw: Framework) -> tuple[pd.DataFrame, dict[str, list[str]], list[tuple[str, str]]]:
+    """Main-index scores of every unit: rolled up from its components where it has all of them,
+    else as stored (:func:`C.roll_up`); the units whose main indices came from components (code →
+    main indices); notes on incomplete components and on stored main indices the components contradict."""
+    if not fw.components:
+        return wide, {}, []
+    comps = [c for cs in fw.components.values() for c in cs]
+    given = wide[[c for c in fw.main_indices if c in wide.columns]]
+    lower = wide[[c for c in comps if c in wide.columns]]
+    scores, how = C.roll_up(given, lower, fw.meta, fw.main_indices, aggregate=str(fw.method.get("aggregate", "arithmetic")))
+    used = {k: [c for c in fw.main_indices if how.loc[k, c] == "components"] for k in how.index}
+    used = {k: v for k, v in used.items() if v}
+    notes: list[tuple[str, str]] = []
+    if used:
+        notes.append((f"{len(used)} đơn vị có chỉ số chính tính từ chỉ số thành phần (theo trọng số của khung).",
+                      f"{len(used)} unit(s) have main indices rolled up from their components (the framework's weights)."))
+    partial = sorted(f"{k}:{m}" for m, cs in fw.components.items() for k in how.index
+                     if how.loc[k, m] != "components" and k in lower.index
+                     and lower.loc[k, [c for c in cs if c in lower.columns]].notna().any())
+    if partial:
+        notes.append((f"Thiếu một số chỉ số thành phần, dùng chỉ số chính đã lưu (nếu có): {', '.join(partial)}.",
+                      f"Components incomplete, the stored main index is used (if any): {', '.join(partial)}."))
+    differ = sorted(f"{k}:{m}" for k, ms in used.items() for m in ms
+                    if m in given.columns and k in given.index and pd.notna(given.loc[k, m])
+                    and abs(float(given.loc[k, m]) - float(scores.loc[k, m])) > 5e-5)
+    if differ:
+        notes.append((f"Chỉ số chính đã lưu khác giá trị tính từ thành phần (dùng giá trị tính): {', '.join(differ)}.",
+                      f"Stored main index differs from its components' roll-up (the roll-up is used): {', '.join(differ)}."))
+    return scores, used, notes
 
 
 def _read_inputs(ws: Workspace, columns: dict[str, tuple[str, str]], s: IndexSettings) -> pd.DataFrame:
@@ -185,13 +272,13 @@ def _refuse_missing(found: list[dict[str, Any]], s: IndexSettings, *, shown: int
 
 
 def _on_basis(long: pd.DataFrame, fw: Framework, scored: list[str], s: IndexSettings
-              ) -> tuple[pd.DataFrame, dict[str, list[str]], int, list[tuple[str, str]]]:
-    """The wide table (units × indicators) on the basis asked for; the 63-basis predecessors of
-    each merged unit; the basis; notes."""
+              ) -> tuple[pd.DataFrame, dict[str, list[str]], int, list[tuple[str, str]], dict[str, list[str]]]:
+    """The wide table (units × main indices) on the basis asked for; the 63-basis predecessors of
+    each merged unit; the basis; notes; the units whose main indices were rolled up from components."""
     have = set(long["basis"])
     basis = s.basis or (34 if "34" in have else 63)
-    notes: list[tuple[str, str]] = []
-    wide = long.pivot_table(index="key", columns="iCode", values="value", aggfunc="first")
+    wide, from_components, notes = _main_level(
+        long.pivot_table(index="key", columns="iCode", values="value", aggfunc="first"), fw)
     if basis == 63:
         if "63" not in have:
             raise MethodError("INDEX_NO_DATA_ON_BASIS",
@@ -199,7 +286,7 @@ def _on_basis(long: pd.DataFrame, fw: Framework, scored: list[str], s: IndexSett
                               f"Period {s.period} has data on the 34-province basis only; there is no rule back to the 63 provinces. Use --basis 34.")
         keys = sorted(k for k in wide.index if k.startswith("63:"))
         _refuse_missing(_missing_inputs(wide, keys, scored, for_key={}), s)
-        return wide.loc[keys], {}, basis, notes
+        return wide.loc[keys], {}, basis, notes, from_components
     stored = sorted(k for k in wide.index if k.startswith("34:"))
     mapping_df = terr.merger_map()
     preds: dict[str, list[str]] = {}
@@ -222,7 +309,7 @@ def _on_basis(long: pd.DataFrame, fw: Framework, scored: list[str], s: IndexSett
                       f"{len(derive)} units on the 34 basis derived from their old (63-basis) provinces by the rule "
                       f"'{fw.merger_rule['rule']}'."))
     out = pd.concat(parts).sort_index()
-    return out, derive, basis, notes
+    return out, derive, basis, notes, from_components
 
 
 # =============================================================================================
@@ -258,17 +345,18 @@ def score_index(ws: Workspace, s: IndexSettings) -> IndexResult:
     if s.basis not in (None, 63, 34):
         raise UsageError("INDEX_BASIS", f"Hệ địa bàn {s.basis} không có; chọn 63 hoặc 34.",
                          f"No territorial basis {s.basis}; choose 63 or 34.")
-    fw, columns = _framework(s)
+    fw, columns, fw_notes = _framework(s)
     scored = _scored(fw)
     long = _read_inputs(ws, columns, s)
-    X, derive, basis, notes = _on_basis(long, fw, scored, s)
+    X, derive, basis, notes, from_components = _on_basis(long, fw, scored, s)
+    notes = fw_notes + notes
 
-    # --- iData: one row per unit, every framework indicator (unscored ones empty) -------------
+    # --- iData: one row per unit, every main index (unscored ones empty) -----------------------
     idata = pd.DataFrame({"uCode": X.index.astype(str), "uName": [_name(k) for k in X.index]})
-    for c in fw.indicators:
+    for c in fw.main_indices:
         idata[c] = X[c].to_numpy(dtype=float) if c in X.columns else np.nan
     nspec, agg = _method(fw)
-    coin = C.build(idata, fw.meta, normalise=nspec["method"], clip=nspec.get("clip"), aggregate=agg)
+    coin = C.build(idata, fw.main_meta, normalise=nspec["method"], clip=nspec.get("clip"), aggregate=agg)
     scores = coin.data["Aggregated"][fw.index]
     ranks = C.rank_scores(scores)
 
@@ -312,13 +400,18 @@ def score_index(ws: Workspace, s: IndexSettings) -> IndexResult:
         "basis": basis,
         "as_of": s.as_of.isoformat() if s.as_of else None,
         "input_vintages": _vintages(ws, vint),
-        "method": {"normalise": nspec, "aggregate": agg, "weights": "the framework's (DTI: points)",
+        "method": {"normalise": nspec, "aggregate": agg,
+                   "weights": "the framework's (DTI: points)" if not fw.assumptions
+                   else "the framework's, assumed where not published (see assumptions)",
                    "merger_rule": (fw.merger_rule or {}).get("rule") if derive else None,
                    "ranks": "1 = best; ties share the lower rank",
                    "rank_interval": "5th-95th percentile of ranks, rounded outward",
                    "strengths_weaknesses": "best/worst-ranked indicators among all units (COINr get_str_weak)"},
         "parameters": {"n": s.n if ua is not None else 0, "seed": s.seed, "weight_noise": s.weight_noise,
                        "design": "random", "top": s.top},
+        "assumptions": [{"code": a.get("code"), "vi": vi, "en": en}
+                        for a, (vi, en) in zip(fw.assumptions, fw.assumption_notes())],
+        "from_components": {k: v for k, v in sorted(from_components.items()) if k in used},
         "code_version": __version__,
         "illustrative": bool(table["illustrative"].any()),
         "units": len(table),

@@ -27,6 +27,7 @@ class ObservationQuery:
     period: list[str] | None = None
     as_of: dt.datetime | None = None
     basis: int | None = None
+    vsic: int | None = None  #: 2025: VSIC 2018-coded additive series converted on read (pipeline.classification)
 
 
 @dataclass
@@ -105,6 +106,11 @@ def read_observations(ws: Workspace, q: ObservationQuery) -> ObservationResult:
             obs = obs[~obs["territory"].str.startswith("34:")]
     if territories:
         obs = obs[obs["territory"].isin(territories)]
+    if q.vsic == 2025:
+        from kinhteso.pipeline.classification import to_vsic2025  # noqa: PLC0415
+
+        obs, more = to_vsic2025(ws, obs)
+        notes.extend(more)
     return ObservationResult(_export_frame(obs), notes)
 
 

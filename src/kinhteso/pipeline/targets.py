@@ -10,6 +10,13 @@ Where a series comes from (``source``):
 - ``published`` — the stored published ``DE_SHARE`` (GSO/NSO; the latest vintage of each year).
 - ``auto`` (default) — computed where anything can be computed, else published.
 
+``DE_SHARE_SECTOR`` (the digital share within each VSIC section) is computed from the same
+accounts (:func:`kinhteso.methods.sectoral.section_shares`), one series per section; a stored
+``DE_SHARE_SECTOR`` by section letter is its published series. ``DE_LABOUR_SHARE`` is computed
+from ``EMPLOYMENT`` by industry (:func:`kinhteso.pipeline.labour.labour_shares`, method
+``core`` or ``coef``, named in the row's ``source``); a stored one is its published series.
+Both follow ``source`` like ``DE_SHARE``.
+
 Other indicators are read from the observations: registry indicators as stored (additive ones
 summed from the 63 old provinces for a 34-basis key), annual values, or the sum of the twelve
 months / four quarters of a complete year for additive flows; derived indicators
@@ -35,24 +42,29 @@ import pandas as pd
 
 from kinhteso.errors import MethodError, ReferenceDataError, UsageError
 from kinhteso.methods import accounts as A
+from kinhteso.methods import sectoral as S
 from kinhteso.methods import targets as M
 from kinhteso.methods.merger import to_basis34
 from kinhteso.pipeline import accounts as PA
+from kinhteso.pipeline import labour as PL
 from kinhteso.reference import territories as terr
 from kinhteso.reference.targets import (
     BOUNDARY_CONVERSION,
     DERIVED,
+    EACH_SECTION,
+    SECTORAL,
     WORKSPACE_FILE,
     Target,
     basis_label,
     indicator_bounds,
     indicator_unit,
     load_targets,
+    section_name,
 )
 from kinhteso.workspace import Workspace
 
 __all__ = ["SOURCES", "SeriesResult", "workspace_targets", "series", "gaps", "plan", "peers", "scenario",
-           "parse_set", "SCENARIO_OPS", "GAP_FIELDS"]
+           "parse_set", "SCENARIO_OPS", "GAP_FIELDS", "sector_summaries", "COMPUTED"]
 
 SOURCES = ("auto", "computed", "published")
 #: The fields of one gap row (``kinhteso gaps --format json``): rates as fractions, shares in percent.
@@ -61,7 +73,9 @@ GAP_FIELDS = ("indicator", "territory", "name", "latest_value", "latest_period",
               "projected_value", "projected_low", "projected_high", "level", "probability", "status", "years_behind",
               "source", "illustrative", "target_source", "target_url", "confidence", "carried_over", "inherited",
               "basis", "boundary", "series_indicator", "series_territory", "basis_mismatch", "boundary_converted",
-              "warnings", "error")
+              "sector", "sector_name", "sections_met", "sections_total", "warnings", "error")
+#: Indicators kinhteso computes (``source`` computed/auto) beside a published series of the same code.
+COMPUTED = ("DE_SHARE", "DE_SHARE_SECTOR", "DE_LABOUR_SHARE")
 _HISTORY = 5
 _PEER_INDICATORS = ("DE_SHARE", "ECOMMERCE_SHARE", "DIGITAL_FIRMS_PER_1000", "SME_PLATFORM_SHARE", "ECONTRACT_SHARE")
 
@@ -74,6 +88,7 @@ class SeriesResult:
     source: str
     illustrative: bool = False
     warnings: list[dict] = field(default_factory=list)
+    empty_error: dict | None = None  #: the row error when ``frame`` is empty (default NO_SERIES)
 
 
 def workspace_targets(ws: Workspace) -> list[Target]:
@@ -92,11 +107,19 @@ def _annual(frame: pd.DataFrame, period_col: str = "period") -> pd.DataFrame:
     return frame[frame[period_col].str.len() == 4]
 
 
-def _published_de_share(ws: Workspace, key: str) -> SeriesResult:
-    obs = ws.store.observations(indicator="DE_SHARE", territory=key, sector="_T")  # submissions only
+def _published_de_share(ws: Workspace, key: str, indicator: str = "DE_SHARE") -> SeriesResult:
+    """The stored published series of ``indicator`` (submissions only): the total, or for a
+    :data:`SECTORAL` indicator one series per section (``period, sector, value``)."""
+    if indicator in SECTORAL:
+        obs = ws.store.observations(indicator=indicator, territory=key)
+        obs = obs[(obs.sector.str.len() == 1) & obs.sector.str.isalpha()]
+        cols = ["period", "sector", "value"]
+    else:
+        obs = ws.store.observations(indicator=indicator, territory=key, sector="_T")
+        cols = ["period", "value"]
     obs = _annual(obs).sort_values("period")
     srcs = sorted(set(obs.source)) if len(obs) else []
-    return SeriesResult(key, "DE_SHARE", obs[["period", "value"]].reset_index(drop=True),
+    return SeriesResult(key, indicator, obs[cols].reset_index(drop=True),
                         f"published ({', '.join(srcs)})" if srcs else "published",
                         bool(obs.illustrative.any()) if len(obs) else False)
 
@@ -107,10 +130,12 @@ def _input_years(ws: Workspace, key: str) -> list[str]:
     return sorted(set(_annual(obs).period))
 
 
-def _computed_shares(ws: Workspace, keys: Sequence[str], *, view: str) -> tuple[pd.DataFrame, dict[str, list]]:
+def _computed_shares(ws: Workspace, keys: Sequence[str], *, view: str,
+                     sections: bool = False) -> tuple[pd.DataFrame, dict[str, list]]:
     """DE_SHARE of the accounts (``view``), computed in memory (nothing is stored), for the last
     years with inputs of every key: (territory, period, sector, value, illustrative), and each
-    key's warnings."""
+    key's warnings. ``sections``: the share within each section instead (DE_SHARE_SECTOR, one
+    row per section, :func:`kinhteso.methods.sectoral.section_shares`)."""
     preds = {k: [k, *(terr.predecessors_of(k) if k.startswith("34:") else ())] for k in keys}
     obs = ws.store.observations(indicator="GRDP_VA", territory=sorted({x for v in preds.values() for x in v}),
                                 price_basis="current", sector="_T")
@@ -132,8 +157,13 @@ def _computed_shares(ws: Workspace, keys: Sequence[str], *, view: str) -> tuple[
                 if r.error:
                     warnings[r.territory].append({"code": r.error["code"], "vi": r.error["vi"], "en": r.error["en"]})
                 continue
-            rows.append({"territory": r.territory, "period": r.period, "sector": "_T", "value": r.result.de_share,
-                         "illustrative": bool(r.provenance.get("illustrative"))})
+            illus = bool(r.provenance.get("illustrative"))
+            if sections:
+                rows += [{"territory": r.territory, "period": r.period, "sector": x.section, "value": x.share,
+                          "illustrative": illus} for x in S.section_shares(r.result).itertuples()]
+            else:
+                rows.append({"territory": r.territory, "period": r.period, "sector": "_T", "value": r.result.de_share,
+                             "illustrative": illus})
     frame = pd.DataFrame(rows, columns=["territory", "period", "sector", "value", "illustrative"])
     return frame, warnings
 
@@ -220,17 +250,67 @@ def _from_panel(panel: pd.DataFrame, key: str, indicator: str) -> SeriesResult:
 def _panel_indicators(indicators: Sequence[str]) -> list[str]:
     out: list[str] = []
     for i in indicators:
-        if i == "DE_SHARE":
+        if i in COMPUTED:
             continue
         out.extend([DERIVED[i].numerator, DERIVED[i].denominator] if i in DERIVED else [i])
     return sorted(set(out))
 
 
+def _check_labour(labour: str) -> None:
+    if labour not in S.LABOUR_METHODS:
+        raise UsageError("UNKNOWN_LABOUR_METHOD",
+                         f"Cách đếm lao động kinh tế số '{labour}' không có; dùng {', '.join(S.LABOUR_METHODS)}.",
+                         f"Unknown digital-economy labour method '{labour}'; use one of {', '.join(S.LABOUR_METHODS)}.")
+
+
+def _computed_many(ws: Workspace, keys: Sequence[str], indicator: str, *, view: str,
+                   labour: str) -> tuple[pd.DataFrame, dict[str, list]]:
+    """DE_SHARE_SECTOR or DE_LABOUR_SHARE of many territories at once (one read, in memory)."""
+    if indicator in SECTORAL:
+        return _computed_shares(ws, keys, view=view, sections=True)
+    return PL.labour_shares(ws, keys, view=view, method=labour)
+
+
+def _computed_other(ws: Workspace, key: str, indicator: str, *, view: str, labour: str,
+                    pre: tuple[pd.DataFrame, dict[str, list]] | None = None) -> SeriesResult:
+    """DE_SHARE_SECTOR (one series per section) or DE_LABOUR_SHARE, computed in memory (``pre``:
+    computed already for many territories, :func:`_computed_many`)."""
+    label = A.VIEW_LABELS[view][1] if view in A.VIEW_LABELS else view
+    rv, w = pre if pre is not None else _computed_many(ws, [key], indicator, view=view, labour=labour)
+    rv, w = rv[rv.territory == key], {key: w.get(key, [])}
+    if indicator in SECTORAL:
+        rv = _annual(rv).sort_values(["period", "sector"])
+        return SeriesResult(key, indicator, rv[["period", "sector", "value"]].reset_index(drop=True),
+                            f"computed (kinhteso accounts, within each section, {label})",
+                            bool(rv.illustrative.any()) if len(rv) else False, w[key])
+    rv = rv.sort_values("period")
+    return SeriesResult(key, indicator, rv[["period", "value"]].reset_index(drop=True),
+                        f"computed (kinhteso, EMPLOYMENT by industry: {S.LABOUR_METHODS[labour][1]}; core list of the "
+                        f"{view.upper()} view)", bool(rv.illustrative.any()) if len(rv) else False, w[key],
+                        empty_error=None if w[key] else PL.no_employment(key))
+
+
 def series(ws: Workspace, territory: str, indicator: str, *, source: str = "auto", view: str = "gso",
-           compute: bool = True, panel: pd.DataFrame | None = None, runs: pd.DataFrame | None = None) -> SeriesResult:
+           compute: bool = True, panel: pd.DataFrame | None = None, runs: pd.DataFrame | None = None,
+           labour: str = "core", pre: tuple[pd.DataFrame, dict[str, list]] | None = None) -> SeriesResult:
     """The annual series of ``indicator`` for ``territory`` (see the module docstring); ``panel``
-    and ``runs`` are pre-read observations and accounts run values (for many territories)."""
+    and ``runs`` are pre-read observations and accounts run values (for many territories);
+    ``labour``: the method of a computed DE_LABOUR_SHARE (:data:`kinhteso.methods.sectoral.LABOUR_METHODS`);
+    ``pre``: DE_SHARE_SECTOR or DE_LABOUR_SHARE computed already for many territories."""
     _check_source(source)
+    if indicator in COMPUTED and indicator != "DE_SHARE":
+        _check_labour(labour)
+        if source == "published":
+            return _published_de_share(ws, territory, indicator)
+        res = _computed_other(ws, territory, indicator, view=view, labour=labour, pre=pre)
+        if res.frame.empty and source == "auto":
+            pub = _published_de_share(ws, territory, indicator)
+            if not pub.frame.empty:
+                pub.warnings = res.warnings + [{"code": "PUBLISHED_FALLBACK",
+                                                "vi": "Không tính được chuỗi; dùng số công bố.",
+                                                "en": "Nothing could be computed; the published series is used."}]
+                return pub
+        return res
     if indicator == "DE_SHARE":
         if source == "published":
             return _published_de_share(ws, territory)
@@ -315,13 +395,13 @@ def _row(target: Target, s: SeriesResult, *, model: str, level: float, inherited
                basis=target.basis, boundary=target.boundary, series_indicator=s.indicator,
                series_territory=s.territory, basis_mismatch=s.indicator != target.basis,
                boundary_converted=(not inherited and target.converted and s.territory == target.territory),
-               trend_model=model, level=level)
+               trend_model=model, level=level, sector=target.sector)
     row["warnings"] = _basis_warnings(target, s.territory, s.indicator, inherited=inherited,
                                       convert_boundary=convert_boundary) + list(s.warnings)
     f = s.frame
     if f.empty:
-        row["error"] = {"code": "NO_SERIES", "vi": f"Không có số liệu {s.indicator} cho {s.territory}.",
-                        "en": f"No {s.indicator} data for {s.territory}."}
+        row["error"] = s.empty_error or {"code": "NO_SERIES", "vi": f"Không có số liệu {s.indicator} cho {s.territory}.",
+                                         "en": f"No {s.indicator} data for {s.territory}."}
         return row
     t = f.period.astype(int).to_numpy(dtype=float)
     y = f.value.to_numpy(dtype=float)
@@ -401,10 +481,58 @@ def _check_against(ws: Workspace, against: str | None, indicator: str | None) ->
         raise UsageError(exc.code, exc.vi, exc.en) from exc
 
 
+def _section_rows(target: Target, s: SeriesResult, *, model: str, level: float, inherited: bool, territory: str,
+                  convert_boundary: bool, sector: str | None = None) -> list[dict]:
+    """The rows of a target within sections (:data:`SECTORAL`) measured on the per-section
+    series ``s``: one per section (``*``: every section the series has; else the target's, or
+    ``sector`` when asked), each with the section's code and name and, on every row, how many
+    of the sections meet the target (``sections_met`` of ``sections_total``)."""
+    want = sector or target.sector
+    secs = sorted(set(s.frame.sector)) if want == EACH_SECTION else [want]
+    rows = []
+    for sec in secs:
+        part = s.frame[s.frame.sector == sec][["period", "value"]].reset_index(drop=True)
+        sub = SeriesResult(s.territory, s.indicator, part, s.source, s.illustrative, list(s.warnings),
+                           s.empty_error or {"code": "NO_SERIES",
+                                             "vi": f"Không có số liệu {s.indicator} cho ngành {sec} của {s.territory}.",
+                                             "en": f"No {s.indicator} data for section {sec} of {s.territory}."})
+        row = _row(target, sub, model=model, level=level, inherited=inherited, territory=territory,
+                   convert_boundary=convert_boundary)
+        row.update(sector=sec, sector_name=section_name(sec, "vi") if sec != EACH_SECTION else None)
+        rows.append(row)
+    if not rows:  # nothing computed: one row that says why
+        row = _row(target, SeriesResult(s.territory, s.indicator, s.frame.iloc[0:0][["period", "value"]], s.source,
+                                        s.illustrative, list(s.warnings), s.empty_error),
+                   model=model, level=level, inherited=inherited, territory=territory, convert_boundary=convert_boundary)
+        rows.append(row)
+    met = sum(r["status"] == "achieved" for r in rows)
+    for r in rows:
+        r.update(sections_met=met, sections_total=len(rows))
+    return rows
+
+
+def sector_summaries(rows: Sequence[dict]) -> list[dict]:
+    """For each target within sections among ``rows``: how many sections meet it (``achieved``),
+    how many are on track, at risk, off track or without data, of how many."""
+    out: dict[tuple, dict] = {}
+    for r in rows:
+        if r.get("sections_total") is None:
+            continue
+        k = (r["territory"], r["indicator"], r["target_year"], r["basis"], r["series_territory"])
+        d = out.setdefault(k, {"territory": r["territory"], "indicator": r["indicator"],
+                               "target_year": r["target_year"], "comparison": r["comparison"],
+                               "target_value": r["target_value"], "series_territory": r["series_territory"],
+                               "sections_total": 0, "achieved": 0, "on_track": 0, "at_risk": 0, "off_track": 0,
+                               "no_data": 0})
+        d["sections_total"] += 1
+        d[r["status"] or "no_data"] += 1
+    return list(out.values())
+
+
 def gaps(ws: Workspace, *, territory: str | Sequence[str] | None = None, indicator: str | None = None,
          source: str = "auto", view: str = "gso", model: str = "loglinear", level: float = 0.90,
          inherit_national: bool = False, compute: bool = True, against: str | None = None,
-         convert_boundary: bool = False) -> list[dict]:
+         convert_boundary: bool = False, labour: str = "core") -> list[dict]:
     """One row per territory × target (fields :data:`GAP_FIELDS`), in registry order.
 
     ``territory``: a key or keys (default: every territory with a target): the targets each
@@ -414,8 +542,11 @@ def gaps(ws: Workspace, *, territory: str | Sequence[str] | None = None, indicat
     whose basis differs); ``convert_boundary``: a target carried over across the merger is
     measured on the territory holding it (``BOUNDARY_CONVERTED``). ``inherit_national``: a
     province without its own target for an indicator is measured against the national one (the
-    row says ``inherited``)."""
+    row says ``inherited``). A target within sections (``DE_SHARE_SECTOR``) gives one row per
+    section (:func:`sector_summaries` counts them); ``labour``: the method of a computed
+    ``DE_LABOUR_SHARE``."""
     _check_source(source)
+    _check_labour(labour)
     if model not in M.TREND_MODELS:
         raise UsageError("UNKNOWN_TREND_MODEL", f"Mô hình xu hướng '{model}' không có; dùng {', '.join(M.TREND_MODELS)}.",
                          f"Unknown trend model '{model}'; use one of {', '.join(M.TREND_MODELS)}.")
@@ -437,11 +568,21 @@ def gaps(ws: Workspace, *, territory: str | Sequence[str] | None = None, indicat
     if source != "published" and len(de_keys) > 1:  # many territories: one computation, one read
         runs = _computed_shares(ws, de_keys, view=view)[0] if compute else _stored_shares(ws, view=view)
         compute = False
+    pre = {}
+    for ind in COMPUTED[1:]:  # many territories: one computation each
+        ks = sorted({m[0] for *_, m in pairs if m[1] == ind})
+        if source != "published" and len(ks) > 1:
+            pre[ind] = _computed_many(ws, ks, ind, view=view, labour=labour)
     cache: dict[tuple[str, str], SeriesResult] = {}
     rows = []
     for k, t, inh, m in pairs:
         if m not in cache:
-            cache[m] = series(ws, m[0], m[1], source=source, view=view, compute=compute, panel=panel, runs=runs)
+            cache[m] = series(ws, m[0], m[1], source=source, view=view, compute=compute, panel=panel, runs=runs,
+                              labour=labour, pre=pre.get(m[1]))
+        if "sector" in cache[m].frame.columns:
+            rows += _section_rows(t, cache[m], model=model, level=level, inherited=inh, territory=k,
+                                  convert_boundary=convert_boundary)
+            continue
         rows.append(_row(t, cache[m], model=model, level=level, inherited=inh, territory=k,
                          convert_boundary=convert_boundary))
     return rows
@@ -463,9 +604,34 @@ def _grdp_growth(ws: Workspace, key: str, year: int) -> tuple[float, str]:
     return g, f"average nominal GRDP growth {s.index[0]}–{s.index[-1]}"
 
 
+def _check_sector(indicator: str, sector: str | None) -> str | None:
+    """The section a plan addresses: required for a :data:`SECTORAL` indicator (one section
+    letter), refused for any other."""
+    from kinhteso.reference import vsic  # noqa: PLC0415
+
+    sections = [x.code for x in vsic.sectors() if x.level == "section"]
+    if indicator in SECTORAL:
+        if sector is None or sector == EACH_SECTION:
+            raise UsageError("SECTOR_REQUIRED",
+                             f"Kế hoạch cho {indicator} là kế hoạch của một ngành cấp 1: cho --sector, một trong "
+                             f"{', '.join(sections)} (gaps --indicator {indicator} cho mọi ngành).",
+                             f"A plan for {indicator} is the plan of one section: give --sector, one of "
+                             f"{', '.join(sections)} (gaps --indicator {indicator} shows every section).")
+        if sector not in sections:
+            raise UsageError("BAD_SECTOR", f"--sector {sector}: không phải mã ngành cấp 1 VSIC 2018 ({', '.join(sections)}).",
+                             f"--sector {sector}: not a VSIC 2018 section letter ({', '.join(sections)}).")
+        return sector
+    if sector not in (None, "_T"):
+        raise UsageError("SECTOR_NOT_APPLICABLE",
+                         f"{indicator} đo trên toàn nền kinh tế; --sector chỉ dùng cho {', '.join(SECTORAL)}.",
+                         f"{indicator} is measured on the whole economy; --sector is for {', '.join(SECTORAL)} only.")
+    return None
+
+
 def plan(ws: Workspace, territory: str, indicator: str, target_year: int, *, target_value: float | None = None,
          growth: float | None = None, source: str = "auto", view: str = "gso", model: str = "loglinear",
-         level: float = 0.90, against: str | None = None, convert_boundary: bool = False) -> dict:
+         level: float = 0.90, against: str | None = None, convert_boundary: bool = False,
+         sector: str | None = None, labour: str = "core") -> dict:
     """The plan for one territory × indicator × target year: the gap row, the quarterly
     milestone path and, for the digital-economy share measured from the accounts, what each
     industry must contribute under a GRDP growth scenario (``growth``: annual nominal rate;
@@ -474,10 +640,17 @@ def plan(ws: Workspace, territory: str, indicator: str, target_year: int, *, tar
     The target: the registry's for that year; else ``target_value``; else the latest registry
     target of the territory and indicator, moved to ``target_year`` (a catch-up plan, flagged).
     It is measured like a gap (:func:`measured_on`): on its own basis and boundary unless
-    ``against`` or ``convert_boundary`` ask otherwise, and the row says so."""
+    ``against`` or ``convert_boundary`` ask otherwise, and the row says so.
+
+    A within-section indicator (``DE_SHARE_SECTOR``) is planned for one ``sector`` (a section
+    letter): the targets for each section (``*``) or for that one; the industry breakdown is
+    then within the section (its divisions over the section's value added)."""
     targets = workspace_targets(ws)
     _check_against(ws, against, indicator)
-    own = [t for t in targets if t.territory == territory and _answers(t, indicator)]
+    _check_labour(labour)
+    sector = _check_sector(indicator, sector)
+    own = [t for t in targets if t.territory == territory and _answers(t, indicator)
+           and (sector is None or t.sector in (EACH_SECTION, sector))]
     own.sort(key=lambda t: t.basis != indicator)  # a target on the basis asked for first
     warnings: list[dict] = []
     match = next((t for t in own if t.year == target_year), None)
@@ -498,8 +671,13 @@ def plan(ws: Workspace, territory: str, indicator: str, target_year: int, *, tar
         match = Target(**{**base.as_dict(), "year": int(target_year),
                           "value": float(target_value) if target_value is not None else base.value})
     where, ind = measured_on(match, territory, against=against, convert_boundary=convert_boundary)
-    s = series(ws, where, ind, source=source, view=view)
-    row = _row(match, s, model=model, level=level, inherited=False, convert_boundary=convert_boundary)
+    s = series(ws, where, ind, source=source, view=view, labour=labour)
+    if "sector" in s.frame.columns:
+        row = _section_rows(match, s, model=model, level=level, inherited=False, territory=territory,
+                            convert_boundary=convert_boundary, sector=sector)[0]
+        row.update(sections_met=None, sections_total=None)
+    else:
+        row = _row(match, s, model=model, level=level, inherited=False, convert_boundary=convert_boundary)
     out: dict = {"gap": row, "milestones": [], "sectors": [], "sector_summary": None, "core_alternative": None,
                  "growth": None, "warnings": warnings}
     if row["error"]:
@@ -510,7 +688,7 @@ def plan(ws: Workspace, territory: str, indicator: str, target_year: int, *, tar
     elif row["status"] != "achieved":
         warnings.append({"code": "NO_TIME_LEFT", "vi": "Năm mục tiêu đã tới; không còn quý nào để lập lộ trình.",
                          "en": "The target year has come; no quarter is left for a path."})
-    if ind == "DE_SHARE" and s.source.startswith("computed") and row["status"] != "achieved":
+    if ind in ("DE_SHARE", *SECTORAL) and s.source.startswith("computed") and row["status"] != "achieved":
         latest = row["latest_period"]
         inp, _, _ = PA.load_inputs(ws, where, latest)
         res = A.measure(inp, PA.hierarchy(), view=view)
@@ -519,10 +697,14 @@ def plan(ws: Workspace, territory: str, indicator: str, target_year: int, *, tar
         else:
             how = "given"
         years = max(target_year - int(latest), 0)
-        table, summary = M.sector_plan(res.pieces, res.grdp, match.value, years=years, growth=growth)
+        pieces, denom = res.pieces, res.grdp
+        if ind in SECTORAL:  # within the section: its pieces over the section's value added
+            pieces = pieces[pieces.section == sector].reset_index(drop=True)
+            denom = float(pieces.va.sum())
+        table, summary = M.sector_plan(pieces, denom, match.value, years=years, growth=growth)
         out["sectors"] = table.to_dict(orient="records")
         out["sector_summary"] = summary
-        out["core_alternative"] = M.core_alternative(res.pieces, res.grdp, match.value, years=years, growth=growth)
+        out["core_alternative"] = M.core_alternative(pieces, denom, match.value, years=years, growth=growth)
         out["growth"] = {"rate": growth, "basis": how}
         if view == "mic":
             warnings.append({"code": "PLAN_GSO_ARITHMETIC",
@@ -530,7 +712,7 @@ def plan(ws: Workspace, territory: str, indicator: str, target_year: int, *, tar
                                    "kiểu MIC (ICT + nền tảng + số hóa ngành, ước tính của kinhteso).",
                              "en": "The sector decomposition uses the GSO view's arithmetic (core + digitalised), not that "
                                    "of the MIC-style view (ICT + platforms + sectoral digitalisation, kinhteso estimate)."})
-    elif ind == "DE_SHARE" and row["status"] != "achieved":
+    elif ind in ("DE_SHARE", *SECTORAL) and row["status"] != "achieved":
         warnings.append({"code": "NO_SECTOR_PLAN",
                          "vi": "Chuỗi là số công bố; cần số liệu tài khoản (GRDP_VA theo ngành) để phân rã theo ngành.",
                          "en": "The series is published; the sector decomposition needs the accounts' inputs (GRDP_VA by industry)."})

@@ -26,16 +26,21 @@ COLUMN_NOTES: dict[str, tuple[str, str]] = {
     "indicator": ("Mã chỉ tiêu, ví dụ GRDP_VA (xem trang huong_dan).", "Indicator code, e.g. GRDP_VA (see sheet huong_dan)."),
     "territory": ("Mã tỉnh GSO (01, 31, 79…) hoặc tên tỉnh; VN cho cả nước.", "GSO province code (01, 31, 79…) or its name; VN for the nation."),
     "basis": ("63 (trước 01/7/2025) hoặc 34 (ranh giới mới); để trống cho VN.", "63 (before 2025-07-01) or 34 (new boundaries); empty for VN."),
-    "sector": ("Mã ngành VSIC 2018 (C, 26, 4651…); _T là tổng.", "VSIC 2018 code (C, 26, 4651…); _T for the total."),
+    "sector": ("Mã ngành VSIC 2018 (C, 26, 4651…) hoặc VSIC 2025 (theo cột vsic_version); _T là tổng.",
+               "VSIC 2018 code (C, 26, 4651…) or VSIC 2025 (as the vsic_version column says); _T for the total."),
     "period": ("Kỳ: 2024 (năm), 2024-Q1 (quý), 2024-01 (tháng).", "Period: 2024 (year), 2024-Q1 (quarter), 2024-01 (month)."),
     "value": ("Giá trị số, dấu chấm thập phân (hoặc nạp với --decimal ,).", "Numeric value, decimal point (or ingest with --decimal ,)."),
-    "unit": ("Đơn vị: VND_BN (tỷ đồng), PCT (%), RATIO (0–1), COUNT, PERSONS, TEU, INDEX01.",
-             "Unit: VND_BN (billion đồng), PCT (%), RATIO (0–1), COUNT, PERSONS, TEU, INDEX01."),
+    "unit": ("Đơn vị: VND_BN (tỷ đồng), PCT (%), RATIO (0–1), COUNT, PERSONS, TEU, INDEX01 (điểm 0–1), "
+             "INDEX (chỉ số, năm gốc = 100).",
+             "Unit: VND_BN (billion đồng), PCT (%), RATIO (0–1), COUNT, PERSONS, TEU, INDEX01 (score 0–1), "
+             "INDEX (index, base year = 100)."),
     "price_basis": ("current (giá hiện hành, mặc định) hoặc constant_2010 (giá so sánh 2010).",
                     "current (default) or constant_2010 (constant 2010 prices)."),
     "status": ("A chính thức (mặc định), P sơ bộ, E ước tính, F dự báo, I ước lượng bù.",
                "A normal (default), P provisional, E estimated, F forecast, I imputed."),
     "note": ("Ghi chú tự do (không lưu vào số liệu).", "Free note (not stored with the value)."),
+    "vsic_version": ("Phiên bản VSIC của mã ngành: 2018 (mặc định) hoặc 2025 (QĐ 36/2025/QĐ-TTg).",
+                     "VSIC version of the sector code: 2018 (default) or 2025 (Decision 36/2025/QĐ-TTg)."),
 }
 _COLUMNS = [*LONG_REQUIRED, *LONG_OPTIONAL]
 

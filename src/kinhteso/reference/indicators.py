@@ -47,25 +47,31 @@ UNITS: dict[str, tuple[str, str]] = {
     "PERSONS": ("người", "persons"),
     "TEU": ("TEU (container 20 feet)", "TEU (twenty-foot equivalent units)"),
     "INDEX01": ("điểm chỉ số (0–1)", "index score (0–1)"),
+    "INDEX": ("chỉ số (năm gốc = 100)", "index (base year = 100)"),
 }
 #: Units whose values can never leave a fixed interval; an indicator in them must state a range inside it.
 _UNIT_BOUNDS: dict[str, tuple[float, float]] = {"RATIO": (0.0, 1.0), "INDEX01": (0.0, 1.0)}
 #: Units of shares and scores: an indicator measured in them cannot be additive.
-_NON_ADDITIVE_UNITS = frozenset({"PCT", "RATIO", "INDEX01"})
+_NON_ADDITIVE_UNITS = frozenset({"PCT", "RATIO", "INDEX01", "INDEX"})
 #: Frequency code → (vi, en), in canonical order (SDMX FREQ: annual, quarterly, monthly).
 FREQUENCIES: dict[str, tuple[str, str]] = {"A": ("năm", "annual"), "Q": ("quý", "quarterly"), "M": ("tháng", "monthly")}
 #: What the sector dimension of an indicator's observations holds.
 SECTOR_KINDS: dict[str, tuple[str, str]] = {
-    "vsic": ("mã ngành VSIC 2018 bất kỳ cấp nào, hoặc '_T' (tổng)", "a VSIC 2018 code at any level, or '_T' (total)"),
+    "vsic": ("mã ngành VSIC (2018, hoặc 2025 theo --vsic / cột vsic_version) bất kỳ cấp nào, hoặc '_T' (tổng)",
+             "a VSIC code (2018, or 2025 by --vsic / a vsic_version column) at any level, or '_T' (total)"),
     "total": ("chỉ '_T' (tổng, không chia theo ngành)", "'_T' only (total, no industry breakdown)"),
     "dti_main_index": ("mã chỉ số chính của DTI", "a DTI main-index code"),
+    "dti_component": ("mã chỉ số thành phần của DTI (theo khung của năm đánh giá)",
+                      "a DTI component code (of the assessment year's framework)"),
 }
 #: Sector kinds whose codes are a closed list, and the frameworks (``data/frameworks/<id>.yaml``)
 #: whose indicators make that list: a DTI main index is one of the DTI framework's main indices
 #: (the indicator ``DTI_MAIN_INDEX`` stores each in its sector dimension). Add a framework id here
 #: when a new DTI year ships with codes of its own. ``vsic`` and ``total`` are checked against
-#: VSIC 2018 and ``_T``.
-SECTOR_KIND_FRAMEWORKS: dict[str, tuple[str, ...]] = {"dti_main_index": ("dti2022",)}
+#: the row's VSIC version (2018 or 2025) and ``_T``. ``dti_component`` is open (any code): no shipped framework lists its
+#: components yet (the 47 of Decision 405 are not in the sources found); scoring reads only the
+#: component codes its framework declares.
+SECTOR_KIND_FRAMEWORKS: dict[str, tuple[str, ...]] = {"dti_main_index": ("dti2022", "dti2024")}
 #: YAML field → Indicator field (the YAML says ``sector``; the dataclass ``sector_kind``).
 _YAML_FIELDS = {
     "code": "code",
@@ -274,7 +280,7 @@ def sector_codes(kind: str) -> tuple[str, ...] | None:
         return None
     from kinhteso.reference.frameworks import load_framework  # noqa: PLC0415 (frameworks import methods)
 
-    return tuple(dict.fromkeys(code for fid in ids for code in load_framework(fid).indicators))
+    return tuple(dict.fromkeys(code for fid in ids for code in load_framework(fid).main_indices))
 
 
 def indicator_table(indicators: dict[str, Indicator] | None = None) -> pd.DataFrame:

@@ -44,7 +44,7 @@ from kinhteso.reference.indicators import Indicator, load_indicators
 
 __all__ = ["Derived", "DERIVED", "Target", "COMPARISONS", "DIRECTIONS", "CONFIDENCE", "load_targets",
            "indicator_unit", "indicator_bounds", "indicator_name", "write_workspace_target", "WORKSPACE_FILE",
-           "BASIS_LABELS", "basis_label", "BOUNDARY_CONVERSION"]
+           "BASIS_LABELS", "basis_label", "BOUNDARY_CONVERSION", "SECTORAL", "EACH_SECTION", "section_name"]
 
 _SHIPPED = "targets.yaml"
 WORKSPACE_FILE = "targets.yaml"
@@ -87,7 +87,14 @@ DIRECTIONS = ("higher", "lower")
 CONFIDENCE = ("high", "medium", "low")
 _FIELDS = ("territory", "indicator", "year", "value", "unit", "comparison", "direction", "source", "url",
            "confidence")
-_OPTIONAL = ("carried_over", "note", "basis", "boundary")
+_OPTIONAL = ("carried_over", "note", "basis", "boundary", "sector")
+
+#: Indicators measured within each VSIC section (one series per section): a target on one of
+#: them names its ``sector``: a section letter, or :data:`EACH_SECTION` (``*``: the same figure
+#: for every section, as Decision 411/QĐ-TTg's "≥ 10% in each sector"). Every other target is
+#: on the whole economy (``_T``).
+SECTORAL: dict[str, str] = {"DE_SHARE_SECTOR": "section"}
+EACH_SECTION = "*"
 
 #: What each digital-economy basis is (vi, en): the label every cross-basis warning names.
 BASIS_LABELS: dict[str, tuple[str, str]] = {
@@ -134,18 +141,25 @@ class Target:
     basis: str = ""       #: the indicator of the series the target was set on (default: ``indicator``)
     boundary: str = ""    #: the territory key of that series (default: ``territory``)
     origin: str = field(default="shipped", compare=False)
+    #: the section the target is for: ``*`` (each section) or a section letter for a
+    #: :data:`SECTORAL` indicator (default ``*``), ``_T`` (the whole economy) for any other
+    sector: str = ""
 
     def __post_init__(self) -> None:
         if not self.basis:
             object.__setattr__(self, "basis", self.indicator)
         if not self.boundary:
             object.__setattr__(self, "boundary", self.territory)
+        if not self.sector:
+            object.__setattr__(self, "sector", EACH_SECTION if self.indicator in SECTORAL else "_T")
 
     @property
-    def key(self) -> tuple[str, str, int, str]:
+    def key(self) -> tuple:
         """(territory, indicator, year, basis): one target per basis, so that a territory may hold
-        a figure on the official statistic beside one set on another series."""
-        return (self.territory, self.indicator, self.year, self.basis)
+        a figure on the official statistic beside one set on another series; a target within
+        sections adds its ``sector`` (one for each section beside one for a single section)."""
+        base = (self.territory, self.indicator, self.year, self.basis)
+        return base if self.sector == "_T" else (*base, self.sector)
 
     @property
     def converted(self) -> bool:
@@ -187,6 +201,22 @@ def indicator_name(code: str, lang: str, indicators: dict[str, Indicator] | None
     if ind is None:
         return code
     return ind.name_vi if lang == "vi" else ind.name_en
+
+
+def section_name(code: str, lang: str = "vi") -> str:
+    """The name of the VSIC section ``code`` in ``lang`` (``*``: "each section")."""
+    if code == EACH_SECTION:
+        return "mỗi ngành (cấp 1)" if lang == "vi" else "each section"
+    from kinhteso.reference import vsic  # noqa: PLC0415
+
+    s = vsic.get_sector(code)
+    return s.name_vi if lang == "vi" else s.name_en
+
+
+def _sections() -> tuple[str, ...]:
+    from kinhteso.reference import vsic  # noqa: PLC0415
+
+    return tuple(s.code for s in vsic.sectors() if s.level == "section")
 
 
 def _bad(file: str, entry: int, vi: str, en: str, code: str = "TARGET_INVALID") -> ReferenceDataError:
@@ -287,10 +317,23 @@ def make_target(entry: dict[str, Any], *, file: str = "-", index: int = 1, origi
                        "(chuyển giữ nguyên giá trị, docs/targets.md)",
                        f"a target set for {boundary} and held by {key} must say carried_over: true "
                        "(carried over unchanged, docs/targets.md)", "TARGET_BAD_BOUNDARY")
+    sector = str(entry.get("sector") or (EACH_SECTION if ind in SECTORAL else "_T")).strip()
+    if ind in SECTORAL:
+        sections = _sections()
+        if sector != EACH_SECTION and sector not in sections:
+            raise _bad(file, index, f"ngành '{sector}' không hợp lệ cho {ind}: dùng '*' (mỗi ngành cấp 1) hoặc một mã "
+                       f"ngành cấp 1 VSIC 2018 ({', '.join(sections)})",
+                       f"sector '{sector}' is not valid for {ind}: use '*' (each section) or a VSIC 2018 section "
+                       f"letter ({', '.join(sections)})", "TARGET_BAD_SECTOR")
+    elif sector != "_T":
+        raise _bad(file, index, f"chỉ tiêu {ind} đo trên toàn nền kinh tế; trường sector chỉ dùng cho "
+                   f"{', '.join(SECTORAL)}",
+                   f"the indicator {ind} is measured on the whole economy; the sector field is for "
+                   f"{', '.join(SECTORAL)} only", "TARGET_BAD_SECTOR")
     return Target(territory=key, indicator=ind, year=int(year), value=float(value), unit=unit, comparison=comp,
                   direction=direction, source=str(entry["source"]).strip(), url=str(entry["url"]).strip(),
                   confidence=conf, carried_over=carried, note=str(entry.get("note") or ""), basis=basis,
-                  boundary=boundary, origin=origin)
+                  boundary=boundary, origin=origin, sector=sector)
 
 
 def _parse(text: str, file: str, origin: str, indicators: dict[str, Indicator] | None) -> list[Target]:
@@ -338,7 +381,7 @@ def load_targets(extra_yaml: Path | None = None, *, indicators: dict[str, Indica
                                      f"Cannot open the target file {path} ({exc})", file=str(path)) from exc
         for t in _parse(text, str(path), "workspace", indicators):
             registry[t.key] = t
-    return sorted(registry.values(), key=lambda t: (t.territory != "VN", t.territory, t.indicator, t.year))
+    return sorted(registry.values(), key=lambda t: (t.territory != "VN", t.territory, t.indicator, t.year, t.sector))
 
 
 def write_workspace_target(path: Path, target: Target, *, indicators: dict[str, Indicator] | None = None) -> None:
@@ -370,4 +413,6 @@ def _entry(t: Target) -> dict[str, Any]:
         d["basis"] = t.basis
     if t.boundary != t.territory:
         d["boundary"] = t.boundary
+    if t.sector != "_T":
+        d["sector"] = t.sector
     return d

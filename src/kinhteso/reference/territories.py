@@ -37,6 +37,11 @@ import pandas as pd
 from kinhteso.errors import ReferenceDataError
 
 __all__ = [
+    "Region",
+    "regions",
+    "region_of",
+    "find_region",
+    "REGION_RULES",
     "with_predecessors",
     "nation_key",
     "find_territories",
@@ -525,3 +530,113 @@ def territory_aliases() -> pd.DataFrame:
     df["key"] = df["key"].astype("string")
     df["basis"] = df["basis"].astype("int64")
     return df.sort_values(["basis", "key", "alias"], ascending=[False, True, True], ignore_index=True)
+
+
+# --- the six socio-economic regions -----------------------------------------------------------
+
+_REGIONS_FILE = "regions.csv"
+_REGION_MEMBERS_FILE = "region_members.csv"
+#: How a province's region was decided (``data/regions.SOURCE.md``): ``listed`` (the published
+#: 63-province list), ``official`` (a published 34-unit list, when one ships), and the rule for
+#: the 34 units: ``unchanged``/``same_region`` (every old province in one region),
+#: ``straddles_namesake`` (old provinces in two regions: the region of the one whose name it keeps).
+REGION_RULES = ("listed", "official", "unchanged", "same_region", "straddles_namesake")
+
+
+@dataclass(frozen=True)
+class Region:
+    """One of the six socio-economic regions (vùng kinh tế - xã hội) with its members per basis."""
+
+    key: str
+    name_vi: str
+    name_en: str
+    members: dict  #: basis (63, 34) → tuple of province keys
+    straddling: tuple[str, ...] = ()  #: 34-basis members whose old provinces sit in two regions
+
+    def provinces(self, basis: int) -> tuple[str, ...]:
+        return self.members.get(basis, ())
+
+
+@lru_cache(maxsize=1)
+def regions() -> tuple[Region, ...]:
+    """The six socio-economic regions in the statistics office's order, with their provinces on
+    both bases; the 34-basis assignment is re-derived from the 63-basis list and the merger and
+    checked (sources and the rule: ``data/regions.SOURCE.md``).
+
+    >>> [r.key for r in regions()]
+    ['RRD', 'NMM', 'NCC', 'CH', 'SE', 'MRD']
+    >>> region_of("34:31"), region_of("63:24"), region_of("34:24")
+    ('RRD', 'NMM', 'RRD')
+    """
+    heads = _read_data_csv(_REGIONS_FILE)
+    if not heads or tuple(heads[0].keys()) != ("region", "name_vi", "name_en"):
+        raise _broken(_REGIONS_FILE, "cần các cột region,name_vi,name_en", "expected the columns region,name_vi,name_en")
+    if len(heads) != 6 or len({h["region"] for h in heads}) != 6:
+        raise _broken(_REGIONS_FILE, "cần đúng 6 vùng khác nhau", "expected exactly six distinct regions")
+    rows = _read_data_csv(_REGION_MEMBERS_FILE)
+    if not rows or tuple(rows[0].keys()) != ("basis", "key", "region", "rule"):
+        raise _broken(_REGION_MEMBERS_FILE, "cần các cột basis,key,region,rule", "expected the columns basis,key,region,rule")
+    known = {h["region"] for h in heads}
+    of: dict[str, tuple[str, str]] = {}
+    for r in rows:
+        if r["region"] not in known or r["rule"] not in REGION_RULES:
+            raise _broken(_REGION_MEMBERS_FILE, f"{r['key']}: vùng {r['region']!r} hoặc quy tắc {r['rule']!r} không có",
+                          f"{r['key']}: unknown region {r['region']!r} or rule {r['rule']!r}")
+        t = _by_key().get(r["key"])
+        if t is None or str(t.basis) != r["basis"]:
+            raise _broken(_REGION_MEMBERS_FILE, f"{r['key']!r} không phải tỉnh hệ {r['basis']}",
+                          f"{r['key']!r} is not a province of basis {r['basis']}")
+        if r["key"] in of:
+            raise _broken(_REGION_MEMBERS_FILE, f"{r['key']} thuộc hai vùng", f"{r['key']} is in two regions")
+        of[r["key"]] = (r["region"], r["rule"])
+    provinces = {t.key for t in territories() if t.basis is not None}
+    if set(of) != provinces:
+        missing = sorted(provinces - set(of))
+        raise _broken(_REGION_MEMBERS_FILE, f"tỉnh chưa thuộc vùng nào: {missing}", f"provinces in no region: {missing}")
+    straddling = []
+    for key, (region, rule) in of.items():
+        if rule in ("listed", "official"):
+            continue
+        preds = predecessors_of(key)
+        olds = {of[p][0] for p in preds}
+        if rule == "straddles_namesake":
+            name = _by_key()[key].name_vi
+            namesake = [p for p in preds if _by_key()[p].name_vi == name]
+            expected = of[namesake[0]][0] if len(olds) > 1 and len(namesake) == 1 else None
+            straddling.append(key)
+        else:
+            expected = olds.pop() if len(olds) == 1 else None
+        if expected != region:
+            raise _broken(_REGION_MEMBERS_FILE, f"{key}: vùng {region} không theo quy tắc {rule}",
+                          f"{key}: region {region} does not follow its rule {rule}")
+    return tuple(
+        Region(h["region"], h["name_vi"], h["name_en"],
+               {b: tuple(sorted(k for k, (reg, _) in of.items() if reg == h["region"] and _by_key()[k].basis == b))
+                for b in BASES},
+               tuple(sorted(k for k in straddling if of[k][0] == h["region"])))
+        for h in heads)
+
+
+def region_of(key: str) -> str:
+    """The region key of a province (either basis)."""
+    for r in regions():
+        if any(key in r.provinces(b) for b in BASES):
+            return r.key
+    get_territory(key)
+    raise ReferenceDataError("NO_REGION", f"{key!r} không thuộc vùng nào (cả nước không phải một tỉnh).",
+                             f"{key!r} belongs to no region (the nation is not a province).", key=key)
+
+
+def find_region(text: str) -> Region | None:
+    """The region a person means: its key (``RRD``) or its name in Vietnamese (with or without
+    diacritics) or English; None when nothing matches.
+
+    >>> find_region("dong bang song cuu long").key, find_region("rrd").key
+    ('MRD', 'RRD')
+    """
+    norm = normalise_alias(strip_diacritics(str(text)))
+    for r in regions():
+        names = (r.key, r.name_vi, r.name_en, f"vùng {r.name_vi}", f"vung {strip_diacritics(r.name_vi)}")
+        if norm in {normalise_alias(strip_diacritics(n)) for n in names}:
+            return r
+    return None

@@ -43,6 +43,10 @@ _EXPORTS: dict[str, str] = {
     "ObservationsRequest": "data",
     "observations": "data",
     "vintages": "data",
+    # reference: kinhteso vsic (VSIC 2018 / 2025 and their correspondence)
+    "VsicRequest": "vsic",
+    "VsicResult": "vsic",
+    "vsic_codes": "vsic",
     # the exchange with agencies: members, grants, tokens; the exchange log; refreshing results
     "refresh_after": "refresh",
     "verify_log": "exchange_log",
@@ -80,6 +84,15 @@ _EXPORTS: dict[str, str] = {
     "TargetAddRequest": "targets",
     "TargetAddResult": "targets",
     "add_target": "targets",
+    # reference: indicator show|list|export (the indicator sheets)
+    "IndicatorShowRequest": "indicators",
+    "show_indicator": "indicators",
+    "IndicatorListRequest": "indicators",
+    "IndicatorListResult": "indicators",
+    "list_indicators": "indicators",
+    "IndicatorExportRequest": "indicators",
+    "IndicatorExportResult": "indicators",
+    "export_indicators": "indicators",
     "NowcastRequest": "nowcast",
     "NowcastResult": "nowcast",
     "run_nowcast": "nowcast",
@@ -115,6 +128,16 @@ if TYPE_CHECKING:  # pragma: no cover
         results,
     )
     from kinhteso.service.index import IndexRequest, IndexResult, score_index
+    from kinhteso.service.indicators import (
+        IndicatorExportRequest,
+        IndicatorExportResult,
+        IndicatorListRequest,
+        IndicatorListResult,
+        IndicatorShowRequest,
+        export_indicators,
+        list_indicators,
+        show_indicator,
+    )
     from kinhteso.service.io import IORequest, IOResult, run_io
     from kinhteso.service.nowcast import NowcastRequest, NowcastResult, run_nowcast
     from kinhteso.service.targets import (

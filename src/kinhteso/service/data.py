@@ -32,6 +32,9 @@ class IngestRequest:
     source: str
     decimal: str = "."
     received_at: dt.datetime | None = None
+    #: the VSIC version of the rows without a ``vsic_version`` cell: ``2018``, ``2025`` or ``auto``
+    #: (by period: from 2026-01-01 VSIC 2025); None: VSIC 2018, with a note for periods from 2026
+    vsic: str | None = None
 
 
 @dataclass
@@ -63,7 +66,8 @@ def ingest(ws: Workspace, req: IngestRequest, *,
         say = (lambda stage, _f=f: progress(_f, stage)) if progress else None
         try:
             r = ingest_file(ws.store, f, source=req.source, indicators=indicators, workdir=ws.tmp,
-                            decimal=req.decimal, received_at=req.received_at, progress=say, check=check)
+                            decimal=req.decimal, received_at=req.received_at, progress=say, check=check,
+                            vsic=req.vsic)
         except InputRejected as exc:
             out.append(IngestOutcome(f, rejected=exc))
             continue
@@ -82,10 +86,11 @@ class CheckRequest:
     workdir: Path
     decimal: str = "."
     settings: dict = field(default_factory=dict)
+    vsic: str | None = None  #: as :attr:`IngestRequest.vsic`
 
     @classmethod
-    def of(cls, ws: Workspace, file: Path, *, decimal: str = ".") -> CheckRequest:
-        return cls(Path(file), ws.indicators(), ws.tmp, decimal, ws.store.settings)
+    def of(cls, ws: Workspace, file: Path, *, decimal: str = ".", vsic: str | None = None) -> CheckRequest:
+        return cls(Path(file), ws.indicators(), ws.tmp, decimal, ws.store.settings, vsic)
 
 
 def stored_already(ws: Workspace, file: Path, sha256: str, *, source: str):
@@ -107,7 +112,7 @@ def check_submission(req: CheckRequest):
     from kinhteso.ingest.load import check_file  # noqa: PLC0415
 
     return check_file(req.file, indicators=req.indicators, workdir=req.workdir, decimal=req.decimal,
-                      settings=req.settings)
+                      settings=req.settings, vsic=req.vsic)
 
 
 def store_checked(ws: Workspace, checked, *, source: str, received_at: dt.datetime | None = None,
@@ -129,6 +134,8 @@ class ObservationsRequest:
     as_of: dt.datetime | None = None
     basis: int | None = None
     notes: list = field(default_factory=list, compare=False)
+    #: 2025: read VSIC 2018-coded additive series converted to VSIC 2025 (totals preserved)
+    vsic: int | None = None
 
 
 def observations(ws: Workspace, req: ObservationsRequest):
@@ -140,7 +147,8 @@ def observations(ws: Workspace, req: ObservationsRequest):
     q = ObservationQuery(indicator=[c.upper() for c in req.indicator] if req.indicator else None,
                          territory=list(req.territory) if req.territory else None,
                          sector=list(req.sector) if req.sector else None,
-                         period=list(req.period) if req.period else None, as_of=req.as_of, basis=req.basis)
+                         period=list(req.period) if req.period else None, as_of=req.as_of, basis=req.basis,
+                         vsic=req.vsic)
     return read_observations(ws, q)
 
 

@@ -34,7 +34,7 @@ from kinhteso.errors import MethodError, UsageError
 from kinhteso.periods import period as parse_strict
 from kinhteso.workspace import Workspace
 
-__all__ = ["BASIS_ORDER", "MeasureRequest", "MeasureResponse", "measure", "QuarterlyRequest", "QuarterlyResponse",
+__all__ = ["BASIS_ORDER", "MeasureRequest", "MeasureResponse", "measure", "PRICES", "BREAKDOWNS", "QuarterlyRequest", "QuarterlyResponse",
            "quarterly", "ResultsRequest", "results", "FigureRequest", "Figure", "figure", "RULE"]
 
 #: The official-figure rule's order of preference.
@@ -54,7 +54,12 @@ def _key(territory: str) -> str:
 # --- measure ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class MeasureRequest:
-    """``territories`` None means the nation and every province valid for the period."""
+    """``territories`` None means the nation and every province valid for the period (with
+    ``breakdown="region"``: every region; else region keys or names). ``prices``: ``current``
+    or ``constant`` (constant 2010 prices, with real growth). ``breakdown``: None,
+    ``ownership`` (each result's ownership breakdown) or ``region`` (the six socio-economic
+    regions as sums of their provinces, on ``region_basis``: 63 or 34 provinces; None: the
+    period's own, 63 before the merger and 34 after)."""
 
     period: str
     territories: tuple[str, ...] | None = None
@@ -63,6 +68,14 @@ class MeasureRequest:
     as_of: dt.datetime | None = None
     coef_source: str | None = None
     save: bool = False
+    prices: str = "current"
+    breakdown: str | None = None
+    region_basis: int | None = None
+
+
+#: ``MeasureRequest.prices`` values; ``MeasureRequest.breakdown`` values.
+PRICES = ("current", "constant")
+BREAKDOWNS = ("ownership", "region")
 
 
 @dataclass
@@ -72,6 +85,8 @@ class MeasureResponse:
     view: str
     run_id: str | None = None
     reconciliation: dict | None = None
+    regions: list | None = None  #: with ``breakdown="region"``: one dict per region (pipeline.breakdowns.regions)
+    price_basis: str = "current"
 
     @property
     def illustrative(self) -> bool:
@@ -90,18 +105,82 @@ def measure(ws: Workspace, req: MeasureRequest) -> MeasureResponse:
     from kinhteso.pipeline import quarterly as Q  # noqa: PLC0415
 
     p = parse_strict(req.period)
-    keys = [_key(t) for t in req.territories] if req.territories else PA.territories_for(p.code)
+    _check_options(req, p.freq)
+    only = None
+    if req.breakdown == "region":
+        from kinhteso.reference.territories import region_of  # noqa: PLC0415
+
+        only = _regions(req.territories)
+        keys = [k for k in _region_provinces(p.code, req.region_basis) if only is None or region_of(k) in only]
+    else:
+        keys = [_key(t) for t in req.territories] if req.territories else PA.territories_for(p.code)
     single = len(keys) == 1
     opts = {"core": req.core, "as_of": req.as_of, "coef_source": req.coef_source}
     if p.freq == "Q":
         res = Q.measure_quarters(ws, keys, p.code, view=req.view, with_change=single, **opts)
     else:
-        res = PA.measure_many(ws, keys, [p.code], [req.view], with_change=single, **opts)
+        res = PA.measure_many(ws, keys, [p.code], [req.view], with_change=single, prices=req.prices,
+                              breakdown=req.breakdown if req.breakdown == "ownership" else None, **opts)
         for r in res:
             r.provenance.setdefault("basis", "estimated")
-    out = MeasureResponse(res, p.code, req.view, reconciliation=None if single else PA.reconcile(res))
+    out = MeasureResponse(res, p.code, req.view, reconciliation=None if single else PA.reconcile(res),
+                          price_basis=PA.CONSTANT_BASIS if req.prices == "constant" else "current")
+    if req.breakdown == "region":
+        from kinhteso.pipeline.breakdowns import regions  # noqa: PLC0415
+
+        out.regions = regions(res, int(keys[0].split(":")[0]), p.code, view=req.view, price_basis=out.price_basis,
+                              only=only)
     if req.save:
         out.run_id = PA.save(ws, res, core=req.core, coef_source=req.coef_source, as_of=req.as_of)
+    return out
+
+
+def _check_options(req: MeasureRequest, freq: str) -> None:
+    if req.prices not in PRICES:
+        raise UsageError("BAD_PRICES", f"Giá '{req.prices}' không có; dùng {' hoặc '.join(PRICES)}.",
+                         f"Unknown prices '{req.prices}'; use {' or '.join(PRICES)}.")
+    if req.region_basis not in (None, 63, 34):
+        raise UsageError("REGION_BASIS", f"Hệ tỉnh '{req.region_basis}' không có; dùng 63 hoặc 34.",
+                         f"Unknown province basis '{req.region_basis}'; use 63 or 34.")
+    if req.breakdown is not None and req.breakdown not in BREAKDOWNS:
+        raise UsageError("BAD_BREAKDOWN", f"Phân tổ '{req.breakdown}' không có; dùng {', '.join(BREAKDOWNS)}.",
+                         f"Unknown breakdown '{req.breakdown}'; use {', '.join(BREAKDOWNS)}.")
+    if freq != "A" and (req.prices == "constant" or req.breakdown == "ownership"):
+        raise UsageError(
+            "ANNUAL_ONLY",
+            "Giá so sánh và phân tổ theo loại hình kinh tế chỉ tính cho năm (chỉ số giảm phát và GRDP theo loại hình là số năm).",
+            "Constant prices and the ownership breakdown are annual only (deflators and GRDP by ownership are annual).")
+
+
+def _region_provinces(period: str, basis: int | None) -> list[str]:
+    """The provinces regions are summed from: the period's own basis, or ``basis`` (34 for any
+    period: before the merger from the old provinces' sums; 63 only before the merger)."""
+    from kinhteso.pipeline import accounts as PA  # noqa: PLC0415
+    from kinhteso.reference import territories as terr  # noqa: PLC0415
+
+    own = [k for k in PA.territories_for(period) if k != "VN"]
+    if basis is None or f"{basis}:" == own[0][:3]:
+        return own
+    if basis == 34:
+        return [t.key for t in terr.territories() if t.basis == 34]
+    raise UsageError("REGION_BASIS", f"Kỳ {period} sau sáp nhập: không có 63 tỉnh; vùng chỉ tính trên 34 tỉnh.",
+                     f"Period {period} is after the merger: there are no 63 provinces; regions are summed from the 34.")
+
+
+def _regions(texts: Sequence[str] | None) -> list[str] | None:
+    """Region keys from keys or names (None: every region); UNKNOWN_REGION lists the keys."""
+    from kinhteso.reference import territories as terr  # noqa: PLC0415
+
+    if not texts:
+        return None
+    out = []
+    for t in texts:
+        reg = terr.find_region(t)
+        if reg is None:
+            keys = ", ".join(f"{r.key} ({r.name_vi})" for r in terr.regions())
+            raise UsageError("UNKNOWN_REGION", f"Không có vùng '{t}'; các vùng: {keys}.",
+                             f"No region '{t}'; the regions are: {keys}.")
+        out.append(reg.key)
     return out
 
 

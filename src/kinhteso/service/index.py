@@ -5,8 +5,8 @@
 the basis asked for, scored with the pure composite methods) and returns the table with its
 provenance. Nothing is stored.
 
->>> IndexRequest("2024").framework, IndexRequest("2024").n
-('dti2022', 200)
+>>> IndexRequest("2024").framework, IndexRequest("2023").framework, IndexRequest("2024").n
+('dti2024', 'dti2022', 200)
 >>> res = score_index(ws, IndexRequest("2024", basis=34, n=50, seed=1))   # doctest: +SKIP
 >>> res.table[["territory", "score", "rank", "rank_low", "rank_high"]]    # doctest: +SKIP
 """
@@ -32,14 +32,15 @@ __all__ = ["IndexRequest", "IndexResult", "score_index"]
 
 @dataclass(frozen=True)
 class IndexRequest:
-    """One scoring: ``framework`` (:data:`kinhteso.pipeline.index.FRAMEWORK_INPUTS`) for
-    ``period``; ``basis`` 63 or 34 (None: 34 when the period has 34-basis data, else 63); ``n``
+    """One scoring: ``framework`` (:data:`kinhteso.pipeline.index.FRAMEWORK_INPUTS`; None: the DTI
+    framework in force for the period's year, :func:`kinhteso.pipeline.index.default_framework`,
+    ``dti2022`` before 2024 and ``dti2024`` from 2024) for ``period``; ``basis`` 63 or 34 (None: 34 when the period has 34-basis data, else 63); ``n``
     uncertainty replications (0: no rank intervals) with ``seed``; ``as_of`` a past moment (a
     datetime, or text such as ``2026-11-26T10:00``). Checked when made: the period becomes its
     SDMX code (``BAD_PERIOD``), a text moment a datetime (``BAD_AS_OF``)."""
 
     period: str
-    framework: str = "dti2022"
+    framework: str | None = None
     basis: int | None = None
     n: int = 200
     seed: int = 0
@@ -47,6 +48,10 @@ class IndexRequest:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "period", parse_strict(self.period.strip()).code)
+        if not self.framework:
+            from kinhteso.pipeline.index import default_framework  # noqa: PLC0415
+
+            object.__setattr__(self, "framework", default_framework(self.period))
         if isinstance(self.as_of, str):
             from kinhteso.pipeline.observations import parse_as_of  # noqa: PLC0415
 

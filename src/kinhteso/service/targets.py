@@ -66,17 +66,21 @@ class GapsRequest:
     level: float = 0.90
     against: str | None = None
     convert_boundary: bool = False
+    labour: str = "core"          #: DE_LABOUR_SHARE: core, coef (:data:`kinhteso.methods.sectoral.LABOUR_METHODS`)
 
 
 @dataclass(frozen=True)
 class GapsResult:
     """One row per territory × target (fields :data:`kinhteso.pipeline.targets.GAP_FIELDS`;
-    rates as fractions, shares in percent), in registry order."""
+    rates as fractions, shares in percent), in registry order; a target within sections
+    (``DE_SHARE_SECTOR``) gives one row per section, and ``summaries`` count them
+    (:func:`kinhteso.pipeline.targets.sector_summaries`)."""
 
     rows: list[dict]
     territory: str | None = None   #: the resolved key asked for (None: all)
     model: str = "loglinear"
     level: float = 0.90
+    summaries: list[dict] = field(default_factory=list)
 
     @property
     def illustrative(self) -> bool:
@@ -96,14 +100,14 @@ def gaps(ws: Workspace, req: GapsRequest) -> GapsResult:
     key = territory_key(req.territory) if req.territory else None
     rows = P.gaps(ws, territory=key, indicator=req.indicator, source=req.source, view=req.view, model=req.model,
                   level=req.level, inherit_national=req.inherit_national, against=req.against,
-                  convert_boundary=req.convert_boundary)
+                  convert_boundary=req.convert_boundary, labour=req.labour)
     if key and not rows:
         ind = req.indicator
         raise UsageError("NO_TARGET", f"{key} không có mục tiêu nào{' cho ' + ind if ind else ''}; thêm bằng "
                          "`kinhteso target add` hoặc dùng --inherit-national.",
                          f"{key} has no target{' for ' + ind if ind else ''}; add one with `kinhteso target add` "
                          "or use --inherit-national.")
-    return GapsResult(rows, key, req.model, req.level)
+    return GapsResult(rows, key, req.model, req.level, P.sector_summaries(rows))
 
 
 # --- plan ------------------------------------------------------------------------------------------
@@ -124,6 +128,8 @@ class PlanRequest:
     level: float = 0.90
     against: str | None = None     #: measure on this indicator instead of the target's basis (BASIS_MISMATCH)
     convert_boundary: bool = False  #: a carried-over target on the territory holding it (BOUNDARY_CONVERTED)
+    sector: str | None = None      #: the section of a within-section indicator (DE_SHARE_SECTOR): required there
+    labour: str = "core"           #: DE_LABOUR_SHARE: core, coef
 
 
 @dataclass(frozen=True)
@@ -161,7 +167,7 @@ def plan(ws: Workspace, req: PlanRequest) -> PlanResult:
     key = territory_key(req.territory)
     out = P.plan(ws, key, req.indicator, req.target_year, target_value=req.value, growth=req.growth,
                  source=req.source, view=req.view, model=req.model, level=req.level, against=req.against,
-                 convert_boundary=req.convert_boundary)
+                 convert_boundary=req.convert_boundary, sector=req.sector, labour=req.labour)
     g = out["gap"]
     if g["error"]:
         raise UsageError(g["error"]["code"], g["error"]["vi"], g["error"]["en"])
@@ -301,6 +307,7 @@ class TargetAddRequest:
     note: str = ""
     basis: str | None = None      #: the indicator of the series the target was set on (default: ``indicator``)
     boundary: str | None = None   #: the old (63-basis) province it was set for, when carried over to ``territory``
+    sector: str | None = None     #: DE_SHARE_SECTOR: ``*`` (each section, default) or a section letter
 
 
 @dataclass(frozen=True)
@@ -331,6 +338,8 @@ def add_target(ws: Workspace, req: TargetAddRequest) -> TargetAddResult:
         entry["note"] = req.note
     if req.basis:
         entry["basis"] = req.basis
+    if req.sector:
+        entry["sector"] = req.sector
     if req.boundary:
         boundary = territory_key(req.boundary)
         entry["boundary"] = boundary
