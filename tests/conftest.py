@@ -47,6 +47,21 @@ def ingest_rows(ws, path: Path, rows, *, source: str = "test", **kwargs):
                        workdir=ws.tmp, **kwargs)
 
 
+def accounts_rows() -> list[list[str]]:
+    """One province's (63:31) annual accounts 2020–2024: value added of three industries, GRDP, and
+    national digital coefficients; enough for measure, gaps, plan and scenario."""
+    rows = []
+    for i, y in enumerate(range(2020, 2025)):
+        g = 1.08 ** i
+        rows += [["GRDP_VA", "31", "63", "62", str(y), f"{20 * g * 1.15 ** i:.6f}", "VND_BN"],
+                 ["GRDP_VA", "31", "63", "10", str(y), f"{300 * g:.6f}", "VND_BN"],
+                 ["GRDP_VA", "31", "63", "47", str(y), f"{100 * g:.6f}", "VND_BN"],
+                 ["GRDP", "31", "63", "_T", str(y), f"{460 * g * (1 + 0.01 * i):.6f}", "VND_BN"],
+                 ["DIGITAL_COEF", "VN", "", "C", str(y), "0.05", "RATIO"],
+                 ["DIGITAL_COEF", "VN", "", "G", str(y), "0.2", "RATIO"]]
+    return rows
+
+
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory):
     """`kinhteso --lang en demo` run once for the session: (workspace path, CliRunner result).

@@ -30,7 +30,7 @@ def run(*args):
     return CliRunner().invoke(main, ["--lang", "en", *[str(a) for a in args]])
 
 
-def _tiny_demo(ws, echo):
+def _tiny_demo(ws, echo, progress=None):
     """A stand-in for the generated demo data: one illustrative submission, source demo."""
     ingest_rows(ws, ws.root / "demo_tiny.csv", [["GRDP", "01", "34", "_T", "2025", "1.0", "VND_BN"]],
                 source=build.DEMO_SOURCE, illustrative=True)

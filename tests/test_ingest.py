@@ -370,7 +370,7 @@ def test_sigkill_during_a_load_leaves_the_store_as_before(tmp_path):
     before = (w.store.observation_count(), len(w.store.vintages()))
     w.close()
     big = write_big_csv(tmp_path / "big.csv", 700_000)
-    env = dict(os.environ, KINHTESO_LANG="en")
+    env = dict(os.environ, KINHTESO_LANG="en", KINHTESO_PROGRESS="1")  # progress as lines on the pipe
     killed = False
     for _ in range(3):
         proc = subprocess.Popen([sys.executable, "-m", "kinhteso", "ingest", str(big), "--workspace", str(tmp_path / "ws")],

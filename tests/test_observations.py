@@ -232,3 +232,22 @@ def test_a_workspace_owned_by_a_server_is_refused_clearly_after_waiting(tmp_path
         owner.kill()
         owner.wait()
     time.sleep(0.1)
+
+
+def test_ingest_illustrative_flags_the_vintage_and_every_read_labels_it(tmp_path):
+    w = Workspace.init(tmp_path / "ws")
+    rows = [["GRDP", "31", "34", "_T", "2024", "500000", "VND_BN"]]
+    f = write_long_csv(tmp_path / "ex.csv", rows, ["indicator", "territory", "basis", "sector", "period", "value", "unit"])
+    r = run("--lang", "en", "ingest", f, "--illustrative", "--source", "minh-hoa", "--workspace", w.root)
+    assert r.exit_code == 0, r.output
+    assert bool(w.store.vintages().illustrative.iloc[-1]) is True
+    from kinhteso.i18n import DEMO_LABEL
+
+    r = run("--lang", "en", "observations", "--indicator", "GRDP", "--territory", "34:31", "--workspace", w.root)
+    assert r.exit_code == 0 and DEMO_LABEL["en"] in r.output
+    # without the flag the same kind of file is not labelled
+    f2 = write_long_csv(tmp_path / "real.csv", [["GRDP", "01", "34", "_T", "2024", "1", "VND_BN"]],
+                        ["indicator", "territory", "basis", "sector", "period", "value", "unit"])
+    assert run("ingest", f2, "--source", "cuc-thong-ke", "--workspace", w.root).exit_code == 0
+    r = run("--lang", "en", "observations", "--indicator", "GRDP", "--territory", "34:01", "--workspace", w.root)
+    assert r.exit_code == 0 and DEMO_LABEL["en"] not in r.output

@@ -15,7 +15,7 @@ import math
 import pytest
 from click.testing import CliRunner
 
-from conftest import ingest_rows
+from conftest import accounts_rows, ingest_rows
 from kinhteso.cli import main
 from kinhteso.errors import KinhtesoError, UsageError
 from kinhteso.service import (
@@ -83,15 +83,7 @@ def stored(ws: Workspace) -> tuple[int, int]:
 def acc(tmp_path_factory):
     d = tmp_path_factory.mktemp("acc")
     w = Workspace.init(d / "ws")
-    rows = []
-    for i, y in enumerate(range(2020, 2025)):
-        g = 1.08 ** i
-        rows += [["GRDP_VA", "31", "63", "62", str(y), f"{20 * g * 1.15 ** i:.6f}", "VND_BN"],
-                 ["GRDP_VA", "31", "63", "10", str(y), f"{300 * g:.6f}", "VND_BN"],
-                 ["GRDP_VA", "31", "63", "47", str(y), f"{100 * g:.6f}", "VND_BN"],
-                 ["GRDP", "31", "63", "_T", str(y), f"{460 * g * (1 + 0.01 * i):.6f}", "VND_BN"],
-                 ["DIGITAL_COEF", "VN", "", "C", str(y), "0.05", "RATIO"],
-                 ["DIGITAL_COEF", "VN", "", "G", str(y), "0.2", "RATIO"]]
+    rows = accounts_rows()
     ingest_rows(w, d / "in.csv", rows)
     (w.root / "targets.yaml").write_text(
         "targets:\n  - {territory: '63:31', indicator: DE_SHARE, year: 2027, value: 20, unit: PCT, comparison: '>=',"

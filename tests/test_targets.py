@@ -23,7 +23,7 @@ from kinhteso.pipeline import accounts as PA
 from kinhteso.pipeline import targets as P
 from kinhteso.reference import targets as R
 from kinhteso.workspace import Workspace
-from conftest import ingest_rows, shared_path
+from conftest import accounts_rows, ingest_rows, shared_path
 
 H = PA.hierarchy()
 
@@ -193,15 +193,7 @@ def test_sector_plan_unreachable_and_core_alternative():
 @pytest.fixture
 def acc(tmp_path):
     w = Workspace.init(tmp_path / "ws")
-    rows = []
-    for i, y in enumerate(range(2020, 2025)):
-        g = 1.08 ** i
-        rows += [["GRDP_VA", "31", "63", "62", str(y), f"{20 * g * 1.15 ** i:.6f}", "VND_BN"],
-                 ["GRDP_VA", "31", "63", "10", str(y), f"{300 * g:.6f}", "VND_BN"],
-                 ["GRDP_VA", "31", "63", "47", str(y), f"{100 * g:.6f}", "VND_BN"],
-                 ["GRDP", "31", "63", "_T", str(y), f"{460 * g * (1 + 0.01 * i):.6f}", "VND_BN"],
-                 ["DIGITAL_COEF", "VN", "", "C", str(y), "0.05", "RATIO"],
-                 ["DIGITAL_COEF", "VN", "", "G", str(y), "0.2", "RATIO"]]
+    rows = accounts_rows()
     ingest_rows(w, tmp_path / "in.csv", rows)
     (w.root / "targets.yaml").write_text(
         "targets:\n  - {territory: '63:31', indicator: DE_SHARE, year: 2027, value: 20, unit: PCT, comparison: '>=',"

@@ -18,7 +18,8 @@ import math
 import os
 from collections.abc import Iterator
 
-__all__ = ["LANGS", "current_lang", "set_lang", "use_lang", "tr", "fmt_number", "DEMO_LABEL"]
+__all__ = ["LANGS", "current_lang", "set_lang", "use_lang", "tr", "fmt_number", "DEMO_LABEL", "TARGET_STATUS",
+           "FIGURE_BASIS"]
 
 LANGS = ("vi", "en")
 _lang: contextvars.ContextVar[str | None] = contextvars.ContextVar("kinhteso_lang", default=None)
@@ -28,6 +29,14 @@ DEMO_LABEL = {
     "vi": "SỐ LIỆU MINH HỌA (demo), không phải số liệu thống kê chính thức",
     "en": "ILLUSTRATIVE DEMO DATA, not official statistics",
 }
+
+#: A target's status (:data:`kinhteso.methods.targets.STATUSES`) → (Vietnamese, English) words.
+TARGET_STATUS = {"achieved": ("đạt", "achieved"), "on_track": ("đúng hướng", "on track"),
+                 "at_risk": ("có nguy cơ", "at risk"), "off_track": ("chệch hướng", "off track")}
+
+#: The basis of a reported figure (:data:`kinhteso.service.figures.BASIS_ORDER`) → (Vietnamese, English).
+FIGURE_BASIS = {"published": ("công bố/được gửi", "published/submitted"), "benchmarked": ("đã khớp số năm", "benchmarked"),
+                "estimated": ("ước tính", "estimated"), "nowcast": ("dự báo tức thời", "nowcast")}
 
 
 def current_lang() -> str:

@@ -168,8 +168,10 @@ class _Group(click.Group):
     show_default="vi, or KINHTESO_LANG",
     help="Ngôn ngữ thông báo / language of messages.",
 )
+@click.option("--quiet", "-q", is_flag=True, default=False,
+              help="Không hiện tiến độ / show no progress (also KINHTESO_QUIET=1; none when stderr is not a terminal).")
 @click.version_option(__version__, prog_name="kinhteso")
-def main(lang: str) -> None:
+def main(lang: str, quiet: bool) -> None:  # noqa: ARG001 - read by kinhteso.cli._progress
     """kinhteso: đo lường kinh tế số của Việt Nam và các tỉnh, thành phố.
 
     Measures the digital economy of Viet Nam and its provinces: workspace and ingestion,
@@ -191,8 +193,9 @@ def _register() -> None:
     from kinhteso.cli import log as log_cli  # noqa: PLC0415
     from kinhteso.cli import indicators as indicators_cli  # noqa: PLC0415
     from kinhteso.cli import vsic as vsic_cli  # noqa: PLC0415
+    from kinhteso.cli import report as report_cli  # noqa: PLC0415
 
-    for module in (data, retract, accounts, figures, io, composite, index, temporal, quarterly, targets, nowcast, serve, members, log_cli, indicators_cli, vsic_cli):
+    for module in (data, retract, accounts, figures, io, composite, index, temporal, quarterly, targets, nowcast, serve, members, log_cli, indicators_cli, vsic_cli, report_cli):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kinhteso.cli._common import PERIOD, render_frame, to_json, workspace_option
+from kinhteso.cli._common import PERIOD, TABULAR, output_options, render_frame, to_json, workspace_option
 from kinhteso.cli._lazy import LazyChoice
+from kinhteso.cli._progress import progress_bar
 from kinhteso.errors import UsageError
 from kinhteso.i18n import DEMO_LABEL, current_lang, fmt_number, tr
 
@@ -51,7 +52,7 @@ def _msg(d: dict) -> str:
 @click.option("--as-of", "as_of", default=None, help="Dùng số liệu tại thời điểm / inputs as of a past moment.")
 @click.option("--coef-source", default=None,
               help="Chỉ dùng DIGITAL_COEF của nguồn này / use only DIGITAL_COEF from this source (e.g. kinhteso:io, kinhteso:calibration, demo).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@output_options("table", "json", "csv")
 @click.option("--save", is_flag=True, default=False,
               help="Lưu kết quả thành một lần chạy / store the result as a run (once for the same inputs).")
 @workspace_option
@@ -79,8 +80,8 @@ def measure(territory, all_, period, view, by, region_basis, prices, core, as_of
                          as_of=parse_as_of(as_of), coef_source=coef_source, save=save, prices=prices,
                          breakdown=by if by in ("ownership", "region") else None,
                          region_basis=int(region_basis) if region_basis else None)
-    with Workspace.open(workspace) as ws:
-        out = run(ws, req)
+    with Workspace.open(workspace) as ws, progress_bar(tr("Đo kinh tế số", "Measuring")) as progress:
+        out = run(ws, req, progress=progress)
     if out.regions is not None:
         _render_regions(out.regions, fmt, view, out.period, out.price_basis)
     elif all_:
@@ -103,19 +104,25 @@ def _render_one(r: P.MeasureResult, fmt: str, by: str) -> None:
         return
     res = r.result
     pb = r.price_basis
-    if fmt == "csv":
-        if by == "ownership":
-            click.echo(render_frame(_ownership_frame(r), "csv"))
-        elif by == "sector":
-            sections = res.by_section.rename(columns={"section": "sector"}).assign(section=lambda d: d.sector, level="section")
-            divisions = res.by_sector.assign(level="division")
-            both = pd.concat([sections, divisions], ignore_index=True)
-            click.echo(render_frame(both[["level", "sector", "section", "va", "de_va", "contribution_pp"]]
-                                    .assign(price_basis=pb), "csv"))
+    if fmt in TABULAR:
+        meta = {"territory": r.territory, "period": r.period, "view": r.view,
+                "illustrative": bool(r.provenance.get("illustrative"))}
+        rows = [{"component": k, "va": v["va"], "share": v["share"]} for k, v in res.components.items()]
+        rows.append({"component": "total", "va": res.de_va, "share": res.de_share})
+        components = pd.DataFrame(rows).assign(price_basis=pb)
+        sections = res.by_section.rename(columns={"section": "sector"}).assign(section=lambda d: d.sector, level="section")
+        divisions = res.by_sector.assign(level="division")
+        both = pd.concat([sections, divisions], ignore_index=True)
+        sectors = both[["level", "sector", "section", "va", "de_va", "contribution_pp"]].assign(price_basis=pb)
+        if fmt == "xlsx":  # every table, one sheet each
+            click.echo(render_frame(components, fmt, meta=meta, sheet=tr("thanh_phan", "components")))
+            click.echo(render_frame(sectors, fmt, meta=meta, sheet=tr("nganh", "sectors")))
+            if by == "ownership":
+                click.echo(render_frame(_ownership_frame(r), fmt, meta=meta, sheet=tr("so_huu", "ownership")))
+        elif by == "ownership":
+            click.echo(render_frame(_ownership_frame(r), fmt, meta=meta))
         else:
-            rows = [{"component": k, "va": v["va"], "share": v["share"]} for k, v in res.components.items()]
-            rows.append({"component": "total", "va": res.de_va, "share": res.de_share})
-            click.echo(render_frame(pd.DataFrame(rows).assign(price_basis=pb), "csv"))
+            click.echo(render_frame(sectors if by == "sector" else components, fmt, meta=meta))
         return
     if r.provenance.get("illustrative"):
         click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")
@@ -138,12 +145,15 @@ def _render_one(r: P.MeasureResult, fmt: str, by: str) -> None:
     if by == "ownership":
         _render_ownership(r)
     elif by == "component":
+        from kinhteso.cli.labels import term  # noqa: PLC0415
+
+        lang = current_lang()
         for k, v in res.components.items():
-            click.echo(f"  {k:<12} {fmt_number(v['va'], 0):>14}  {fmt_number(v['share'], 2):>7}%")
+            click.echo(f"  {term(k, lang):<12} {fmt_number(v['va'], 0):>14}  {fmt_number(v['share'], 2):>7}%")
         if getattr(res, "bridge", None):
             click.echo(tr("  Cầu nối GSO → MIC:", "  Bridge GSO → MIC:"))
             for b in res.bridge:
-                click.echo(f"    {b['item']:<40} {fmt_number(b['value'], 0):>14}")
+                click.echo(f"    {term(b['item'], lang):<40} {fmt_number(b['value'], 0):>14}")
     else:
         click.echo(render_frame(res.by_section[["section", "va", "de_va", "contribution_pp"]], "table",
                                 title=tr("Theo khu vực VSIC (cấp 1):", "By VSIC section:")))
@@ -218,8 +228,9 @@ def _render_regions(regions: list[dict], fmt: str, view: str, period: str, pb: s
     df = pd.DataFrame([{"region": g["region"], "name": g[name], "basis": g["basis"], "provinces": len(g["provinces"]),
                         "missing": len(g["missing"]), "grdp": g["grdp"], "de_va": g["de_va"], "de_share": g["de_share"],
                         "price_basis": g["price_basis"]} for g in regions])
-    if fmt == "csv":
-        click.echo(render_frame(df.assign(view=view, period=period), "csv"))
+    if fmt in TABULAR:
+        click.echo(render_frame(df.assign(view=view, period=period), fmt, sheet=tr("vung", "regions"),
+                                meta={"illustrative": any(bool(g.get("illustrative")) for g in regions)}))
         return
     if any(g.get("illustrative") for g in regions):
         click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")
@@ -258,8 +269,9 @@ def _render_all(results: list[P.MeasureResult], fmt: str, view: str, period: str
     if fmt == "json":
         click.echo(to_json([r.as_json() for r in results]))
         return
-    if fmt == "csv":
-        click.echo(render_frame(df, "csv"))
+    if fmt in TABULAR:
+        click.echo(render_frame(df, fmt, sheet=tr("dia_ban", "territories"),
+                                meta={"illustrative": any(bool(r.provenance.get("illustrative")) for r in results)}))
         return
     if any(r.provenance.get("illustrative") for r in results):
         click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kinhteso.cli._lazy import LazyChoice, LazyOption
+from kinhteso.cli._progress import progress_bar
 from kinhteso.i18n import tr
 
 if TYPE_CHECKING:
@@ -139,7 +140,8 @@ def uncertainty(data: Path, meta: Path, n: int, design: str, vary: str, seed: in
     from kinhteso.service import composite as S  # noqa: PLC0415
 
     req = S.UncertaintyRequest(data=data, meta=meta, n=n, seed=seed, design=design, **S.parse_vary(vary))
-    res = S.run_uncertainty(req)
+    with progress_bar(tr("Phân tích bất định", "Uncertainty analysis")) as progress:
+        res = S.run_uncertainty(req, progress=progress)
     from kinhteso.safe_io import csv_text, write_files_atomic  # noqa: PLC0415
 
     tables = {"rank_intervals.csv": res.rank_intervals, "design.csv": res.design}

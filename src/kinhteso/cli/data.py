@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from kinhteso.cli._common import PERIODS, format_option, render_frame, workspace_option
+from kinhteso.cli._progress import progress_bar
 from kinhteso.errors import InputRejected, KinhtesoError, file_error
 from kinhteso.i18n import DEMO_LABEL, current_lang, tr
 
@@ -32,7 +32,8 @@ def init(directory: Path, published: bool) -> None:
     """
     from kinhteso.service.workspace import InitRequest, init as run  # noqa: PLC0415
 
-    out = run(InitRequest(directory, published=published))
+    with progress_bar(tr("Tạo không gian làm việc", "Creating the workspace")) as progress:
+        out = run(InitRequest(directory, published=published), progress=progress)
     click.echo(tr(f"Đã tạo không gian làm việc: {out.root.resolve()}" if out.created
                   else f"Không gian làm việc đã có: {out.root.resolve()}",
                   f"Workspace ready: {out.root.resolve()}" if out.created
@@ -75,8 +76,12 @@ def write_problems(path: Path, exc: InputRejected, fallback_dir: Path) -> tuple[
               help="Phiên bản VSIC của các dòng không có cột vsic_version / VSIC version of the rows without a "
                    "vsic_version cell: 2018, 2025, or auto (by period: 2025 from 2026-01-01). Default: 2018, "
                    "with a note for periods from 2026.")
+@click.option("--illustrative", is_flag=True, default=False,
+              help="Số liệu minh họa, không phải số thống kê chính thức (ví dụ các tệp trong examples/) / illustrative "
+                   "data, not official statistics (e.g. the files in examples/): every read labels them.")
 @workspace_option
-def ingest(files: tuple[Path, ...], source: str, decimal: str, vsic: str | None, workspace: Path) -> None:
+def ingest(files: tuple[Path, ...], source: str, decimal: str, vsic: str | None, illustrative: bool,
+           workspace: Path) -> None:
     """Nạp tệp CSV/XLSX / ingest CSV or XLSX files (long or wide format, or SDMX-CSV 2.0).
 
     Each file is validated whole: a file with any problem is refused, nothing of it is
@@ -87,16 +92,11 @@ def ingest(files: tuple[Path, ...], source: str, decimal: str, vsic: str | None,
     from kinhteso.service.data import IngestRequest, ingest as run  # noqa: PLC0415
     from kinhteso.workspace import Workspace  # noqa: PLC0415
 
-    labels = {"validate": tr("đang kiểm tra", "validating"), "write": tr("kiểm tra xong, không có lỗi", "checked, no problems"),
-              "writing": tr("đang ghi (writing…)", "writing…")}
-
-    def progress(f: Path, stage: str) -> None:
-        click.echo(f"  {f.name}: {labels.get(stage, stage)}", err=True)
-        sys.stderr.flush()
-
     rejected = 0
     with Workspace.open(workspace) as ws:
-        outcomes = run(ws, IngestRequest(files=files, source=source, decimal=decimal, vsic=vsic), progress=progress)
+        with progress_bar(tr("Nạp tệp", "Ingest")) as progress:
+            outcomes = run(ws, IngestRequest(files=files, source=source, decimal=decimal, vsic=vsic,
+                                                     illustrative=illustrative), progress=progress)
         for o in outcomes:
             f, r, exc = o.file, o.result, o.rejected
             if exc is not None:
@@ -170,7 +170,8 @@ def observations(indicator, territory, sector, period, as_of, basis, vsic, fmt, 
         click.echo(tr(vi, en), err=True)
     if res.illustrative and fmt == "table":
         click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")
-    click.echo(render_frame(res.frame, fmt, digits=4))
+    click.echo(render_frame(res.frame, fmt, digits=4, sheet=tr("quan_sat", "observations"),
+                            meta={"illustrative": bool(res.illustrative)}))
 
 
 @click.command("vintages")
@@ -183,7 +184,7 @@ def vintages(fmt: str, workspace: Path) -> None:
 
     with Workspace.open(workspace) as ws:
         df = run(ws)
-    click.echo(render_frame(df, fmt))
+    click.echo(render_frame(df, fmt, sheet=tr("phien_ban", "vintages")))
 
 
 @click.command("template")
@@ -224,7 +225,8 @@ def demo(workspace: Path, fresh: bool, force: bool) -> None:
     """
     from kinhteso.demo.build import run_demo  # noqa: PLC0415
 
-    run_demo(workspace, fresh=fresh, force=force, echo=click.echo)
+    with progress_bar(tr("Dựng demo", "Building the demo")) as progress:
+        run_demo(workspace, fresh=fresh, force=force, echo=click.echo, progress=progress)
 
 
 COMMANDS = [init, ingest, observations, vintages, template, demo]

@@ -6,13 +6,12 @@ from pathlib import Path
 
 import click
 
-from kinhteso.cli._common import PERIOD, render_frame, to_json, workspace_option
+from kinhteso.cli._common import PERIOD, TABULAR, output_options, render_frame, to_json, workspace_option
 from kinhteso.cli._lazy import LazyChoice
-from kinhteso.i18n import DEMO_LABEL, current_lang, fmt_number, tr
+from kinhteso.i18n import DEMO_LABEL, FIGURE_BASIS, current_lang, fmt_number, tr
 
 
-_BASIS_VI = {"published": "công bố/được gửi", "benchmarked": "đã khớp số năm", "estimated": "ước tính",
-             "nowcast": "dự báo tức thời"}
+_BASIS_VI = {k: v[0] for k, v in FIGURE_BASIS.items()}
 
 
 @click.command("results")
@@ -25,7 +24,7 @@ _BASIS_VI = {"published": "công bố/được gửi", "benchmarked": "đã kh�
 @click.option("--sector", default="_T", show_default=True, help="Ngành / sector ('*' for every sector).")
 @click.option("--as-of", "as_of", default=None, help="Kết quả tại thời điểm / results as of a past moment.")
 @click.option("--all-runs", is_flag=True, help="Mọi lần chạy, không chỉ lần mới nhất / every run, not only the latest.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@output_options("table", "csv", "json")
 @workspace_option
 def results(indicator, territory, period, kind, view, sector, as_of, all_runs, fmt, workspace: Path) -> None:
     """Kết quả kinhteso đã tính / what kinhteso computed and stored (never a submission).
@@ -49,8 +48,8 @@ def results(indicator, territory, period, kind, view, sector, as_of, all_runs, f
         recs = df.assign(computed_at=df.computed_at.map(lambda t: t.isoformat())).to_dict(orient="records")
         click.echo(to_json(recs))
         return
-    if fmt == "csv":
-        click.echo(render_frame(df.assign(inputs=df.inputs.map(to_json_compact)), "csv"))
+    if fmt in TABULAR:
+        click.echo(render_frame(df.assign(inputs=df.inputs.map(to_json_compact)), fmt, sheet=tr("ket_qua", "results")))
         return
     if len(df) and df.illustrative.any():
         click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")
@@ -73,7 +72,7 @@ def to_json_compact(obj) -> str:
               help="Cách đo cho số kinhteso tính / view of kinhteso's own figures.")
 @click.option("--as-of", "as_of", default=None, help="Tại thời điểm / as of a past moment.")
 @click.option("--no-compute", is_flag=True, help="Chỉ dùng số đã lưu / only stored figures, compute nothing.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@output_options("table", "json")
 @workspace_option
 def figure(territory, indicator, period, view, as_of, no_compute, fmt, workspace: Path) -> None:
     """Số chính thức cần báo cáo / the figure to report, by one documented rule.
@@ -93,6 +92,17 @@ def figure(territory, indicator, period, view, as_of, no_compute, fmt, workspace
         fig = run(ws, req)
     if fmt == "json":
         click.echo(to_json(fig.as_json()))
+        return
+    if fmt == "xlsx":
+        import pandas as pd  # noqa: PLC0415
+
+        d = fig.as_json()
+        row = {k: v for k, v in d.items() if not isinstance(v, (dict, list))}
+        click.echo(render_frame(pd.DataFrame([row]), fmt, sheet=tr("so_lieu", "figure"),
+                                meta={"view": fig.view, "illustrative": bool(fig.illustrative)}))
+        alts = pd.DataFrame(fig.alternatives)
+        if len(alts):
+            click.echo(render_frame(alts, fmt, sheet=tr("bo_qua", "passed_over")))
         return
     if fig.illustrative:
         click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")

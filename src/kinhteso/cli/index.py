@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kinhteso.cli._common import PERIOD, format_option, render_frame, to_json, workspace_option
+from kinhteso.cli._common import PERIOD, TABULAR, format_option, render_frame, to_json, workspace_option
 from kinhteso.cli._lazy import LazyOption
+from kinhteso.cli._progress import progress_bar
 from kinhteso.i18n import DEMO_LABEL, current_lang, tr
 
 if TYPE_CHECKING:
@@ -29,11 +30,16 @@ def _framework_help() -> str:
             "year (dti2022 before 2024, dti2024 from 2024).")
 
 
-def _table_view(table: pd.DataFrame) -> pd.DataFrame:
-    """The table shown on screen: the interval as one ``low–high`` column."""
+def _table_view(table: pd.DataFrame, names: dict[str, str] | None = None) -> pd.DataFrame:
+    """The table shown on screen: the interval as one ``low–high`` column; the main indices named
+    in strengths and weaknesses by ``names`` (code → name; Vietnamese output) when given."""
     import pandas as pd  # noqa: PLC0415
 
     shown = table.copy()
+    if names:
+        for col in ("strengths", "weaknesses"):
+            shown[col] = ["; ".join(names.get(c.strip(), c.strip()) for c in str(v).split(";")) if isinstance(v, str) else v
+                          for v in shown[col]]
     shown.insert(shown.columns.get_loc("rank_low"), "interval",
                  ["" if pd.isna(r.rank_low) else f"{r.rank_low}–{r.rank_high}"
                   for r in shown.itertuples(index=False)])
@@ -74,15 +80,16 @@ def index(framework: str | None, period: str, basis: str | None, n: int, seed: i
 
     req = IndexRequest(period=period, framework=framework, basis=int(basis) if basis else None, n=n, seed=seed,
                        as_of=as_of)
-    with Workspace.open(workspace) as ws:
-        res = score_index(ws, req)
+    with Workspace.open(workspace) as ws, progress_bar(tr("Chấm điểm", "Scoring")) as progress:
+        res = score_index(ws, req, progress=progress)
     for vi, en in res.notes:
         click.echo(tr(vi, en), err=True)
     if fmt == "json":
         click.echo(to_json(res.as_json()))
         return
-    if fmt == "csv":
-        click.echo(render_frame(res.table, "csv"))
+    if fmt in TABULAR:
+        click.echo(render_frame(res.table, fmt, sheet=tr("chi_so", "index"),
+                                meta={"period": res.provenance.get("period"), "illustrative": bool(res.illustrative)}))
         return
     p = res.provenance
     if res.illustrative:
@@ -97,7 +104,9 @@ def index(framework: str | None, period: str, basis: str | None, n: int, seed: i
                   f"Normalisation: {m['normalise']['method']}; aggregation: {m['aggregate']}{merged}; "
                   f"rank interval 5–95%: {p['parameters']['n']} runs, weights ±{p['parameters']['weight_noise']:.0%}; "
                   f"input vintages: {', '.join(str(v['vintage']) for v in p['input_vintages'])}"))
-    click.echo(render_frame(_table_view(res.table), "table", digits=4))
+    meta = res.framework.meta
+    names = dict(zip(meta["iCode"], meta["iName"])) if current_lang() == "vi" and "iName" in meta else None
+    click.echo(render_frame(_table_view(res.table, names), "table", digits=4))
 
 
 COMMANDS = [index]

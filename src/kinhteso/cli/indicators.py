@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from kinhteso.cli._common import render_frame, to_json
+from kinhteso.cli._common import output_options, render_frame, to_json
 from kinhteso.i18n import current_lang, tr
 
 _LEVELS = ("national", "ministry", "provincial")
@@ -57,8 +57,7 @@ def indicator_show(code: str, fmt: str) -> None:
 @click.option("--level", type=click.Choice(_LEVELS), default=None,
               help="Cấp trong QĐ 1354/QĐ-BTTTT / a level of the Decision 1354 list (its indicators, "
                    "numbered, with the kinhteso code); all indicators when omitted.")
-@click.option("--format", "fmt", type=click.Choice(("table", "json", "csv")), default="table", show_default=True,
-              help="Định dạng đầu ra / output format.")
+@output_options("table", "json", "csv")
 def indicator_list(level: str | None, fmt: str) -> None:
     """Các chỉ tiêu có phiếu / every indicator with a sheet, or the Decision 1354 list at a level."""
     import pandas as pd  # noqa: PLC0415
@@ -73,7 +72,7 @@ def indicator_list(level: str | None, fmt: str) -> None:
             df = df[["code", "kind", f"name_{lang}", "unit", f"periodicity_{lang}", f"decision_1354_{lang}", "complete"]]
         else:
             df = df[["no", f"name_{lang}", "indicator", "status"]]
-    click.echo(render_frame(df, fmt))
+    click.echo(render_frame(df, fmt, sheet=tr("chi_tieu", "indicators")))
 
 
 @indicator_group.command("export")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from kinhteso.cli._common import to_json, workspace_option
+from kinhteso.cli._common import output_options, render_frame, to_json, workspace_option
 from kinhteso.i18n import tr
 
 #: kept here (not imported from the service) so that importing the CLI loads nothing heavy
@@ -39,8 +39,7 @@ def member_add(code: str, name: str, kind: str, workspace: Path) -> None:
 
 
 @member_group.command("list")
-@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True,
-              help="Định dạng đầu ra / output format.")
+@output_options("table", "json")
 @workspace_option
 def member_list(fmt: str, workspace: Path) -> None:
     """Các thành viên, quyền và số mã truy cập / members, their grants and how many tokens."""
@@ -51,6 +50,11 @@ def member_list(fmt: str, workspace: Path) -> None:
         members = list_members(ws)
     if fmt == "json":
         click.echo(to_json([m.as_dict() for m in members]))
+        return
+    if fmt == "xlsx":
+        import pandas as pd  # noqa: PLC0415
+
+        click.echo(render_frame(pd.DataFrame([m.as_dict() for m in members]), fmt, sheet=tr("thanh_vien", "members")))
         return
     if not members:
         click.echo(tr("(chưa có thành viên; thêm bằng `kinhteso member add`)", "(no members yet; add one with `kinhteso member add`)"))

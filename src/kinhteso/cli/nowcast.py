@@ -13,8 +13,9 @@ from pathlib import Path
 
 import click
 
-from kinhteso.cli._common import render_frame, to_json, workspace_option
+from kinhteso.cli._common import output_options, render_frame, to_json, workspace_option
 from kinhteso.cli._lazy import LazyChoice
+from kinhteso.cli._progress import progress_bar
 from kinhteso.i18n import DEMO_LABEL, current_lang, fmt_number, tr
 
 __all__ = ["COMMANDS", "nowcast"]
@@ -31,8 +32,7 @@ __all__ = ["COMMANDS", "nowcast"]
 @click.option("--origins", type=click.IntRange(4, 40), default=8, show_default=True,
               help="Số quý kiểm định ngược / quarters in the backtest.")
 @click.option("--dry-run", is_flag=True, help="Không ghi vào kho / write nothing to the store.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-              help="Định dạng đầu ra / output format.")
+@output_options("table", "json")
 @workspace_option
 def nowcast(territory: str, engine: str | None, backtest: bool, origins: int, dry_run: bool, fmt: str,
             workspace: Path) -> None:
@@ -49,10 +49,21 @@ def nowcast(territory: str, engine: str | None, backtest: bool, origins: int, dr
     from kinhteso.workspace import Workspace  # noqa: PLC0415
 
     req = NowcastRequest(territory=territory, engine=engine, backtest=backtest, origins=origins, save=not dry_run)
-    with Workspace.open(workspace) as ws:
-        out = run_nowcast(ws, req)
+    with Workspace.open(workspace) as ws, progress_bar(tr("Dự báo tức thời", "Nowcast")) as progress:
+        out = run_nowcast(ws, req, progress=progress)
     if fmt == "json":
         click.echo(to_json(out.as_json()))
+        return
+    if fmt == "xlsx":
+        lo, hi = out.de_va_interval
+        slo, shi = out.de_share_interval
+        rows = [{"indicator": "DE_VA", "value": out.de_va, "low": lo, "high": hi, "unit": "VND_BN"},
+                {"indicator": "DE_SHARE", "value": out.de_share, "low": slo, "high": shi, "unit": "PCT"}]
+        meta = {"territory": out.territory, "period": out.period, "illustrative": bool(out.illustrative)}
+        click.echo(render_frame(pd.DataFrame(rows).assign(engine=out.engine, level=out.level), fmt, meta=meta,
+                                sheet=tr("du_bao", "nowcast")))
+        if out.backtest:
+            click.echo(render_frame(pd.DataFrame(out.backtest), fmt, meta=meta, sheet=tr("kiem_dinh", "backtest")))
         return
     if out.illustrative:
         click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from kinhteso.cli._common import render_frame, to_json, workspace_option
+from kinhteso.cli._common import TABULAR, output_options, render_frame, to_json, workspace_option
 from kinhteso.cli._lazy import LazyChoice
+from kinhteso.cli._progress import progress_bar
 from kinhteso.errors import UsageError
 from kinhteso.i18n import DEMO_LABEL, current_lang, tr
 
@@ -22,7 +22,7 @@ from kinhteso.i18n import DEMO_LABEL, current_lang, tr
 @click.option("--method", type=LazyChoice.of("kinhteso.methods.temporal", "METHODS", sort=True), default=None,
               help="Phương pháp tách chuỗi / temporal-disaggregation method (default by indicator set).")
 @click.option("--view", type=LazyChoice.of("kinhteso.methods.accounts", "VIEWS"), default="gso", show_default=True, help="Cách đo / view.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@output_options("table", "csv", "json")
 @workspace_option
 def quarterly(territory, all_, year, indicator_set, method, view, fmt, workspace: Path) -> None:
     """Số liệu KTS theo quý / quarterly DE value added and share from the annual accounts.
@@ -39,17 +39,16 @@ def quarterly(territory, all_, year, indicator_set, method, view, fmt, workspace
         raise UsageError("TERRITORY_OR_ALL", "Cần đúng một trong --territory hoặc --all.",
                          "Give exactly one of --territory or --all.")
     req = QuarterlyRequest(None if all_ else (territory,), indicator_set=indicator_set, method=method, view=view)
-    with Workspace.open(workspace) as ws:
-        n = 35 if all_ else 1
-        with click.progressbar(length=n, label=tr("Tính số quý", "Quarterly figures"), file=sys.stderr) as bar:
-            out = run(ws, req, progress=lambda _k: bar.update(1))
+    with Workspace.open(workspace) as ws, progress_bar(tr("Tính số quý", "Quarterly figures")) as progress:
+        out = run(ws, req, progress=progress)
     if not out.results:
         raise out.errors[0][1]
     df = out.frame(year)
     if fmt == "json":
         click.echo(to_json(df.to_dict(orient="records")))
-    elif fmt == "csv":
-        click.echo(render_frame(df, "csv"))
+    elif fmt in TABULAR:
+        click.echo(render_frame(df, fmt, sheet=tr("theo_quy", "quarterly"),
+                                meta={"unit": "VND_BN", "illustrative": bool(out.illustrative)}))
     else:
         if out.illustrative:
             click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")
@@ -66,7 +65,7 @@ def quarterly(territory, all_, year, indicator_set, method, view, fmt, workspace
 @click.option("--indicator", default="DE_SHARE", show_default=True)
 @click.option("--sector", default="_T", show_default=True,
               help="Ngành VSIC / VSIC sector code (C, 26, 465…), _T for the total.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@output_options("table", "csv", "json")
 @workspace_option
 def revisions(territory, indicator, sector, fmt, workspace: Path) -> None:
     """Lịch sử hiệu chỉnh / how each period's figure moved across vintages.
@@ -87,7 +86,7 @@ def revisions(territory, indicator, sector, fmt, workspace: Path) -> None:
     if fmt == "json":
         click.echo(to_json(df.to_dict(orient="records")))
     else:
-        click.echo(render_frame(df, fmt, digits=3))
+        click.echo(render_frame(df, fmt, digits=3, sheet=tr("hieu_chinh", "revisions"), meta={"territory": key}))
 
 
 COMMANDS = [quarterly, revisions]

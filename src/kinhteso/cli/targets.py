@@ -7,13 +7,13 @@ from pathlib import Path
 
 import click
 
-from kinhteso.cli._common import render_frame, to_json, workspace_option
+from kinhteso.cli._common import TABULAR, output_options, render_frame, to_json, workspace_option
 from kinhteso.cli._lazy import LazyChoice
-from kinhteso.i18n import DEMO_LABEL, current_lang, fmt_number, tr
+from kinhteso.cli._progress import progress_bar
+from kinhteso.i18n import DEMO_LABEL, TARGET_STATUS, current_lang, fmt_number, tr
 
 
-_FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
-                       help="Định dạng đầu ra / output format.")
+_FORMAT = output_options("table", "json", "csv")
 _SOURCE = click.option("--source", type=LazyChoice.of("kinhteso.pipeline.targets", "SOURCES"), default="auto", show_default=True,
                        help="Chuỗi DE_SHARE: auto (tính nếu được, không thì số công bố), computed, published / "
                             "where the DE_SHARE series comes from.")
@@ -50,8 +50,7 @@ def _clean(v):
     return v
 
 
-_STATUS = {"achieved": ("đạt", "achieved"), "on_track": ("đúng hướng", "on track"), "at_risk": ("có nguy cơ", "at risk"),
-           "off_track": ("chệch hướng", "off track")}
+_STATUS = TARGET_STATUS
 
 
 def _status(s: str | None) -> str:
@@ -100,15 +99,16 @@ def gaps_cmd(territory, indicator, inherit_national, against, convert_boundary, 
     req = GapsRequest(territory=territory, indicator=indicator, inherit_national=inherit_national, source=source,
                       view=view, model=model, level=level, against=against, convert_boundary=convert_boundary,
                       labour=labour)
-    with Workspace.open(workspace) as ws:
-        res = run(ws, req)
+    with Workspace.open(workspace) as ws, progress_bar(tr("Khoảng cách tới mục tiêu", "Gaps to the targets")) as progress:
+        res = run(ws, req, progress=progress)
     rows = res.rows
     if fmt == "json":
         click.echo(to_json([{k: _clean(v) for k, v in r.items()} for r in rows]))
         return
     flat = pd.DataFrame([{k: v for k, v in r.items() if k not in ("warnings", "error")} for r in rows])
-    if fmt == "csv":
-        click.echo(render_frame(flat, "csv"))
+    if fmt in TABULAR:
+        click.echo(render_frame(flat, fmt, sheet=tr("khoang_cach", "gaps"),
+                                meta={"view": view, "illustrative": bool(res.illustrative)}))
         return
     if res.illustrative:
         click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")
@@ -184,8 +184,8 @@ def plan_cmd(territory, indicator, target_year, value, growth, sector, against, 
     req = PlanRequest(territory=territory, indicator=indicator, target_year=target_year, value=value, growth=growth,
                       source=source, view=view, model=model, level=level, against=against,
                       convert_boundary=convert_boundary, sector=sector, labour=labour)
-    with Workspace.open(workspace) as ws:
-        res = run(ws, req)
+    with Workspace.open(workspace) as ws, progress_bar(tr("Kế hoạch", "Plan")) as progress:
+        res = run(ws, req, progress=progress)
     out = res.as_dict()
     g = res.gap
     if fmt == "json":
@@ -194,11 +194,17 @@ def plan_cmd(territory, indicator, target_year, value, growth, sector, against, 
         return
     ms = pd.DataFrame(out["milestones"])
     sectors = pd.DataFrame(out["sectors"])
-    if fmt == "csv":
+    if fmt in TABULAR:
+        meta = {"territory": g.get("territory"), "view": view, "illustrative": bool(g["illustrative"])}
+        if fmt == "xlsx":  # one sheet per table
+            click.echo(render_frame(ms, fmt, meta=meta, sheet=tr("lo_trinh", "milestones")))
+            if len(sectors):
+                click.echo(render_frame(sectors, fmt, meta=meta, sheet=tr("nganh", "sectors")))
+            return
         frames = [ms.assign(part="milestone")] if len(ms) else []
         if len(sectors):
             frames.append(sectors.assign(part="sector"))
-        click.echo(render_frame(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(), "csv"))
+        click.echo(render_frame(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(), fmt, meta=meta))
         return
     if g["illustrative"]:
         click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")
@@ -259,8 +265,9 @@ def scenario_cmd(territory, sets, until, start, growth, view, fmt, workspace: Pa
     if fmt == "json":
         click.echo(to_json(res.as_dict()))
         return
-    if fmt == "csv":
-        click.echo(render_frame(path, "csv"))
+    if fmt in TABULAR:
+        click.echo(render_frame(path, fmt, sheet=tr("kich_ban", "scenario"),
+                                meta={"territory": key, "view": view, "illustrative": bool(res.illustrative)}))
         return
     if res.illustrative:
         click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")
@@ -285,9 +292,9 @@ def peers_cmd(territory, year, view, fmt, workspace: Path) -> None:
     from kinhteso.service.targets import PeersRequest, peers as run  # noqa: PLC0415
     from kinhteso.workspace import Workspace  # noqa: PLC0415
 
-    with Workspace.open(workspace) as ws:
-        res = run(ws, PeersRequest(territory=territory, year=year, view=view))
-    click.echo(render_frame(res.table, fmt))
+    with Workspace.open(workspace) as ws, progress_bar(tr("So sánh ngang hàng", "Peers")) as progress:
+        res = run(ws, PeersRequest(territory=territory, year=year, view=view), progress=progress)
+    click.echo(render_frame(res.table, fmt, sheet=tr("ngang_hang", "peers"), meta={"view": view}))
 
 
 @click.group("target")
@@ -312,7 +319,7 @@ def target_list(territory, fmt, workspace: Path) -> None:
     if fmt == "table" and len(df):
         df = df[["territory", "indicator", "sector", "year", "comparison", "value", "unit", "basis", "boundary",
                  "confidence", "origin", "source"]]
-    click.echo(render_frame(df, fmt))
+    click.echo(render_frame(df, fmt, sheet=tr("muc_tieu", "targets")))
 
 
 @target_group.command("add")

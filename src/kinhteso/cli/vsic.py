@@ -35,7 +35,7 @@ def vsic(version: str, level: str | None, mapping: str | None, code: str | None,
     if fmt == "table":
         for vi, en in res.notes:
             click.echo(tr(vi, en), err=True)
-    click.echo(render_frame(res.frame, fmt))
+    click.echo(render_frame(res.frame, fmt, sheet="vsic"))
 
 
 COMMANDS = [vsic]

@@ -25,6 +25,7 @@ from kinhteso.demo import consent
 from kinhteso.demo import data as demo_data
 from kinhteso.i18n import DEMO_LABEL, current_lang, fmt_number, tr
 from kinhteso.ingest.load import ingest_file
+from kinhteso.progress import Progress, or_null, span
 from kinhteso.workspace import Workspace
 
 __all__ = ["run_demo", "load_published", "DEMO_SOURCE", "CAPABILITIES"]
@@ -41,6 +42,16 @@ CAPABILITIES: tuple[str, ...] = (
     "kinhteso.demo.summaries:index_summary",
     "kinhteso.demo.summaries:targets_summary",
 )
+#: What the progress bar says while each capability runs (vi, en), by function name.
+STEP_LABELS: dict[str, tuple[str, str]] = {
+    "foundation_summary": ("Nền tảng: GRDP theo 34 tỉnh", "Foundation: GRDP on the 34-province basis"),
+    "io_summary": ("Phân tích vào-ra", "Input-output analysis"),
+    "accounts_summary": ("Tài khoản kinh tế số", "Digital-economy accounts"),
+    "quarterly_summary": ("Số liệu quý", "Quarterly figures"),
+    "nowcast_summary": ("Dự báo tức thời", "Nowcasts"),
+    "index_summary": ("Chỉ số DTI", "DTI index"),
+    "targets_summary": ("Mục tiêu", "Targets"),
+}
 _INPUT_README = """# DỮ LIỆU MINH HỌA / ILLUSTRATIVE DEMO DATA
 
 Các tệp trong thư mục này do `kinhteso demo` tạo ra để minh họa; chúng KHÔNG phải số liệu
@@ -59,8 +70,10 @@ def load_published(ws: Workspace, *, echo: Callable[[str], None] = print) -> int
 
 
 def run_demo(workspace: Path, *, fresh: bool = True, force: bool = False,
-             echo: Callable[[str], None] = print) -> Workspace:
+             echo: Callable[[str], None] = print, progress: Progress | None = None) -> Workspace:
     """Build the demo workspace at ``workspace`` and print a summary of each capability.
+    ``progress`` (:mod:`kinhteso.progress`): one step per demo file ingested, one for the
+    published figures, one per capability.
 
     ``fresh`` deletes what ``workspace`` holds first (``False``: add to it). Refused with
     ``WORKSPACE_NOT_DEMO`` unless ``workspace`` is absent, empty or a demo workspace holding
@@ -85,11 +98,18 @@ def run_demo(workspace: Path, *, fresh: bool = True, force: bool = False,
     before = set(ws.store.vintages().vintage_id)
     done = False
     try:
-        _ingest_demo(ws, echo)
+        steps = len(CAPABILITIES) + 1
+        ingested = span(progress, after=steps)
+        _ingest_demo(ws, echo, progress=ingested)
+        say, at = or_null(progress), ingested.end
+        say(at, at + steps, tr("Số liệu công bố", "Published figures"))
         load_published(ws, echo=echo)
-        for step in CAPABILITIES:
+        for i, step in enumerate(CAPABILITIES):
             module, func = step.split(":")
+            vi, en = STEP_LABELS.get(func, (func, func))
+            say(at + 1 + i, at + steps, tr(vi, en))
             getattr(importlib.import_module(module), func)(ws, echo)
+        say(at + steps, at + steps, tr("Demo", "Demo"))
         echo("")
         echo(tr(f"Không gian làm việc demo: {ws.root.resolve()}", f"Demo workspace: {ws.root.resolve()}"))
         echo(tr("Chạy tiếp, ví dụ:", "Next, try:"))
@@ -122,7 +142,9 @@ def run_demo(workspace: Path, *, fresh: bool = True, force: bool = False,
     return ws
 
 
-def _ingest_demo(ws: Workspace, echo: Callable[[str], None]) -> None:
+def _ingest_demo(ws: Workspace, echo: Callable[[str], None], progress: Progress | None = None) -> None:
+    say = or_null(progress)
+    say(0, 1, tr("Tạo dữ liệu minh họa", "Generating the illustrative data"))
     data = demo_data.generate()
     inputs = ws.root / "demo_inputs"
     inputs.mkdir(exist_ok=True)
@@ -132,11 +154,13 @@ def _ingest_demo(ws: Workspace, echo: Callable[[str], None]) -> None:
     # Submissions are received in the order agencies would send them, a second apart.
     t0 = dt.datetime.now() - dt.timedelta(seconds=len(data) + 1)
     for i, (name, frame) in enumerate(data.items()):
+        say(1 + i, 1 + len(data), tr(f"Nạp dữ liệu minh họa: {name}", f"Ingesting the illustrative data: {name}"))
         path = inputs / f"demo_{name}.csv"
         frame.to_csv(path, index=False)
         r = ingest_file(ws.store, path, source=DEMO_SOURCE, indicators=indicators, workdir=ws.tmp,
                         illustrative=True, received_at=t0 + dt.timedelta(seconds=i))
         total += r.n_rows
+    say(1 + len(data), 1 + len(data), tr("Dữ liệu minh họa", "Illustrative data"))
     echo(tr(f"  Dữ liệu minh họa: {len(data)} tệp, {fmt_number(total, 0)} quan sát (nguồn = demo)",
             f"  Illustrative data: {len(data)} files, {fmt_number(total, 0)} observations (source = demo)"))
 

@@ -28,7 +28,9 @@ from kinhteso.domain import MERGER_DATE, OBS_STATUSES, VSIC2025_FROM
 from kinhteso.errors import InputRejected, Problem, UsageError
 from kinhteso.ingest.readers import prepare, read_header
 from kinhteso.ingest.rules import problem
+from kinhteso.i18n import tr
 from kinhteso.periods import parse_period
+from kinhteso.progress import Progress, or_null
 from kinhteso.reference import territories as terr
 from kinhteso.reference import vsic
 from kinhteso.reference.indicators import Indicator, sector_codes
@@ -52,6 +54,8 @@ LONG_OPTIONAL = ("price_basis", "status", "note", "vsic_version")
 #: ``--vsic`` values: a VSIC version for the rows without ``vsic_version``, or ``auto`` (by period,
 #: :data:`~kinhteso.domain.VSIC2025_FROM`); none: VSIC 2018, with a note for later periods.
 VSIC_CHOICES = ("2018", "2025", "auto")
+#: The steps of one file's ingestion, for ``progress``: reading, validating, checked, writing.
+INGEST_STEPS = 4
 #: Columns that kinhteso's own exports carry: accepted and not stored, so an export can be ingested again.
 EXPORT_ONLY = ("vintage", "source", "illustrative", "backcast", "derived_from")
 WIDE_REQUIRED = ("indicator", "territory", "basis", "sector", "unit")
@@ -124,7 +128,7 @@ def ingest_file(
     decimal: str = ".",
     illustrative: bool = False,
     received_at: dt.datetime | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
     check: Callable[[pd.DataFrame], None] | None = None,
     vsic: str | None = None,
 ) -> IngestResult:
@@ -133,7 +137,8 @@ def ingest_file(
     ``check``, when given, is called once the file is valid and before anything is stored, with
     the distinct normalised ``indicator, territory`` pairs the file holds; whatever it raises
     (the HTTP API's 403 for a row outside the member's grant) refuses the file, nothing stored.
-    ``vsic``: the VSIC version of the rows without a ``vsic_version`` (:data:`VSIC_CHOICES`)."""
+    ``vsic``: the VSIC version of the rows without a ``vsic_version`` (:data:`VSIC_CHOICES`).
+    ``progress`` (:mod:`kinhteso.progress`): :data:`INGEST_STEPS` steps, reading to stored."""
     checked = check_file(path, indicators=indicators, workdir=workdir, decimal=decimal,
                          settings=store.settings, progress=progress, vsic=vsic,
                          known=lambda sha: store.vintage_by_sha(sha, source=source))
@@ -148,7 +153,7 @@ def check_file(
     workdir: Path,
     decimal: str = ".",
     settings: dict[str, object] | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
     known: Callable[[str], int | None] | None = None,
     vsic: str | None = None,
 ) -> CheckedFile:
@@ -156,7 +161,8 @@ def check_file(
     scratch database of ``workdir`` (``settings``: its DuckDB limits), without the store; raise
     :class:`InputRejected` listing every problem. ``known(sha256)``, when given, names a vintage
     already holding these very bytes: then nothing is validated or staged."""
-    say = progress or (lambda _msg: None)
+    say = or_null(progress)
+    say(0, INGEST_STEPS, tr("đọc tệp", "reading"))
     if vsic is not None:
         # the same bytes read in another VSIC version are other data: the rows decide (content digest)
         known = None
@@ -225,7 +231,7 @@ def _check(stage: Stage, prepared, pending, *, name: str, indicators: dict[str, 
     if stage.staged_count() == 0:
         # an SDMX-CSV file whose every row was refused while converting (kinhteso.sdmx) says why
         raise InputRejected(prepared.problems or [problem("NO_DATA_ROWS", file=name)], file=name)
-    say("validate")
+    say(1, INGEST_STEPS, tr("kiểm tra", "validating"))
     job.resolve()
     problems = job.find_problems()
     if prepared.layout == "sdmx":  # name the SDMX-CSV file's own columns
@@ -247,20 +253,20 @@ def _check(stage: Stage, prepared, pending, *, name: str, indicators: dict[str, 
 
 
 def commit_checked(store: Store, checked: CheckedFile, *, source: str, illustrative: bool = False,
-                   received_at: dt.datetime | None = None, progress: Callable[[str], None] | None = None,
+                   received_at: dt.datetime | None = None, progress: Progress | None = None,
                    check: Callable[[pd.DataFrame], None] | None = None) -> IngestResult:
     """The second half of :func:`ingest_file`: ``check`` the file's keys, then store its staged
     rows as one vintage — unless a vintage of the same rows after normalisation from the same
     source (any source when it is unnamed) is stored: then that one. The staged rows are removed
     in every case."""
-    say = progress or (lambda _msg: None)
+    say = or_null(progress)
     name = checked.file
     try:
         if checked.known_vintage is not None:
             return IngestResult(name, checked.known_vintage, 0, already_stored=True, layout=checked.layout)
         if check is not None:  # e.g. the submitting member's grant, before anything is stored
             check(checked.keys)
-        say("write")
+        say(2, INGEST_STEPS, tr("kiểm tra xong, không có lỗi", "checked, no problems"))
         # the same bytes were looked for before the check (``known``); the same rows are looked for here
         existing = store.matching_vintage(checked.content_sha256, source=source)
         if existing is not None:
@@ -269,9 +275,10 @@ def commit_checked(store: Store, checked: CheckedFile, *, source: str, illustrat
                            illustrative=illustrative, content_sha256=checked.content_sha256)
         try:
             vid, n = store.commit_stage(info, Stage.sealed(checked.stage_path), received_at=received_at,
-                                        before_insert=lambda: say("writing"))
+                                        before_insert=lambda: say(3, INGEST_STEPS, tr("đang ghi", "writing")))
         except AlreadyStored as same:  # stored meanwhile by another writer
             return IngestResult(name, same.vintage_id, 0, already_stored=True, layout=checked.layout)
+        say(INGEST_STEPS, INGEST_STEPS, tr("đã lưu", "stored"))
         return IngestResult(name, vid, n, layout=checked.layout, empty_cells_skipped=checked.empty_cells_skipped,
                             backcast_rows=checked.backcast_rows, notes=list(checked.notes))
     finally:

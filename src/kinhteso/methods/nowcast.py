@@ -41,6 +41,7 @@ import pandas as pd
 from scipy import stats
 
 from kinhteso.errors import MethodError, UsageError
+from kinhteso.progress import Progress, or_null
 
 __all__ = [
     "Nowcast",
@@ -475,11 +476,13 @@ def information_set(y: pd.Series, x: pd.DataFrame, origin: pd.Period, *,
 
 def backtest(y: pd.Series, x: pd.DataFrame, origins: Sequence[pd.Period], *, engines: Sequence[str] = ("bridge", "dfm"),
              months_available: int = 1, level: float = 0.9,
-             options: Mapping[str, Mapping[str, Any]] | None = None) -> BacktestResult:
+             options: Mapping[str, Mapping[str, Any]] | None = None,
+             progress: Progress | None = None) -> BacktestResult:
     """Expanding-window pseudo-real-time backtest (Bańbura et al. 2013): for each origin T,
     every engine is re-estimated on :func:`information_set` and its nowcast compared with y_T.
     RMSE = √(mean e²), e = ŷ_T − y_T; the ratio RMSE(engine)/RMSE(naive) < 1 means the engine
-    beats the naive forecast. The naive engine is always included."""
+    beats the naive forecast. The naive engine is always included. ``progress``
+    (:mod:`kinhteso.progress`): one step per origin."""
     if not 0 <= months_available <= 3:
         raise UsageError("NOWCAST_MONTHS", f"Số tháng đã công bố {months_available} phải trong 0–3.",
                          f"months_available {months_available} must lie in 0–3.")
@@ -490,7 +493,9 @@ def backtest(y: pd.Series, x: pd.DataFrame, origins: Sequence[pd.Period], *, eng
                              f"Unknown nowcast engine '{e}'; use one of {', '.join(ENGINES)}.")
     opts = options or {}
     rows = []
-    for origin in origins:
+    say = or_null(progress)
+    for i, origin in enumerate(origins):
+        say(i, len(origins), (f"Kiểm định ngược: {origin}", f"Backtest: {origin}"))
         if origin not in y.index or pd.isna(y.loc[origin]):
             continue
         yi, xi = information_set(y, x, origin, months_available=months_available)
@@ -499,6 +504,7 @@ def backtest(y: pd.Series, x: pd.DataFrame, origins: Sequence[pd.Period], *, eng
             actual = float(y.loc[origin])
             rows.append({"origin": str(origin), "engine": e, "nowcast": nc.point, "actual": actual,
                          "error": nc.point - actual, "lower": nc.lower, "upper": nc.upper})
+    say(len(origins), len(origins), ("Kiểm định ngược", "Backtest"))
     err = pd.DataFrame(rows, columns=["origin", "engine", "nowcast", "actual", "error", "lower", "upper"])
     if err.empty:
         raise MethodError("NOWCAST_NO_ORIGIN", "Không có quý nào để kiểm định ngược.",

@@ -31,6 +31,7 @@ import pandas as pd
 
 from kinhteso.errors import MethodError, UsageError
 from kinhteso.methods import composite as C
+from kinhteso.progress import Progress, or_null
 
 __all__ = [
     "UAProblem",
@@ -425,29 +426,37 @@ def uncertainty(X: pd.DataFrame, meta: pd.DataFrame, *, n: int, weight_noise: fl
                 normalise: Sequence[Mapping[str, Any]] = ({"method": "minmax", "l_u": (0.0, 100.0)},),
                 aggregate: Sequence[str] = ("arithmetic",), impute: Sequence[str] = ("none",),
                 exclude: bool = False, groups: pd.Series | None = None, index: str | None = None,
-                design: str = "sobol", seed: int = 0) -> UncertaintyResult:
+                design: str = "sobol", seed: int = 0, progress: Progress | None = None) -> UncertaintyResult:
     """Monte Carlo uncertainty and Sobol sensitivity analysis of ``index`` (COINr ``get_sensitivity``).
 
     **Parameters:** ``X`` rows × indicators (before imputation and normalisation); ``meta`` the
     iMeta; ``n`` the base sample size (``design = "sobol"``: ``n·(D + 2)`` replications, Sobol
     indices computed; ``"random"``: ``n`` replications, no Sobol indices); the choices as in
-    :func:`build_problem`.
+    :func:`build_problem`; ``progress`` (:mod:`kinhteso.progress`): one step per phase.
 
     >>> # res = uncertainty(X, meta, n=256, normalise=[{"method": "minmax", "l_u": (1, 100)},
     >>> #                   {"method": "zscore", "m_sd": (10, 2)}], aggregate=["arithmetic", "geometric"])
     >>> # res.rank_intervals, res.sobol, res.design_table()
     """
+    say, total = or_null(progress), 4 + (design == "sobol")
+    say(0, total, ("Chuẩn bị các phương án", "Preparing the alternatives"))
     prob = build_problem(X, meta, weight_noise=weight_noise, normalise=normalise, aggregate=aggregate,
                          impute=impute, exclude=exclude, groups=groups, index=index,
                          pool_size=max(1, n), seed=seed)
+    say(1, total, (f"Thiết kế mẫu ({design})", f"Sampling the design ({design})"))
     U, dec = sample_design(prob, n=n, method=design, seed=seed)
+    say(2, total, (f"Tính {len(dec)} lần chạy", f"Computing {len(dec)} replications"))
     nom = nominal_scores(prob)[None, :]
     S = evaluate(prob, dec)
+    say(3, total, ("Khoảng hạng", "Rank intervals"))
     Rk = rank_matrix(S)
     nr = rank_matrix(nom)[0]
     Y = np.nanmean(np.abs(Rk - nr[None, :]), axis=1)
     units = [str(u).split("@")[0] for u in X.index]
     ri = rank_intervals(Rk, nr, units, S)
+    if design == "sobol":
+        say(4, total, ("Chỉ số Sobol", "Sobol indices"))
     sob = sobol_indices(prob, Y, seed=seed) if design == "sobol" else None
+    say(total, total, ("Phân tích bất định", "Uncertainty analysis"))
     return UncertaintyResult(problem=prob, design_u=U, design=dec, scores=S, ranks=Rk, nominal_scores=nom[0],
                              nominal_ranks=nr, output=Y, rank_intervals=ri, sobol=sob)

@@ -20,7 +20,9 @@ from kinhteso.domain import FIRST_YEAR, MERGER_DATE, MERGER_YEAR
 from kinhteso.errors import MethodError, UsageError
 from kinhteso.methods import accounts as A
 from kinhteso.methods.merger import to_basis34
+from kinhteso.i18n import tr
 from kinhteso.periods import period as strict_period
+from kinhteso.progress import Progress, or_null
 from kinhteso.reference import territories as terr
 from kinhteso.reference import vsic
 from kinhteso.store import RunRecord
@@ -373,16 +375,19 @@ def territories_for(period: str) -> list[str]:
 def measure_many(ws: Workspace, keys: Sequence[str], periods: Sequence[str], views: Sequence[str], *,
                  core: Sequence[str] | None = None, with_change: bool = False, store_run: bool = False,
                  as_of=None, coef_source: str | None = None, prices: str = "current",
-                 breakdown: str | None = None) -> list[MeasureResult]:
+                 breakdown: str | None = None, progress: Progress | None = None) -> list[MeasureResult]:
     """Measure every (territory, period, view) with one read of the store. Nothing is stored
     unless ``store_run`` (then one run, see :func:`save`). ``prices="constant"``: the accounts at
     constant 2010 prices with real growth; ``breakdown="ownership"``: each result carries its
-    ownership breakdown (both in :mod:`kinhteso.pipeline.breakdowns`)."""
+    ownership breakdown (both in :mod:`kinhteso.pipeline.breakdowns`). ``progress``
+    (:mod:`kinhteso.progress`): one step for the read, one per (period, territory), one to store."""
     for v in views:
         if v not in A.VIEWS:
             raise UsageError("UNKNOWN_VIEW", f"Cách đo '{v}' không có; dùng {', '.join(A.VIEWS)}.",
                              f"Unknown view '{v}'; use one of {', '.join(A.VIEWS)}.")
     wanted = set(periods) | ({previous_period(p) for p in periods} if with_change or prices == "constant" else set())
+    say, total = or_null(progress), 1 + len(periods) * len(keys) + bool(store_run)
+    say(0, total, tr("Đọc số liệu", "Reading the data"))
     mapping = terr.merger_map()
     # what these territories read: their own rows, a 34-basis unit's 63-basis predecessors, the nation
     needed = terr.with_predecessors(keys) | {"VN"}
@@ -392,13 +397,18 @@ def measure_many(ws: Workspace, keys: Sequence[str], periods: Sequence[str], vie
     nation = _Rows(obs[obs.territory == "VN"])
     frames = {k: _Rows(f) for k, f in _for_territories(obs, keys, mapping).items()}
     cache: dict = {}  # the inputs of a territory and period serve every view
-    results = [_one(frames[k], nation, h, k, p, v, core, with_change, cache) for p in periods for k in keys for v in views]
+    results = []
+    for i, (p, k) in enumerate((p, k) for p in periods for k in keys):
+        say(1 + i, total, tr(f"Tài khoản {p}", f"Accounts {p}"))
+        results.extend(_one(frames[k], nation, h, k, p, v, core, with_change, cache) for v in views)
     if prices == "constant" or breakdown == "ownership":
         from kinhteso.pipeline import breakdowns as PB  # noqa: PLC0415
 
         PB.extend(results, frames, nation, h, cache, core=core, prices=prices, ownership=breakdown == "ownership")
     if store_run:
+        say(total - 1, total, tr("Lưu kết quả", "Storing the results"))
         save(ws, results, core=core, coef_source=coef_source, as_of=as_of)
+    say(total, total, tr("Tài khoản kinh tế số", "Digital-economy accounts"))
     return results
 
 

@@ -38,6 +38,7 @@ from kinhteso.methods import composite as C
 from kinhteso.methods import uncertainty as UA
 from kinhteso.periods import period as parse_period
 from kinhteso.pipeline.observations import ObservationQuery, read_observations
+from kinhteso.progress import Progress, or_null, span
 from kinhteso.reference import territories as terr
 from kinhteso.reference.frameworks import Framework, available_frameworks, load_framework
 from kinhteso.workspace import Workspace
@@ -330,7 +331,7 @@ def _vintages(ws: Workspace, ids: list[int]) -> list[dict[str, Any]]:
              "file_name": r.file_name, "illustrative": bool(r.illustrative)} for r in v.itertuples(index=False)]
 
 
-def score_index(ws: Workspace, s: IndexSettings) -> IndexResult:
+def score_index(ws: Workspace, s: IndexSettings, *, progress: Progress | None = None) -> IndexResult:
     """Score the units of ``ws`` for ``s.period`` with framework ``s.framework``.
 
     **Returns:** an :class:`IndexResult`; its ``table`` has :data:`TABLE_COLUMNS`: territory key,
@@ -338,6 +339,7 @@ def score_index(ws: Workspace, s: IndexSettings) -> IndexResult:
     interval over ``s.n`` replications with weights perturbed by ±``weight_noise`` (rounded
     outward to whole ranks) and the median rank, the ``top`` best- and worst-ranked indicators,
     whether an input is illustrative, and the old provinces a merged unit was derived from.
+    ``progress`` (:mod:`kinhteso.progress`): reading, scoring, the rank intervals' phases, strengths.
     """
     if s.n < 0 or s.top < 1 or not 0.0 <= s.weight_noise < 1.0:
         raise UsageError("INDEX_SETTINGS", "Cần n ≥ 0, top ≥ 1 và mức nhiễu trọng số trong [0, 1).",
@@ -345,6 +347,8 @@ def score_index(ws: Workspace, s: IndexSettings) -> IndexResult:
     if s.basis not in (None, 63, 34):
         raise UsageError("INDEX_BASIS", f"Hệ địa bàn {s.basis} không có; chọn 63 hoặc 34.",
                          f"No territorial basis {s.basis}; choose 63 or 34.")
+    say = or_null(progress)
+    say(0, 3, tr("Đọc số liệu", "Reading the data"))
     fw, columns, fw_notes = _framework(s)
     scored = _scored(fw)
     long = _read_inputs(ws, columns, s)
@@ -356,6 +360,7 @@ def score_index(ws: Workspace, s: IndexSettings) -> IndexResult:
     for c in fw.main_indices:
         idata[c] = X[c].to_numpy(dtype=float) if c in X.columns else np.nan
     nspec, agg = _method(fw)
+    say(1, 3, tr("Chấm điểm", "Scoring"))
     coin = C.build(idata, fw.main_meta, normalise=nspec["method"], clip=nspec.get("clip"), aggregate=agg)
     scores = coin.data["Aggregated"][fw.index]
     ranks = C.rank_scores(scores)
@@ -363,13 +368,15 @@ def score_index(ws: Workspace, s: IndexSettings) -> IndexResult:
     # --- rank intervals (Handbook step 7; COINr get_sensitivity) ------------------------------
     ua = None
     lo = hi = med = pd.Series(np.nan, index=scores.index)
+    intervals = span(progress, before=2, after=1, prefix=tr("Khoảng hạng: ", "Rank intervals: "))
     if s.n > 0 and s.weight_noise > 0 and len(scores) > 1:
         ua = UA.uncertainty(coin.data["Raw"], coin.meta, n=s.n, weight_noise=s.weight_noise, normalise=[nspec],
-                            aggregate=[agg], design="random", seed=s.seed)
+                            aggregate=[agg], design="random", seed=s.seed, progress=intervals)
         ri = ua.rank_intervals.set_index(scores.index)
         lo, hi, med = np.floor(ri["rank_q05"]), np.ceil(ri["rank_q95"]), ri["rank_median"]
 
     # --- strengths and weaknesses (COINr get_str_weak) -----------------------------------------
+    say(intervals.end, intervals.end + 1, tr("Điểm mạnh, điểm yếu", "Strengths and weaknesses"))
     sw = {u: C.strengths_weaknesses(coin, u, topN=s.top) for u in scores.index}
     illus = long.groupby("key")["illustrative"].any()
 
@@ -416,4 +423,5 @@ def score_index(ws: Workspace, s: IndexSettings) -> IndexResult:
         "illustrative": bool(table["illustrative"].any()),
         "units": len(table),
     }
+    say(intervals.end + 1, intervals.end + 1, tr("Chỉ số", "Index"))
     return IndexResult(framework=fw, table=table, coin=coin, uncertainty=ua, provenance=provenance, notes=notes)

@@ -30,9 +30,11 @@ import pandas as pd
 
 from kinhteso import __version__
 from kinhteso.errors import MethodError, UsageError
+from kinhteso.i18n import tr
 from kinhteso.methods import nowcast as N
 from kinhteso.pipeline import accounts as PA
 from kinhteso.pipeline.observations import ObservationQuery, read_observations, resolve_territories
+from kinhteso.progress import Progress, or_null, span
 from kinhteso.reference import territories as terr
 from kinhteso.store import RunRecord
 from kinhteso.workspace import Workspace
@@ -250,15 +252,20 @@ _DFM_OPTIONS = {"maxiter": 200}
 
 def run_nowcast(ws: Workspace, territory: str, *, engine: str | None = None, level: float = LEVEL,
                 write: bool = True, with_news: bool = True, backtest_origins: int = 0, since: str | None = None,
-                dfm_options: dict | None = None, series: TerritorySeries | None = None) -> NowcastOutcome:
+                dfm_options: dict | None = None, series: TerritorySeries | None = None,
+                progress: Progress | None = None) -> NowcastOutcome:
     """Nowcast the current quarter of ``territory``; write DE_VA and DE_SHARE (status F) when
     ``write``. ``engine`` None uses :func:`default_engine`. ``backtest_origins`` > 0 adds a
-    pseudo-real-time backtest over that many last quarters (DE VA growth)."""
+    pseudo-real-time backtest over that many last quarters (DE VA growth). ``progress``
+    (:mod:`kinhteso.progress`): reading, nowcasting, the backtest's origins, storing."""
     name = engine or default_engine()
     if name not in N.ENGINES:
         raise UsageError("UNKNOWN_ENGINE", f"Không có phương pháp dự báo '{name}'; dùng {', '.join(N.ENGINES)}.",
                          f"Unknown nowcast engine '{name}'; use one of {', '.join(N.ENGINES)}.")
+    say = or_null(progress)
+    say(0, 3, tr("Đọc chuỗi số liệu", "Reading the series"))
     s = series or load_series(ws, territory, since=since)
+    say(1, 3, tr(f"Dự báo tức thời ({name})", f"Nowcasting ({name})"))
     period = _qperiod(s.target)
     if s.territory.startswith("63:"):
         from kinhteso.domain import MERGER_DATE  # noqa: PLC0415
@@ -292,8 +299,10 @@ def run_nowcast(ws: Workspace, territory: str, *, engine: str | None = None, lev
     months = {c: [str(p) for p in s.monthly[c].loc[s.target.asfreq("M", "s"):].dropna().index] for c in s.monthly}
     news = _news(s, s.y_va, x, opts) if (name == "dfm" and with_news) else None
     bt = None
+    checking = span(progress, before=2, after=1)
     if backtest_origins:
-        bt = run_backtest(s, origins=backtest_origins, level=level, dfm_options=dfm_options).summary.to_dict("records")
+        bt = run_backtest(s, origins=backtest_origins, level=level, dfm_options=dfm_options,
+                          progress=checking).summary.to_dict("records")
     prov = {"input_vintages": s.vintages, "engine": name, "engine_label": N.ENGINES[name].label_en,
             "anchor": N.ENGINES[name].anchor, "parameters": {"level": level, **opts, "since": since},
             "transform": "year-on-year log growth 100*ln(v_t/v_{t-4}); level = v_{T-4}*exp(g/100)",
@@ -303,7 +312,9 @@ def run_nowcast(ws: Workspace, territory: str, *, engine: str | None = None, lev
                          {"DE_VA": _growth_dict(nc_va), "DE_SHARE": _growth_dict(nc_sh)}, months, news, bt, prov,
                          warns)
     if write:
+        say(checking.end, checking.end + 1, tr("Lưu kết quả", "Storing the results"))
         out.run_id = _write(ws, out)
+    say(checking.end + 1, checking.end + 1, tr("Dự báo tức thời", "Nowcast"))
     return out
 
 
@@ -329,16 +340,16 @@ def _write(ws: Workspace, out: NowcastOutcome) -> str:
 
 def run_backtest(series: TerritorySeries, *, origins: int = 8, engines: Sequence[str] = ("bridge", "dfm"),
                  months_available: int | None = None, level: float = LEVEL,
-                 dfm_options: dict | None = None) -> N.BacktestResult:
+                 dfm_options: dict | None = None, progress: Progress | None = None) -> N.BacktestResult:
     """Pseudo-real-time backtest of DE VA growth over the last ``origins`` published quarters,
     with the ragged edge of the current quarter (``months_available`` defaults to the number of
-    its months published now)."""
+    its months published now). ``progress``: :mod:`kinhteso.progress`."""
     y = series.y_va
     if months_available is None:
         months_available = int(min(3, series.monthly.loc[series.target.asfreq("M", "s"):].notna().any(axis=1).sum()))
     ors = list(y.index[-origins:])
     return N.backtest(y, series.x, ors, engines=engines, months_available=months_available, level=level,
-                      options={"dfm": {**_DFM_OPTIONS, **(dfm_options or {})}})
+                      options={"dfm": {**_DFM_OPTIONS, **(dfm_options or {})}}, progress=progress)
 
 
 def real_data_backtest(reference_dir: Path, *, sectors: Sequence[str] = ("TOTAL", "Industry", "Manufacturing"),

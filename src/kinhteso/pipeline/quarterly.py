@@ -26,7 +26,7 @@ sectors) the quarter's own accounts scaled pro rata to the benchmarked totals.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,9 +34,11 @@ import pandas as pd
 
 from kinhteso import __version__
 from kinhteso.errors import MethodError, UsageError
+from kinhteso.i18n import tr
 from kinhteso.methods import temporal as T
 from kinhteso.pipeline import accounts as PA
 from kinhteso.pipeline.observations import ObservationQuery, read_observations
+from kinhteso.progress import Progress, or_null, span
 from kinhteso.store import RunRecord
 from kinhteso.workspace import Workspace
 
@@ -117,12 +119,12 @@ def _monthly_regressors(ws: Workspace, key: str, quarters: list[str]) -> np.ndar
 def quarterly_de(ws: Workspace, territory: str, *, indicator: str = "gdp", method: str | None = None,
                  last_year: int | None = None, write: bool = True, view: str = "gso",
                  core: Sequence[str] | None = None, as_of=None, coef_source: str | None = None,
-                 progress: Callable[[str], None] | None = None) -> QuarterlyResult:
+                 progress: Progress | None = None) -> QuarterlyResult:
     """Quarterly DE value added and share for ``territory``; ``last_year`` pretends the annual
     accounts end there (the later years' quarters are then extrapolated). ``write`` stores the
-    run (once for the same inputs)."""
+    run (once for the same inputs). ``progress``: :mod:`kinhteso.progress`."""
     done, failed = quarterly_many(ws, [territory], indicator=indicator, method=method, last_year=last_year,
-                                  view=view, core=core, as_of=as_of, coef_source=coef_source)
+                                  view=view, core=core, as_of=as_of, coef_source=coef_source, progress=progress)
     if failed:
         raise failed[0][1]
     if write:
@@ -132,10 +134,11 @@ def quarterly_de(ws: Workspace, territory: str, *, indicator: str = "gdp", metho
 
 def quarterly_many(ws: Workspace, territories: Sequence[str], *, indicator: str = "gdp", method: str | None = None,
                    last_year: int | None = None, view: str = "gso", core: Sequence[str] | None = None, as_of=None,
-                   coef_source: str | None = None, progress: Callable[[str], None] | None = None,
+                   coef_source: str | None = None, progress: Progress | None = None,
                    ) -> tuple[list[QuarterlyResult], list[tuple[str, MethodError]]]:
     """:func:`quarterly_de` for several territories with one read of the store and one run of
-    the accounts for all of them. Nothing is stored. Returns (results, [(territory, error)])."""
+    the accounts for all of them. Nothing is stored. Returns (results, [(territory, error)]).
+    ``progress`` (:mod:`kinhteso.progress`): one step for the accounts, one per territory."""
     if indicator not in INDICATOR_SETS:
         raise UsageError("UNKNOWN_INDICATOR_SET", f"Bộ chỉ báo '{indicator}' không có; dùng {', '.join(INDICATOR_SETS)}.",
                          f"Unknown indicator set '{indicator}'; use {', '.join(INDICATOR_SETS)}.")
@@ -155,19 +158,21 @@ def quarterly_many(ws: Workspace, territories: Sequence[str], *, indicator: str 
         else:
             plans[k] = (years, _quarters(years[0], q_stored[-1]))
     done: list[QuarterlyResult] = []
+    say, accounts = or_null(progress), span(progress, after=len(plans))
     if plans:
         periods = sorted({str(y) for ys, _ in plans.values() for y in ys} | {q for _, qs in plans.values() for q in qs})
-        measured = PA.measure_many(ws, list(plans), periods, [view], core=core, as_of=as_of, coef_source=coef_source)
+        measured = PA.measure_many(ws, list(plans), periods, [view], core=core, as_of=as_of, coef_source=coef_source,
+                                   progress=accounts)
         by = {(r.territory, r.period): r for r in measured}
-        for k, (years, quarters) in plans.items():
+        for i, (k, (years, quarters)) in enumerate(plans.items()):
+            say(accounts.end + i, accounts.end + len(plans), tr(f"Tách quý: {k}", f"Quarterly path: {k}"))
             try:
                 done.append(_quarterly_one(ws, k, years, quarters, by, indicator=indicator, method=method,
                                            last_year=last_year, view=view, core=core, as_of=as_of,
                                            coef_source=coef_source))
             except MethodError as exc:
                 failed.append((k, exc))
-            if progress is not None:
-                progress(k)
+    say(accounts.end + len(plans), accounts.end + len(plans), tr("Số quý", "Quarterly figures"))
     order = {k: i for i, k in enumerate(territories)}
     done.sort(key=lambda r: order[r.territory])
     failed.sort(key=lambda x: order[x[0]])
@@ -262,11 +267,14 @@ def measure_quarter(ws: Workspace, territory: str, period: str, *, view: str = "
 
 def measure_quarters(ws: Workspace, territories: Sequence[str], period: str, *, view: str = "gso",
                      core: Sequence[str] | None = None, as_of=None, coef_source: str | None = None,
-                     with_change: bool = False) -> list[PA.MeasureResult]:
-    """:func:`measure_quarter` for several territories, with one read for all of them."""
+                     with_change: bool = False, progress: Progress | None = None) -> list[PA.MeasureResult]:
+    """:func:`measure_quarter` for several territories, with one read for all of them.
+    ``progress`` (:mod:`kinhteso.progress`): the quarter's own accounts, then the quarterly path."""
     opts = {"core": core, "as_of": as_of, "coef_source": coef_source}
-    owns = PA.measure_many(ws, list(territories), [period], [view], with_change=with_change, **opts)
-    done, failed = quarterly_many(ws, [o.territory for o in owns if o.result is not None], view=view, **opts)
+    own = span(progress, after=1)
+    owns = PA.measure_many(ws, list(territories), [period], [view], with_change=with_change, progress=own, **opts)
+    done, failed = quarterly_many(ws, [o.territory for o in owns if o.result is not None], view=view,
+                                  progress=span(progress, before=own.end), **opts)
     qs = {q.territory: q for q in done}
     errors = dict(failed)
     return [_benchmarked(own, qs.get(own.territory), errors.get(own.territory), period) for own in owns]

@@ -41,12 +41,14 @@ import numpy as np
 import pandas as pd
 
 from kinhteso.errors import MethodError, ReferenceDataError, UsageError
+from kinhteso.i18n import tr
 from kinhteso.methods import accounts as A
 from kinhteso.methods import sectoral as S
 from kinhteso.methods import targets as M
 from kinhteso.methods.merger import to_basis34
 from kinhteso.pipeline import accounts as PA
 from kinhteso.pipeline import labour as PL
+from kinhteso.progress import Progress, or_null, span
 from kinhteso.reference import territories as terr
 from kinhteso.reference.targets import (
     BOUNDARY_CONVERSION,
@@ -130,8 +132,8 @@ def _input_years(ws: Workspace, key: str) -> list[str]:
     return sorted(set(_annual(obs).period))
 
 
-def _computed_shares(ws: Workspace, keys: Sequence[str], *, view: str,
-                     sections: bool = False) -> tuple[pd.DataFrame, dict[str, list]]:
+def _computed_shares(ws: Workspace, keys: Sequence[str], *, view: str, sections: bool = False,
+                     progress: Progress | None = None) -> tuple[pd.DataFrame, dict[str, list]]:
     """DE_SHARE of the accounts (``view``), computed in memory (nothing is stored), for the last
     years with inputs of every key: (territory, period, sector, value, illustrative), and each
     key's warnings. ``sections``: the share within each section instead (DE_SHARE_SECTOR, one
@@ -150,7 +152,7 @@ def _computed_shares(ws: Workspace, keys: Sequence[str], *, view: str,
     rows, warnings = [], {k: [] for k in keys}
     if todo:
         all_keys = sorted({k for v in todo.values() for k in v})
-        for r in PA.measure_many(ws, all_keys, sorted(todo), [view]):  # one read, nothing stored
+        for r in PA.measure_many(ws, all_keys, sorted(todo), [view], progress=progress):  # one read, nothing stored
             if r.territory not in todo.get(r.period, ()):
                 continue
             if r.result is None:
@@ -532,8 +534,9 @@ def sector_summaries(rows: Sequence[dict]) -> list[dict]:
 def gaps(ws: Workspace, *, territory: str | Sequence[str] | None = None, indicator: str | None = None,
          source: str = "auto", view: str = "gso", model: str = "loglinear", level: float = 0.90,
          inherit_national: bool = False, compute: bool = True, against: str | None = None,
-         convert_boundary: bool = False, labour: str = "core") -> list[dict]:
+         convert_boundary: bool = False, labour: str = "core", progress: Progress | None = None) -> list[dict]:
     """One row per territory × target (fields :data:`GAP_FIELDS`), in registry order.
+    ``progress`` (:mod:`kinhteso.progress`): reading, the accounts, one step per row.
 
     ``territory``: a key or keys (default: every territory with a target): the targets each
     holds, whatever boundary they were set on. ``indicator``: the targets whose indicator or basis
@@ -562,11 +565,14 @@ def gaps(ws: Workspace, *, territory: str | Sequence[str] | None = None, indicat
     pairs = [(k, t, inh, measured_on(t, k, inherited=inh, against=against, convert_boundary=convert_boundary))
              for k in keys for t, inh in _applicable(targets, k, indicator, inherit_national)]
     where = sorted({m[0] for *_, m in pairs})
+    say, accounts = or_null(progress), span(progress, before=1, after=len(pairs))
+    say(0, 1 + len(pairs), tr("Đọc mục tiêu và số liệu", "Reading the targets and the data"))
     panel = _panel(ws, _panel_indicators({m[1] for *_, m in pairs}), where) if pairs else None
     runs = None
     de_keys = sorted({m[0] for *_, m in pairs if m[1] == "DE_SHARE"})
     if source != "published" and len(de_keys) > 1:  # many territories: one computation, one read
-        runs = _computed_shares(ws, de_keys, view=view)[0] if compute else _stored_shares(ws, view=view)
+        runs = _computed_shares(ws, de_keys, view=view, progress=accounts)[0] if compute else \
+            _stored_shares(ws, view=view)
         compute = False
     pre = {}
     for ind in COMPUTED[1:]:  # many territories: one computation each
@@ -575,7 +581,8 @@ def gaps(ws: Workspace, *, territory: str | Sequence[str] | None = None, indicat
             pre[ind] = _computed_many(ws, ks, ind, view=view, labour=labour)
     cache: dict[tuple[str, str], SeriesResult] = {}
     rows = []
-    for k, t, inh, m in pairs:
+    for i, (k, t, inh, m) in enumerate(pairs):
+        say(accounts.end + i, accounts.end + len(pairs), tr(f"Khoảng cách: {k} {t.indicator}", f"Gap: {k} {t.indicator}"))
         if m not in cache:
             cache[m] = series(ws, m[0], m[1], source=source, view=view, compute=compute, panel=panel, runs=runs,
                               labour=labour, pre=pre.get(m[1]))
@@ -585,6 +592,7 @@ def gaps(ws: Workspace, *, territory: str | Sequence[str] | None = None, indicat
             continue
         rows.append(_row(t, cache[m], model=model, level=level, inherited=inh, territory=k,
                          convert_boundary=convert_boundary))
+    say(accounts.end + len(pairs), accounts.end + len(pairs), tr("Khoảng cách tới mục tiêu", "Gaps to the targets"))
     return rows
 
 
@@ -631,7 +639,7 @@ def _check_sector(indicator: str, sector: str | None) -> str | None:
 def plan(ws: Workspace, territory: str, indicator: str, target_year: int, *, target_value: float | None = None,
          growth: float | None = None, source: str = "auto", view: str = "gso", model: str = "loglinear",
          level: float = 0.90, against: str | None = None, convert_boundary: bool = False,
-         sector: str | None = None, labour: str = "core") -> dict:
+         sector: str | None = None, labour: str = "core", progress: Progress | None = None) -> dict:
     """The plan for one territory × indicator × target year: the gap row, the quarterly
     milestone path and, for the digital-economy share measured from the accounts, what each
     industry must contribute under a GRDP growth scenario (``growth``: annual nominal rate;
@@ -644,7 +652,9 @@ def plan(ws: Workspace, territory: str, indicator: str, target_year: int, *, tar
 
     A within-section indicator (``DE_SHARE_SECTOR``) is planned for one ``sector`` (a section
     letter): the targets for each section (``*``) or for that one; the industry breakdown is
-    then within the section (its divisions over the section's value added)."""
+    then within the section (its divisions over the section's value added). ``progress``
+    (:mod:`kinhteso.progress`): the series, then the industries' contributions."""
+    say = or_null(progress)
     targets = workspace_targets(ws)
     _check_against(ws, against, indicator)
     _check_labour(labour)
@@ -671,7 +681,9 @@ def plan(ws: Workspace, territory: str, indicator: str, target_year: int, *, tar
         match = Target(**{**base.as_dict(), "year": int(target_year),
                           "value": float(target_value) if target_value is not None else base.value})
     where, ind = measured_on(match, territory, against=against, convert_boundary=convert_boundary)
+    say(0, 2, tr(f"Chuỗi {ind} của {where}", f"The {ind} series of {where}"))
     s = series(ws, where, ind, source=source, view=view, labour=labour)
+    say(1, 2, tr("Lộ trình và đóng góp của các ngành", "Milestones and the industries' contributions"))
     if "sector" in s.frame.columns:
         row = _section_rows(match, s, model=model, level=level, inherited=False, territory=territory,
                             convert_boundary=convert_boundary, sector=sector)[0]
@@ -681,6 +693,7 @@ def plan(ws: Workspace, territory: str, indicator: str, target_year: int, *, tar
     out: dict = {"gap": row, "milestones": [], "sectors": [], "sector_summary": None, "core_alternative": None,
                  "growth": None, "warnings": warnings}
     if row["error"]:
+        say(2, 2, tr("Kế hoạch", "Plan"))
         return out
     if row["status"] != "achieved" and int(row["latest_period"]) < target_year:
         path = M.milestone_path(row["latest_value"], row["latest_period"], match.value, target_year)
@@ -716,6 +729,7 @@ def plan(ws: Workspace, territory: str, indicator: str, target_year: int, *, tar
         warnings.append({"code": "NO_SECTOR_PLAN",
                          "vi": "Chuỗi là số công bố; cần số liệu tài khoản (GRDP_VA theo ngành) để phân rã theo ngành.",
                          "en": "The series is published; the sector decomposition needs the accounts' inputs (GRDP_VA by industry)."})
+    say(2, 2, tr("Kế hoạch", "Plan"))
     return out
 
 
@@ -870,10 +884,13 @@ def _illustrative(ws: Workspace, key: str) -> bool:
 
 # --- peers ---------------------------------------------------------------------------------------
 def peers(ws: Workspace, *, year: str | None = None, view: str = "gso", indicators: Sequence[str] = _PEER_INDICATORS,
-          compute: bool = True) -> pd.DataFrame:
+          compute: bool = True, progress: Progress | None = None) -> pd.DataFrame:
     """Percentiles of the 34 provinces per indicator (latest ``year`` on the 34 basis, default
     the latest year with GRDP on it), within all and within the peer group (quartile of GRDP per
-    person), strengths (top quartile), weaknesses (bottom quartile) and whom to learn from."""
+    person), strengths (top quartile), weaknesses (bottom quartile) and whom to learn from.
+    ``progress`` (:mod:`kinhteso.progress`): reading, then one step per indicator."""
+    say, total = or_null(progress), 2 + len(indicators)
+    say(0, total, tr("Đọc số liệu", "Reading the data"))
     keys = [t.key for t in terr.territories() if t.basis == 34]
     if year is None:
         g = ws.store.observations(indicator="GRDP", territory=keys, sector="_T")
@@ -884,7 +901,8 @@ def peers(ws: Workspace, *, year: str | None = None, view: str = "gso", indicato
         year = g.period.max()
     panel = _panel(ws, sorted({*_panel_indicators(indicators), "GRDP", "POPULATION"}), keys)
     rows = []
-    for ind in indicators:
+    for i, ind in enumerate(indicators):
+        say(1 + i, total, tr(f"Chỉ tiêu {ind}", f"Indicator {ind}"))
         if ind == "DE_SHARE":
             rv = _stored_shares(ws, view=view)
             rv = rv[(rv.period == year) & rv.territory.isin(keys) & (rv.sector == "_T")]
@@ -899,6 +917,7 @@ def peers(ws: Workspace, *, year: str | None = None, view: str = "gso", indicato
             f = f[f.period == year]
             if len(f):
                 rows.append({"territory": k, "indicator": ind, "value": float(f.value.iloc[0])})
+    say(total - 1, total, tr("Phân vị và nhóm ngang hàng", "Percentiles and peer groups"))
     frame = pd.DataFrame(rows, columns=["territory", "indicator", "value"])
     gdp = panel[(panel.indicator == "GRDP") & (panel.period == year)].set_index("territory").value
     pop = panel[(panel.indicator == "POPULATION") & (panel.period == year)].set_index("territory").value
@@ -912,4 +931,5 @@ def peers(ws: Workspace, *, year: str | None = None, view: str = "gso", indicato
     if len(out):
         out["grdp_per_person"] = out.territory.map(per)
         out["year"] = year
+    say(total, total, tr("So sánh ngang hàng", "Peers"))
     return out

@@ -29,6 +29,8 @@ from kinhteso.errors import ReferenceDataError
 
 __all__ = [
     "UNITS",
+    "UNIT_PRECISION",
+    "unit_precision",
     "FREQUENCIES",
     "SECTOR_KINDS",
     "SECTOR_KIND_FRAMEWORKS",
@@ -49,6 +51,22 @@ UNITS: dict[str, tuple[str, str]] = {
     "INDEX01": ("điểm chỉ số (0–1)", "index score (0–1)"),
     "INDEX": ("chỉ số (năm gốc = 100)", "index (base year = 100)"),
 }
+#: Unit code → decimals shown in CSV/XLSX output (values are rounded to them; JSON keeps full precision).
+UNIT_PRECISION: dict[str, int] = {
+    "VND_BN": 1, "PCT": 2, "RATIO": 4, "COUNT": 0, "PERSONS": 0, "TEU": 0, "INDEX01": 4, "INDEX": 2,
+}
+
+
+def unit_precision(unit: str | None) -> int | None:
+    """Decimals a value in ``unit`` is written with in CSV/XLSX output; ``None`` (not rounded) for
+    an unknown or missing unit.
+
+    >>> unit_precision("PCT"), unit_precision("VND_BN"), unit_precision(None)
+    (2, 1, None)
+    """
+    return UNIT_PRECISION.get(unit) if isinstance(unit, str) else None
+
+
 #: Units whose values can never leave a fixed interval; an indicator in them must state a range inside it.
 _UNIT_BOUNDS: dict[str, tuple[float, float]] = {"RATIO": (0.0, 1.0), "INDEX01": (0.0, 1.0)}
 #: Units of shares and scores: an indicator measured in them cannot be additive.

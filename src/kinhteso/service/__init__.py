@@ -99,6 +99,10 @@ _EXPORTS: dict[str, str] = {
     "IndexRequest": "index",
     "IndexResult": "index",
     "score_index": "index",
+    # briefings: kinhteso report (the content; kinhteso.report renders it)
+    "ReportRequest": "report",
+    "ReportContent": "report",
+    "build_report": "report",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -140,6 +144,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from kinhteso.service.io import IORequest, IOResult, run_io
     from kinhteso.service.nowcast import NowcastRequest, NowcastResult, run_nowcast
+    from kinhteso.service.report import ReportContent, ReportRequest, build_report
     from kinhteso.service.targets import (
         GapsRequest,
         GapsResult,

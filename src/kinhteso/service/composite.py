@@ -24,8 +24,10 @@ from pathlib import Path
 import pandas as pd
 
 from kinhteso.errors import InputRejected, Problem, UsageError
+from kinhteso.i18n import tr
 from kinhteso.methods import composite as C
 from kinhteso.methods import uncertainty as UA
+from kinhteso.progress import Progress, or_null, span
 
 __all__ = [
     "AGGREGATE_CHOICES",
@@ -308,9 +310,10 @@ def run_composite(req: CompositeRequest) -> CompositeResult:
     return CompositeResult(coin=coin, scores=C.scores_long(coin))
 
 
-def run_uncertainty(req: UncertaintyRequest) -> UncertaintyResult:
+def run_uncertainty(req: UncertaintyRequest, *, progress: Progress | None = None) -> UncertaintyResult:
     """Read and check the files (one period only), then run the Monte Carlo uncertainty and
-    Sobol sensitivity analysis (COINr ``get_sensitivity``)."""
+    Sobol sensitivity analysis (COINr ``get_sensitivity``). ``progress``: :mod:`kinhteso.progress`."""
+    or_null(progress)(0, 1, tr("Đọc tệp", "Reading the files"))
     idata, imeta = _read_inputs(req.data, req.meta)
     coin = C.new_coin(idata, imeta, data_file=str(req.data), meta_file=str(req.meta))
     if coin.panel:
@@ -318,6 +321,6 @@ def run_uncertainty(req: UncertaintyRequest) -> UncertaintyResult:
                          "Uncertainty analysis runs on one period; filter iData to one Time value.")
     varied = {name: alternatives for name, alternatives in VARY_ALTERNATIVES.items() if getattr(req, name)}
     res = UA.uncertainty(coin.data["Raw"], coin.meta, n=req.n, seed=req.seed, weight_noise=req.weight_noise,
-                         exclude=req.exclude, design=req.design, **varied)
+                         exclude=req.exclude, design=req.design, progress=span(progress, before=1), **varied)
     return UncertaintyResult(rank_intervals=res.rank_intervals, sobol=res.sobol, design=res.design_table(),
                              runs=len(res.design))

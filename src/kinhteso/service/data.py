@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kinhteso.errors import InputRejected
+from kinhteso.i18n import tr
+from kinhteso.progress import Progress, or_null, span
 from kinhteso.workspace import Workspace
 
 __all__ = ["IngestRequest", "IngestOutcome", "ingest", "CheckRequest", "stored_already", "check_submission", "store_checked",
@@ -35,6 +37,8 @@ class IngestRequest:
     #: the VSIC version of the rows without a ``vsic_version`` cell: ``2018``, ``2025`` or ``auto``
     #: (by period: from 2026-01-01 VSIC 2025); None: VSIC 2018, with a note for periods from 2026
     vsic: str | None = None
+    #: illustrative data (not official statistics): the vintage is flagged and every read labels it
+    illustrative: bool = False
 
 
 @dataclass
@@ -51,27 +55,31 @@ class IngestOutcome:
 
 
 def ingest(ws: Workspace, req: IngestRequest, *,
-           progress: Callable[[Path, str], None] | None = None,
+           progress: Progress | None = None,
            check: Callable[[object], None] | None = None) -> list[IngestOutcome]:
     """Validate and store every file; a file with any problem is refused whole (its outcome
     holds every problem) and the others go on. Each file is staged and checked in a scratch
     database; the store is held for writing only for its commit. ``check`` (see
     :func:`kinhteso.ingest.load.ingest_file`) sees each valid file's ``indicator, territory``
-    pairs before it is stored; what it raises propagates (nothing of that file is stored)."""
-    from kinhteso.ingest.load import ingest_file  # noqa: PLC0415
+    pairs before it is stored; what it raises propagates (nothing of that file is stored).
+    ``progress`` (:mod:`kinhteso.progress`): each file's steps, labelled with its name."""
+    from kinhteso.ingest.load import INGEST_STEPS, ingest_file  # noqa: PLC0415
 
     indicators = ws.indicators()
     out = []
-    for f in map(Path, req.files):
-        say = (lambda stage, _f=f: progress(_f, stage)) if progress else None
+    files = list(map(Path, req.files))
+    for i, f in enumerate(files):
+        say = span(progress, before=INGEST_STEPS * i, after=INGEST_STEPS * (len(files) - 1 - i), prefix=f"{f.name}: ")
         try:
             r = ingest_file(ws.store, f, source=req.source, indicators=indicators, workdir=ws.tmp,
                             decimal=req.decimal, received_at=req.received_at, progress=say, check=check,
-                            vsic=req.vsic)
+                            vsic=req.vsic, illustrative=req.illustrative)
         except InputRejected as exc:
             out.append(IngestOutcome(f, rejected=exc))
             continue
         out.append(IngestOutcome(f, result=r))
+    n = INGEST_STEPS * len(files)
+    or_null(progress)(n, n, tr("Nạp tệp", "Ingest"))
     return out
 
 

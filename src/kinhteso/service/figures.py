@@ -31,7 +31,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from kinhteso.errors import MethodError, UsageError
+from kinhteso.i18n import tr
 from kinhteso.periods import period as parse_strict
+from kinhteso.progress import Progress, or_null, span
 from kinhteso.workspace import Workspace
 
 __all__ = ["BASIS_ORDER", "MeasureRequest", "MeasureResponse", "measure", "PRICES", "BREAKDOWNS", "QuarterlyRequest", "QuarterlyResponse",
@@ -93,10 +95,11 @@ class MeasureResponse:
         return any(r.provenance.get("illustrative") for r in self.results)
 
 
-def measure(ws: Workspace, req: MeasureRequest) -> MeasureResponse:
+def measure(ws: Workspace, req: MeasureRequest, *, progress: Progress | None = None) -> MeasureResponse:
     """The accounts for a period. A quarter goes through the one quarterly path
     (:func:`kinhteso.pipeline.quarterly.measure_quarter`), so ``measure --period 2025-Q3`` and
-    ``quarterly`` give the same number. Nothing is stored unless ``save``.
+    ``quarterly`` give the same number. Nothing is stored unless ``save``. ``progress``:
+    :mod:`kinhteso.progress`.
 
     >>> MeasureRequest("2025-Q3", ("34:31",)).save
     False
@@ -117,10 +120,11 @@ def measure(ws: Workspace, req: MeasureRequest) -> MeasureResponse:
     single = len(keys) == 1
     opts = {"core": req.core, "as_of": req.as_of, "coef_source": req.coef_source}
     if p.freq == "Q":
-        res = Q.measure_quarters(ws, keys, p.code, view=req.view, with_change=single, **opts)
+        res = Q.measure_quarters(ws, keys, p.code, view=req.view, with_change=single, progress=progress, **opts)
     else:
         res = PA.measure_many(ws, keys, [p.code], [req.view], with_change=single, prices=req.prices,
-                              breakdown=req.breakdown if req.breakdown == "ownership" else None, **opts)
+                              breakdown=req.breakdown if req.breakdown == "ownership" else None, progress=progress,
+                              **opts)
         for r in res:
             r.provenance.setdefault("basis", "estimated")
     out = MeasureResponse(res, p.code, req.view, reconciliation=None if single else PA.reconcile(res),
@@ -218,17 +222,21 @@ class QuarterlyResponse:
         return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
 
 
-def quarterly(ws: Workspace, req: QuarterlyRequest, *, progress=None) -> QuarterlyResponse:
-    """Quarterly figures for each territory; stored as runs (once per set of inputs) unless ``save=False``."""
+def quarterly(ws: Workspace, req: QuarterlyRequest, *, progress: Progress | None = None) -> QuarterlyResponse:
+    """Quarterly figures for each territory; stored as runs (once per set of inputs) unless ``save=False``.
+    ``progress`` (:mod:`kinhteso.progress`): the accounts, each territory, then storing."""
     from kinhteso.pipeline import accounts as PA  # noqa: PLC0415
     from kinhteso.pipeline import quarterly as Q  # noqa: PLC0415
 
+    say, computing = or_null(progress), span(progress, after=1)  # one more step: storing
     keys = [_key(t) for t in req.territories] if req.territories else PA.territories_for("2025")
     done, failed = Q.quarterly_many(ws, keys, indicator=req.indicator_set, method=req.method, view=req.view,
-                                    progress=progress)
+                                    progress=computing)
     out = QuarterlyResponse(done, failed)
     if req.save and out.results:
+        say(computing.end, computing.end + 1, tr("Lưu kết quả", "Storing the results"))
         Q.save_many(ws, out.results)  # one write for every territory
+    say(computing.end + 1, computing.end + 1, tr("Số quý", "Quarterly figures"))
     return out
 
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from kinhteso.methods.composite import Coin
     from kinhteso.methods.uncertainty import UncertaintyResult
+    from kinhteso.progress import Progress
     from kinhteso.reference.frameworks import Framework
     from kinhteso.workspace import Workspace
 
@@ -88,13 +89,14 @@ class IndexResult:
                 "scores": [{k: plain(v) for k, v in rec.items()} for rec in self.table.to_dict(orient="records")]}
 
 
-def score_index(ws: Workspace, req: IndexRequest) -> IndexResult:
+def score_index(ws: Workspace, req: IndexRequest, *, progress: Progress | None = None) -> IndexResult:
     """Score the provinces of ``ws``; an unknown framework (``UNKNOWN_FRAMEWORK``) or basis
-    (``INDEX_BASIS``), or missing inputs (``INDEX_NO_DATA``...) raise bilingual errors."""
+    (``INDEX_BASIS``), or missing inputs (``INDEX_NO_DATA``...) raise bilingual errors.
+    ``progress``: :mod:`kinhteso.progress`."""
     from kinhteso.pipeline.index import IndexSettings  # noqa: PLC0415
     from kinhteso.pipeline.index import score_index as score  # noqa: PLC0415
 
     s = IndexSettings(framework=req.framework, period=req.period, basis=req.basis, n=req.n, seed=req.seed,
                       as_of=req.as_of)  # type: ignore[arg-type]  # a datetime once made
-    res = score(ws, s)
+    res = score(ws, s, progress=progress)
     return IndexResult(res.framework, res.table, res.provenance, list(res.notes), res.coin, res.uncertainty)

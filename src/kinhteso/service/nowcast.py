@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from kinhteso.errors import UsageError
 
 if TYPE_CHECKING:
+    from kinhteso.progress import Progress
     from kinhteso.workspace import Workspace
 
 __all__ = ["NowcastRequest", "NowcastResult", "run_nowcast", "ORIGINS"]
@@ -79,9 +80,10 @@ class NowcastResult:
                 "run_id": self.run_id}
 
 
-def run_nowcast(ws: Workspace, req: NowcastRequest) -> NowcastResult:
+def run_nowcast(ws: Workspace, req: NowcastRequest, *, progress: Progress | None = None) -> NowcastResult:
     """Nowcast the current quarter of ``req.territory``; raises ``UsageError`` for an unknown
-    territory or engine, or a backtest span outside :data:`ORIGINS`, before anything is stored."""
+    territory or engine, or a backtest span outside :data:`ORIGINS`, before anything is stored.
+    ``progress``: :mod:`kinhteso.progress`."""
     from kinhteso.methods.nowcast import ENGINES  # noqa: PLC0415
     from kinhteso.pipeline import nowcast as P  # noqa: PLC0415
 
@@ -90,7 +92,7 @@ def run_nowcast(ws: Workspace, req: NowcastRequest) -> NowcastResult:
         raise UsageError("BAD_ORIGINS", f"Số quý kiểm định ngược {req.origins} phải trong {lo}–{hi}.",
                          f"The backtest's quarters, {req.origins}, must be within {lo}–{hi}.")
     out = P.run_nowcast(ws, req.territory, engine=req.engine, write=req.save,
-                        backtest_origins=req.origins if req.backtest else 0)
+                        backtest_origins=req.origins if req.backtest else 0, progress=progress)
     e = ENGINES[out.engine]
     return NowcastResult(out.territory, out.period, out.engine, {"vi": e.label_vi, "en": e.label_en}, P.LEVEL,
                          out.de_va, out.de_va_interval, out.de_share, out.de_share_interval, out.growth,

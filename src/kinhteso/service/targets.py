@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from kinhteso.pipeline.targets import ScenarioSet
+    from kinhteso.progress import Progress
     from kinhteso.reference.targets import Target
     from kinhteso.workspace import Workspace
 
@@ -92,15 +93,15 @@ class GapsResult:
         return sorted({r["source"] for r in self.rows})
 
 
-def gaps(ws: Workspace, req: GapsRequest) -> GapsResult:
+def gaps(ws: Workspace, req: GapsRequest, *, progress: Progress | None = None) -> GapsResult:
     """How far each territory is from each of its targets; ``NO_TARGET`` when the territory
-    asked for has none (for that indicator)."""
+    asked for has none (for that indicator). ``progress``: :mod:`kinhteso.progress`."""
     from kinhteso.pipeline import targets as P  # noqa: PLC0415
 
     key = territory_key(req.territory) if req.territory else None
     rows = P.gaps(ws, territory=key, indicator=req.indicator, source=req.source, view=req.view, model=req.model,
                   level=req.level, inherit_national=req.inherit_national, against=req.against,
-                  convert_boundary=req.convert_boundary, labour=req.labour)
+                  convert_boundary=req.convert_boundary, labour=req.labour, progress=progress)
     if key and not rows:
         ind = req.indicator
         raise UsageError("NO_TARGET", f"{key} không có mục tiêu nào{' cho ' + ind if ind else ''}; thêm bằng "
@@ -159,15 +160,15 @@ class PlanResult:
                                               "growth", "warnings")}
 
 
-def plan(ws: Workspace, req: PlanRequest) -> PlanResult:
+def plan(ws: Workspace, req: PlanRequest, *, progress: Progress | None = None) -> PlanResult:
     """The plan to close a gap; the gap row's error (no data, a target before the data...) is
-    raised as a ``UsageError`` with its code."""
+    raised as a ``UsageError`` with its code. ``progress``: :mod:`kinhteso.progress`."""
     from kinhteso.pipeline import targets as P  # noqa: PLC0415
 
     key = territory_key(req.territory)
     out = P.plan(ws, key, req.indicator, req.target_year, target_value=req.value, growth=req.growth,
                  source=req.source, view=req.view, model=req.model, level=req.level, against=req.against,
-                 convert_boundary=req.convert_boundary, sector=req.sector, labour=req.labour)
+                 convert_boundary=req.convert_boundary, sector=req.sector, labour=req.labour, progress=progress)
     g = out["gap"]
     if g["error"]:
         raise UsageError(g["error"]["code"], g["error"]["vi"], g["error"]["en"])
@@ -252,13 +253,14 @@ class PeersResult:
     territory: str | None = None
 
 
-def peers(ws: Workspace, req: PeersRequest) -> PeersResult:
-    """Percentiles among the 34 provinces and within the peer group (computed in memory)."""
+def peers(ws: Workspace, req: PeersRequest, *, progress: Progress | None = None) -> PeersResult:
+    """Percentiles among the 34 provinces and within the peer group (computed in memory).
+    ``progress``: :mod:`kinhteso.progress`."""
     from kinhteso.pipeline import targets as P  # noqa: PLC0415
 
     key = territory_key(req.territory) if req.territory else None
-    table = P.peers(ws, year=req.year, view=req.view)
-    if key:
+    table = P.peers(ws, year=req.year, view=req.view, progress=progress)
+    if key and "territory" in table.columns:  # a year without data gives an empty table without columns
         table = table[table.territory == key]
     return PeersResult(table.reset_index(drop=True), key)
 

@@ -12,11 +12,12 @@ True
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from kinhteso.i18n import tr
+from kinhteso.progress import Progress, or_null
 from kinhteso.workspace import Workspace
 
 __all__ = ["InitRequest", "InitResult", "init", "load_published", "published_files"]
@@ -71,8 +72,9 @@ def load_published(ws: Workspace) -> tuple[int, int]:
     return rows, vintages
 
 
-def init(req: InitRequest, *, progress: Callable[[str], None] | None = None) -> InitResult:
-    """Create the workspace (an existing one is opened, never emptied) and load the published figures."""
+def init(req: InitRequest, *, progress: Progress | None = None) -> InitResult:
+    """Create the workspace (an existing one is opened, never emptied) and load the published
+    figures. ``progress``: :mod:`kinhteso.progress` (one step: the published figures)."""
     from kinhteso.workspace import CONFIG_NAME  # noqa: PLC0415
 
     root = Path(req.root)
@@ -80,7 +82,8 @@ def init(req: InitRequest, *, progress: Callable[[str], None] | None = None) -> 
     with Workspace.init(root, name=req.name) as ws:
         rows = n = 0
         if req.published:
-            if progress:
-                progress("published")
+            say = or_null(progress)
+            say(0, 1, tr("Số liệu công bố", "Published figures"))
             rows, n = load_published(ws)
+            say(1, 1, tr("Số liệu công bố", "Published figures"))
     return InitResult(root, created, rows, n)
