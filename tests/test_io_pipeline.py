@@ -132,9 +132,9 @@ def test_superseded_sectors_are_reported_and_kept_as_of_before(tmp_path, ws):
     assert superseded == ["C"]
     obs = ws.store.observations(indicator="DIGITAL_COEF").set_index("sector")
     assert set(obs.source) == {"cuc-thong-ke"}  # the submission is kept as it was
-    from kinhteso.pipeline.accounts import _load  # noqa: PLC0415
+    from kinhteso.pipeline.accounts import read_inputs  # noqa: PLC0415
 
-    used = _load(ws, ["2022"]).query("indicator == 'DIGITAL_COEF'").sort_values("received_at").groupby("sector").last()
+    used = read_inputs(ws, ["2022"]).query("indicator == 'DIGITAL_COEF'").sort_values("received_at").groupby("sector").last()
     assert used.loc["C", "source"] == IO_SOURCE and used.loc["A", "source"] == "cuc-thong-ke"
 
 

@@ -301,3 +301,32 @@ def test_target_add_with_a_sector_and_its_own_row(tmp_path, ws_path):
     r = run("target", "add", "--territory", "63:31", "--indicator", "DE_SHARE", "--sector", "G", "--year", "2026",
             "--value", "30", "--workspace", str(root))
     assert r.exit_code == 2 and "TARGET_BAD_SECTOR" in r.output
+
+
+def test_the_api_takes_the_labour_method(ws_path, tmp_path):
+    """`GET /api/v1/gaps?labour=coef` gives the coefficient count, an unknown method a 400."""
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from kinhteso.api.app import create_app
+    from kinhteso.service import members as M
+
+    root = tmp_path / "api"
+    shutil.copytree(ws_path, root, ignore=shutil.ignore_patterns("tmp", "*.lock", "*.intent"))
+    with Workspace.open(root) as w:
+        M.add_member(w, M.MemberAddRequest("READER", "Reader"))
+        M.grant(w, M.GrantRequest("READER", "reader", "*", "*"))
+        token = M.create_token(w, M.TokenCreateRequest("READER")).token
+    auth = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
+    with TestClient(create_app(root)) as client:
+        url = "/api/v1/gaps?territory=VN&indicator=DE_LABOUR_SHARE"
+        core = {x["target_year"]: x for x in client.get(url, headers=auth).json()}
+        coef = {x["target_year"]: x for x in client.get(url + "&labour=coef", headers=auth).json()}
+        assert core[2025]["latest_value"] == pytest.approx(_hand_core_vn(3))
+        assert coef[2025]["latest_value"] > core[2025]["latest_value"] and "assumption" in coef[2025]["source"]
+        bad = client.get(url + "&labour=all", headers=auth)
+        assert bad.status_code == 404 and bad.json()["code"] == "UNKNOWN_LABOUR_METHOD"  # UNKNOWN_*: 404
+        plan = client.get("/api/v1/plan?territory=VN&indicator=DE_LABOUR_SHARE&target_year=2030&labour=coef",
+                          headers=auth)
+        assert plan.status_code == 200, plan.text

@@ -387,3 +387,6 @@ def test_demo_shows_gaps_for_every_province_and_two_plans(tmp_path, monkeypatch)
     r = run("peers", "--territory", "34:31", "--format", "json", "--workspace", str(ws.root))
     assert r.exit_code == 0, r.output
     assert {x["indicator"] for x in json.loads(r.stdout)} >= {"DE_SHARE", "ECOMMERCE_SHARE", "DIGITAL_FIRMS_PER_1000"}
+    assert all(x["illustrative"] is True for x in json.loads(r.stdout))  # demo data, labelled on every row
+    r = run("--lang", "en", "peers", "--territory", "34:31", "--workspace", str(ws.root))
+    assert r.exit_code == 0 and r.output.startswith("⚠ ILLUSTRATIVE")

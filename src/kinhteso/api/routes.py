@@ -57,6 +57,8 @@ READ_CACHE_SIZE = 512
 #: of submissions, readers get the answer of at most this long ago plus its turn in the
 #: background worker (:data:`kinhteso.service.refresh.BACKGROUND_SHARE` of its time computing).
 REFRESH_SECONDS = 2.0
+_LABOUR_HELP = ("DE_LABOUR_SHARE: core (workers of the core industries, the default) or coef (plus other "
+                "industries' workers × DIGITAL_COEF, a kinhteso assumption named on each row)")
 
 
 class ApiError(KinhtesoError):
@@ -633,13 +635,15 @@ def install(app: FastAPI) -> None:
                                                             "basis (needs indicator; BASIS_MISMATCH on every row)"),
              convert_boundary: bool = Query(False, description="a target set before the 2025 merger, measured on "
                                                                "the unit holding it (BOUNDARY_CONVERTED)"),
+             labour: str = Query("core", description=_LABOUR_HELP),
              member: Member | None = Depends(current_member)) -> Response:
         from kinhteso.service.targets import GapsRequest, gaps as run  # noqa: PLC0415
 
         _auth(request, member, "read", indicators=[i for i in (indicator, against) if i],
               territories=_keys([territory]) if territory else ())
         req = GapsRequest(territory=territory, indicator=indicator, inherit_national=inherit_national, source=source,
-                          view=view, model=model, level=level, against=against, convert_boundary=convert_boundary)
+                          view=view, model=model, level=level, against=against, convert_boundary=convert_boundary,
+                          labour=labour)
         entry = await _cache(request).fetch(request, ("gaps", req), lambda: run(ws_of(request), req).rows,
                                             fresh=False)
         rows = entry.value
@@ -659,13 +663,14 @@ def install(app: FastAPI) -> None:
              convert_boundary: bool = Query(False, description="a target set before the 2025 merger, on the unit "
                                                                "holding it"),
              sector: str | None = Query(None, description="the VSIC section of a DE_SHARE_SECTOR plan (required there)"),
+             labour: str = Query("core", description=_LABOUR_HELP),
              member: Member | None = Depends(current_member)) -> Response:
         from kinhteso.service.targets import PlanRequest, plan as run  # noqa: PLC0415
 
         _auth(request, member, "read", indicators=[i for i in (indicator, against) if i],
               territories=_keys([territory]))
         req = PlanRequest(territory, indicator, target_year, value=value, growth=growth, source=source, view=view,
-                          against=against, convert_boundary=convert_boundary, sector=sector)
+                          against=against, convert_boundary=convert_boundary, sector=sector, labour=labour)
         entry = await _cache(request).fetch(request, ("plan", req), lambda: run(ws_of(request), req).as_dict(),
                                             fresh=False)
         return _render_once(request, entry, lambda: entry.value)

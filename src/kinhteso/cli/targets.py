@@ -294,7 +294,10 @@ def peers_cmd(territory, year, view, fmt, workspace: Path) -> None:
 
     with Workspace.open(workspace) as ws, progress_bar(tr("So sánh ngang hàng", "Peers")) as progress:
         res = run(ws, PeersRequest(territory=territory, year=year, view=view), progress=progress)
-    click.echo(render_frame(res.table, fmt, sheet=tr("ngang_hang", "peers"), meta={"view": view}))
+    if res.illustrative and fmt == "table":
+        click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")
+    click.echo(render_frame(res.table, fmt, sheet=tr("ngang_hang", "peers"),
+                            meta={"view": view, "illustrative": res.illustrative}))
 
 
 @click.group("target")

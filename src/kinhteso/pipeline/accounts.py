@@ -29,7 +29,11 @@ from kinhteso.store import RunRecord
 from kinhteso.workspace import Workspace
 
 __all__ = ["MeasureResult", "measure", "measure_many", "load_inputs", "hierarchy", "reconcile", "territories_for",
-           "INPUT_INDICATORS", "previous_period", "save", "run_record", "result_rows"]
+           "INPUT_INDICATORS", "previous_period", "save", "run_record", "result_rows",
+           # the accounts' own choice of inputs, shared by the pipelines that must choose them the
+           # same way (breakdowns by ownership and at constant prices, digital-economy labour)
+           "read_inputs", "territory_frames", "Rows", "input_series", "territory_inputs",
+           "note_national_fallback", "default_core"]
 
 _BASE_INPUTS = ("GRDP_VA", "GRDP", "DIGITAL_COEF", "ALLOC_RATIO", "PLATFORM_VA")
 #: value added by ownership type (``measure --by ownership``; :mod:`kinhteso.pipeline.breakdowns`)
@@ -105,12 +109,12 @@ def _other_version_inputs(version: int, inputs: dict[str, tuple[pd.Series, ...]]
                       f"it is not used (submit {name} coded in VSIC {version})."})
 
 
-def _default_core(view: str, version: int) -> list[str]:
+def default_core(view: str, version: int) -> list[str]:
     """The view's core list in the VSIC version of the data, as store keys."""
     return [vsic.key(c, version) for c in A.CORE_BY_VERSION[version][view]]
 
 
-def _vsic_choice(rows: _Rows, period: str, series: dict[str, pd.Series], warnings: list,
+def _vsic_choice(rows: Rows, period: str, series: dict[str, pd.Series], warnings: list,
                  label: str) -> tuple[dict[str, pd.Series], int]:
     """One VSIC version for a territory-period: that of its value added; when both versions are
     there, the version of the latest vintage (warning ``VSIC_MIXED``), never both (no double
@@ -141,7 +145,7 @@ def _year(period: str) -> str:
     return period[:4]
 
 
-def _load(ws: Workspace, periods: Sequence[str], as_of=None, coef_source: str | None = None,
+def read_inputs(ws: Workspace, periods: Sequence[str], as_of=None, coef_source: str | None = None,
           territories: Sequence[str] | None = None, *, prices: str = "current", ownership: bool = False) -> pd.DataFrame:
     """One read of every input: the submissions, and the coefficients kinhteso estimated
     (results of kind ``coef``, named ``kinhteso:<method>`` as their source). ``coef_source``
@@ -180,7 +184,7 @@ def _load(ws: Workspace, periods: Sequence[str], as_of=None, coef_source: str | 
     return obs
 
 
-def _for_territories(obs: pd.DataFrame, keys: Sequence[str], mapping: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def territory_frames(obs: pd.DataFrame, keys: Sequence[str], mapping: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Each territory's rows; 34-basis keys get their old provinces' additive sums where needed
     (one conversion for all of them)."""
     keys = list(dict.fromkeys(keys))
@@ -198,7 +202,7 @@ def _for_territories(obs: pd.DataFrame, keys: Sequence[str], mapping: pd.DataFra
     return out
 
 
-class _Rows:
+class Rows:
     """One territory's observations, grouped once by (indicator, period) for fast look-ups."""
 
     def __init__(self, frame: pd.DataFrame) -> None:
@@ -213,10 +217,10 @@ class _Rows:
         return sorted(p for (i, p) in self.groups if i == indicator and len(p) == 4)
 
 
-_EMPTY = _Rows(pd.DataFrame())
+_EMPTY = Rows(pd.DataFrame())
 
 
-def _series(rows: _Rows, indicator: str, period: str, *, one_source: bool = False) -> tuple[pd.Series, list[int]]:
+def input_series(rows: Rows, indicator: str, period: str, *, one_source: bool = False) -> tuple[pd.Series, list[int]]:
     """Values by sector. With ``one_source`` (coefficients) only the rows of the source of the
     most recent vintage are kept: an estimate set is used whole, never mixed with another's."""
     f = rows.get(indicator, period)
@@ -231,16 +235,16 @@ def _series(rows: _Rows, indicator: str, period: str, *, one_source: bool = Fals
     return pd.Series(f["value"].to_numpy(dtype=float), index=f["sector"].to_numpy()), vids
 
 
-def _coef(rows: _Rows, indicator: str, period: str, warnings: list, label: str, who: str) -> tuple[pd.Series, str | None, list[int]]:
+def _coef(rows: Rows, indicator: str, period: str, warnings: list, label: str, who: str) -> tuple[pd.Series, str | None, list[int]]:
     """Coefficients for the period, else its year, else the latest earlier year (with a warning)."""
     for p in dict.fromkeys([period, _year(period)]):
-        s, vids = _series(rows, indicator, p, one_source=True)
+        s, vids = input_series(rows, indicator, p, one_source=True)
         if len(s):
             return s, p, vids
     earlier = [p for p in rows.annual_periods(indicator) if p < _year(period)]
     if earlier:
         latest = earlier[-1]
-        s, vids = _series(rows, indicator, latest, one_source=True)
+        s, vids = input_series(rows, indicator, latest, one_source=True)
         warnings.append({
             "code": "COEF_CARRIED_FORWARD",
             "vi": f"{label}: {indicator} ({who}) của {latest} được dùng cho {period} (chưa có số liệu mới hơn).",
@@ -250,23 +254,23 @@ def _coef(rows: _Rows, indicator: str, period: str, warnings: list, label: str, 
     return pd.Series(dtype=float), None, []
 
 
-def _inputs(rows: _Rows, nation: _Rows, key: str, period: str, warnings: list) -> tuple[A.AccountInputs, dict]:
+def territory_inputs(rows: Rows, nation: Rows, key: str, period: str, warnings: list) -> tuple[A.AccountInputs, dict]:
     label = f"{key} {period}"
-    va, v1 = _series(rows, "GRDP_VA", period)
-    grdp_s, v2 = _series(rows, "GRDP", period)
+    va, v1 = input_series(rows, "GRDP_VA", period)
+    grdp_s, v2 = input_series(rows, "GRDP", period)
     grdp = float(grdp_s.get("_T")) if "_T" in grdp_s.index else None
     own = rows if key != "VN" else _EMPTY
     coef_own, p_co, v3 = _coef(own, "DIGITAL_COEF", period, warnings, label, "own")
     coef_nat, p_cn, v4 = _coef(nation, "DIGITAL_COEF", period, warnings, label, "national")
     alloc_own, p_ao, v5 = _coef(own, "ALLOC_RATIO", period, warnings, label, "own")
     alloc_nat, p_an, v6 = _coef(nation, "ALLOC_RATIO", period, warnings, label, "national")
-    platform, v7 = _series(rows, "PLATFORM_VA", period)
+    platform, v7 = input_series(rows, "PLATFORM_VA", period)
     chosen, vsic_version = _vsic_choice(rows, period, {"va": va, "platform": platform}, warnings, label)
     va, platform = chosen["va"], chosen["platform"]
     _other_version_inputs(vsic_version, {"DIGITAL_COEF": (coef_own, coef_nat), "ALLOC_RATIO": (alloc_own, alloc_nat)},
                           warnings, label)
     # the nation's value added by industry: a chained allocation's step without a ratio borrows its structure
-    va_nat, v8 = _series(nation, "GRDP_VA", period) if key != "VN" else (va, [])
+    va_nat, v8 = input_series(nation, "GRDP_VA", period) if key != "VN" else (va, [])
     inp = A.AccountInputs(va=va, grdp=grdp, coef_own=coef_own, coef_nat=coef_nat, alloc_own=alloc_own,
                           alloc_nat=alloc_nat, platform=platform, label=label, va_nat=va_nat)
     ids = {*v1, *v2, *v3, *v4, *v5, *v6, *v7, *v8}
@@ -282,12 +286,12 @@ def _inputs(rows: _Rows, nation: _Rows, key: str, period: str, warnings: list) -
     return inp, prov
 
 
-def _one(frame: _Rows, nation: _Rows, h: A.Hierarchy, key: str, period: str, view: str,
+def _one(frame: Rows, nation: Rows, h: A.Hierarchy, key: str, period: str, view: str,
          core: Sequence[str] | None, with_change: bool, cache: dict | None = None) -> MeasureResult:
     cached = cache.get((key, period)) if cache is not None else None
     if cached is None:
         warnings0: list[dict] = []
-        inp, prov0 = _inputs(frame, nation, key, period, warnings0)
+        inp, prov0 = territory_inputs(frame, nation, key, period, warnings0)
         cached = (inp, prov0, warnings0)
         if cache is not None:
             cache[(key, period)] = cached
@@ -297,13 +301,13 @@ def _one(frame: _Rows, nation: _Rows, h: A.Hierarchy, key: str, period: str, vie
             "code": "NO_DATA", "vi": f"{key} {period}: không có GRDP hay GRDP_VA.",
             "en": f"{key} {period}: no GRDP or GRDP_VA."})
     try:
-        res = A.measure(inp, h, view=view, core=core or _default_core(view, prov["vsic_version"]))
+        res = A.measure(inp, h, view=view, core=core or default_core(view, prov["vsic_version"]))
     except MethodError as exc:
         return MeasureResult(key, period, view, None, warnings, prov,
                              error={"code": exc.code, "vi": exc.vi, "en": exc.en})
     warnings.extend(res.warnings)
     if key != "VN":
-        _national_fallback(res, key, period, warnings)
+        note_national_fallback(res, key, period, warnings)
     prov.update({"view": view, "core": list(res.core), "allocations": res.allocations,
                  "coefficient_sources": dict(zip(res.pieces.code, res.pieces.coef_source)),
                  "denominator": "sum of value added" if res.grdp_is_sum_of_va else "GRDP",
@@ -311,10 +315,10 @@ def _one(frame: _Rows, nation: _Rows, h: A.Hierarchy, key: str, period: str, vie
     out = MeasureResult(key, period, view, res, warnings, prov)
     if with_change:
         prev = previous_period(period)
-        pin, pprov = _inputs(frame, nation, key, prev, [])
+        pin, pprov = territory_inputs(frame, nation, key, prev, [])
         if not pin.va.empty:
             try:
-                pres = A.measure(pin, h, view=view, core=core or _default_core(view, pprov["vsic_version"]))
+                pres = A.measure(pin, h, view=view, core=core or default_core(view, pprov["vsic_version"]))
             except MethodError:
                 pres = None
             if pres is not None and pres.de_va > 0:
@@ -323,7 +327,7 @@ def _one(frame: _Rows, nation: _Rows, h: A.Hierarchy, key: str, period: str, vie
     return out
 
 
-def _national_fallback(res: A.AccountResult, key: str, period: str, warnings: list[dict]) -> None:
+def note_national_fallback(res: A.AccountResult, key: str, period: str, warnings: list[dict]) -> None:
     """Name each figure a province borrowed from the nation (coefficients, allocation ratios)."""
     coefs = sorted({str(src).split(":", 1)[1] for src in res.pieces.coef_source if str(src).startswith("national:")})
     # each borrowed step of an allocation: the nation's ALLOC_RATIO, or its value-added structure
@@ -355,10 +359,10 @@ def load_inputs(ws: Workspace, territory: str, period: str, *, as_of=None,
     """The inputs of :func:`kinhteso.methods.accounts.measure` for one territory and period, as
     the pipeline chooses them (for scenarios that change them before measuring): (inputs,
     provenance, warnings)."""
-    obs = _load(ws, [period], as_of=as_of, coef_source=coef_source)
-    frame = _Rows(_for_territories(obs, [territory], terr.merger_map())[territory])
+    obs = read_inputs(ws, [period], as_of=as_of, coef_source=coef_source)
+    frame = Rows(territory_frames(obs, [territory], terr.merger_map())[territory])
     warnings: list[dict] = []
-    inp, prov = _inputs(frame, _Rows(obs[obs.territory == "VN"]), territory, period, warnings)
+    inp, prov = territory_inputs(frame, Rows(obs[obs.territory == "VN"]), territory, period, warnings)
     return inp, prov, warnings
 
 
@@ -391,11 +395,11 @@ def measure_many(ws: Workspace, keys: Sequence[str], periods: Sequence[str], vie
     mapping = terr.merger_map()
     # what these territories read: their own rows, a 34-basis unit's 63-basis predecessors, the nation
     needed = terr.with_predecessors(keys) | {"VN"}
-    obs = _load(ws, sorted(wanted), as_of=as_of, coef_source=coef_source, territories=sorted(needed), prices=prices,
+    obs = read_inputs(ws, sorted(wanted), as_of=as_of, coef_source=coef_source, territories=sorted(needed), prices=prices,
                 ownership=breakdown == "ownership")
     h = hierarchy()
-    nation = _Rows(obs[obs.territory == "VN"])
-    frames = {k: _Rows(f) for k, f in _for_territories(obs, keys, mapping).items()}
+    nation = Rows(obs[obs.territory == "VN"])
+    frames = {k: Rows(f) for k, f in territory_frames(obs, keys, mapping).items()}
     cache: dict = {}  # the inputs of a territory and period serve every view
     results = []
     for i, (p, k) in enumerate((p, k) for p in periods for k in keys):

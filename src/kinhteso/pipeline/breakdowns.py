@@ -42,15 +42,15 @@ def _warn(code: str, vi: str, en: str, **ctx) -> dict:
     return {"code": code, "vi": vi, "en": en, **ctx}
 
 
-def _deflators(frame: PA._Rows, nation: PA._Rows, key: str, period: str,
+def _deflators(frame: PA.Rows, nation: PA.Rows, key: str, period: str,
                va: pd.Series, const_va: pd.Series) -> tuple[dict[str, float], dict[str, str]]:
     """Deflators by code and where each comes from: the nation's, overridden by the territory's
     own, overridden by those implied by a submitted constant-price table."""
     out: dict[str, float] = {}
     src: dict[str, str] = {}
-    layers = [("national", PA._series(nation, "VA_DEFLATOR", period)[0])]
+    layers = [("national", PA.input_series(nation, "VA_DEFLATOR", period)[0])]
     if key != "VN":
-        layers.append(("own", PA._series(frame, "VA_DEFLATOR", period)[0]))
+        layers.append(("own", PA.input_series(frame, "VA_DEFLATOR", period)[0]))
     layers.append(("implied", pd.Series(MP.implied_deflators(va, const_va)) if len(const_va) else pd.Series(dtype=float)))
     for name, s in layers:
         for c, v in s.items():
@@ -59,13 +59,13 @@ def _deflators(frame: PA._Rows, nation: PA._Rows, key: str, period: str,
     return out, src
 
 
-def constant_inputs(frame: PA._Rows, nation: PA._Rows, h: A.Hierarchy, key: str, period: str,
+def constant_inputs(frame: PA.Rows, nation: PA.Rows, h: A.Hierarchy, key: str, period: str,
                     inp: A.AccountInputs) -> tuple[A.AccountInputs, dict[str, float], dict, list[dict]]:
     """The inputs of one territory and period at constant 2010 prices: (inputs, the deflators by
     code, what was used, warnings). Raises ``NO_DEFLATOR`` (from :func:`kinhteso.methods.prices.deflate`)."""
     label = f"{key} {period}"
     warnings: list[dict] = []
-    const_va = PA._series(frame, f"GRDP_VA@{_C}", period)[0]
+    const_va = PA.input_series(frame, f"GRDP_VA@{_C}", period)[0]
     deflators, source = _deflators(frame, nation, key, period, inp.va, const_va)
     if len(const_va):
         va_c, how = const_va, "submitted GRDP_VA at constant 2010 prices"
@@ -86,7 +86,7 @@ def constant_inputs(frame: PA._Rows, nation: PA._Rows, h: A.Hierarchy, key: str,
             f"{label}: dùng chỉ số giảm phát của cả nước cho {', '.join(national)} (tỉnh chưa có chỉ số riêng).",
             f"{label}: the nation's deflator is used for {', '.join(national)} (the province has none of its own).",
             sectors=national))
-    grdp_c = PA._series(frame, f"GRDP@{_C}", period)[0]
+    grdp_c = PA.input_series(frame, f"GRDP@{_C}", period)[0]
     if "_T" in grdp_c.index:
         grdp, grdp_how = float(grdp_c["_T"]), "submitted GRDP at constant 2010 prices"
     elif inp.grdp is not None and "_T" in deflators:
@@ -117,17 +117,17 @@ def _measure(inp: A.AccountInputs, h: A.Hierarchy, view: str, core) -> A.Account
 
 def _core_of(user_core, view: str, prov: dict):
     """The core list a measure uses: the user's, else the view's default in the data's VSIC version."""
-    return user_core or PA._default_core(view, prov["vsic_version"])
+    return user_core or PA.default_core(view, prov["vsic_version"])
 
 
-def _real(r: PA.MeasureResult, frame: PA._Rows, nation: PA._Rows, h: A.Hierarchy, inp: A.AccountInputs,
+def _real(r: PA.MeasureResult, frame: PA.Rows, nation: PA.Rows, h: A.Hierarchy, inp: A.AccountInputs,
           deflators: dict[str, float], res_c: A.AccountResult, core, user_core) -> tuple[dict, list[dict]]:
     """Real growth of DE value added from the same period a year earlier, both ways (``core``:
     this year's core list; last year's is chosen as the accounts choose it)."""
     prev = PA.previous_period(r.period)
     label = f"{r.territory} {r.period}"
     out = {"real_growth": None, "real_growth_chained": None, "real_growth_from": prev, "nominal_growth": None}
-    inp0, prov0 = PA._inputs(frame, nation, r.territory, prev, [])
+    inp0, prov0 = PA.territory_inputs(frame, nation, r.territory, prev, [])
     core0 = _core_of(user_core, r.view, prov0)
     res0 = _measure(inp0, h, r.view, core0) if not inp0.va.empty else None
     if res0 is None:
@@ -153,7 +153,7 @@ def _real(r: PA.MeasureResult, frame: PA._Rows, nation: PA._Rows, h: A.Hierarchy
     return out, []
 
 
-def extend(results: Sequence[PA.MeasureResult], frames: dict, nation: PA._Rows, h: A.Hierarchy, cache: dict, *,
+def extend(results: Sequence[PA.MeasureResult], frames: dict, nation: PA.Rows, h: A.Hierarchy, cache: dict, *,
            core=None, prices: str = "current", ownership: bool = False) -> None:
     """Turn results into constant-price results (``prices="constant"``) and/or add their
     ownership breakdown, in place."""
@@ -186,7 +186,7 @@ def extend(results: Sequence[PA.MeasureResult], frames: dict, nation: PA._Rows, 
             r.result, r.change = res_c, None
             r.provenance["prices"] = info
         if ownership:
-            parts = {o: PA._series(frame, ind, r.period)[0] for o, ind in PA.OWNERSHIP_INDICATORS.items()}
+            parts = {o: PA.input_series(frame, ind, r.period)[0] for o, ind in PA.OWNERSHIP_INDICATORS.items()}
             try:
                 if deflators is not None:
                     parts = {o: MP.deflate(s, h, deflators, label=f"{r.territory} {r.period} {o}")[0] if len(s) else s

@@ -69,16 +69,16 @@ def labour_shares(ws: Workspace, keys: Sequence[str], *, view: str = "gso", meth
         return pd.DataFrame(columns=cols), warnings
     h = PA.hierarchy()
     # the accounts' own choice of coefficients and allocation ratios (one read)
-    obs = PA._load(ws, periods, territories=sorted(terr.with_predecessors(keys) | {"VN"}))
-    nation = PA._Rows(obs[obs.territory == "VN"])
-    frames = {k: PA._Rows(f) for k, f in PA._for_territories(obs, keys, terr.merger_map()).items()}
+    obs = PA.read_inputs(ws, periods, territories=sorted(terr.with_predecessors(keys) | {"VN"}))
+    nation = PA.Rows(obs[obs.territory == "VN"])
+    frames = {k: PA.Rows(f) for k, f in PA.territory_frames(obs, keys, terr.merger_map()).items()}
     nat_emp = emp[emp.territory == "VN"]
     rows = []
     for k in keys:
         for p in todo[k]:
             e = emp[(emp.territory == k) & (emp.period == p)]
             w: list[dict] = []
-            inp, prov = PA._inputs(frames[k], nation, k, p, w)
+            inp, prov = PA.territory_inputs(frames[k], nation, k, p, w)
             if method == "core":  # coefficients are not used: their carry-forward is no news
                 w = [x for x in w if "DIGITAL_COEF" not in x.get("en", "")]
             ne = nat_emp[nat_emp.period == p] if k != "VN" else e.iloc[0:0]
@@ -93,7 +93,7 @@ def labour_shares(ws: Workspace, keys: Sequence[str], *, view: str = "gso", meth
                 continue
             w += r.warnings
             if k != "VN":
-                PA._national_fallback(r.account, k, p, w)
+                PA.note_national_fallback(r.account, k, p, w)
             warnings[k] += w
             rows.append({"territory": k, "period": p, "sector": "_T", "value": r.share,
                          "de_employment": r.de_employment, "employment": r.total, "core": r.core,

@@ -931,5 +931,8 @@ def peers(ws: Workspace, *, year: str | None = None, view: str = "gso", indicato
     if len(out):
         out["grdp_per_person"] = out.territory.map(per)
         out["year"] = year
+        # a province's row is illustrative when any of its figures for the year are (demo data)
+        demo = panel[panel.period == year].groupby("territory").illustrative.max()
+        out["illustrative"] = out.territory.map(demo).fillna(False).astype(bool)
     say(total, total, tr("So sánh ngang hàng", "Peers"))
     return out

@@ -252,6 +252,11 @@ class PeersResult:
     table: pd.DataFrame
     territory: str | None = None
 
+    @property
+    def illustrative(self) -> bool:
+        """Whether any row rests on illustrative (demo) data."""
+        return bool("illustrative" in self.table.columns and self.table["illustrative"].any())
+
 
 def peers(ws: Workspace, req: PeersRequest, *, progress: Progress | None = None) -> PeersResult:
     """Percentiles among the 34 provinces and within the peer group (computed in memory).
