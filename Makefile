@@ -4,7 +4,7 @@ VENV := .venv
 # `make run` builds the demo here (never ./workspace, the other commands' default).
 DEMO_WORKSPACE ?= demo-workspace
 
-.PHONY: run test bench clean
+.PHONY: run test bench clean browser
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,16 +12,26 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	touch $@
 
-# Build the illustrative demo workspace and run every capability on it. A directory that is not a
-# demo workspace is never replaced: `kinhteso demo` refuses it (exit 1).
+# The dashboard's address (`make run PORT=8080` for another port).
+PORT ?= 8000
+
+# Build the illustrative demo workspace, run every capability on it, then serve the dashboard and
+# the API over it until Ctrl+C. A directory that is not a demo workspace is never replaced:
+# `kinhteso demo` refuses it (exit 1).
 run: $(VENV)/.installed
 	$(VENV)/bin/kinhteso demo --workspace $(DEMO_WORKSPACE)
 	@echo ""
 	@echo "Xem kết quả / look here: $(abspath $(DEMO_WORKSPACE))  (demo_inputs/, published_inputs/, kinhteso.duckdb);"
 	@echo "  then run the commands above, e.g. $(VENV)/bin/kinhteso vintages --workspace $(DEMO_WORKSPACE)"
+	@echo ""
+	$(VENV)/bin/kinhteso serve --workspace $(DEMO_WORKSPACE) --port $(PORT)
+
+# Debian's Chromium for the dashboard's browser tests (nothing to do when it is there).
+browser:
+	bash scripts/install_browser.sh
 
 # The whole test suite. pytest exits 5 when nothing was collected: that fails here too.
-test: $(VENV)/.installed
+test: $(VENV)/.installed browser
 	$(VENV)/bin/python -m pytest -q
 
 bench: $(VENV)/.installed

@@ -206,9 +206,13 @@ def test_demo_pdf_labels_every_page_and_names_the_warnings(demo, tmp_path):
     with Workspace.open(demo) as ws:
         rows = gaps(ws, GapsRequest("34:31")).rows
     codes = {w["code"] for row in rows for w in row["warnings"]}
-    assert codes and all(code in text for code in codes)
-    assert "DE_SHARE_MIC@63:31" in text  # the target measured on its own basis and boundary
-    assert re.search(r"vintage \d+", text)  # the official figure's vintage
+    flat = " ".join(text.split())
+    assert codes and not any(code in text for code in codes)  # warnings in words, their codes left to JSON
+    assert "Mục tiêu đặt cho Hải Phòng cũ trước sáp nhập 2025" in flat
+    # the target measured on its own basis and boundary, in words
+    assert "tỷ trọng theo cách tính của Bộ TT&TT (MIC), địa giới 63 tỉnh (Hải Phòng cũ)" in flat
+    assert "@63:" not in text and "DE_SHARE" not in text
+    assert re.search(r"lần nộp \d+", text)  # the official figure's vintage
     out = tmp_path / "hcm.pdf"
     r = run("report", "--territory", "Thành phố Hồ Chí Minh", "--period", "2025", "--out", str(out), "--workspace", str(demo))
     assert r.exit_code == 0, r.output
@@ -248,3 +252,203 @@ def test_demo_content_charts_sources_and_other_formats(demo, tmp_path):
     assert r.exit_code == 0, r.output
     text = out.read_text(encoding="utf-8")
     assert no_remote_reference(text) and DEMO_LABEL["vi"] in text and text.count("data:image/png;base64,") == len(charts)
+
+
+# --- no internal codes where a leader reads -------------------------------------------------------
+_CODE_TOKENS = re.compile(r"@|\b(?:63|34):\d{2}\b|\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b|kinhteso:[a-z]|kinhteso\.methods|--[a-z]")
+
+
+def html_words(page: str) -> str:
+    """The text a reader sees on the page: no tags, no style, no embedded image."""
+    import html as _html
+
+    page = re.sub(r"<style>.*?</style>", "", page, flags=re.DOTALL)
+    page = re.sub(r'src="data:[^"]*"', "", page)
+    return _html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def test_words_put_codes_in_words():
+    from kinhteso.service.report import _Words
+
+    vi, en = _Words("vi"), _Words("en")
+    assert vi.series("DE_SHARE_MIC", "63:31") == "tỷ trọng theo cách tính của Bộ TT&TT (MIC), địa giới 63 tỉnh (Hải Phòng cũ)"
+    assert en.series("DE_SHARE_MIC", "63:31") == "MIC-style share, on the 63-province boundary (former Hai Phong)"
+    assert en.series("DE_SHARE", "VN") == "official-statistics share (GSO/NSO), the whole country"
+    assert vi.ind("ECOMMERCE_SHARE") == "Tỷ trọng thương mại điện tử trong tổng mức bán lẻ"
+    assert en.ind("DIGITAL_FIRMS_PER_1000") == "Digital-technology enterprises per 1,000 people"
+    assert vi.term("denton-cholette") == "phân bổ theo quý Denton–Cholette" and en.term("coef") == "digitalisation coefficients"
+    assert en.source("kinhteso:accounts") == "kinhteso (digital-economy accounts)" and en.source("NSO") == "NSO"
+    text = vi.plain("Mục tiêu đặt cho 63:31 (Hải Phòng) trước sáp nhập; muốn đo trên 34:31 thì quy đổi (--convert-boundary); "
+                    "trạng thái 'at_risk'; tỷ lệ phân bổ (ALLOC_RATIO); hệ số số hóa DIGITAL_COEF của A, B, C, D, E, F.")
+    assert text == ("Mục tiêu đặt cho Hải Phòng cũ trước sáp nhập; muốn đo trên Hải Phòng thì quy đổi; trạng thái 'có nguy cơ'; "
+                    "tỷ lệ phân bổ; hệ số số hóa của 6 ngành cấp 1.")
+    assert not _CODE_TOKENS.search(en.plain("34:79 2025: DIGITAL_COEF of A; VN"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_demo_html_shows_no_codes_and_every_run_in_words(demo, tmp_path, lang):
+    from kinhteso.service.report import ReportRequest, build_report
+    from kinhteso.workspace import Workspace
+
+    for territory in ("Hải Phòng", "VN", "Thành phố Hồ Chí Minh"):
+        out = tmp_path / f"r-{lang}.html"
+        r = run("--lang", lang, "report", "--territory", territory, "--period", "2025", "--format", "html", "--out", str(out),
+                "--workspace", str(demo))
+        assert r.exit_code == 0, r.output
+        words = html_words(out.read_text(encoding="utf-8"))
+        found = _CODE_TOKENS.findall(words)
+        assert not found, (territory, lang, sorted(set(found)))
+        assert "_SHARE" not in words and "@63:" not in words
+        if territory == "Hải Phòng":
+            assert (("địa giới 63 tỉnh (Hải Phòng cũ)" in words) if lang == "vi"
+                    else ("on the 63-province boundary (former Hai Phong)" in words))
+    with Workspace.open(demo) as ws:
+        c = build_report(ws, ReportRequest("Hải Phòng", "2025", lang=lang))
+    tables = {t.key: t for t in c.tables()}
+    runs = tables["runs"]
+    cols = [col.code for col in runs.columns]
+    kinds = [row[cols.index("kind")] for row in runs.rows]
+    methods = [row[cols.index("method")] for row in runs.rows]
+    assert len(runs.rows) >= 3 and "–" not in kinds + methods and None not in kinds + methods
+    assert not any(_CODE_TOKENS.search(str(x)) for x in kinds + methods)
+    assert ("hệ số số hóa" if lang == "vi" else "digitalisation coefficients") in kinds  # the runs met only as inputs
+    # codes stay for analysts, in the XLSX only, in columns that say so
+    targets = tables["targets"]
+    code_cols = [col for col in targets.columns if col.xlsx_only]
+    assert code_cols and all("(" in col.label for col in code_cols)
+    assert "DE_SHARE_MIC@63:31" in [row[[col.code for col in targets.columns].index("series_code")] for row in targets.rows]
+    assert all(not k.startswith("trajectory_DE") for k in (ch.key for ch in c.charts()))
+    assert not any(_CODE_TOKENS.search(ch.title + ch.y_label + ch.note + "".join(ln.label for ln in ch.lines))
+                   for ch in c.charts())
+
+
+# --- sector contributions and DTI pillars (fast: a workspace with 14 sections and the DTI of the 34) ---
+#: division → (its VSIC section, the national digitalisation coefficient of that section)
+_DIVISIONS = {"01": ("A", 0.01), "05": ("B", 0.02), "10": ("C", 0.05), "35": ("D", 0.1), "36": ("E", 0.03),
+              "41": ("F", 0.02), "46": ("G", 0.15), "49": ("H", 0.07), "55": ("I", 0.04), "64": ("K", 0.2),
+              "68": ("L", 0.03), "70": ("M", 0.06), "85": ("P", 0.05)}
+
+
+@pytest.fixture(scope="module")
+def rich(tmp_path_factory) -> Path:
+    """Hải Phòng (34:31) and the nation with value added in 14 sections (J the core), national
+    coefficients, and the DTI main indices of all 34 provinces for 2025."""
+    from kinhteso.pipeline.index import default_framework
+    from kinhteso.reference.frameworks import load_framework
+    from kinhteso.reference.territories import territories
+    from kinhteso.workspace import Workspace
+
+    d = tmp_path_factory.mktemp("report_rich")
+    ws = Workspace.init(d / "ws")
+    rows = []
+    for code, basis, scale in (("31", "34", 1), ("VN", "", 20)):
+        va = {div: (40 + 10 * i) * scale for i, div in enumerate(["62", *_DIVISIONS])}
+        rows += [["GRDP_VA", code, basis, div, "2025", str(v), "VND_BN"] for div, v in va.items()]
+        rows.append(["GRDP", code, basis, "_T", "2025", str(sum(va.values())), "VND_BN"])
+    rows += [["DIGITAL_COEF", "VN", "", sec, "2025", str(coef), "RATIO"] for sec, coef in _DIVISIONS.values()]
+    fw = load_framework(default_framework("2025"))
+    for i, t in enumerate(t for t in territories() if t.basis == 34):
+        rows += [["DTI_MAIN_INDEX", t.code, "34", code, "2025", f"{0.4 + ((7 * i + 3 * j) % 50) / 100:.4f}", "INDEX01"]
+                 for j, code in enumerate(fw.main_indices)]
+    ingest_rows(ws, d / "in.csv", rows)
+    ws.close()
+    return d / "ws"
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_sector_contributions_add_up_to_the_share_and_name_sections_in_words(rich, small, lang):
+    from kinhteso.reference.targets import section_name
+    from kinhteso.service.figures import MeasureRequest, measure
+    from kinhteso.service.report import TOP_SECTIONS, ReportRequest, build_report
+    from kinhteso.workspace import Workspace
+
+    for ws_path, territory, n_sections in ((rich, "34:31", 14), (rich, "VN", 14), (small, "34:31", 2)):
+        with Workspace.open(ws_path) as ws:
+            c = build_report(ws, ReportRequest(territory, "2025", lang=lang))
+            m = measure(ws, MeasureRequest("2025", (territory,))).results[0].result
+        headline = c.sections[0]
+        tables = {t.key: t for t in headline.tables}
+        assert [t.key for t in headline.tables] == ["official", "components", "sectors"]
+        t = tables["sectors"]
+        cols = [col.code for col in t.columns]
+        assert cols == ["section", "va", "de_va", "contribution_pp", "vsic"]
+        assert [col.digits for col in t.columns[1:4]] == [0, 0, 2] and [col.xlsx_only for col in t.columns] == [False] * 4 + [True]
+        assert t.columns[1].unit == t.columns[2].unit == ("tỷ đồng" if lang == "vi" else "VND bn")
+        assert t.columns[3].unit == ("điểm %" if lang == "vi" else "pp")
+        # the contributions still add up to the share: the headline's estimate and the components' total
+        total = sum(row[3] for row in t.rows)
+        assert total == pytest.approx(m.de_share, abs=0.005)
+        assert total == pytest.approx(tables["components"].rows[-1][2], abs=0.005)
+        assert sum(row[2] for row in t.rows) == pytest.approx(m.de_va)
+        # the first sections by name, in words; the rest in one row when there are more
+        shown = min(n_sections, TOP_SECTIONS)
+        assert len(t.rows) == shown + (n_sections > TOP_SECTIONS)
+        for row in t.rows[:shown]:
+            assert row[0] == section_name(row[4], lang) and not re.fullmatch(r"[A-V]", row[0])
+        assert [row[4] for row in t.rows[:shown]] == list(m.by_section.section[:shown])
+        if n_sections > TOP_SECTIONS:
+            other = t.rows[-1]
+            assert other[0] == (f"Các ngành khác ({n_sections - shown} ngành cấp 1)" if lang == "vi"
+                                else f"Other sections ({n_sections - shown})")
+            assert other[4].split(", ") == list(m.by_section.section[shown:])
+            assert other[3] == pytest.approx(m.by_section.contribution_pp[shown:].sum())
+        # one sentence naming the top three contributors
+        lead = [p for p in headline.paragraphs if p.startswith("Ngành đóng góp nhiều nhất" if lang == "vi"
+                                                                else "The sections contributing most")]
+        assert len(lead) == 1
+        top = [row[0] for row in t.rows[:min(3, shown)]]
+        assert all(name in lead[0] for name in top)
+        assert not re.search(r"\b[A-V]\b", lead[0].split(":", 1)[1].replace(" và ", " ").replace(" and ", " "))
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_dti_pillars_against_the_34(rich, tmp_path, lang):
+    from kinhteso.service.index import IndexRequest, score_index
+    from kinhteso.service.report import ReportRequest, build_report
+    from kinhteso.workspace import Workspace
+
+    with Workspace.open(rich) as ws:
+        c = build_report(ws, ReportRequest("Hải Phòng", "2025", lang=lang))
+        vn = build_report(ws, ReportRequest("VN", "2025", lang=lang))
+        idx = score_index(ws, IndexRequest("2025", basis=34, n=0))
+    peers = c.sections[3]
+    assert peers.key == "peers" and "dti" in [t.key for t in peers.tables]
+    assert "dti" not in {t.key for t in vn.tables()}  # no DTI for the nation
+    t = {t.key: t for t in peers.tables}["dti"]
+    cols = [col.code for col in t.columns]
+    assert cols == ["pillar", "score", "median", "best_score", "best", "code"] and t.columns[-1].xlsx_only
+    assert all(col.digits == 4 for col in t.columns[1:4])
+    meta = idx.framework.meta.set_index("iCode")
+    pillars = idx.framework.main_indices
+    assert [row[5] for row in t.rows] == pillars  # one row per pillar, in the framework's order
+    agg = idx.coin.data["Aggregated"]
+    assert len(agg) == 34
+    for row in t.rows:
+        code = row[5]
+        assert row[0] == meta.at[code, "iName" if lang == "vi" else "iName_en"] and "_" not in row[0]
+        values = agg[code]
+        assert values.min() <= row[1] <= values.max()
+        assert row[1] == pytest.approx(agg.at["34:31", code])
+        assert row[2] == pytest.approx(values.median()) and row[3] == pytest.approx(values.max())
+        assert row[3] >= row[1]
+        best = values[values == values.max()].index
+        assert row[4].split(", ") == [_name(k, lang) for k in best]
+    # rendered, in words
+    out = tmp_path / f"dti-{lang}.pdf"
+    r = run("--lang", lang, "report", "--territory", "34:31", "--period", "2025", "--out", str(out), "--workspace", str(rich))
+    assert r.exit_code == 0, r.output
+    text = " ".join("\n".join(pdf_pages(out)).split())
+    assert t.title in text and t.rows[0][0] in text and not any(code in text for code in pillars)
+    out = tmp_path / f"dti-{lang}.html"
+    r = run("--lang", lang, "report", "--territory", "34:31", "--period", "2025", "--format", "html", "--out", str(out),
+            "--workspace", str(rich))
+    assert r.exit_code == 0, r.output
+    words = html_words(out.read_text(encoding="utf-8"))
+    assert t.title in words and not any(code in words for code in pillars) and not _CODE_TOKENS.findall(words)
+
+
+def _name(key: str, lang: str) -> str:
+    from kinhteso.service.report import _Words
+
+    return _Words(lang).place(key)

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from kinhteso.cli import main
 from kinhteso.cli.index import _table_view
-from kinhteso.cli.labels import COLUMNS, column_header, column_name, term
+from kinhteso.labels import COLUMNS, column_header, column_name, term
 from kinhteso.i18n import DEMO_LABEL
 from kinhteso.reference.indicators import UNIT_PRECISION, UNITS, unit_precision
 from kinhteso.workspace import Workspace

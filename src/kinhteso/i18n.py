@@ -19,7 +19,7 @@ import os
 from collections.abc import Iterator
 
 __all__ = ["LANGS", "current_lang", "set_lang", "use_lang", "tr", "fmt_number", "DEMO_LABEL", "TARGET_STATUS",
-           "FIGURE_BASIS"]
+           "FIGURE_BASIS", "TARGET_BASIS"]
 
 LANGS = ("vi", "en")
 _lang: contextvars.ContextVar[str | None] = contextvars.ContextVar("kinhteso_lang", default=None)
@@ -37,6 +37,11 @@ TARGET_STATUS = {"achieved": ("đạt", "achieved"), "on_track": ("đúng hướ
 #: The basis of a reported figure (:data:`kinhteso.service.figures.BASIS_ORDER`) → (Vietnamese, English).
 FIGURE_BASIS = {"published": ("công bố/được gửi", "published/submitted"), "benchmarked": ("đã khớp số năm", "benchmarked"),
                 "estimated": ("ước tính", "estimated"), "nowcast": ("dự báo tức thời", "nowcast")}
+
+#: The series a target was set on, short (:data:`kinhteso.reference.targets.BASIS_LABELS` has the
+#: long form) → (Vietnamese, English).
+TARGET_BASIS = {"DE_SHARE": ("tỷ trọng theo số thống kê chính thức (GSO/NSO)", "official-statistics share (GSO/NSO)"),
+                "DE_SHARE_MIC": ("tỷ trọng theo cách tính của Bộ TT&TT (MIC)", "MIC-style share")}
 
 
 def current_lang() -> str:

@@ -1562,6 +1562,15 @@ class Stage:
         stage.path, stage._con, stage._mappings, stage._raw_kind = Path(path), None, {}, None
         return stage
 
+    @staticmethod
+    def sealed_rows(path: Path) -> int:
+        """How many normalised rows a sealed stage holds (read only; the file is left as it is)."""
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            return int(con.execute("SELECT count(*) FROM _norm").fetchone()[0])
+        finally:
+            con.close()
+
     def seal(self) -> Path:
         """Close the scratch connection (its ``_norm`` written to the file) for the store to attach."""
         if self._con is not None:

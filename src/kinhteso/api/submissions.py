@@ -86,8 +86,12 @@ class _BodyLimit:
 
     def _limit(self, scope) -> int:
         state = scope["app"].state if "app" in scope else None
-        if scope.get("path", "").rstrip("/") == PATH:
+        path = scope.get("path", "").rstrip("/")
+        if path == PATH:
             return int(getattr(state, "max_upload", MAX_UPLOAD_BYTES))
+        other = getattr(state, "path_limits", None) or {}  # other parts' own limits (the dashboard's upload check)
+        if path in other:
+            return int(other[path])
         return int(getattr(state, "max_body", MAX_BODY_BYTES))
 
     async def __call__(self, scope, receive, send) -> None:

@@ -88,7 +88,7 @@ def render_frame(df: pd.DataFrame, fmt: str, *, digits: int = 2, title: str | No
     CSV and XLSX are meant for a spreadsheet: the :data:`META_COLUMNS` the frame lacks are added
     from ``meta``, numbers are rounded to their unit's precision, and text cells are neutralised
     (:func:`kinhteso.safe_io.safe_cell`: ``=cmd`` is written ``'=cmd``; numbers stay numbers).
-    A table in Vietnamese names its columns in words (:mod:`kinhteso.cli.labels`); JSON keeps codes."""
+    A table in Vietnamese names its columns in words (:mod:`kinhteso.labels`); JSON keeps codes."""
     import pandas as pd  # noqa: PLC0415
 
     if fmt in TABULAR:
@@ -114,7 +114,7 @@ def render_frame(df: pd.DataFrame, fmt: str, *, digits: int = 2, title: str | No
         if pd.api.types.is_float_dtype(shown[col]):
             shown[col] = [fmt_number(v, digits, lang=lang) for v in shown[col]]
     if lang == "vi":
-        from kinhteso.cli.labels import column_name  # noqa: PLC0415
+        from kinhteso.labels import column_name  # noqa: PLC0415
 
         shown.columns = [column_name(str(c), lang) for c in shown.columns]
     text = shown.to_string(index=False) if len(shown) else "(0)"
@@ -224,7 +224,7 @@ def _tabular(df: pd.DataFrame, meta: dict | None) -> pd.DataFrame:
     to their unit's precision (:func:`kinhteso.reference.indicators.unit_precision`)."""
     import pandas as pd  # noqa: PLC0415
 
-    from kinhteso.cli.labels import column_precision  # noqa: PLC0415
+    from kinhteso.labels import column_precision  # noqa: PLC0415
     from kinhteso.reference.indicators import unit_precision  # noqa: PLC0415
 
     df = df.copy()
@@ -266,7 +266,7 @@ def _write_workbook(session: _Output, ctx: click.Context, params: dict) -> None:
     from openpyxl import Workbook  # noqa: PLC0415
     from openpyxl.utils import get_column_letter  # noqa: PLC0415
 
-    from kinhteso.cli.labels import column_header, column_legend  # noqa: PLC0415
+    from kinhteso.labels import column_header, column_legend  # noqa: PLC0415
     from kinhteso.i18n import DEMO_LABEL, tr  # noqa: PLC0415
     from kinhteso.safe_io import safe_cell, save_workbook_atomic  # noqa: PLC0415
 

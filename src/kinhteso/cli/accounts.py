@@ -145,7 +145,7 @@ def _render_one(r: P.MeasureResult, fmt: str, by: str) -> None:
     if by == "ownership":
         _render_ownership(r)
     elif by == "component":
-        from kinhteso.cli.labels import term  # noqa: PLC0415
+        from kinhteso.labels import term  # noqa: PLC0415
 
         lang = current_lang()
         for k, v in res.components.items():

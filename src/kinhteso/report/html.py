@@ -32,10 +32,11 @@ _NUM = ' class="n"'
 
 def _table(table: Table, lang: str, label: str) -> str:
     e = html.escape
-    head = "".join(f"<th scope=\"col\">{e(c.header)}</th>" for c in table.columns)
+    keep = [i for i, c in enumerate(table.columns) if not c.xlsx_only]  # codes stay in the XLSX
+    head = "".join(f"<th scope=\"col\">{e(table.columns[i].header)}</th>" for i in keep)
     body = "".join(
-        "<tr>" + "".join(f"<td{_NUM if c.digits is not None else ''}>{e(cell_text(v, c.digits, lang))}</td>"
-                         for c, v in zip(table.columns, row)) + "</tr>"
+        "<tr>" + "".join(f"<td{_NUM if table.columns[i].digits is not None else ''}>"
+                         f"{e(cell_text(row[i], table.columns[i].digits, lang))}</td>" for i in keep) + "</tr>"
         for row in table.rows)
     tag = f' <span class="demo-inline">{e(label)}</span>' if label else ""
     return (f"<h3>{e(table.title)}{tag}</h3><div class=\"wrap\"><table><thead><tr>{head}</tr></thead>"
@@ -59,7 +60,8 @@ def html_text(content: ReportContent) -> str:
         for chart in sec.charts:
             data = base64.b64encode(png(chart, label=content.label)).decode("ascii")
             parts.append(f"<figure><img alt=\"{e(chart.title)}\" src=\"data:image/png;base64,{data}\">"
-                         f"<figcaption class=\"sub\">{e(chart.title)}</figcaption></figure>")
+                         f"<figcaption class=\"sub\">{e(chart.title)}{'. ' + e(chart.note) if chart.note else ''}"
+                         "</figcaption></figure>")
         parts += [_table(t, content.lang, content.label) for t in sec.tables if t.rows]
         if sec.warnings:
             parts.append("<ul class=\"warn\">" + "".join(f"<li>{e(w)}</li>" for w in sec.warnings) + "</ul>")

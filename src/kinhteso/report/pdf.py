@@ -85,6 +85,10 @@ def pdf_bytes(content: ReportContent) -> bytes:
             if doc.get_y() > doc.h - 85:
                 doc.add_page()
             doc.image(io.BytesIO(img), w=doc.epw * 0.92)
+            if chart.note:
+                doc.set_font(_FONT, "", 7.5)
+                doc.multi_cell(0, 3.6, chart.note, new_x="LMARGIN", new_y="NEXT")
+                doc.set_font(_FONT, "", 8.5)
             doc.ln(1)
         for table in sec.tables:
             if table.key in _CHART_ONLY and sec.charts:
@@ -105,7 +109,8 @@ def _table(doc, table: Table, lang: str, FontFace) -> None:  # noqa: ANN001, N80
         return
     doc.set_font(_FONT, "B", 8.5)
     doc.multi_cell(0, 5, table.title, new_x="LMARGIN", new_y="NEXT")
-    keep = [i for i, c in enumerate(table.columns) if not (c.detail and len(table.columns) > 8)]
+    shown = [c for c in table.columns if not c.xlsx_only]  # codes stay in the XLSX
+    keep = [i for i, c in enumerate(table.columns) if not c.xlsx_only and not (c.detail and len(shown) > 8)]
     cols = [table.columns[i] for i in keep]
     size = 7 if len(cols) <= 7 else 6
     doc.set_font(_FONT, "", size)

@@ -74,8 +74,9 @@ def workbook(content: ReportContent) -> Any:
                     cell.number_format = fmt
     for chart in content.charts():
         ws = wb.create_sheet(_sheet_name("chart_" + chart.key, used))
-        head(ws, chart.title, ["series" if not vi else "chuỗi", "x", chart.y_label, "lower" if not vi else "cận dưới",
-                               "upper" if not vi else "cận trên"])
+        head(ws, chart.title + (f" — {chart.note}" if chart.note else ""),
+             ["series" if not vi else "chuỗi", "year (decimal)" if not vi else "năm (số thập phân)", chart.y_label,
+              "lower" if not vi else "cận dưới", "upper" if not vi else "cận trên"])
         for line in chart.lines:
             for i, (x, y) in enumerate(zip(line.x, line.y)):
                 lo = line.lower[i] if line.lower is not None else None

@@ -16,7 +16,7 @@ from kinhteso.i18n import tr
 from kinhteso.progress import Progress, or_null, span
 from kinhteso.workspace import Workspace
 
-__all__ = ["IngestRequest", "IngestOutcome", "ingest", "CheckRequest", "stored_already", "check_submission", "store_checked",
+__all__ = ["IngestRequest", "IngestOutcome", "ingest", "CheckRequest", "stored_already", "check_submission", "validate", "store_checked",
            "ObservationsRequest", "observations", "vintages", "vintage", "RetractRequest", "RetractOutcome",
            "retract"]
 
@@ -121,6 +121,25 @@ def check_submission(req: CheckRequest):
 
     return check_file(req.file, indicators=req.indicators, workdir=req.workdir, decimal=req.decimal,
                       settings=req.settings, vsic=req.vsic)
+
+
+def validate(ws: Workspace, file: Path, *, decimal: str = ".", vsic: str | None = None) -> dict:
+    """Check ``file`` whole as :func:`ingest` would and store nothing (the dashboard's data page):
+    a summary (``rows``, ``layout``, ``indicators``, ``territories``, ``notes`` as (vi, en) pairs,
+    ``empty_cells_skipped``, ``backcast_rows``), or :class:`InputRejected` with every problem."""
+    from kinhteso.store import Stage  # noqa: PLC0415
+
+    checked = check_submission(CheckRequest.of(ws, file, decimal=decimal, vsic=vsic))
+    try:
+        rows = Stage.sealed_rows(checked.stage_path) if checked.stage_path is not None else 0
+        keys = checked.keys if checked.keys is not None else None
+        return {"rows": rows, "layout": checked.layout,
+                "indicators": sorted(set(keys["indicator"])) if keys is not None else [],
+                "territories": sorted(set(keys["territory"])) if keys is not None else [],
+                "notes": list(checked.notes), "empty_cells_skipped": int(checked.empty_cells_skipped),
+                "backcast_rows": int(checked.backcast_rows)}
+    finally:
+        checked.discard()
 
 
 def store_checked(ws: Workspace, checked, *, source: str, received_at: dt.datetime | None = None,

@@ -37,7 +37,7 @@ from kinhteso.progress import Progress, or_null, span
 from kinhteso.workspace import Workspace
 
 __all__ = ["BASIS_ORDER", "MeasureRequest", "MeasureResponse", "measure", "PRICES", "BREAKDOWNS", "QuarterlyRequest", "QuarterlyResponse",
-           "quarterly", "ResultsRequest", "results", "FigureRequest", "Figure", "figure", "RULE"]
+           "quarterly", "ResultsRequest", "results", "FigureRequest", "Figure", "figure", "figures", "RULE"]
 
 #: The official-figure rule's order of preference.
 BASIS_ORDER = ("published", "benchmarked", "estimated", "nowcast")
@@ -315,52 +315,78 @@ def _candidate(**kw) -> dict:
 
 def figure(ws: Workspace, req: FigureRequest) -> Figure:
     """The one figure to report for ``territory``, ``indicator`` and ``period`` (see the module's rule)."""
-    key = _key(req.territory)
+    return figures(ws, [req.territory], req)[_key(req.territory)]
+
+
+def figures(ws: Workspace, territories: Sequence[str], req: FigureRequest) -> dict[str, Figure]:
+    """The official figure of each of ``territories`` (keys, codes or names) for the indicator,
+    period and view of ``req`` (its ``territory`` is not used): the same rule as :func:`figure`,
+    read from the store once for all of them, and kinhteso's figure computed in one pass for
+    those with no stored one. Keyed by territory key, in the order asked."""
+    keys = list(dict.fromkeys(_key(t) for t in territories))
     p = parse_strict(req.period)
     ind = req.indicator.upper()
-    cands: list[dict] = []
-    sub = ws.store.observations(indicator=ind, territory=key, period=p.code, sector="_T", as_of=req.as_of)
-    sub = sub.sort_values("price_basis", key=lambda s: s != "current")  # current prices first
+    cands: dict[str, list[dict]] = {k: [] for k in keys}
+    sub = ws.store.observations(indicator=ind, territory=keys, period=p.code, sector="_T", as_of=req.as_of)
+    sub = sub.sort_values("price_basis", key=lambda s: s != "current", kind="stable")  # current prices first
     for r in sub.itertuples(index=False):
-        cands.append(_candidate(value=float(r.value), unit=r.unit, basis="published", status=r.status,
-                                source=r.source, vintage=int(r.vintage_id), illustrative=bool(r.illustrative),
-                                price_basis=r.price_basis))
-    res = ws.store.results(indicator=ind, territory=key, period=p.code, sector="_T", as_of=req.as_of)
+        cands[r.territory].append(_candidate(value=float(r.value), unit=r.unit, basis="published", status=r.status,
+                                             source=r.source, vintage=int(r.vintage_id),
+                                             illustrative=bool(r.illustrative), price_basis=r.price_basis))
+    res = ws.store.results(indicator=ind, territory=keys, period=p.code, sector="_T", as_of=req.as_of)
     if ind in COMPUTED:
         res = res[(res["view"] == req.view) | (res["kind"] == "nowcast")]
     for r in res.itertuples(index=False):
-        cands.append(_candidate(value=float(r.value), unit=r.unit, basis=r.basis, status=r.status,
-                                source=f"kinhteso:{r.kind}", run_id=r.run_id, method=r.method, view=r.view or None,
-                                illustrative=bool(r.illustrative), computed_at=r.computed_at.isoformat()))
-    have = {c["basis"] for c in cands}
-    if req.compute and ind in COMPUTED and not have & {"benchmarked", "estimated"}:
-        cands += _computed(ws, key, p, ind, req)
-    # within a basis: current prices first, the default nowcast engine first, the latest run first
-    cands.sort(key=lambda c: (BASIS_ORDER.index(c["basis"]), c.get("price_basis", "current") != "current",
-                              c["basis"] == "nowcast" and c["view"] != "bridge",
-                              "~" if c.get("computed_at") is None else _desc(c["computed_at"])))
-    if not cands:
-        return Figure(key, ind, p.code, None, None, None, None, None)
-    best, rest = cands[0], cands[1:]
-    keep = {k: best[k] for k in ("value", "unit", "basis", "status", "source", "vintage", "run_id", "method", "view",
-                                 "stored", "illustrative")}
-    return Figure(key, ind, p.code, alternatives=rest, **keep)
+        cands[r.territory].append(_candidate(value=float(r.value), unit=r.unit, basis=r.basis, status=r.status,
+                                             source=f"kinhteso:{r.kind}", run_id=r.run_id, method=r.method,
+                                             view=r.view or None, illustrative=bool(r.illustrative),
+                                             computed_at=r.computed_at.isoformat()))
+    if req.compute and ind in COMPUTED:
+        missing = [k for k in keys if not {c["basis"] for c in cands[k]} & {"benchmarked", "estimated"}]
+        for k, computed in _computed(ws, missing, p, ind, req).items():
+            cands[k] += computed
+    out: dict[str, Figure] = {}
+    for k in keys:
+        found = cands[k]
+        # within a basis: current prices first, the default nowcast engine first, the latest run first
+        found.sort(key=lambda c: (BASIS_ORDER.index(c["basis"]), c.get("price_basis", "current") != "current",
+                                  c["basis"] == "nowcast" and c["view"] != "bridge",
+                                  "~" if c.get("computed_at") is None else _desc(c["computed_at"])))
+        if not found:
+            out[k] = Figure(k, ind, p.code, None, None, None, None, None)
+            continue
+        best, rest = found[0], found[1:]
+        keep = {f: best[f] for f in ("value", "unit", "basis", "status", "source", "vintage", "run_id", "method",
+                                     "view", "stored", "illustrative")}
+        out[k] = Figure(k, ind, p.code, alternatives=rest, **keep)
+    return out
 
 
-def _computed(ws: Workspace, key: str, p, ind: str, req: FigureRequest) -> list[dict]:
-    """Kinhteso's own figure computed for the answer (nothing stored)."""
+def _computed(ws: Workspace, keys: Sequence[str], p, ind: str, req: FigureRequest) -> dict[str, list[dict]]:
+    """Kinhteso's own figure of each of ``keys``, computed for the answer in one pass (nothing stored)."""
+    if not keys:
+        return {}
     try:
-        r = measure(ws, MeasureRequest(p.code, (key,), view=req.view, as_of=req.as_of)).results[0]
+        found = measure(ws, MeasureRequest(p.code, tuple(keys), view=req.view, as_of=req.as_of)).results
     except (MethodError, UsageError):
-        return []
-    if r.result is None:
-        return []
-    value = {"DE_SHARE": r.result.de_share, "DE_VA": r.result.de_va, "GRDP": r.result.grdp}[ind]
-    basis = r.provenance.get("basis", "estimated")
-    method = r.provenance.get("quarterly_method") or "kinhteso.methods.accounts.measure"
-    return [_candidate(value=float(value), unit="PCT" if ind == "DE_SHARE" else "VND_BN", basis=basis, status="E",
-                       source="kinhteso:quarterly" if p.freq == "Q" else "kinhteso:accounts", method=method,
-                       view=req.view, stored=False, illustrative=bool(r.provenance.get("illustrative")))]
+        if len(keys) == 1:
+            return {}
+        out: dict[str, list[dict]] = {}  # one territory the method refuses must not hide the others
+        for k in keys:
+            out.update(_computed(ws, [k], p, ind, req))
+        return out
+    out = {}
+    for r in found:
+        if r.result is None or r.territory not in keys:
+            continue
+        value = {"DE_SHARE": r.result.de_share, "DE_VA": r.result.de_va, "GRDP": r.result.grdp}[ind]
+        basis = r.provenance.get("basis", "estimated")
+        method = r.provenance.get("quarterly_method") or "kinhteso.methods.accounts.measure"
+        out[r.territory] = [_candidate(value=float(value), unit="PCT" if ind == "DE_SHARE" else "VND_BN", basis=basis,
+                                       status="E", source="kinhteso:quarterly" if p.freq == "Q" else "kinhteso:accounts",
+                                       method=method, view=req.view, stored=False,
+                                       illustrative=bool(r.provenance.get("illustrative")))]
+    return out
 
 
 def keys_of(values: Sequence[str]) -> list[str]:

@@ -10,9 +10,10 @@ tables with their units, and chart series) and already in the language asked for
 of :mod:`kinhteso.report` (PDF, XLSX, HTML) only lay it out.
 
 Sections, in order: the headline (the official figure and its basis, kinhteso's estimate in the
-view named, its components), the quarterly trend with the nowcast, targets and gaps (each
-target on its own basis, its warnings named) with the trajectory against the target, strengths
-and weaknesses (percentiles among the 34 provinces, DTI pillars), the plan's milestones, and the
+view named, its components and the contributions of the VSIC sections), the quarterly trend with
+the nowcast, targets and gaps (each target on its own basis, its warnings named) with the
+trajectory against the target, strengths and weaknesses (percentiles among the 34 provinces, the
+DTI pillars against the provinces' median and best), the plan's milestones, and the
 method notes with the sources and vintages behind the figures.
 
 >>> ReportRequest("34:31", "2025").view, ReportRequest("34:31", "2025").lang
@@ -31,7 +32,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kinhteso.errors import KinhtesoError, UsageError
-from kinhteso.i18n import DEMO_LABEL, FIGURE_BASIS, LANGS, TARGET_STATUS, fmt_number
+from kinhteso.i18n import (
+    DEMO_LABEL,
+    FIGURE_BASIS,
+    LANGS,
+    TARGET_BASIS,
+    TARGET_STATUS,
+    fmt_number,
+)
 
 if TYPE_CHECKING:
     from kinhteso.workspace import Workspace
@@ -45,6 +53,8 @@ FORMATS = ("pdf", "xlsx", "html")
 TREND_YEARS = 4
 #: How many targets get a trajectory chart.
 MAX_TRAJECTORIES = 2
+#: How many VSIC sections the sector-contributions table names (the rest summed in one row).
+TOP_SECTIONS = 10
 
 
 # --- the content -------------------------------------------------------------------------------
@@ -58,6 +68,7 @@ class Column:
     unit: str | None = None
     digits: int | None = None
     detail: bool = False  #: a long text a page too narrow may leave out (the XLSX and HTML keep it)
+    xlsx_only: bool = False  #: codes for programs and analysts: in the XLSX only, never the PDF or HTML
 
     @property
     def header(self) -> str:
@@ -90,6 +101,8 @@ class Line:
 
 @dataclass
 class Chart:
+    """A chart: ``note`` (words, may be empty) is shown under it."""
+
     key: str
     title: str
     y_label: str
@@ -153,10 +166,18 @@ def default_file_name(territory: str, period: str, fmt: str) -> str:
 
 # --- helpers -----------------------------------------------------------------------------------
 class _Words:
-    """The report's words in one language."""
+    """The report's words in one language: every code a reader would see (indicators, territory
+    keys, bases, run kinds and methods, message codes) goes through here and comes out in words."""
 
-    def __init__(self, lang: str) -> None:
+    _KEY = re.compile(r"\b(?:63|34):\d{2}\b(?:\s*\(([^()]*)\))?|\bVN\b")
+    _CODE = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
+    _SECTIONS = re.compile(r"\b[A-U](?:, [A-U]){4,}\b")
+    _OPTION = re.compile(r"\s*\(--[a-z][\w-]*[^()]*\)")
+    _STATUS = re.compile(r"'(" + "|".join(TARGET_STATUS) + r")'")
+
+    def __init__(self, lang: str, indicators: dict | None = None) -> None:
         self.lang = lang
+        self.indicators = indicators
 
     def __call__(self, vi: str, en: str) -> str:
         return vi if self.lang == "vi" else en
@@ -165,15 +186,107 @@ class _Words:
         return fmt_number(x, digits, lang=self.lang)
 
     def msg(self, d: dict | KinhtesoError) -> str:
-        if isinstance(d, KinhtesoError):
-            return f"{d.code}: {d.message(self.lang)}"
-        return f"{d.get('code', '')}: {d.get(self.lang) or d.get('en') or ''}".strip(": ")
+        """A message in words: its code (``OLD_BOUNDARY``) is left to JSON and logs."""
+        text = d.message(self.lang) if isinstance(d, KinhtesoError) else (d.get(self.lang) or d.get("en") or "")
+        return self.plain(text)
 
     def status(self, s: str | None) -> str:
-        return TARGET_STATUS[s][self.lang != "vi"] if s in TARGET_STATUS else "–"
+        return TARGET_STATUS[s][self.lang != "vi"] if s in TARGET_STATUS else self("không rõ", "unknown")
 
     def basis(self, b: str | None) -> str:
-        return FIGURE_BASIS[b][self.lang != "vi"] if b in FIGURE_BASIS else "–"
+        return FIGURE_BASIS[b][self.lang != "vi"] if b in FIGURE_BASIS else self("không rõ", "unknown")
+
+    def term(self, code: str | None) -> str:
+        """A run's kind or method in words (:data:`kinhteso.labels.TERMS`, shared with the CLI)."""
+        from kinhteso.labels import term_words  # noqa: PLC0415
+
+        return term_words(str(code), self.lang) if code else self("không ghi", "not recorded")
+
+    def ind(self, code: str) -> str:
+        """An indicator's name (registry or derived)."""
+        from kinhteso.reference.targets import indicator_name  # noqa: PLC0415
+
+        return indicator_name(code, self.lang, self.indicators)
+
+    def comparison(self, op: str | None) -> str:
+        from kinhteso.reference.targets import COMPARISONS  # noqa: PLC0415
+
+        return COMPARISONS[op][1 if self.lang == "vi" else 2] if op in COMPARISONS else str(op or "")
+
+    def _territory(self, key: str) -> tuple[str, str, str] | None:
+        from kinhteso.reference.territories import get_territory  # noqa: PLC0415
+
+        try:
+            t = get_territory(key)
+        except KinhtesoError:
+            return None
+        return re.sub(r"^TP\.?\s+", "", t.name_vi), t.name_en, key.split(":")[0] if t.basis is not None else ""
+
+    def place(self, key: str) -> str:
+        """A territory in words: ``Hải Phòng``, ``Hải Phòng cũ`` (63-province key), ``Việt Nam``."""
+        t = self._territory(str(key))
+        if t is None:
+            return str(key)
+        vi, en, basis = t
+        return self(f"{vi} cũ", f"former {en}") if basis == "63" else self(vi, en)
+
+    def boundary(self, key: str) -> str:
+        """The boundary of a territory's series: ``địa giới 63 tỉnh (Hải Phòng cũ)``."""
+        t = self._territory(str(key))
+        if t is None:
+            return str(key)
+        vi, en, basis = t
+        if not basis:
+            return self("cả nước", "the whole country")
+        if basis == "63":
+            return self(f"địa giới 63 tỉnh ({vi} cũ)", f"on the 63-province boundary (former {en})")
+        return self(f"địa giới 34 tỉnh ({vi})", f"on the 34-province boundary ({en})")
+
+    def series_basis(self, code: str, own: str | None = None) -> str:
+        """What a target's basis is, short: ``tỷ trọng theo cách tính của Bộ TT&TT (MIC)``; the
+        target's ``own`` indicator, when it is its own basis, "the indicator itself"."""
+        if code in TARGET_BASIS:
+            return TARGET_BASIS[code][self.lang != "vi"]
+        return self("chính chỉ tiêu này", "the indicator itself") if code == own else self.ind(code)
+
+    def series(self, indicator: str, territory: str, own: str | None = None) -> str:
+        """The series a target is measured on (``DE_SHARE_MIC@63:31``) in words."""
+        return f"{self.series_basis(indicator, own)}, {self.boundary(territory)}"
+
+    def source(self, s: str | None) -> str:
+        """A figure's source: an agency as it is (``NSO``), kinhteso's runs in words."""
+        if not s:
+            return self("không rõ", "unknown")
+        if s.startswith("kinhteso:"):
+            return f"kinhteso ({self.term(s.split(':', 1)[1])})"
+        return s
+
+    def plain(self, text: str) -> str:
+        """``text`` (a message written for analysts) with its codes in words: territory keys,
+        indicator codes, status codes, long lists of VSIC sections; command-line hints dropped."""
+        def key(m: re.Match[str]) -> str:
+            k = m.group(0).split("(")[0].strip()
+            named = self.place(k)
+            t = self._territory(k)
+            if m.group(1) is not None and not (t and m.group(1).strip() in t[:2]):
+                return f"{named} ({m.group(1)})"
+            return named
+
+        def code(m: re.Match[str]) -> str:
+            c = m.group(0)
+            name = self.ind(c)
+            if name == c:
+                return c
+            before = text[:m.start()].rstrip().lower()
+            head = " ".join(name.lower().split()[:2])  # "hệ số số hóa DIGITAL_COEF": the words are there already
+            return "\x00" if head and head in before[-40:] else name
+
+        text = self._OPTION.sub("", text)
+        text = re.sub(r"\s*\(\x00\)|\s?\x00", "", self._CODE.sub(code, text))
+        text = self._KEY.sub(key, text)
+        text = self._STATUS.sub(lambda m: f"'{self.status(m.group(1))}'", text)
+        return self._SECTIONS.sub(lambda m: self(f"{m.group(0).count(',') + 1} ngành cấp 1",
+                                                  f"{m.group(0).count(',') + 1} industry sections"), text)
 
 
 def formal_name(key: str, lang: str) -> str:
@@ -247,16 +360,12 @@ def build_report(ws: Workspace, req: ReportRequest) -> ReportContent:
                          f"Unknown view '{req.view}'; use {', '.join(VIEWS)}.")
     p = parse_strict(req.period.strip())
     key = _territory(req.territory, p.code)
-    w = _Words(req.lang)
+    w = _Words(req.lang, ws.indicators())
     name = formal_name(key, req.lang)
     view_label = VIEW_LABELS[req.view][req.lang != "vi"]
     src = _Sources()
     flags: list[bool] = []
-    indicators = ws.indicators()
-
-    def ind_name(code: str) -> str:
-        ind = indicators.get(code)
-        return (ind.name_vi if req.lang == "vi" else ind.name_en) if ind else code
+    ind_name = w.ind
 
     ctx = {"ws": ws, "key": key, "p": p, "view": req.view, "w": w, "src": src, "flags": flags,
            "ind_name": ind_name, "view_label": view_label}
@@ -274,7 +383,11 @@ def build_report(ws: Workspace, req: ReportRequest) -> ReportContent:
     sections.append(_method(ctx))
     illustrative = any(flags)
     title = w(f"Báo cáo kinh tế số — {name}, {p.code}", f"Digital economy briefing — {name}, {p.code}")
-    subtitle = w(f"Địa bàn {key}; {view_label}; quy tắc số chính thức: ", f"Territory {key}; {view_label}; official-figure rule: ")
+    where = (w("cả nước", "the whole country") if key == "VN" else
+             w("địa giới 34 tỉnh, từ 1/7/2025", "the 34-province boundary, from 1 July 2025") if key.startswith("34:") else
+             w("địa giới 63 tỉnh, trước 1/7/2025", "the 63-province boundary, before 1 July 2025"))
+    subtitle = w(f"Địa bàn: {name} ({where}); {view_label}; quy tắc số chính thức: ",
+                 f"Territory: {name} ({where}); {view_label}; official-figure rule: ")
     from kinhteso.service.figures import RULE  # noqa: PLC0415
 
     subtitle += RULE[req.lang]
@@ -316,20 +429,22 @@ def _headline(c: dict) -> tuple[Section, bool]:
             continue
         has = True
         flags.append(fig.illustrative)
-        where = f"vintage {fig.vintage}" if fig.vintage is not None else f"run {(fig.run_id or '-')[:12]}"
+        where = (w(f"lần nộp {fig.vintage}", f"vintage {fig.vintage}") if fig.vintage is not None
+                 else w(f"lần chạy {fig.run_id[:12]}", f"run {fig.run_id[:12]}") if fig.run_id
+                 else w("tính cho báo cáo này, không lưu", "computed for this briefing, not stored"))
         used = w("số chính", "headline")
         src.vintage(fig.vintage, used)
         src.run(fig.run_id, used, kind=(fig.source or "").replace("kinhteso:", ""), method=fig.method)
-        rows.append([c["ind_name"](ind), fig.value, unit, w.basis(fig.basis), fig.source or "–", where])
+        rows.append([c["ind_name"](ind), fig.value, unit, w.basis(fig.basis), w.source(fig.source), where])
         if ind == "DE_SHARE":
             sec.paragraphs.append(w(
                 f"Số chính thức: tỷ trọng kinh tế số {w.num(fig.value)}% GRDP kỳ {p.code}, cơ sở {w.basis(fig.basis)} "
-                f"(nguồn {fig.source}; {where}).",
+                f"(nguồn {w.source(fig.source)}; {where}).",
                 f"Official figure: digital economy {w.num(fig.value)}% of GRDP in {p.code}, basis {w.basis(fig.basis)} "
-                f"(source {fig.source}; {where})."))
+                f"(source {w.source(fig.source)}; {where})."))
             for a in fig.alternatives[:3]:
-                sec.paragraphs.append(w(f"Số khác đã bỏ qua theo quy tắc: {w.num(a['value'])} ({w.basis(a['basis'])}, {a['source']}).",
-                                        f"Passed over by the rule: {w.num(a['value'])} ({w.basis(a['basis'])}, {a['source']})."))
+                sec.paragraphs.append(w(f"Số khác đã bỏ qua theo quy tắc: {w.num(a['value'])} ({w.basis(a['basis'])}, {w.source(a['source'])}).",
+                                        f"Passed over by the rule: {w.num(a['value'])} ({w.basis(a['basis'])}, {w.source(a['source'])})."))
     sec.tables.append(Table("official", w("Số chính thức và cơ sở của nó", "The official figure and its basis"),
                             [Column("indicator", w("Chỉ tiêu", "Indicator")), Column("value", w("Giá trị", "Value"), digits=2),
                              Column("unit", w("Đơn vị", "Unit")), Column("basis", w("Cơ sở", "Basis")),
@@ -366,15 +481,57 @@ def _headline(c: dict) -> tuple[Section, bool]:
             f"structure {w.num(float(ch['structure']))}, denominator {w.num(float(ch['denominator']))})."))
     names = {"core": w("Kinh tế số lõi", "Core digital economy"), "digitalised": w("Số hóa các ngành khác", "Digitalisation of other industries"),
              "ict": w("ICT", "ICT"), "platform": w("Nền tảng số", "Platforms"), "sectoral": w("Số hóa ngành", "Sectoral digitalisation")}
-    comp = [[names.get(k, k), _f(v["va"]), _f(v["share"])] for k, v in r.components.items()]
+    comp = [[names.get(k) or w.term(k), _f(v["va"]), _f(v["share"])] for k, v in r.components.items()]
     comp.append([w("Tổng kinh tế số", "Digital economy total"), _f(r.de_va), _f(r.de_share)])
     sec.tables.append(Table("components", w(f"Thành phần ({c['view_label']})", f"Components ({c['view_label']})"),
                             [Column("component", w("Thành phần", "Component")),
                              Column("va", w("Giá trị tăng thêm", "Value added"), w("tỷ đồng", "VND bn"), 0),
                              Column("share", w("Tỷ trọng GRDP", "Share of GRDP"), "%", 2)], comp))
+    _sectors(sec, r, c)
     for wn in m.warnings:
         sec.warnings.append(w.msg(wn))
     return sec, has
+
+
+def _sectors(sec: Section, r: Any, c: dict) -> None:
+    """The contributions of the VSIC sections to the share (the accounts' ``by_section``, largest
+    digital-economy value added first): the first :data:`TOP_SECTIONS`, the rest summed in one row
+    so that the contributions still add up to the share, and a sentence naming the top three."""
+    from kinhteso.reference.targets import section_name  # noqa: PLC0415
+
+    w = c["w"]
+    bs = getattr(r, "by_section", None)
+    if bs is None or not len(bs) or not {"section", "va", "de_va", "contribution_pp"} <= set(bs.columns):
+        return
+
+    def name(code: Any) -> str:
+        try:
+            return section_name(str(code), w.lang)
+        except KinhtesoError:
+            return w(f"Ngành {code}", f"Section {code}")
+
+    top, rest = bs.iloc[:TOP_SECTIONS], bs.iloc[TOP_SECTIONS:]
+    rows = [[name(x.section), _f(x.va), _f(x.de_va), _f(x.contribution_pp), str(x.section)]
+            for x in top.itertuples(index=False)]
+    if len(rest):
+        rows.append([w(f"Các ngành khác ({len(rest)} ngành cấp 1)", f"Other sections ({len(rest)})"),
+                     _f(rest["va"].sum()), _f(rest["de_va"].sum()), _f(rest["contribution_pp"].sum()),
+                     ", ".join(str(x) for x in rest["section"])])
+    bn = w("tỷ đồng", "VND bn")
+    sec.tables.append(Table("sectors", w(f"Đóng góp theo ngành cấp 1 ({c['view_label']})",
+                                         f"Contributions by industry section ({c['view_label']})"), [
+        Column("section", w("Ngành cấp 1", "Industry section")),
+        Column("va", w("Giá trị tăng thêm của ngành", "Value added of the section"), bn, 0),
+        Column("de_va", w("Giá trị tăng thêm kinh tế số", "Digital-economy value added"), bn, 0),
+        Column("contribution_pp", w("Đóng góp vào tỷ trọng", "Contribution to the share"), w("điểm %", "pp"), 2),
+        Column("vsic", w("Mã ngành VSIC (cho phân tích viên)", "VSIC section code (for analysts)"), xlsx_only=True)],
+        rows))
+    lead = [f"{name(x.section)} ({w.num(x.contribution_pp)} {w('điểm %', 'pp')})"
+            for x in top.head(3).itertuples(index=False) if (_f(x.contribution_pp) or 0) > 0]
+    if lead:
+        listed = lead[0] if len(lead) == 1 else ", ".join(lead[:-1]) + w(" và ", " and ") + lead[-1]
+        sec.paragraphs.append(w(f"Ngành đóng góp nhiều nhất vào tỷ trọng kinh tế số: {listed}.",
+                                f"The sections contributing most to the digital-economy share: {listed}."))
 
 
 def _quarterly(c: dict) -> Section:
@@ -395,12 +552,12 @@ def _quarterly(c: dict) -> Section:
         flags.append(bool(r.illustrative))
         src.run(r.run_id, used, kind=r.kind, method=r.method, computed_at=str(r.computed_at)[:19])
         src.inputs(r.inputs, used)
-        rows.append([r.period, _f(r.value), w.basis(r.basis), r.method])
+        rows.append([r.period, _f(r.value), w.basis(r.basis), w.term(r.method)])
     lines = []
     for basis, style in (("benchmarked", "solid"), ("estimated", "dashed")):
         part = q[q.basis == basis] if len(q) else q
         if len(part):
-            lines.append(Line(w(f"Tỷ trọng quý ({w.basis(basis)})", f"Quarterly share ({basis})"),
+            lines.append(Line(w(f"Tỷ trọng quý ({w.basis(basis)})", f"Quarterly share ({w.basis(basis)})"),
                               [_x(x) for x in part.period], [float(v) for v in part.value], style))
     if len(nc):
         nc = nc[nc.computed_at == nc.computed_at.max()]
@@ -413,20 +570,21 @@ def _quarterly(c: dict) -> Section:
                     computed_at=str(mid.computed_at)[:19])
             src.inputs(mid.inputs, w("dự báo tức thời", "nowcast"))
             level = (mid.parameters or {}).get("level", 0.9)
-            lines.append(Line(w(f"Dự báo tức thời ({mid.method}, khoảng {level:.0%})", f"Nowcast ({mid.method}, {level:.0%} interval)"),
+            how = w.term(mid.method)
+            lines.append(Line(w(f"Dự báo tức thời ({how}, khoảng {level:.0%})", f"Nowcast ({how}, {level:.0%} interval)"),
                               [_x(mid.period)], [float(mid.value)], "points",
                               [float(lo.value)] if lo is not None else None, [float(hi.value)] if hi is not None else None))
-            rows.append([mid.period, _f(mid.value), w.basis("nowcast"), mid.method])
+            rows.append([mid.period, _f(mid.value), w.basis("nowcast"), how])
             sec.paragraphs.append(w(
-                f"Dự báo tức thời {mid.period} ({mid.method}): {w.num(mid.value)}%"
+                f"Dự báo tức thời {mid.period} ({how}): {w.num(mid.value)}%"
                 + (f", khoảng {level:.0%} {w.num(lo.value)}–{w.num(hi.value)}%" if lo is not None and hi is not None else "") + ".",
-                f"Nowcast for {mid.period} ({mid.method}): {w.num(mid.value)}%"
+                f"Nowcast for {mid.period} ({how}): {w.num(mid.value)}%"
                 + (f", {level:.0%} interval {w.num(lo.value)}–{w.num(hi.value)}%" if lo is not None and hi is not None else "") + "."))
     if not rows:
-        sec.warnings.append(w(f"Chưa có số quý nào được tính cho {key} (chạy `kinhteso quarterly --territory {key}` và "
-                              f"`kinhteso nowcast --territory {key}`).",
-                              f"No quarterly figures computed for {key} yet (run `kinhteso quarterly --territory {key}` and "
-                              f"`kinhteso nowcast --territory {key}`)."))
+        sec.warnings.append(w(f"Chưa có số quý nào được tính cho {w.place(key)} (bộ phận phân tích chạy `kinhteso quarterly` "
+                              "và `kinhteso nowcast` cho địa bàn này).",
+                              f"No quarterly figures computed for {w.place(key)} yet (the analysts run `kinhteso quarterly` "
+                              "and `kinhteso nowcast` for it)."))
         return sec
     sec.paragraphs.insert(0, w(
         "Tỷ trọng kinh tế số theo quý (% GRDP quý): quý đã khớp số năm là nét liền, quý ước tính sau số năm cuối là nét đứt.",
@@ -440,6 +598,7 @@ def _quarterly(c: dict) -> Section:
 
 
 def _targets(c: dict) -> tuple[Section, list[dict]]:
+    from kinhteso.reference.targets import section_name  # noqa: PLC0415
     from kinhteso.service.targets import GapsRequest, PlanRequest, gaps, plan  # noqa: PLC0415
 
     ws, key, w, flags = c["ws"], c["key"], c["w"], c["flags"]
@@ -454,37 +613,40 @@ def _targets(c: dict) -> tuple[Section, list[dict]]:
         except UsageError as exc2:
             sec.warnings.append(w.msg(exc2))
             return sec, []
-        sec.paragraphs.append(w(f"{c['key']} chưa có mục tiêu riêng: so với mục tiêu quốc gia.",
-                                f"{c['key']} has no target of its own: measured against the national targets."))
+        sec.paragraphs.append(w(f"{w.place(key)} chưa có mục tiêu riêng: so với mục tiêu quốc gia.",
+                                f"{w.place(key)} has no target of its own: measured against the national targets."))
     rows = [r for r in res.rows if r.get("sections_total") is None]
     flags.append(res.illustrative)
     table, seen = [], set()
     for r in rows:
         flags.append(bool(r["illustrative"]))
-        meas = f"{r['series_indicator']}@{r['series_territory']}"
-        table.append([c["ind_name"](r["indicator"]), meas, r["basis"], _f(r["latest_value"]), r["latest_period"],
-                      r["comparison"], _f(r["target_value"]), r["target_year"], _f(r["gap"]),
+        table.append([c["ind_name"](r["indicator"]), w.series(r["series_indicator"], r["series_territory"], r["indicator"]),
+                      w.series_basis(r["basis"], r["indicator"]), _f(r["latest_value"]), r["latest_period"],
+                      w.comparison(r["comparison"]), _f(r["target_value"]), r["target_year"], _f(r["gap"]),
                       None if r["required_cagr"] is None else _f(r["required_cagr"]) * 100,
                       None if r["trend_cagr"] is None else _f(r["trend_cagr"]) * 100,
                       None if r["probability"] is None else _f(r["probability"]) * 100, w.status(r["status"]),
-                      r["source"]])
+                      f"{r['series_indicator']}@{r['series_territory']}", r["source"]])
         for wn in [*r["warnings"], *([r["error"]] if r["error"] else [])]:
             k = (r["indicator"], r["target_year"], wn.get("code"))
             if k not in seen:
                 seen.add(k)
-                sec.warnings.append(f"{r['indicator']} {r['target_year']} — {w.msg(wn)}")
+                sec.warnings.append(f"{c['ind_name'](r['indicator'])} ({r['target_year']}) — {w.msg(wn)}")
     by_section: dict[tuple, tuple[dict, list[str]]] = {}  # a section target's warnings: once, with the sections
     for r in res.rows:
         if r.get("sections_total") is not None:
             for wn in [*r["warnings"], *([r["error"]] if r["error"] else [])]:
                 by_section.setdefault((r["indicator"], r["target_year"], wn.get("code")), (wn, []))[1].append(str(r["sector"]))
     for (ind, year, _), (wn, secs) in by_section.items():
-        sec.warnings.append(f"{ind} {year} [{', '.join(secs)}] — {w.msg(wn)}")
+        which = (w(f"{len(secs)} ngành cấp 1", f"{len(secs)} industry sections") if len(secs) > 3
+                 else "; ".join(section_name(x, w.lang) for x in secs))
+        sec.warnings.append(f"{c['ind_name'](ind)} ({year}; {which}) — {w.msg(wn)}")
     for m in res.summaries:
-        table.append([c["ind_name"](m["indicator"]), f"{m['indicator']}@{m['series_territory']}", m["indicator"], None, None,
-                      m["comparison"], _f(m["target_value"]), m["target_year"], None, None, None, None,
+        table.append([c["ind_name"](m["indicator"]), w.series(m["indicator"], m["series_territory"], m["indicator"]),
+                      w.series_basis(m["indicator"], m["indicator"]), None, None,
+                      w.comparison(m["comparison"]), _f(m["target_value"]), m["target_year"], None, None, None, None,
                       w(f"{m['achieved']}/{m['sections_total']} ngành đạt", f"{m['achieved']}/{m['sections_total']} sections meet it"),
-                      "computed"])
+                      f"{m['indicator']}@{m['series_territory']}", "computed"])
     sec.paragraphs.append(w(
         "Mỗi mục tiêu được đo trên chuỗi nó được đặt (cơ sở, ranh giới); cột 'đo trên' ghi chuỗi đó. Xu hướng log-tuyến tính "
         f"trên 3–5 năm cuối, khoảng dự báo {res.level:.0%}.",
@@ -499,11 +661,12 @@ def _targets(c: dict) -> tuple[Section, list[dict]]:
         Column("gap", w("Khoảng cách", "Gap"), digits=2), Column("required", w("Tốc độ cần", "Required"), "%/năm" if w.lang == "vi" else "%/yr", 1),
         Column("trend", w("Xu hướng", "Trend"), "%/năm" if w.lang == "vi" else "%/yr", 1),
         Column("probability", w("Xác suất đạt", "Probability"), "%", 0), Column("status", w("Trạng thái", "Status")),
-        Column("source", w("Nguồn chuỗi", "Series source"), detail=True)], table))
+        Column("series_code", w("Mã chuỗi (cho phân tích viên)", "Series code (for analysts)"), xlsx_only=True),
+        Column("source", w("Nguồn chuỗi (cho phân tích viên)", "Series source (for analysts)"), xlsx_only=True)], table))
     # trajectory against the target: the required path (the plan's milestones) and the trend's projection
     shown = sorted([r for r in rows if not r["error"] and r["latest_value"] is not None],
                    key=lambda r: (r["indicator"] != "DE_SHARE", -int(r["target_year"])))
-    for r in shown[:MAX_TRAJECTORIES]:
+    for i, r in enumerate(shown[:MAX_TRAJECTORIES], start=1):
         lines = [Line(w("Mới nhất", "Latest"), [_x(str(r["latest_period"]))], [float(r["latest_value"])], "points")]
         try:
             pl = plan(ws, PlanRequest(key, r["indicator"], int(r["target_year"]), view=c["view"]))
@@ -521,11 +684,26 @@ def _targets(c: dict) -> tuple[Section, list[dict]]:
                               [float(r["latest_value"]), hi] if hi is not None else None))
         lines.append(Line(w(f"Mục tiêu {r['target_year']}", f"Target {r['target_year']}"), [_x(f"{r['target_year']}-Q4")],
                           [float(r["target_value"])], "points"))
-        sec.charts.append(Chart(f"trajectory_{r['indicator']}_{r['target_year']}",
-                                w(f"{r['indicator']}: lộ trình so với mục tiêu {r['target_year']} (đo trên {r['series_indicator']}@{r['series_territory']})",
-                                  f"{r['indicator']}: trajectory against the {r['target_year']} target (measured on {r['series_indicator']}@{r['series_territory']})"),
-                                r["series_indicator"], lines))
+        sec.charts.append(Chart(f"trajectory_{i}_{r['target_year']}",
+                                w(f"{c['ind_name'](r['indicator'])}: lộ trình so với mục tiêu {r['target_year']}",
+                                  f"{c['ind_name'](r['indicator'])}: trajectory against the {r['target_year']} target"),
+                                _unit_words(r["series_indicator"], w), lines,
+                                w("Đo trên: ", "Measured on: ") + w.series(r["series_indicator"], r["series_territory"])))
     return sec, rows
+
+
+def _unit_words(indicator: str, w: _Words) -> str:
+    """The unit of ``indicator`` in words, for a chart's axis (``phần trăm (%)``)."""
+    from kinhteso.reference.indicators import UNITS  # noqa: PLC0415
+    from kinhteso.reference.targets import indicator_unit  # noqa: PLC0415
+
+    try:
+        unit = indicator_unit(indicator, w.indicators)[0]
+    except (KinhtesoError, IndexError):
+        unit = None
+    if unit == "PER_1000":
+        return w("trên 1.000 dân", "per 1,000 people")
+    return UNITS[unit][w.lang != "vi"] if unit in UNITS else w("giá trị", "value")
 
 
 def _peers(c: dict) -> Section:
@@ -543,6 +721,14 @@ def _peers(c: dict) -> Section:
         except KinhtesoError:
             return str(k)
         return t.name_vi if w.lang == "vi" else t.name_en
+
+    def group(g: Any) -> str:  # G1 … G4: the quartiles of GRDP per person, G1 the lowest
+        m = re.fullmatch(r"G([1-4])", str(g))
+        if not m:
+            return str(g)
+        n = int(m.group(1))
+        extra = {1: w(" (thấp nhất)", " (lowest)"), 4: w(" (cao nhất)", " (highest)")}.get(n, "")
+        return w(f"nhóm {n}/4", f"group {n} of 4") + extra
 
     if not key.startswith("34:"):
         sec.paragraphs.append(w("So sánh ngang hàng chỉ có cho 34 tỉnh, thành phố (ranh giới từ 1/7/2025).",
@@ -568,7 +754,7 @@ def _peers(c: dict) -> Section:
                 Column("group", w("Nhóm (GRDP/người)", "Group (GRDP per person)")),
                 Column("group_percentile", w("Phân vị trong nhóm", "Percentile in the group"), digits=0),
                 Column("best", w("Dẫn đầu", "Best overall")), Column("learn_from", w("Học hỏi", "Learn from"))],
-                [[c["ind_name"](r.indicator), _f(r.value), _f(r.percentile), r.group, _f(r.group_percentile),
+                [[c["ind_name"](r.indicator), _f(r.value), _f(r.percentile), group(r.group), _f(r.group_percentile),
                   tname(r.best_overall), tname(r.learn_from)] for r in tab.itertuples()]))
         elif tab is not None:
             sec.warnings.append(w(f"Không có số liệu so sánh cho năm {year}.", f"No comparison data for {year}."))
@@ -600,12 +786,67 @@ def _peers(c: dict) -> Section:
         f"{pillars(r['strengths'])}; trụ cột yếu: {pillars(r['weaknesses'])}.",
         f"{fw}, {year}: score {w.num(float(r['score']), 4)}, rank {r['rank']} of {len(idx.table)}. Strongest pillars: "
         f"{pillars(r['strengths'])}; weakest: {pillars(r['weaknesses'])}."))
+    _dti(sec, idx, key, w, year)
+    fw_id = getattr(idx.framework, "id", None)
     for vi, en in idx.notes[:2]:
-        sec.warnings.append(w(vi, en))
+        note = w(vi, en)
+        if fw_id:
+            note = note.replace(f"'{fw_id}'", f"«{fw}»")
+        sec.warnings.append(w.plain(note))
     return sec
 
 
+def _dti(sec: Section, idx: Any, key: str, w: _Words, year: str) -> None:
+    """The DTI pillars against the provinces: for each main index of the framework, the
+    territory's score, the median and the best score of the provinces scored, and the best one,
+    all read from the scoring's ``Aggregated`` dataset (COINr: every indicator and aggregate)."""
+    coin = idx.coin
+    agg = coin.data.get("Aggregated") if coin is not None else None
+    if agg is None or not len(agg):
+        return
+    try:
+        keys = coin.units.loc[agg.index, "uCode"].astype(str).to_numpy()
+    except KeyError:  # rows the units do not name: nothing to show by territory
+        return
+    scores = agg.set_axis(keys)
+    scores = scores[~scores.index.duplicated(keep="last") & scores.index.isin(list(idx.table.territory))]
+    if key not in scores.index:
+        return
+    meta = idx.framework.meta.drop_duplicates("iCode").set_index("iCode")
+
+    def pname(code: str) -> str:
+        for col in (("iName",) if w.lang == "vi" else ("iName_en", "iName")):
+            v = meta[col].get(code) if col in meta.columns else None
+            if isinstance(v, str) and v.strip():
+                return v
+        return code
+
+    rows = []
+    for code in idx.framework.main_indices:
+        if code not in scores.columns:
+            continue
+        col = scores[code].dropna()
+        own = _f(scores.at[key, code])
+        if own is None or not len(col):
+            continue
+        best = col[col == col.max()]
+        rows.append([pname(code), own, _f(col.median()), _f(col.max()), ", ".join(w.place(k) for k in best.index), code])
+    if not rows:
+        return
+    n = len(scores)
+    sec.tables.append(Table("dti", w(f"Các trụ cột DTI năm {year}: {w.place(key)} so với {n} tỉnh",
+                                     f"DTI pillars, {year}: {w.place(key)} against the {n} provinces"), [
+        Column("pillar", w("Trụ cột", "Pillar")),
+        Column("score", w(f"Điểm của {w.place(key)}", f"{w.place(key)}'s score"), digits=4),
+        Column("median", w(f"Trung vị {n} tỉnh", f"Median of the {n}"), digits=4),
+        Column("best_score", w("Điểm cao nhất", "Best score"), digits=4),
+        Column("best", w("Tỉnh cao nhất", "Best province")),
+        Column("code", w("Mã trụ cột (cho phân tích viên)", "Pillar code (for analysts)"), xlsx_only=True)],
+        rows))
+
+
 def _plan(c: dict, rows: list[dict]) -> Section:
+    from kinhteso.reference.targets import section_name  # noqa: PLC0415
     from kinhteso.service.targets import PlanRequest, plan  # noqa: PLC0415
 
     ws, key, w = c["ws"], c["key"], c["w"]
@@ -624,11 +865,11 @@ def _plan(c: dict, rows: list[dict]) -> Section:
         return sec
     g = pl.gap
     sec.paragraphs.append(w(
-        f"{c['ind_name'](r['indicator'])}: {w.num(g['latest_value'])} ({g['latest_period']}) → {g['comparison']} "
-        f"{w.num(g['target_value'])} ({pl.target_year}), đo trên {g['series_indicator']}@{g['series_territory']}; "
+        f"{c['ind_name'](r['indicator'])}: {w.num(g['latest_value'])} ({g['latest_period']}) → {w.comparison(g['comparison'])} "
+        f"{w.num(g['target_value'])} ({pl.target_year}), đo trên {w.series(g['series_indicator'], g['series_territory'])}; "
         f"trạng thái {w.status(g['status'])}. Mốc quý 4 mỗi năm theo lộ trình hình học:",
-        f"{c['ind_name'](r['indicator'])}: {w.num(g['latest_value'])} ({g['latest_period']}) → {g['comparison']} "
-        f"{w.num(g['target_value'])} ({pl.target_year}), measured on {g['series_indicator']}@{g['series_territory']}; "
+        f"{c['ind_name'](r['indicator'])}: {w.num(g['latest_value'])} ({g['latest_period']}) → {w.comparison(g['comparison'])} "
+        f"{w.num(g['target_value'])} ({pl.target_year}), measured on {w.series(g['series_indicator'], g['series_territory'])}; "
         f"status {w.status(g['status'])}. Fourth-quarter milestones of the geometric path:"))
     ms = [m for m in pl.milestones if str(m["period"]).endswith("Q4")]
     sec.tables.append(Table("plan", w("Các mốc của kế hoạch", "The plan's milestones"), [
@@ -643,14 +884,24 @@ def _plan(c: dict, rows: list[dict]) -> Section:
             f"By industry (GRDP growing {w.num(pl.growth['rate'] * 100, 1)}%/yr): {w.num(s['required_pp'])} pp to add; "
             "the industries with the most leverage:"))
         top = pl.sectors[:5]
-        cols = [k for k in ("sector", "section", "name", "contribution_pp") if k in top[0]]
-        sec.tables.append(Table("plan_sectors", w("Đóng góp cần có theo ngành", "Contributions needed by industry"),
-                                [Column(k, {"sector": w("Ngành", "Industry"), "section": w("Ngành cấp 1", "Section"),
-                                            "name": w("Tên", "Name"),
-                                            "contribution_pp": w("Đóng góp", "Contribution")}[k],
-                                        w("điểm %", "pp") if k == "contribution_pp" else None,
-                                        2 if k == "contribution_pp" else None) for k in cols],
-                                [[_f(x[k]) if k == "contribution_pp" else x[k] for k in cols] for x in top]))
+        code = next((k for k in ("sector", "code") if k in top[0]), None)
+
+        def industry(x: dict, k: str | None) -> str:  # a VSIC code by its name
+            if not k or x.get(k) in (None, ""):
+                return "–"
+            if k == code and x.get("name"):
+                return str(x["name"])
+            try:
+                return section_name(str(x[k]), w.lang)
+            except KinhtesoError:
+                return str(x[k])
+
+        sec.tables.append(Table("plan_sectors", w("Đóng góp cần có theo ngành", "Contributions needed by industry"), [
+            Column("industry", w("Ngành", "Industry")), Column("section", w("Ngành cấp 1", "Section")),
+            Column("contribution_pp", w("Đóng góp", "Contribution"), w("điểm %", "pp"), 2),
+            Column("vsic", w("Mã VSIC", "VSIC code"), xlsx_only=True)],
+            [[industry(x, code), industry(x, "section" if "section" in x else None), _f(x.get("contribution_pp")),
+              str(x.get(code) or x.get("section") or "")] for x in top]))
     for wn in [*pl.warnings, *g["warnings"]]:
         sec.warnings.append(w.msg(wn))
     return sec
@@ -671,11 +922,11 @@ def _method(c: dict) -> Section:
           "Quarters: temporal disaggregation (Denton–Cholette on quarterly GRDP), the quarters sum to the year; quarters after "
           "the last annual figure are estimates. Nowcast: the current quarter from the monthly indicators published so far, "
           "with an interval."),
-        w("Mục tiêu: mỗi mục tiêu đo trên cơ sở và ranh giới nó được đặt; BASIS_MISMATCH khi so với chuỗi khác cơ sở, "
-          "OLD_BOUNDARY khi đo trên ranh giới trước sáp nhập. So sánh ngang hàng: phân vị trong 34 tỉnh và trong nhóm tứ phân vị "
+        w("Mục tiêu: mỗi mục tiêu đo trên cơ sở và ranh giới nó được đặt; có cảnh báo khi so với chuỗi khác cơ sở "
+          "hoặc khi đo trên ranh giới trước sáp nhập. So sánh ngang hàng: phân vị trong 34 tỉnh và trong nhóm tứ phân vị "
           "GRDP/người; mạnh ≥ 75, yếu ≤ 25.",
-          "Targets: each is measured on the basis and boundary it was set on; BASIS_MISMATCH when compared with another "
-          "basis, OLD_BOUNDARY when measured on the pre-merger boundary. Peers: percentiles among the 34 provinces and "
+          "Targets: each is measured on the basis and boundary it was set on, with a warning when compared with another "
+          "basis or measured on the pre-merger boundary. Peers: percentiles among the 34 provinces and "
           "within the GRDP-per-person quartile; strength ≥ 75, weakness ≤ 25."),
     ]
     if src.vintages:
@@ -691,9 +942,25 @@ def _method(c: dict) -> Section:
              for r in allv.itertuples()]))
         c["flags"].append(bool(allv.illustrative.any()))
     if src.runs:
+        # a run met only as another run's input (the coefficients behind the accounts) carries no
+        # kind or method in that provenance: its own record has them
+        stored = {str(x.run_id): x for x in ws.store.result_runs().itertuples(index=False)}
+
+        def info(rid: str, r: dict, k: str) -> Any:
+            rec = stored.get(rid)
+            v = getattr(rec, k, None) if rec is not None else None
+            return v if v is not None and str(v) not in ("", "NaT", "nan") else r.get(k)
+
+        rows = []
+        for rid, r in sorted(src.runs.items()):
+            when = info(rid, r, "computed_at")
+            rows.append([rid[:12], w.term(info(rid, r, "kind")) if info(rid, r, "kind") else w("lần chạy kinhteso", "kinhteso run"),
+                         w.term(info(rid, r, "method")), str(when)[:19] if when else w("không ghi", "not recorded"),
+                         ", ".join(sorted(r["used"])), info(rid, r, "kind") or "", info(rid, r, "method") or ""])
         sec.tables.append(Table("runs", w("Các lần chạy của kinhteso đã dùng", "kinhteso runs used"), [
             Column("run", w("Lần chạy", "Run")), Column("kind", w("Loại", "Kind")), Column("method", w("Phương pháp", "Method")),
-            Column("computed_at", w("Tính lúc", "Computed")), Column("used", w("Dùng cho", "Used for"))],
-            [[rid[:12], r.get("kind") or "–", r.get("method") or "–", r.get("computed_at") or "–", ", ".join(sorted(r["used"]))]
-             for rid, r in sorted(src.runs.items())]))
+            Column("computed_at", w("Tính lúc", "Computed")), Column("used", w("Dùng cho", "Used for")),
+            Column("kind_code", w("Mã loại (cho phân tích viên)", "Kind code (for analysts)"), xlsx_only=True),
+            Column("method_code", w("Mã phương pháp (cho phân tích viên)", "Method code (for analysts)"), xlsx_only=True)],
+            rows))
     return sec

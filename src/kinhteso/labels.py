@@ -15,7 +15,7 @@ keep (:func:`kinhteso.reference.indicators.unit_precision`).
 from __future__ import annotations
 
 __all__ = ["COLUMNS", "EXTRA_UNITS", "TERMS", "column_name", "column_unit", "column_precision", "column_header",
-           "column_legend", "term"]
+           "column_legend", "term", "term_words"]
 
 #: Units of columns that are not indicator units: code → (vi, en, decimals in CSV/XLSX).
 EXTRA_UNITS: dict[str, tuple[str, str, int]] = {
@@ -228,6 +228,21 @@ TERMS: dict[str, tuple[str, str]] = {
     "minus_platform_already_in_digitalised": ("trừ phần nền tảng đã tính trong số hóa",
                                               "minus platform value already in digitalised"),
     "mic_style_total": ("tổng theo cách đo MIC", "total on the MIC view"),
+    # kinds of kinhteso runs and their methods (the briefing's table of runs)
+    "accounts": ("tài khoản kinh tế số", "digital-economy accounts"),
+    "coef": ("hệ số số hóa", "digitalisation coefficients"),
+    "quarterly": ("số quý", "quarterly figures"),
+    "nowcast": ("dự báo tức thời", "nowcast"),
+    "stable": ("chuỗi ổn định", "stable series"),
+    "index": ("chỉ số tổng hợp", "composite index"),
+    "io": ("bảng cân đối liên ngành (I-O)", "input-output table"),
+    "calibration": ("hiệu chỉnh theo số liệu tỉnh", "calibration on the province's data"),
+    "kinhteso.methods.accounts.measure": ("đo theo tài khoản (GTTT kinh tế số / GRDP)",
+                                          "accounts measure (digital-economy value added / GRDP)"),
+    "denton-cholette": ("phân bổ theo quý Denton–Cholette", "Denton–Cholette temporal disaggregation"),
+    "bridge": ("phương trình cầu nối", "bridge equation"),
+    "dfm": ("mô hình nhân tố động", "dynamic factor model"),
+    "naive": ("giữ tốc độ quý trước", "naive (last quarter's growth)"),
 }
 
 
@@ -236,3 +251,10 @@ def term(code: str, lang: str) -> str:
     unknown codes, the code itself (the English words are in :data:`TERMS` for legends)."""
     entry = TERMS.get(code)
     return entry[0] if entry and lang == "vi" else code
+
+
+def term_words(code: str, lang: str) -> str:
+    """A code of :data:`TERMS` in words in ``lang`` (English words too, for a reader rather than a
+    legend): ``term_words("bridge", "en") == "bridge equation"``; an unknown code is returned as it is."""
+    entry = TERMS.get(code)
+    return (entry[0] if lang == "vi" else entry[1]) if entry else code
