@@ -195,6 +195,44 @@ def _composite(rng: random.Random) -> dict[str, str]:
     }
 
 
+# --- logistics: container events in two layouts (kinhteso ingest --adapter) ---------------------------
+#: DCSA Track & Trace equipment events at Hải Phòng, hand-made so that the indicators can be computed by
+#: hand (docs/logistics.md): Q3 pairs of 54, 108 (the EST gate-out ignored) and 24 hours, a Q4 pair of
+#: 72 hours, a container not yet gated out, an export move, and one duplicate row (set aside).
+DCSA_EVENTS = """equipmentReference,equipmentEventTypeCode,eventClassifierCode,eventDateTime,UNLocationCode,facilityCode
+MSKU1234565,DISC,ACT,2025-07-01T08:00:00+07:00,VNHPH,HICT
+MSKU1234565,GTOT,ACT,2025-07-03T14:00:00+07:00,VNHPH,HICT
+TGHU7654321,DISC,ACT,2025-07-02T10:00:00+07:00,VNHPH,TVT
+TGHU7654321,GTOT,EST,2025-07-04T10:00:00+07:00,VNHPH,TVT
+TGHU7654321,GTOT,ACT,2025-07-06T22:00:00+07:00,VNHPH,TVT
+CMAU5550001,DISC,ACT,2025-08-10T06:30:00+07:00,VNHPH,NDV
+CMAU5550001,GTOT,ACT,2025-08-11T06:30:00+07:00,VNHPH,NDV
+OOLU8880002,DISC,ACT,2025-09-28T09:00:00+07:00,VNHPH,HICT
+OOLU8880002,GTOT,ACT,2025-10-01T09:00:00+07:00,VNHPH,HICT
+HLXU3330003,GTIN,ACT,2025-07-15T07:00:00+07:00,VNHPH,TVT
+HLXU3330003,LOAD,ACT,2025-07-16T19:00:00+07:00,VNHPH,TVT
+MSCU4440004,DISC,ACT,2025-09-20T12:00:00+07:00,VNHPH,HICT
+MSKU1234565,DISC,ACT,2025-07-01T08:00:00+07:00,VNHPH,HICT
+"""
+#: A terminal's own sheet (illustrative layout): a title row, Vietnamese headers and words, local times
+#: without an offset; the last container is gated out before its discharge (set aside as OUT_OF_ORDER).
+TERMINAL_SHEET = """BÁO CÁO TÁC NGHIỆP CONTAINER - MINH HỌA,,,,,
+Số container,Tác nghiệp,Trạng thái,Thời gian,Cảng,Bến
+GESU1111110,Dỡ tàu,Thực tế,2025-07-05 06:00,Hải Phòng,Tân Vũ
+GESU1111110,Ra cổng,Thực tế,2025-07-07 18:00,Hải Phòng,Tân Vũ
+TCLU2222220,Dỡ tàu,Thực tế,2025-07-09 09:00,Hải Phòng,Chùa Vẽ
+TCLU2222220,Ra cổng,Kế hoạch,2025-07-10 09:00,Hải Phòng,Chùa Vẽ
+TCLU2222220,Ra cổng,Thực tế,2025-07-12 21:00,Hải Phòng,Chùa Vẽ
+SEGU3333330,Ra cổng,Thực tế,2025-08-01 08:00,Hải Phòng,Lạch Huyện
+SEGU3333330,Dỡ tàu,Thực tế,2025-08-02 08:00,Hải Phòng,Lạch Huyện
+"""
+
+
+def _logistics() -> dict[str, str]:
+    return {"logistics/dcsa_events_hai_phong.csv": "\n".join(HEADER_NOTES) + "\n" + DCSA_EVENTS,
+            "logistics/cang_hai_phong_container.csv": "\n".join(HEADER_NOTES) + "\n" + TERMINAL_SHEET}
+
+
 def build() -> dict[str, str]:
     """Every file of `examples/` (its README excepted), by path relative to `examples/`."""
     rng = random.Random(SEED)
@@ -206,6 +244,7 @@ def build() -> dict[str, str]:
     files.update(_io(rng))
     files.update(_temporal(rng))
     files.update(_composite(rng))
+    files.update(_logistics())
     return files
 
 

@@ -243,7 +243,8 @@ def test_migration_computes_the_digest_of_stored_vintages(tmp_path):
     con = duckdb.connect(str(path))
     con.execute("ALTER TABLE vintages DROP COLUMN content_sha256; DROP TABLE retractions; "
                 "DELETE FROM schema_version WHERE version >= 4")
-    for table in ("members", "grants", "tokens", "exchange_log", "changes", "subscriptions", "deliveries"):
+    for table in ("members", "grants", "tokens", "exchange_log", "changes", "subscriptions", "deliveries",
+                  "record_vintages", "rec_container_events", "quarantine"):
         con.execute(f"DROP TABLE {table}")  # and the later versions' tables
     for seq in ("grant_seq", "log_seq", "change_seq", "subscription_seq"):
         con.execute(f"DROP SEQUENCE {seq}")

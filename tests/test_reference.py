@@ -335,7 +335,7 @@ REQUIRED_INDICATORS = {
 
 
 def test_units():
-    assert set(ind.UNITS) == {"VND_BN", "PCT", "RATIO", "COUNT", "PERSONS", "TEU", "INDEX01", "INDEX"}
+    assert set(ind.UNITS) == {"VND_BN", "PCT", "RATIO", "COUNT", "PERSONS", "TEU", "INDEX01", "INDEX", "HOURS"}
     assert all(vi and en for vi, en in ind.UNITS.values())
 
 

@@ -49,7 +49,7 @@ import pandas as pd
 from kinhteso.errors import KinhtesoError, MethodError, UsageError, WorkspaceError
 
 __all__ = ["Store", "Stage", "StagingError", "AlreadyStored", "VintageInfo", "ANY_SOURCE", "RunRecord", "OBS_KEY", "RESULT_KEY",
-           "SCHEMA_VERSION", "LOG_GENESIS", "LOG_FIELDS", "LogBreak", "log_entry_hash", "token_sha256", "RESULT_STATUSES", "RESULT_BASES", "READ_TIMEOUT", "WRITE_TIMEOUT"]
+           "SCHEMA_VERSION", "RECORD_TABLES", "LOG_GENESIS", "LOG_FIELDS", "LogBreak", "log_entry_hash", "token_sha256", "RESULT_STATUSES", "RESULT_BASES", "READ_TIMEOUT", "WRITE_TIMEOUT"]
 
 #: The columns that identify one observation. ``price_basis`` is part of the key so that the
 #: same GRDP can be stored at current and at constant 2010 prices.
@@ -301,8 +301,41 @@ _MIGRATIONS: tuple[str, ...] = (
         FROM result_runs r LEFT JOIN results x USING (run_id)
         GROUP BY r.run_id, r.computed_at ORDER BY r.computed_at, r.run_id;
     """,
+    # 6: record-level datasets (kinhteso.reference.datasets): a vintage may hold records of one
+    # dataset instead of observations (``record_vintages`` names it and the adapter that read
+    # it); container events (DCSA equipment events; times in UTC); the records a file held that
+    # were set aside (``quarantine``: the reason and the record as read), never dropped silently.
+    """
+    CREATE TABLE record_vintages (
+        vintage_id INTEGER PRIMARY KEY,
+        dataset    VARCHAR NOT NULL,
+        adapter    VARCHAR NOT NULL
+    );
+    CREATE TABLE rec_container_events (
+        vintage_id INTEGER NOT NULL,
+        territory  VARCHAR NOT NULL,
+        equipment  VARCHAR NOT NULL,
+        event_type VARCHAR NOT NULL,
+        classifier VARCHAR NOT NULL,
+        event_at   TIMESTAMP NOT NULL,
+        locode     VARCHAR NOT NULL,
+        facility   VARCHAR
+    );
+    CREATE TABLE quarantine (
+        vintage_id INTEGER NOT NULL,
+        dataset    VARCHAR NOT NULL,
+        line       BIGINT,
+        reason     VARCHAR NOT NULL,
+        record     VARCHAR NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
+#: The table of each record-level dataset and its columns (after ``vintage_id``), in order.
+RECORD_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "container_events": ("rec_container_events",
+                         ("territory", "equipment", "event_type", "classifier", "event_at", "locode", "facility")),
+}
 
 _LATEST = """
     SELECT o.indicator, o.territory, o.sector, o.period, o.value, o.unit, o.price_basis,
@@ -877,6 +910,27 @@ class Store:
         """The DuckDB limits of this store (memory, threads, spill folder), for a scratch stage."""
         return dict(self._db.settings)
 
+    @contextlib.contextmanager
+    def _with_stage(self, stage: Stage) -> Iterator[tuple[duckdb.DuckDBPyConnection, str]]:
+        """The write connection in a transaction with ``stage`` sealed and attached read-only under
+        the alias yielded; committed when the block ends, rolled back when it raises."""
+        path = stage.seal()
+        alias = f"stage_{uuid.uuid4().hex[:12]}"
+        with self._db.writing() as con:
+            try:
+                con.execute(f"ATTACH {_lit(str(path))} AS {alias} (READ_ONLY)")  # not inside a transaction
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    yield con, alias
+                    con.execute("COMMIT")
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+                finally:
+                    con.execute(f"DETACH {alias}")
+            except duckdb.Error as exc:
+                raise _store_error(self.path, exc) from exc
+
     def commit_stage(self, info: VintageInfo, stage: Stage, *, received_at: dt.datetime | None = None,
                      before_insert: Callable[[], None] | None = None) -> tuple[int, int]:
         """Store the staged, normalised rows (``stage``'s ``_norm``) as one new vintage, in one
@@ -886,34 +940,20 @@ class Store:
         not given) and source (any source for :data:`ANY_SOURCE`) is stored, not retracted —
         checked inside the transaction, so two writers of the same data store it once — nothing
         is added and :class:`AlreadyStored` names it."""
-        path = stage.seal()
-        alias = f"stage_{uuid.uuid4().hex[:12]}"
-        with self._db.writing() as con:
-            try:
-                con.execute(f"ATTACH {_lit(str(path))} AS {alias} (READ_ONLY)")  # not inside a transaction
-                con.execute("BEGIN TRANSACTION")
-                try:
-                    if info.content_sha256 is None:
-                        digest = con.execute(_content_digest_sql(f"{alias}._norm")).fetchone()[0]
-                        info = dataclasses.replace(info, content_sha256=digest)
-                    same = con.execute(self._MATCH.format(column="content_sha256"),
-                                       {"digest": info.content_sha256, "source": info.source}).fetchone()
-                    if same is not None:
-                        raise AlreadyStored(int(same[0]))
-                    vid = self._insert_vintage(con, info, received_at)
-                    if before_insert is not None:
-                        before_insert()
-                    n = self._insert_rows(con, vid, "SELECT indicator, territory, sector, period, value, unit, "
-                                                    f"price_basis, status, backcast FROM {alias}._norm")
-                    self._record_vintage_change(con, vid)
-                    con.execute("COMMIT")
-                except BaseException:
-                    con.execute("ROLLBACK")
-                    raise
-                finally:
-                    con.execute(f"DETACH {alias}")
-            except duckdb.Error as exc:
-                raise _store_error(self.path, exc) from exc
+        with self._with_stage(stage) as (con, alias):
+            if info.content_sha256 is None:
+                digest = con.execute(_content_digest_sql(f"{alias}._norm")).fetchone()[0]
+                info = dataclasses.replace(info, content_sha256=digest)
+            same = con.execute(self._MATCH.format(column="content_sha256"),
+                               {"digest": info.content_sha256, "source": info.source}).fetchone()
+            if same is not None:
+                raise AlreadyStored(int(same[0]))
+            vid = self._insert_vintage(con, info, received_at)
+            if before_insert is not None:
+                before_insert()
+            n = self._insert_rows(con, vid, "SELECT indicator, territory, sector, period, value, unit, "
+                                            f"price_basis, status, backcast FROM {alias}._norm")
+            self._record_vintage_change(con, vid)
         return vid, n
 
     def add_frame(self, info: VintageInfo, frame: pd.DataFrame, *, received_at: dt.datetime | None = None) -> tuple[int, int]:
@@ -932,6 +972,102 @@ class Store:
                 con.execute("UPDATE vintages SET content_sha256 = (" + _content_digest_sql(
                     f"(SELECT * FROM observations WHERE vintage_id = {int(vid)})") + ") WHERE vintage_id = ?", [vid])
         return vid, n
+
+    # --- record-level datasets ---------------------------------------------------------------
+    def commit_records(self, info: VintageInfo, dataset: str, adapter: str, stage: Stage, *, key: Sequence[str] = (),
+                       indicators: Sequence[str] = (), received_at: dt.datetime | None = None) -> tuple[int, int, int]:
+        """Store the records a stage kept (``_rec`` less ``_aside``; :meth:`Stage.check_records`) as one
+        vintage of ``dataset``, with the records set aside (``quarantine``: line, reason, the record
+        as JSON), in one transaction, straight from the stage file (the records never pass through
+        Python); the change names the ``indicators`` the dataset feeds and the records'
+        territories. Returns (vintage, rows, how many of the rows a standing vintage held already,
+        by ``key``)."""
+        table, cols = RECORD_TABLES[dataset]
+        col_list = ", ".join(_q(c) for c in cols)
+        with self._with_stage(stage) as (con, alias):
+            kept = f"(SELECT {col_list} FROM {alias}._rec WHERE _row NOT IN (SELECT _row FROM {alias}._aside))"
+            known = 0
+            if key:
+                on = " AND ".join(f"f.{_q(k)} IS NOT DISTINCT FROM r.{_q(k)}" for k in key)
+                known = int(con.execute(
+                    f"SELECT count(*) FROM {kept} f WHERE EXISTS (SELECT 1 FROM {table} r WHERE {on} "
+                    "AND r.vintage_id NOT IN (SELECT vintage_id FROM retractions))").fetchone()[0])
+            vid = self._insert_vintage(con, info, received_at)
+            con.execute("INSERT INTO record_vintages VALUES (?, ?, ?)", [vid, dataset, adapter])
+            con.execute("SET preserve_insertion_order = false")
+            try:
+                n = int(con.execute(f"INSERT INTO {table} (vintage_id, {col_list}) "
+                                    f"SELECT {int(vid)}, {col_list} FROM {kept}").fetchone()[0])
+            finally:
+                con.execute("SET preserve_insertion_order = true")
+            fields = ", ".join(f"{_lit(c)}: r.{_q(c)}::VARCHAR" for c in cols if c != "territory")
+            con.execute(f"INSERT INTO quarantine SELECT {int(vid)}, {_lit(dataset)}, a._row, a.reason, "
+                        f"to_json({{{fields}}})::VARCHAR FROM {alias}._aside a JOIN {alias}._rec r USING (_row) "
+                        "ORDER BY a._row")
+            con.execute("UPDATE vintages SET n_rows = ? WHERE vintage_id = ?", [n, vid])
+            inds = ", ".join(f"({_lit(i)})" for i in indicators) or "('')"
+            self._record_change(con, "vintage", str(vid),
+                                f"(SELECT i.indicator, t.territory FROM (VALUES {inds}) i(indicator), "
+                                f"(SELECT DISTINCT territory FROM {table} WHERE vintage_id = {int(vid)}) t)")
+        return vid, n, known
+
+    def record_vintage(self, vintage_id: int) -> dict | None:
+        """The dataset and adapter of a vintage holding records (None for observations)."""
+        row = self._read_one("SELECT dataset, adapter FROM record_vintages WHERE vintage_id = ?", [int(vintage_id)])
+        return None if row is None else {"dataset": row[0], "adapter": row[1]}
+
+    def quarantine(self, vintage_id: int | None = None) -> pd.DataFrame:
+        """The records set aside (``vintage_id, dataset, line, reason, record``), by vintage and line."""
+        where = "" if vintage_id is None else f"WHERE vintage_id = {int(vintage_id)}"
+        return self._read(f"SELECT vintage_id, dataset, line, reason, record FROM quarantine {where} "
+                          "ORDER BY vintage_id, line")
+
+    def import_dwell(self, territories: Sequence[str] | None = None, *, as_of: dt.datetime | None = None,
+                     offset_hours: int = 7) -> pd.DataFrame:
+        """Import containers' dwell: each actual gate-out (``GTOT``, ``ACT``) paired with the same
+        container's last actual discharge (``DISC``, ``ACT``) before it at the same UN/LOCODE, with no
+        other gate-out between (``territory, locode, equipment, disc_at, gtot_at, hours, period``,
+        ``period`` the gate-out's quarter in local time, UTC + ``offset_hours``). Events are read from
+        the standing vintages as of ``as_of``, an event stored in several vintages once."""
+        params: dict[str, object] = {"as_of": as_of or dt.datetime.max, "off": int(offset_hours)}
+        where = ""
+        if territories is not None:
+            params["terrs"] = [str(t) for t in territories] or [""]
+            where = "AND e.territory IN (SELECT unnest($terrs))"
+        sql = f"""
+            WITH ev AS (
+                SELECT DISTINCT e.territory, e.locode, e.equipment, e.event_type, e.event_at
+                FROM rec_container_events e JOIN vintages v USING (vintage_id)
+                WHERE e.classifier = 'ACT' AND e.event_type IN ('DISC', 'GTOT') {where}
+                  AND v.received_at <= $as_of
+                  AND e.vintage_id NOT IN (SELECT vintage_id FROM retractions WHERE retracted_at <= $as_of)
+            ), seq AS (
+                SELECT *, lag(event_type) OVER w AS prev_type, lag(event_at) OVER w AS prev_at
+                FROM ev WINDOW w AS (PARTITION BY locode, equipment ORDER BY event_at, event_type)
+            )
+            SELECT territory, locode, equipment, prev_at AS disc_at, event_at AS gtot_at,
+                   epoch(event_at - prev_at) / 3600.0 AS hours,
+                   strftime(event_at + to_hours($off), '%Y') || '-Q' ||
+                       quarter(event_at + to_hours($off))::VARCHAR AS period
+            FROM seq WHERE event_type = 'GTOT' AND prev_type = 'DISC'
+            ORDER BY territory, period"""
+        return self._read(sql, params)
+
+    def record_territories(self, vintage_id: int) -> list[str]:
+        """The territories a record vintage's rows are in."""
+        held = self.record_vintage(vintage_id)
+        if held is None:
+            return []
+        table, _ = RECORD_TABLES[held["dataset"]]
+        return [str(t) for t in self._read(f"SELECT DISTINCT territory FROM {table} WHERE vintage_id = ? "
+                                           "ORDER BY territory", [int(vintage_id)]).territory]
+
+    def record_vintages(self, dataset: str | None = None) -> pd.DataFrame:
+        """The standing vintages holding records (``vintage_id, dataset, adapter, source, illustrative``)."""
+        where = "" if dataset is None else f"AND d.dataset = {_lit(dataset)}"
+        return self._read("SELECT d.vintage_id, d.dataset, d.adapter, v.source, v.illustrative FROM record_vintages d "
+                          "JOIN vintages v USING (vintage_id) WHERE d.vintage_id NOT IN "
+                          f"(SELECT vintage_id FROM retractions) {where} ORDER BY d.vintage_id")
 
     @staticmethod
     def _insert_vintage(con, info: VintageInfo, received_at) -> int:
@@ -1787,6 +1923,148 @@ class Stage:
             self._con.execute(f"DROP {self._raw_kind} IF EXISTS _raw")
             self._raw_kind = None
         self._con.execute("DROP TABLE IF EXISTS _raw_t")
+
+    # --- record-level datasets (kinhteso.ingest.records): fields, words and codes come as data --
+    def check_records(self, fields: Sequence[dict], *, values: dict[str, dict[str, str]], locodes: dict[str, str],
+                      timezone: str | None, limit: int = 1000) -> tuple[pd.DataFrame, int]:
+        """Type the staged ``_raw`` rows into ``_rec`` (one column per field, ``event_at``-type
+        fields as UTC timestamps, ``territory`` from the ``locode`` field) and return the problem
+        rows (``line, field, raw, code``; codes ``MISSING_VALUE``, ``UNKNOWN_CODE``,
+        ``TIME_WITHOUT_ZONE``, ``BAD_TIME``, ``UNKNOWN_LOCODE``), at most ``limit``, with their total.
+
+        ``fields``: dicts with ``name``, ``column`` (the file's header, None when absent), ``type``,
+        ``required``, ``codes``; ``values``: field → {the file's word: code}; ``timezone``: the
+        offset (``+07:00``) of times written without one (None: refused)."""
+        con = self._con
+        con.execute("SET TimeZone = 'UTC'")
+        joins, sel, probs = [], ["_raw._row AS _row"], []
+        for i, f in enumerate(fields):
+            name, col = f["name"], f.get("column")
+            raw = f"nullif(trim(_raw.{_q(col)}), '')" if col else "NULL::VARCHAR"
+            val = raw
+            if values.get(name):
+                t = f"_words_{i}"
+                con.unregister(t)
+                con.register(t, pd.DataFrame({"word": list(values[name]), "code": list(values[name].values())}))
+                joins.append(f"LEFT JOIN {t} ON {t}.word = {raw}")
+                val = f"coalesce({t}.code, {raw})"
+            sel.append(f"{val} AS {_q(name)}")
+            if f.get("required"):
+                probs.append(f"SELECT _row, {_lit(name)}, '', 'MISSING_VALUE' FROM _rec0 WHERE {_q(name)} IS NULL")
+            if f["type"] == "code" and f.get("codes"):
+                codes = ", ".join(_lit(c) for c in f["codes"])
+                probs.append(f"SELECT _row, {_lit(name)}, {_q(name)}, 'UNKNOWN_CODE' FROM _rec0 "
+                             f"WHERE {_q(name)} IS NOT NULL AND {_q(name)} NOT IN ({codes})")
+            if f["type"] == "timestamp":
+                zoned = f"regexp_matches({_q(name)}, '(Z|z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$')"
+                if timezone is None:
+                    probs.append(f"SELECT _row, {_lit(name)}, {_q(name)}, 'TIME_WITHOUT_ZONE' FROM _rec0 "
+                                 f"WHERE {_q(name)} IS NOT NULL AND NOT {zoned}")
+                tz = _lit(timezone or "+00:00")
+                probs.append(f"SELECT _row, {_lit(name)}, {_q(name)}, 'BAD_TIME' FROM _rec0 WHERE {_q(name)} IS NOT NULL "
+                             f"AND ({zoned} OR {'FALSE' if timezone is None else 'TRUE'}) AND TRY_CAST(CASE WHEN {zoned} "
+                             f"THEN {_q(name)} ELSE {_q(name)} || {tz} END AS TIMESTAMPTZ) IS NULL")
+            if f["type"] == "locode":
+                probs.append(f"SELECT _row, {_lit(name)}, {_q(name)}, 'UNKNOWN_LOCODE' FROM _rec0 "
+                             f"WHERE {_q(name)} IS NOT NULL AND {_q(name)} NOT IN (SELECT l.locode FROM _locodes l)")
+        con.unregister("_locodes")
+        con.register("_locodes", pd.DataFrame({"locode": list(locodes), "territory": list(locodes.values())}))
+        con.execute("DROP TABLE IF EXISTS _rec0")
+        con.execute(f"CREATE TEMP TABLE _rec0 AS SELECT {', '.join(sel)} FROM _raw {' '.join(joins)}")
+        union = " UNION ALL ".join(probs) or "SELECT NULL, NULL, NULL, NULL WHERE FALSE"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _problems AS SELECT * FROM ({union}) p(line, field, raw, code)")
+        total = int(con.execute("SELECT count(*) FROM _problems").fetchone()[0])
+        if total:
+            found = con.execute(f"SELECT * FROM _problems ORDER BY line, field LIMIT {int(limit)}").df()
+            return found, total
+        found = con.execute("SELECT * FROM _problems LIMIT 0").df()
+        typed = []
+        for f in fields:
+            name = "_rec0." + _q(f["name"])
+            if f["type"] == "timestamp":
+                tz = _lit(timezone or "+00:00")
+                zoned = f"regexp_matches({name}, '(Z|z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$')"
+                typed.append(f"(CAST(CASE WHEN {zoned} THEN {name} ELSE {name} || {tz} END AS TIMESTAMPTZ) "
+                             f"AT TIME ZONE 'UTC')::TIMESTAMP AS {_q(f['name'])}")
+            elif f["type"] in ("number",):
+                typed.append(f"CAST({name} AS DOUBLE) AS {_q(f['name'])}")
+            elif f["type"] in ("integer",):
+                typed.append(f"CAST({name} AS BIGINT) AS {_q(f['name'])}")
+            else:
+                typed.append(f"{name} AS {_q(f['name'])}")
+        loc = next((f["name"] for f in fields if f["type"] == "locode"), None)
+        terr = f"_locodes.territory AS territory" if loc else "NULL::VARCHAR AS territory"
+        join = f"LEFT JOIN _locodes ON _locodes.locode = _rec0.{_q(loc)}" if loc else ""
+        con.execute("DROP TABLE IF EXISTS _rec")
+        con.execute(f"CREATE TABLE _rec AS SELECT _rec0._row AS _row, {', '.join(typed)}, {terr} FROM _rec0 {join}")
+        con.execute("DROP TABLE _rec0")
+        return found, 0
+
+    def set_aside_records(self, key: Sequence[str], *, sequence: tuple[str, str, str, str] | None = None) -> None:
+        """Mark the typed ``_rec`` rows to set aside, in ``_aside`` (``_row, reason``): a record whose
+        ``key`` repeats an earlier row's (``DUPLICATE_EVENT``; the first is kept), and, with
+        ``sequence`` = (the time field, the event-type field, the earlier type, the later type), a
+        later-type event (a gate-out) dated before the earlier-type one (a discharge) it belongs
+        to (``OUT_OF_ORDER``): listed after a discharge of the same container and place but dated
+        before it, or the container's first event there, its only gate-out, followed by a
+        discharge (an inverted pair). Only actual events (``classifier = 'ACT'``, when the field
+        exists) are put in sequence."""
+        con = self._con
+        cols = [c for c in con.execute("SELECT * FROM _rec LIMIT 0").df().columns]
+        part = ", ".join(_q(k) for k in key)
+        parts = [f"SELECT _row, 'DUPLICATE_EVENT' AS reason FROM (SELECT _row, row_number() OVER (PARTITION BY {part} "
+                 f"ORDER BY _row) AS n FROM _rec) WHERE n > 1"]
+        if sequence is not None:
+            at, typ, first, then = sequence
+            group = [k for k in key if k not in (at, typ, "classifier")]
+            on = " AND ".join(f"d.{_q(k)} = g.{_q(k)}" for k in group)
+            act = " AND d.classifier = 'ACT' AND g.classifier = 'ACT'" if "classifier" in cols else ""
+            parts.append(f"SELECT DISTINCT g._row, 'OUT_OF_ORDER' FROM _rec g JOIN _rec d ON {on}{act} "
+                         f"WHERE g.{_q(typ)} = {_lit(then)} AND d.{_q(typ)} = {_lit(first)} "
+                         f"AND d._row < g._row AND d.{_q(at)} > g.{_q(at)}")
+            # the inverted pair: the container's first event at the place is its only later-type
+            # event, and the next one is an earlier-type event (a gate-out, then its discharge)
+            grp = ", ".join(_q(k) for k in group)
+            only_act = "WHERE classifier = 'ACT'" if "classifier" in cols else ""
+            parts.append(f"SELECT _row, 'OUT_OF_ORDER' FROM (SELECT _row, {_q(typ)} AS t, "
+                         f"row_number() OVER w AS k, lead({_q(typ)}) OVER w AS next_t, "
+                         f"count(*) FILTER (WHERE {_q(typ)} = {_lit(then)}) OVER (PARTITION BY {grp}) AS n_then "
+                         f"FROM _rec {only_act} WINDOW w AS (PARTITION BY {grp} ORDER BY {_q(at)}, _row)) "
+                         f"WHERE k = 1 AND t = {_lit(then)} AND next_t = {_lit(first)} AND n_then = 1")
+        con.execute("DROP TABLE IF EXISTS _aside")
+        con.execute(f"CREATE TABLE _aside AS SELECT _row, min(reason) AS reason FROM ({' UNION ALL '.join(parts)}) "
+                    "GROUP BY _row")
+
+    def kept_summary(self) -> tuple[int, list[str]]:
+        """How many typed records are kept (not set aside), and their territories."""
+        n = int(self._con.execute("SELECT count(*) FROM _rec WHERE _row NOT IN (SELECT _row FROM _aside)").fetchone()[0])
+        terrs = [str(t) for (t,) in self._con.execute(
+            "SELECT DISTINCT territory FROM _rec WHERE territory IS NOT NULL ORDER BY territory").fetchall()]
+        return n, terrs
+
+    def aside_counts(self) -> dict[str, int]:
+        """How many records were set aside, by reason."""
+        return {str(r): int(n) for r, n in self._con.execute(
+            "SELECT reason, count(*) FROM _aside GROUP BY reason ORDER BY reason").fetchall()}
+
+    def drop_raw(self) -> None:
+        """Drop the raw staged text (the typed ``_rec`` stays for the commit)."""
+        self._drop_raw()
+
+    def records_digest(self, columns: Sequence[str]) -> str:
+        """An order-free fingerprint of the records kept (``columns``): the same records in any
+        order, line ends or layout give the same digest (the idempotence of record vintages)."""
+        cols = ", ".join(_q(c) for c in columns)
+        row = self._con.execute(f"SELECT count(*), sum(hash({cols})::HUGEINT), bit_xor(hash({cols})) FROM _rec "
+                                "WHERE _row NOT IN (SELECT _row FROM _aside)").fetchone()
+        return hashlib.sha256(f"records:{row[0]}:{row[1]}:{row[2]}".encode()).hexdigest()
+
+    def aside_records(self, columns: Sequence[str]) -> pd.DataFrame:
+        """The records set aside: ``line`` (the sheet row), ``reason`` and ``record`` (its raw
+        fields as JSON), in file order."""
+        fields = ", ".join(f"{_lit(c)}: r.{_q(c)}::VARCHAR" for c in columns)
+        return self._con.execute(f"SELECT a._row AS line, a.reason, to_json({{{fields}}})::VARCHAR AS record "
+                                 "FROM _aside a JOIN _rec r USING (_row) ORDER BY a._row").df()
 
     def drop_staging(self) -> None:
         if self._con is None:

@@ -178,13 +178,18 @@ def install(app: FastAPI) -> None:
                                    "description": "the CSV or XLSX file (long or wide layout)"},
                           "source": {"type": "string", "description": "the submitting agency (default: the member)"},
                           "decimal": {"type": "string", "enum": [".", ","], "default": "."},
-                          "vsic": {"type": "string", "enum": ["2018", "2025", "auto"]}}}}}},
+                          "vsic": {"type": "string", "enum": ["2018", "2025", "auto"]},
+                          "adapter": {"type": "string", "description": "an adapter for a record file"}}}}}},
                   "parameters": [
                       {"name": "source", "in": "query", "required": False, "schema": {"type": "string"},
                        "description": "the submitting agency's code (default: the member's; another needs admin)"},
                       {"name": "decimal", "in": "query", "required": False,
                        "schema": {"type": "string", "enum": [".", ","], "default": "."},
                        "description": "the decimal mark: ',' for 1.234,5"},
+                      {"name": "adapter", "in": "query", "required": False, "schema": {"type": "string"},
+                       "description": "an adapter for a record file in the agency's own layout (e.g. "
+                                      "dcsa-equipment-events; `kinhteso adapters`); the member must be of the kind "
+                                      "that owns the adapter's dataset"},
                       {"name": "vsic", "in": "query", "required": False,
                        "schema": {"type": "string", "enum": ["2018", "2025", "auto"]},
                        "description": "the VSIC version of the rows without a vsic_version cell (none: VSIC 2018; "
@@ -220,6 +225,7 @@ def install(app: FastAPI) -> None:
         decimal = (request.query_params.get("decimal") or form.get("decimal") or ".").strip() or "."
         if decimal not in (".", ","):
             raise ApiError("BAD_DECIMAL", "decimal phải là '.' hoặc ','.", "decimal must be '.' or ','.", status=422)
+        adapter = (request.query_params.get("adapter") or form.get("adapter") or "").strip() or None
         vsic = (request.query_params.get("vsic") or form.get("vsic") or "").strip().lower() or None
         if vsic not in (None, "2018", "2025", "auto"):
             raise ApiError("BAD_VSIC_VERSION", "vsic phải là 2018, 2025 hoặc auto.", "vsic must be 2018, 2025 or auto.",
@@ -245,8 +251,11 @@ def install(app: FastAPI) -> None:
                     fh.write(chunk)
             await upload.close()
             async with _slots(request.app):
-                outcome = await _ingest(request.app, ws, target, digest.hexdigest(), source, decimal, member,
-                                        private, vsic=vsic)
+                if adapter is not None:
+                    outcome = await run_in_threadpool(_ingest_records, ws, target, name, source, adapter, member, private)
+                else:
+                    outcome = await _ingest(request.app, ws, target, digest.hexdigest(), source, decimal, member,
+                                            private, vsic=vsic)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         if outcome.rejected is not None:
@@ -259,11 +268,31 @@ def install(app: FastAPI) -> None:
         body = {"vintage": int(r.vintage_id), "stored": not r.already_stored, "rows": int(r.n_rows), "source": source,
                 "file": name, "layout": r.layout, "backcast_rows": int(r.backcast_rows),
                 "notes": [{"vi": vi, "en": en} for vi, en in r.notes]}
-        if not r.already_stored:  # recompute the figures it feeds, in the background (kinhteso.api.changes)
+        if r.records is not None:  # a record file: what was set aside and recomputed
+            body["records"] = r.records
+        if not r.already_stored and r.records is None:  # recompute the figures it feeds, in the background
+            # (kinhteso.api.changes); a record file's derived indicators are recomputed already
             from kinhteso.api.changes import refresh_later  # noqa: PLC0415
 
             refresh_later(request, r.vintage_id)
         return JSONResponse(body, status_code=200 if r.already_stored else 201)
+
+
+def _ingest_records(ws, path: Path, name: str, source: str, adapter: str, member: Member | None, private: bool):
+    """A record file through an adapter (:func:`kinhteso.service.data.ingest_records`), checked
+    against the member's ``submit`` grant on the indicators it feeds and its territories before
+    anything is stored. Records are checked and stored in the server's thread pool."""
+    from kinhteso.errors import InputRejected  # noqa: PLC0415
+    from kinhteso.service.data import IngestOutcome, IngestRequest, adapter_for, ingest_records  # noqa: PLC0415
+
+    def check(indicators: list[str], territories: list[str]) -> None:
+        authorize(member, "submit", indicators=indicators, territories=territories, private_server=private)
+
+    req = IngestRequest(files=(path,), source=source, adapter=adapter)
+    try:
+        return IngestOutcome(path, result=ingest_records(ws, path, adapter_for(ws, req), req, check=check))
+    except InputRejected as exc:
+        return IngestOutcome(path, rejected=exc)
 
 
 def _slots(app: FastAPI) -> asyncio.Semaphore:

@@ -79,9 +79,13 @@ def write_problems(path: Path, exc: InputRejected, fallback_dir: Path) -> tuple[
 @click.option("--illustrative", is_flag=True, default=False,
               help="Số liệu minh họa, không phải số thống kê chính thức (ví dụ các tệp trong examples/) / illustrative "
                    "data, not official statistics (e.g. the files in examples/): every read labels them.")
+@click.option("--adapter", default=None,
+              help="Bộ chuyển đổi cho tệp bản ghi theo mẫu riêng của cơ quan (`kinhteso adapters`) / an adapter for a "
+                   "record file in an agency's own layout (`kinhteso adapters`), e.g. dcsa-equipment-events; "
+                   "--source must then name a registered source that owns the dataset.")
 @workspace_option
 def ingest(files: tuple[Path, ...], source: str, decimal: str, vsic: str | None, illustrative: bool,
-           workspace: Path) -> None:
+           adapter: str | None, workspace: Path) -> None:
     """Nạp tệp CSV/XLSX / ingest CSV or XLSX files (long or wide format, or SDMX-CSV 2.0).
 
     Each file is validated whole: a file with any problem is refused, nothing of it is
@@ -96,7 +100,7 @@ def ingest(files: tuple[Path, ...], source: str, decimal: str, vsic: str | None,
     with Workspace.open(workspace) as ws:
         with progress_bar(tr("Nạp tệp", "Ingest")) as progress:
             outcomes = run(ws, IngestRequest(files=files, source=source, decimal=decimal, vsic=vsic,
-                                                     illustrative=illustrative), progress=progress)
+                                                     illustrative=illustrative, adapter=adapter), progress=progress)
         for o in outcomes:
             f, r, exc = o.file, o.result, o.rejected
             if exc is not None:
@@ -118,6 +122,9 @@ def ingest(files: tuple[Path, ...], source: str, decimal: str, vsic: str | None,
                 click.echo(tr(f"= {f}: đã nạp trước đó (phiên bản {r.vintage_id}), không thêm gì.",
                               f"= {f}: already ingested (vintage {r.vintage_id}); nothing added."))
                 continue
+            if r.records is not None:
+                _echo_records(f, r)
+                continue
             extra = []
             if r.layout == "wide":
                 extra.append(tr(f"dạng rộng, bỏ qua {r.empty_cells_skipped} ô trống",
@@ -132,6 +139,62 @@ def ingest(files: tuple[Path, ...], source: str, decimal: str, vsic: str | None,
                 click.echo(f"  ! {tr(vi, en)}", err=True)
     if rejected:
         raise SystemExit(1)
+
+
+def _echo_records(f, r) -> None:
+    """What a record file through an adapter gave: stored, set aside by reason, recomputed."""
+    from kinhteso.ingest.records import REASONS  # noqa: PLC0415
+
+    d = r.records
+    click.echo(tr(f"✓ {f}: lưu {r.n_rows} bản ghi {d['dataset']} (bộ chuyển đổi {d['adapter']}), phiên bản {r.vintage_id}.",
+                  f"✓ {f}: stored {r.n_rows} {d['dataset']} records (adapter {d['adapter']}) as vintage {r.vintage_id}."))
+    for reason, n in sorted(d["aside"].items()):
+        vi, en = REASONS.get(reason, (reason, reason))
+        click.echo(tr(f"  ! {n} bản ghi để riêng ({reason}: {vi}); xem `kinhteso quarantine --vintage {r.vintage_id}`.",
+                      f"  ! {n} records set aside ({reason}: {en}); see `kinhteso quarantine --vintage {r.vintage_id}`."),
+                   err=True)
+    if d.get("stored_already"):
+        click.echo(tr(f"  {d['stored_already']} bản ghi đã có trong một lần nộp trước (chỉ tính một lần).",
+                      f"  {d['stored_already']} records were in an earlier vintage already (counted once)."))
+    for x in d.get("recomputed", []):
+        click.echo(tr(f"  → chỉ tiêu cảng của {x['territory']} tính lại cho {', '.join(x['quarters'])} "
+                      f"({x['containers']} container nhập khẩu ra cổng; lần chạy {x['run_id'][:12]}).",
+                      f"  → port indicators of {x['territory']} recomputed for {', '.join(x['quarters'])} "
+                      f"({x['containers']} import containers gated out; run {x['run_id'][:12]})."))
+
+
+@click.command("quarantine")
+@click.option("--vintage", type=int, default=None, help="Chỉ một lần nộp / one vintage only.")
+@format_option
+@workspace_option
+def quarantine(vintage: int | None, fmt: str, workspace: Path) -> None:
+    """Bản ghi bị để riêng / the records set aside when record files were ingested (duplicates,
+    events out of order), with the reason and the record as read; nothing is ever dropped silently."""
+    from kinhteso.service.data import quarantine as run  # noqa: PLC0415
+    from kinhteso.workspace import Workspace  # noqa: PLC0415
+
+    with Workspace.open(workspace) as ws:
+        df = run(ws, vintage)
+    click.echo(render_frame(df, fmt, sheet=tr("de_rieng", "quarantine")))
+
+
+@click.command("adapters")
+@format_option
+@workspace_option
+def adapters(fmt: str, workspace: Path) -> None:
+    """Các bộ chuyển đổi / the adapters for record files: name, dataset, the file's columns."""
+    import pandas as pd  # noqa: PLC0415
+
+    from kinhteso.reference.datasets import adapters as found  # noqa: PLC0415
+    from kinhteso.workspace import Workspace  # noqa: PLC0415
+
+    with Workspace.open(workspace) as ws:  # the workspace's own adapters beside the shipped ones
+        ws.store.schema_version()  # a workspace whose store cannot be read says so
+        listed = found(ws.root)
+    rows = [{"adapter": a.name, "dataset": a.dataset, "name": tr(a.name_vi, a.name_en),
+             "columns": "; ".join(f"{k}={v}" for k, v in a.columns.items()),
+             "timezone": a.timezone or "", "header_row": a.header_row} for a in listed.values()]
+    click.echo(render_frame(pd.DataFrame(rows), fmt, sheet=tr("bo_chuyen_doi", "adapters")))
 
 
 @click.command("observations")
@@ -229,4 +292,4 @@ def demo(workspace: Path, fresh: bool, force: bool) -> None:
         run_demo(workspace, fresh=fresh, force=force, echo=click.echo, progress=progress)
 
 
-COMMANDS = [init, ingest, observations, vintages, template, demo]
+COMMANDS = [init, ingest, observations, vintages, template, demo, quarantine, adapters]

@@ -82,6 +82,9 @@ class IngestResult:
     empty_cells_skipped: int = 0
     backcast_rows: int = 0
     notes: list[tuple[str, str]] = field(default_factory=list)  #: (vi, en) remarks on how the file was read
+    #: a record file read through an adapter (``ingest --adapter``): dataset, adapter, records read,
+    #: set aside by reason, stored already, and the indicators recomputed from it
+    records: dict | None = None
 
 
 def _norm_column(name: str) -> str:

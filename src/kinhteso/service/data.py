@@ -11,12 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kinhteso.errors import InputRejected
+from kinhteso.errors import InputRejected, UsageError
 from kinhteso.i18n import tr
 from kinhteso.progress import Progress, or_null, span
 from kinhteso.workspace import Workspace
 
-__all__ = ["IngestRequest", "IngestOutcome", "ingest", "CheckRequest", "stored_already", "check_submission", "validate", "store_checked",
+__all__ = ["IngestRequest", "IngestOutcome", "ingest", "CheckRequest", "stored_already", "check_submission", "validate", "store_checked", "ingest_records", "adapter_for", "refresh_derived", "quarantine",
            "ObservationsRequest", "observations", "vintages", "vintage", "RetractRequest", "RetractOutcome",
            "retract"]
 
@@ -39,6 +39,9 @@ class IngestRequest:
     vsic: str | None = None
     #: illustrative data (not official statistics): the vintage is flagged and every read labels it
     illustrative: bool = False
+    #: an adapter (kinhteso.reference.datasets) for record files in an agency's own layout; the
+    #: source must then be registered and own the adapter's dataset
+    adapter: str | None = None
 
 
 @dataclass
@@ -68,8 +71,15 @@ def ingest(ws: Workspace, req: IngestRequest, *,
     indicators = ws.indicators()
     out = []
     files = list(map(Path, req.files))
+    adapter = adapter_for(ws, req) if req.adapter else None
     for i, f in enumerate(files):
         say = span(progress, before=INGEST_STEPS * i, after=INGEST_STEPS * (len(files) - 1 - i), prefix=f"{f.name}: ")
+        if adapter is not None:
+            try:
+                out.append(IngestOutcome(f, result=ingest_records(ws, f, adapter, req)))
+            except InputRejected as exc:
+                out.append(IngestOutcome(f, rejected=exc))
+            continue
         try:
             r = ingest_file(ws.store, f, source=req.source, indicators=indicators, workdir=ws.tmp,
                             decimal=req.decimal, received_at=req.received_at, progress=say, check=check,
@@ -81,6 +91,77 @@ def ingest(ws: Workspace, req: IngestRequest, *,
     n = INGEST_STEPS * len(files)
     or_null(progress)(n, n, tr("Nạp tệp", "Ingest"))
     return out
+
+
+def adapter_for(ws: Workspace, req: IngestRequest):
+    """The adapter named by ``req`` and the check that its source is registered and owns the
+    adapter's dataset (``UNKNOWN_ADAPTER``, ``UNKNOWN_SOURCE``, ``SOURCE_NOT_OWNER``)."""
+    from kinhteso.reference.datasets import datasets, get_adapter, registered_source, sources  # noqa: PLC0415
+
+    adapter = get_adapter(req.adapter, ws.root)
+    listed = ws.store.members()
+    members = {r.code: r.kind for r in listed[listed["revoked_at"].isna()].itertuples(index=False)}
+    registered_source(req.source, members)
+    kind = members.get(req.source) or sources()[req.source].kind
+    ds = datasets()[adapter.dataset]
+    if kind not in (ds.owner_kind, "illustrative"):
+        raise UsageError("SOURCE_NOT_OWNER",
+                         f"Nguồn '{req.source}' (loại {kind}) không phải chủ của tập dữ liệu {ds.name_vi} "
+                         f"(thuộc loại {ds.owner_kind}): mỗi tập dữ liệu do cơ quan sở hữu nó gửi.",
+                         f"The source '{req.source}' (a {kind}) does not own the dataset {ds.name_en} (owned by a "
+                         f"{ds.owner_kind}): each dataset is submitted by the agency that owns it.",
+                         source=req.source, dataset=ds.code)
+    return adapter
+
+
+def ingest_records(ws: Workspace, file: Path, adapter, req: IngestRequest,
+                   check: Callable[[list[str], list[str]], None] | None = None):
+    """One record file through ``adapter``: checked whole (:func:`kinhteso.ingest.records.check_records`),
+    stored with the records set aside as one vintage of ``req.source`` (the same records again:
+    that vintage, nothing added), then the indicators derived from the dataset recomputed for the
+    file's territories. An ``IngestResult`` whose ``records`` says what was read, set aside,
+    stored already and recomputed. ``check(indicators, territories)``, when given, sees what the
+    file feeds before anything is stored (the API's grant); what it raises refuses the file."""
+    from kinhteso.ingest.load import IngestResult  # noqa: PLC0415
+    from kinhteso.ingest.records import check_records  # noqa: PLC0415
+    from kinhteso.reference.datasets import datasets  # noqa: PLC0415
+    from kinhteso.store import Stage, VintageInfo  # noqa: PLC0415
+
+    checked = check_records(Path(file), adapter, workdir=ws.tmp, settings=ws.store.settings)
+    try:
+        ds = datasets()[checked.dataset]
+        details = {"dataset": ds.code, "adapter": adapter.name, "read": checked.rows_read, "kept": checked.kept,
+                   "aside": checked.aside_counts, "territories": checked.territories}
+        if check is not None:
+            check([d.code for d in ds.derived], checked.territories)
+        same = ws.store.matching_vintage(checked.content_sha256, source=req.source)
+        if same is not None:
+            return IngestResult(str(file), same, 0, already_stored=True, layout="records", records=details)
+        info = VintageInfo(req.source, checked.original_name, checked.sha256, illustrative=req.illustrative,
+                           note=f"records: {ds.code} via {adapter.name}", content_sha256=checked.content_sha256)
+        vid, n, known = ws.store.commit_records(info, ds.code, adapter.name, Stage.sealed(checked.stage_path), key=ds.key,
+                                                indicators=[d.code for d in ds.derived], received_at=req.received_at)
+    finally:
+        checked.discard()
+    details["stored_already"] = known
+    details["recomputed"] = refresh_derived(ws, ds.code, checked.territories)
+    return IngestResult(str(file), vid, n, layout="records", records=details)
+
+
+def refresh_derived(ws: Workspace, dataset: str, territories) -> list[dict]:
+    """Recompute the indicators derived from ``dataset`` for ``territories`` (stored as runs)."""
+    if dataset == "container_events":
+        from kinhteso.pipeline.logistics import refresh_port_indicators  # noqa: PLC0415
+
+        return refresh_port_indicators(ws, list(territories))
+    return []
+
+
+def quarantine(ws: Workspace, vintage_id: int | None = None):
+    """The records set aside (all, or one vintage's): ``vintage_id, dataset, line, reason, record``."""
+    if vintage_id is not None:
+        ws.store.vintage(int(vintage_id), required=True)
+    return ws.store.quarantine(vintage_id)
 
 
 @dataclass(frozen=True)
@@ -218,4 +299,7 @@ def retract(ws: Workspace, req: RetractRequest) -> RetractOutcome:
     error ``UNKNOWN_VINTAGE``. Consent is the interface's to ask."""
     rec = vintage(ws, req.vintage_id)
     when, now = ws.store.retract(int(req.vintage_id), reason=req.reason.strip(), at=req.at)
+    held = ws.store.record_vintage(int(req.vintage_id))
+    if now and held is not None:  # the indicators derived from the records, recomputed without them
+        refresh_derived(ws, held["dataset"], ws.store.record_territories(int(req.vintage_id)))
     return RetractOutcome(int(req.vintage_id), when, now, rec)

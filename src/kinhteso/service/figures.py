@@ -337,6 +337,8 @@ def figures(ws: Workspace, territories: Sequence[str], req: FigureRequest) -> di
     if ind in COMPUTED:
         res = res[(res["view"] == req.view) | (res["kind"] == "nowcast")]
     for r in res.itertuples(index=False):
+        if r.value is None or r.value != r.value:  # a result withdrawn (its inputs retracted): no figure
+            continue
         cands[r.territory].append(_candidate(value=float(r.value), unit=r.unit, basis=r.basis, status=r.status,
                                              source=f"kinhteso:{r.kind}", run_id=r.run_id, method=r.method,
                                              view=r.view or None, illustrative=bool(r.illustrative),
