@@ -303,3 +303,23 @@ def test_a_port_submits_its_events_over_the_api_within_its_grant(tmp_path):
         r = c.get("/api/v1/results?indicator=PORT_IMPORT_DWELL_H&territory=34:31&period=2025-Q3",
                   headers={"Authorization": f"Bearer {port}"})
         assert r.status_code == 200 and r.json()[0]["value"] == pytest.approx(54.0)
+
+
+def test_the_port_indicators_appear_in_the_briefing_and_the_dashboard(ws):
+    from fastapi.testclient import TestClient
+
+    from kinhteso.api import create_app
+    from kinhteso.service.report import ReportRequest, build_report
+
+    _ingest(ws, EX / "dcsa_events_hai_phong.csv")
+    content = build_report(ws, ReportRequest("34:31", "2025", lang="en"))
+    port = next(t for t in content.tables() if t.key == "port")
+    assert [r[0] for r in port.rows] == ["2025-Q3", "2025-Q4"]
+    assert port.rows[0][1:] == [pytest.approx(54.0), pytest.approx(97.2), 3.0]
+    root = ws.root
+    ws.close()
+    with TestClient(create_app(root)) as c:
+        page = c.get("/province/34_31?period=2025&lang=en").text
+        assert 'id="table-port"' in page and "Import dwell, median" in page
+        csv_text = c.get("/download/province/port.csv?territory=34_31&period=2025&lang=en").content.decode("utf-8-sig")
+        assert "54.0" in csv_text

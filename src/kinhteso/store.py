@@ -2017,11 +2017,13 @@ class Stage:
         if sequence is not None:
             at, typ, first, then = sequence
             group = [k for k in key if k not in (at, typ, "classifier")]
-            on = " AND ".join(f"d.{_q(k)} = g.{_q(k)}" for k in group)
-            act = " AND d.classifier = 'ACT' AND g.classifier = 'ACT'" if "classifier" in cols else ""
-            parts.append(f"SELECT DISTINCT g._row, 'OUT_OF_ORDER' FROM _rec g JOIN _rec d ON {on}{act} "
-                         f"WHERE g.{_q(typ)} = {_lit(then)} AND d.{_q(typ)} = {_lit(first)} "
-                         f"AND d._row < g._row AND d.{_q(at)} > g.{_q(at)}")
+            # listed after an earlier-type event of the same group dated later (one window, no join)
+            is_act = "classifier = 'ACT'" if "classifier" in cols else "TRUE"
+            parts.append(f"SELECT _row, 'OUT_OF_ORDER' FROM (SELECT _row, {_q(typ)} AS t, {_q(at)} AS ts, {is_act} AS act, "
+                         f"max(CASE WHEN {is_act} AND {_q(typ)} = {_lit(first)} THEN {_q(at)} END) OVER "
+                         f"(PARTITION BY {', '.join(_q(k) for k in group)} ORDER BY _row "
+                         "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS first_before FROM _rec) "
+                         f"WHERE act AND t = {_lit(then)} AND first_before > ts")
             # the inverted pair: the container's first event at the place is its only later-type
             # event, and the next one is an earlier-type event (a gate-out, then its discharge)
             grp = ", ".join(_q(k) for k in group)

@@ -580,6 +580,7 @@ def _quarterly(c: dict) -> Section:
                 + (f", khoảng {level:.0%} {w.num(lo.value)}–{w.num(hi.value)}%" if lo is not None and hi is not None else "") + ".",
                 f"Nowcast for {mid.period} ({how}): {w.num(mid.value)}%"
                 + (f", {level:.0%} interval {w.num(lo.value)}–{w.num(hi.value)}%" if lo is not None and hi is not None else "") + "."))
+    _port(c, sec, year)
     if not rows:
         sec.warnings.append(w(f"Chưa có số quý nào được tính cho {w.place(key)} (bộ phận phân tích chạy `kinhteso quarterly` "
                               "và `kinhteso nowcast` cho địa bàn này).",
@@ -595,6 +596,39 @@ def _quarterly(c: dict) -> Section:
                             [Column("period", w("Kỳ", "Period")), Column("de_share", w("Tỷ trọng", "Share"), "% GRDP", 2),
                              Column("basis", w("Cơ sở", "Basis")), Column("method", w("Phương pháp", "Method"))], rows))
     return sec
+
+
+def _port(c: dict, sec: Section, year: int) -> None:
+    """The port indicators derived from the territory's container events (docs/logistics.md), by
+    quarter of the last years up to the period's, when any are stored: a table of the section."""
+    from kinhteso.service.figures import ResultsRequest, results  # noqa: PLC0415
+
+    ws, key, w, src, flags = c["ws"], c["key"], c["w"], c["src"], c["flags"]
+    r = results(ws, ResultsRequest(territory=key, kind="logistics"))
+    if not len(r):
+        return
+    r = r[r["value"].notna() & (r["period"].str[:4].astype(int) > year - TREND_YEARS)
+          & (r["period"].str[:4].astype(int) <= year)]
+    if not len(r):
+        return
+    wide = r.pivot_table(index="period", columns="indicator", values="value", aggfunc="first").sort_index()
+    for x in r.itertuples(index=False):
+        flags.append(bool(x.illustrative))
+        src.run(x.run_id, w("chỉ tiêu cảng", "port indicators"), kind=x.kind, method=x.method,
+                computed_at=str(x.computed_at)[:19])
+        src.inputs(x.inputs, w("chỉ tiêu cảng", "port indicators"))
+    cols = [("PORT_IMPORT_DWELL_H", w("Lưu bãi nhập khẩu, trung vị", "Import dwell, median"), w("giờ", "hours"), 1),
+            ("PORT_IMPORT_DWELL_P90_H", w("Lưu bãi nhập khẩu, phân vị 90", "Import dwell, 90th percentile"), w("giờ", "hours"), 1),
+            ("PORT_IMPORT_CONTAINERS", w("Container nhập khẩu ra cổng", "Import containers gated out"), None, 0)]
+    rows = [[per, *[_f(wide.at[per, code]) if code in wide.columns else None for code, *_ in cols]] for per in wide.index]
+    sec.tables.append(Table("port", w("Cảng biển: thời gian lưu bãi container nhập khẩu theo quý",
+                                      "Seaports: import container dwell time by quarter"),
+                            [Column("period", w("Kỳ", "Period"))] + [Column(code.lower(), label, unit, d)
+                                                                   for code, label, unit, d in cols], rows,
+                            notes=[w("Tính từ sự kiện container của cảng (DCSA): từ khi dỡ khỏi tàu đến khi ra cổng, "
+                                     "theo quý ra cổng (docs/logistics.md).",
+                                     "From the port's container events (DCSA): discharge to gate-out, by the quarter of "
+                                     "the gate-out (docs/logistics.md).")]))
 
 
 def _targets(c: dict) -> tuple[Section, list[dict]]:
