@@ -227,10 +227,22 @@ SEGU3333330,Ra cổng,Thực tế,2025-08-01 08:00,Hải Phòng,Lạch Huyện
 SEGU3333330,Dỡ tàu,Thực tế,2025-08-02 08:00,Hải Phòng,Lạch Huyện
 """
 
+#: A port authority's vessel calls (illustrative): in 2025-Q3, three calls departing (two through the
+#: NSW), in port 30, 50 and 20 hours, at berth 20 and 10 hours for the two calls reporting TEU and
+#: berthing (2 400 TEU): NSW share 66.67 %, median 30 h, 80 TEU per berth hour; one call leaves on
+#: 1 October (2025-Q4); one is written as leaving before it arrived (set aside).
+VESSEL_CALLS = """Số chuyến,Cảng,Bến,Tàu (IMO),Thời gian đến,Thời gian cập cầu,Thời gian rời,GT,TEU xếp dỡ,Qua NSW
+HP25-0701,Hải Phòng,HICT,9321483,2025-07-01 06:00,2025-07-01 16:00,2025-07-02 12:00,54000,1500,Có
+HP25-0702,Hải Phòng,TVT,9456721,2025-07-10 08:00,,2025-07-12 10:00,23000,800,Không
+HP25-0703,Hải Phòng,NDV,9512301,2025-08-05 04:00,2025-08-05 14:00,2025-08-06 00:00,31000,900,Có
+HP25-0930,Hải Phòng,HICT,9321483,2025-09-30 10:00,2025-09-30 18:00,2025-10-01 08:00,54000,1600,Có
+HP25-0715,Hải Phòng,GPT,9600123,2025-07-15 09:00,2025-07-15 12:00,2025-07-14 20:00,12000,300,Có
+"""
 
 def _logistics() -> dict[str, str]:
     return {"logistics/dcsa_events_hai_phong.csv": "\n".join(HEADER_NOTES) + "\n" + DCSA_EVENTS,
-            "logistics/cang_hai_phong_container.csv": "\n".join(HEADER_NOTES) + "\n" + TERMINAL_SHEET}
+            "logistics/cang_hai_phong_container.csv": "\n".join(HEADER_NOTES) + "\n" + TERMINAL_SHEET,
+            "logistics/vessel_calls_hai_phong.csv": "\n".join(HEADER_NOTES) + "\n" + VESSEL_CALLS}
 
 
 def build() -> dict[str, str]:

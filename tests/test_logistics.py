@@ -240,11 +240,12 @@ def test_the_cli_names_the_checks_commands(tmp_path):
 def test_every_sample_file_loads_with_a_shipped_adapter(ws):
     from kinhteso.reference.datasets import adapters
 
-    names = {"dcsa_events_hai_phong.csv": "dcsa-equipment-events",
-             "cang_hai_phong_container.csv": "cang-hai-phong-container"}
-    assert set(names.values()) == set(adapters())          # a sample for every shipped adapter
-    for f, a in names.items():
-        assert _ingest(ws, EX / f, adapter=a).n_rows > 0
+    names = {"dcsa_events_hai_phong.csv": ("dcsa-equipment-events", "cang-hai-phong"),
+             "cang_hai_phong_container.csv": ("cang-hai-phong-container", "cang-hai-phong"),
+             "vessel_calls_hai_phong.csv": ("vessel-calls", "cang-vu-hai-phong")}
+    assert {a for a, _ in names.values()} == set(adapters())          # a sample for every shipped adapter
+    for f, (a, src) in names.items():
+        assert _ingest(ws, EX / f, adapter=a, source=src).n_rows > 0
 
 
 def test_the_registry_is_consistent():
@@ -323,3 +324,37 @@ def test_the_port_indicators_appear_in_the_briefing_and_the_dashboard(ws):
         assert 'id="table-port"' in page and "Import dwell, median" in page
         csv_text = c.get("/download/province/port.csv?territory=34_31&period=2025&lang=en").content.decode("utf-8-sig")
         assert "54.0" in csv_text
+
+
+def test_vessel_calls_hand_computed(ws):
+    r = _ingest(ws, EX / "vessel_calls_hai_phong.csv", adapter="vessel-calls", source="cang-vu-hai-phong")
+    assert r.n_rows == 4 and r.records["aside"] == {"TIMES_OUT_OF_ORDER": 1}
+    # 2025-Q3 departures: 30 h (NSW), 50 h (not), 20 h (NSW); at berth 20 h and 10 h for 1 500 + 900 TEU
+    assert _value(ws, "PORT_NSW_SHARE", "2025-Q3") == pytest.approx(200 / 3)
+    assert _value(ws, "PORT_VESSEL_HOURS", "2025-Q3") == pytest.approx(30.0)
+    assert _value(ws, "PORT_TEU_PER_BERTH_HOUR", "2025-Q3") == pytest.approx(80.0)
+    # the call leaving on 1 October belongs to 2025-Q4: 22 h in port, 1 600 TEU in 14 h at berth
+    assert _value(ws, "PORT_VESSEL_HOURS", "2025-Q4") == pytest.approx(22.0)
+    assert _value(ws, "PORT_TEU_PER_BERTH_HOUR", "2025-Q4") == pytest.approx(1600 / 14)
+
+
+def test_a_call_sent_again_with_corrected_times_replaces_the_first(ws, tmp_path):
+    _ingest(ws, EX / "vessel_calls_hai_phong.csv", adapter="vessel-calls", source="cang-vu-hai-phong")
+    fix = tmp_path / "fix.csv"
+    fix.write_text("Số chuyến,Cảng,Bến,Tàu (IMO),Thời gian đến,Thời gian cập cầu,Thời gian rời,GT,TEU xếp dỡ,Qua NSW\n"
+                   "HP25-0702,Hải Phòng,TVT,9456721,2025-07-10 08:00,2025-07-10 20:00,2025-07-11 08:00,23000,800,Có\n",
+                   encoding="utf-8")
+    _ingest(ws, fix, adapter="vessel-calls", source="cang-vu-hai-phong")
+    assert _value(ws, "PORT_NSW_SHARE", "2025-Q3") == pytest.approx(100.0)          # now three of three
+    assert _value(ws, "PORT_VESSEL_HOURS", "2025-Q3") == pytest.approx(24.0)        # 30, 24, 20
+    assert _value(ws, "PORT_TEU_PER_BERTH_HOUR", "2025-Q3") == pytest.approx(3200 / 42)
+
+
+@pytest.mark.parametrize("cells,code", [("abc", "BAD_NUMBER"), ("-5", "NEGATIVE_NUMBER")])
+def test_vessel_call_numbers_are_checked(ws, tmp_path, cells, code):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Số chuyến,Cảng,Bến,Tàu (IMO),Thời gian đến,Thời gian cập cầu,Thời gian rời,GT,TEU xếp dỡ,Qua NSW\n"
+                   f"X1,Hải Phòng,TVT,1,2025-07-10 08:00,,2025-07-11 08:00,100,{cells},Có\n", encoding="utf-8")
+    with pytest.raises(InputRejected) as e:
+        _ingest(ws, bad, adapter="vessel-calls", source="cang-vu-hai-phong")
+    assert [p.code for p in e.value.problems] == [code] and e.value.problems[0].column == "teu"

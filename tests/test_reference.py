@@ -335,7 +335,7 @@ REQUIRED_INDICATORS = {
 
 
 def test_units():
-    assert set(ind.UNITS) == {"VND_BN", "PCT", "RATIO", "COUNT", "PERSONS", "TEU", "INDEX01", "INDEX", "HOURS"}
+    assert set(ind.UNITS) == {"VND_BN", "PCT", "RATIO", "COUNT", "PERSONS", "TEU", "INDEX01", "INDEX", "HOURS", "TEU_H"}
     assert all(vi and en for vi, en in ind.UNITS.values())
 
 

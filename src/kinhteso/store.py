@@ -303,8 +303,9 @@ _MIGRATIONS: tuple[str, ...] = (
     """,
     # 6: record-level datasets (kinhteso.reference.datasets): a vintage may hold records of one
     # dataset instead of observations (``record_vintages`` names it and the adapter that read
-    # it); container events (DCSA equipment events; times in UTC); the records a file held that
-    # were set aside (``quarantine``: the reason and the record as read), never dropped silently.
+    # it); container events (DCSA equipment events) and vessel calls (times in UTC); the records
+    # a file held that were set aside (``quarantine``: the reason and the record as read), never
+    # dropped silently.
     """
     CREATE TABLE record_vintages (
         vintage_id INTEGER PRIMARY KEY,
@@ -321,6 +322,20 @@ _MIGRATIONS: tuple[str, ...] = (
         locode     VARCHAR NOT NULL,
         facility   VARCHAR
     );
+    CREATE TABLE rec_vessel_calls (
+        vintage_id    INTEGER NOT NULL,
+        territory     VARCHAR NOT NULL,
+        call_id       VARCHAR NOT NULL,
+        locode        VARCHAR NOT NULL,
+        facility      VARCHAR,
+        vessel        VARCHAR NOT NULL,
+        arrival_at    TIMESTAMP NOT NULL,
+        berth_at      TIMESTAMP,
+        departure_at  TIMESTAMP NOT NULL,
+        gross_tonnage DOUBLE,
+        teu           DOUBLE,
+        nsw           VARCHAR NOT NULL
+    );
     CREATE TABLE quarantine (
         vintage_id INTEGER NOT NULL,
         dataset    VARCHAR NOT NULL,
@@ -335,6 +350,9 @@ SCHEMA_VERSION = len(_MIGRATIONS)
 RECORD_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "container_events": ("rec_container_events",
                          ("territory", "equipment", "event_type", "classifier", "event_at", "locode", "facility")),
+    "vessel_calls": ("rec_vessel_calls",
+                     ("territory", "call_id", "locode", "facility", "vessel", "arrival_at", "berth_at", "departure_at",
+                      "gross_tonnage", "teu", "nsw")),
 }
 
 _LATEST = """
@@ -1052,6 +1070,28 @@ class Store:
             FROM seq WHERE event_type = 'GTOT' AND prev_type = 'DISC'
             ORDER BY territory, period"""
         return self._read(sql, params)
+
+    def vessel_calls(self, territories: Sequence[str] | None = None, *, as_of: dt.datetime | None = None,
+                     offset_hours: int = 7) -> pd.DataFrame:
+        """Vessel calls from the standing vintages as of ``as_of`` (a call sent again — the same port
+        and call identifier — in a later vintage replaces the earlier record): ``territory, period``
+        (the quarter of the departure in local time, UTC + ``offset_hours``), ``nsw``, ``hours``
+        (arrival → departure), ``berth_hours`` (berthing → departure, when berthing is known), ``teu``."""
+        params: dict[str, object] = {"as_of": as_of or dt.datetime.max, "off": int(offset_hours)}
+        where = ""
+        if territories is not None:
+            params["terrs"] = [str(t) for t in territories] or [""]
+            where = "AND c.territory IN (SELECT unnest($terrs))"
+        return self._read(f"""
+            SELECT territory, strftime(departure_at + to_hours($off), '%Y') || '-Q' ||
+                       quarter(departure_at + to_hours($off))::VARCHAR AS period,
+                   nsw, epoch(departure_at - arrival_at) / 3600.0 AS hours,
+                   epoch(departure_at - berth_at) / 3600.0 AS berth_hours, teu
+            FROM rec_vessel_calls c JOIN vintages v USING (vintage_id)
+            WHERE v.received_at <= $as_of {where}
+              AND c.vintage_id NOT IN (SELECT vintage_id FROM retractions WHERE retracted_at <= $as_of)
+            QUALIFY row_number() OVER (PARTITION BY c.locode, c.call_id ORDER BY c.vintage_id DESC) = 1
+            ORDER BY territory, period""", params)
 
     def record_territories(self, vintage_id: int) -> list[str]:
         """The territories a record vintage's rows are in."""
@@ -1930,7 +1970,8 @@ class Stage:
         """Type the staged ``_raw`` rows into ``_rec`` (one column per field, ``event_at``-type
         fields as UTC timestamps, ``territory`` from the ``locode`` field) and return the problem
         rows (``line, field, raw, code``; codes ``MISSING_VALUE``, ``UNKNOWN_CODE``,
-        ``TIME_WITHOUT_ZONE``, ``BAD_TIME``, ``UNKNOWN_LOCODE``), at most ``limit``, with their total.
+        ``TIME_WITHOUT_ZONE``, ``BAD_TIME``, ``UNKNOWN_LOCODE``, ``BAD_NUMBER``, ``NEGATIVE_NUMBER``:
+        the datasets' numbers are counts and tonnages), at most ``limit``, with their total.
 
         ``fields``: dicts with ``name``, ``column`` (the file's header, None when absent), ``type``,
         ``required``, ``codes``; ``values``: field → {the file's word: code}; ``timezone``: the
@@ -1964,6 +2005,12 @@ class Stage:
                 probs.append(f"SELECT _row, {_lit(name)}, {_q(name)}, 'BAD_TIME' FROM _rec0 WHERE {_q(name)} IS NOT NULL "
                              f"AND ({zoned} OR {'FALSE' if timezone is None else 'TRUE'}) AND TRY_CAST(CASE WHEN {zoned} "
                              f"THEN {_q(name)} ELSE {_q(name)} || {tz} END AS TIMESTAMPTZ) IS NULL")
+            if f["type"] in ("number", "integer"):
+                cast = "DOUBLE" if f["type"] == "number" else "BIGINT"
+                probs.append(f"SELECT _row, {_lit(name)}, {_q(name)}, 'BAD_NUMBER' FROM _rec0 "
+                             f"WHERE {_q(name)} IS NOT NULL AND TRY_CAST({_q(name)} AS {cast}) IS NULL")
+                probs.append(f"SELECT _row, {_lit(name)}, {_q(name)}, 'NEGATIVE_NUMBER' FROM _rec0 "
+                             f"WHERE TRY_CAST({_q(name)} AS {cast}) < 0")
             if f["type"] == "locode":
                 probs.append(f"SELECT _row, {_lit(name)}, {_q(name)}, 'UNKNOWN_LOCODE' FROM _rec0 "
                              f"WHERE {_q(name)} IS NOT NULL AND {_q(name)} NOT IN (SELECT l.locode FROM _locodes l)")
@@ -2000,7 +2047,8 @@ class Stage:
         con.execute("DROP TABLE _rec0")
         return found, 0
 
-    def set_aside_records(self, key: Sequence[str], *, sequence: tuple[str, str, str, str] | None = None) -> None:
+    def set_aside_records(self, key: Sequence[str], *, sequence: tuple[str, str, str, str] | None = None,
+                          order: Sequence[tuple[str, str]] = ()) -> None:
         """Mark the typed ``_rec`` rows to set aside, in ``_aside`` (``_row, reason``): a record whose
         ``key`` repeats an earlier row's (``DUPLICATE_EVENT``; the first is kept), and, with
         ``sequence`` = (the time field, the event-type field, the earlier type, the later type), a
@@ -2008,12 +2056,15 @@ class Stage:
         to (``OUT_OF_ORDER``): listed after a discharge of the same container and place but dated
         before it, or the container's first event there, its only gate-out, followed by a
         discharge (an inverted pair). Only actual events (``classifier = 'ACT'``, when the field
-        exists) are put in sequence."""
+        exists) are put in sequence. ``order``: (earlier, later) time fields of one record; a record
+        whose later time comes before its earlier one is ``TIMES_OUT_OF_ORDER``."""
         con = self._con
         cols = [c for c in con.execute("SELECT * FROM _rec LIMIT 0").df().columns]
         part = ", ".join(_q(k) for k in key)
         parts = [f"SELECT _row, 'DUPLICATE_EVENT' AS reason FROM (SELECT _row, row_number() OVER (PARTITION BY {part} "
                  f"ORDER BY _row) AS n FROM _rec) WHERE n > 1"]
+        for earlier, later in order:  # a later time before an earlier one (a departure before the arrival)
+            parts.append(f"SELECT _row, 'TIMES_OUT_OF_ORDER' FROM _rec WHERE {_q(later)} < {_q(earlier)}")
         if sequence is not None:
             at, typ, first, then = sequence
             group = [k for k in key if k not in (at, typ, "classifier")]

@@ -7,11 +7,12 @@ mapped onto a dataset of :mod:`kinhteso.reference.datasets` by the adapter's YAM
    a column the adapter names is missing (``MISSING_COLUMN``), a required value is empty
    (``MISSING_VALUE``), a code is not one of the dataset's (``UNKNOWN_CODE``), a time has no UTC
    offset and the adapter declares none (``TIME_WITHOUT_ZONE``), a time cannot be read
-   (``BAD_TIME``), a port is not a known UN/LOCODE (``UNKNOWN_LOCODE``) — every problem listed,
-   nothing stored;
+   (``BAD_TIME``), a port is not a known UN/LOCODE (``UNKNOWN_LOCODE``), a number is not one
+   (``BAD_NUMBER``) or is negative (``NEGATIVE_NUMBER``) — every problem listed, nothing stored;
 2. **set aside** (quarantined, stored with the vintage, counted and reported, never dropped): a
-   record repeating an earlier one's key (``DUPLICATE_EVENT``), a gate-out listed after the same
-   container's discharge at the same port but dated before it (``OUT_OF_ORDER``).
+   record repeating an earlier one's key (``DUPLICATE_EVENT``), a gate-out dated before the same
+   container's discharge at the same port (``OUT_OF_ORDER``), a record whose own times are out of
+   order, such as a vessel leaving before it arrived (``TIMES_OUT_OF_ORDER``).
 
 The typing and the checks run in DuckDB (:meth:`kinhteso.store.Stage.check_records`): a file of
 millions of events never becomes Python objects row by row.
@@ -31,6 +32,8 @@ __all__ = ["CheckedRecords", "check_records", "REASONS", "PROBLEMS"]
 REASONS = {
     "DUPLICATE_EVENT": ("trùng một bản ghi trước đó trong tệp (cùng khóa)", "repeats an earlier record of the file (same key)"),
     "OUT_OF_ORDER": ("ra cổng trước thời điểm dỡ khỏi tàu của cùng container", "gate-out dated before the same container's discharge"),
+    "TIMES_OUT_OF_ORDER": ("các thời điểm của bản ghi sai thứ tự (ví dụ rời cảng trước khi đến)",
+                           "the record's times are out of order (e.g. departure before arrival)"),
 }
 #: Why a file is refused: (Vietnamese, English) templates with {field} and {raw}.
 PROBLEMS = {
@@ -44,6 +47,8 @@ PROBLEMS = {
                           "the time '{raw}' has no UTC offset (write 2025-07-01T08:00:00+07:00, or declare the "
                           "adapter's timezone)"),
     "BAD_TIME": ("không đọc được thời điểm '{raw}' (ISO 8601)", "the time '{raw}' cannot be read (ISO 8601)"),
+    "BAD_NUMBER": ("'{raw}' của {field} không phải là số", "'{raw}' in {field} is not a number"),
+    "NEGATIVE_NUMBER": ("{field} không được âm ('{raw}')", "{field} cannot be negative ('{raw}')"),
     "UNKNOWN_LOCODE": ("mã cảng '{raw}' không có trong danh mục UN/LOCODE của kinhteso (reference/data/locodes.csv)",
                        "the port code '{raw}' is not in kinhteso's UN/LOCODE list (reference/data/locodes.csv)"),
 }
@@ -126,7 +131,7 @@ def check_records(path: Path, adapter, *, workdir: Path, settings: dict | None =
                 exc.total = total  # type: ignore[attr-defined]
                 raise exc
             seq = ("event_at", "event_type", "DISC", "GTOT") if ds.code == "container_events" else None
-            stage.set_aside_records(ds.key, sequence=seq)
+            stage.set_aside_records(ds.key, sequence=seq, order=ds.order)
             _, cols = RECORD_TABLES[ds.code]
             kept, terrs = stage.kept_summary()
             counts = stage.aside_counts()

@@ -1,67 +1,89 @@
-"""Port indicators from the container events stored: computed whenever the dataset changes.
+"""Port indicators from the records stored: computed whenever their dataset changes.
 
-:func:`refresh_port_indicators` reads the import dwell pairs of the territories asked for
-(:meth:`kinhteso.store.Store.import_dwell`), summarises them (:mod:`kinhteso.methods.logistics`)
-and stores one result run per territory (kind ``logistics``, method ``dcsa-import-dwell``) tied to
-the record vintages it read. Reading the same events again stores nothing new (a run's identity is
-its inputs and parameters).
+:func:`refresh_dataset` reads a dataset's records for the territories asked for (the import dwell
+pairs of container events, :meth:`kinhteso.store.Store.import_dwell`; the vessel calls,
+:meth:`kinhteso.store.Store.vessel_calls`), summarises them (:mod:`kinhteso.methods.logistics`)
+and stores one result run per territory (kind ``logistics``, the dataset's method) tied to the
+record vintages it read. A quarter computed before that has no record left (its vintage retracted)
+is stored without a value, so that no figure outlives its data. Reading the same records again
+stores nothing new (a run's identity is its inputs and parameters).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from kinhteso import __version__
-from kinhteso.methods.logistics import DWELL_INDICATORS, P90, dwell_indicators
+from kinhteso.methods.logistics import DWELL_INDICATORS, P90, VESSEL_INDICATORS, dwell_indicators, vessel_indicators
 from kinhteso.store import RunRecord
 
 if TYPE_CHECKING:
+    from kinhteso.store import Store
     from kinhteso.workspace import Workspace
 
-__all__ = ["refresh_port_indicators", "KIND", "METHOD", "LOCAL_OFFSET_HOURS"]
+__all__ = ["refresh_dataset", "refresh_port_indicators", "KIND", "METHODS", "LOCAL_OFFSET_HOURS"]
 
 KIND = "logistics"
-METHOD = "dcsa-import-dwell"
-#: Viet Nam time (UTC+7): the quarter of a gate-out is that of its local date.
+#: Viet Nam time (UTC+7): the quarter of a gate-out or a departure is that of its local date.
 LOCAL_OFFSET_HOURS = 7
 
 
-def refresh_port_indicators(ws: Workspace, territories: Sequence[str] | None = None) -> list[dict]:
-    """Compute and store the port indicators of ``territories`` (all with container events when
-    None); one dict per territory: ``territory, run_id, stored, quarters, containers``."""
-    store = ws.store
-    vint = store.record_vintages("container_events")
+def _dwell(store: Store, territories) -> pd.DataFrame:
     pairs = store.import_dwell(territories, offset_hours=LOCAL_OFFSET_HOURS)
+    return dwell_indicators(pairs[["territory", "period", "hours"]] if len(pairs) else
+                            pd.DataFrame(columns=["territory", "period", "hours"]))
+
+
+def _vessels(store: Store, territories) -> pd.DataFrame:
+    return vessel_indicators(store.vessel_calls(territories, offset_hours=LOCAL_OFFSET_HOURS))
+
+
+#: dataset → (method, the indicators, how they are computed, the run's parameters)
+METHODS: dict[str, tuple[str, dict[str, str], Callable[[Store, Sequence[str] | None], pd.DataFrame], dict]] = {
+    "container_events": ("dcsa-import-dwell", DWELL_INDICATORS, _dwell,
+                         {"percentile": P90, "classifier": "ACT", "pairing": "last DISC before each GTOT, same UN/LOCODE"}),
+    "vessel_calls": ("vessel-calls", VESSEL_INDICATORS, _vessels,
+                     {"period": "quarter of departure", "teu_per_berth_hour": "ratio of sums",
+                      "revisions": "the latest vintage of a call wins"}),
+}
+
+
+def refresh_dataset(ws: Workspace, dataset: str, territories: Sequence[str] | None = None) -> list[dict]:
+    """Compute and store the indicators derived from ``dataset`` for ``territories`` (all with
+    records when None); one dict per territory: ``territory, run_id, stored, quarters``."""
+    method, indicators, compute, params = METHODS[dataset]
+    store = ws.store
+    vint = store.record_vintages(dataset)
+    values = compute(store, territories)
     if territories is None:
-        territories = sorted(set(pairs["territory"]))
-    values = dwell_indicators(pairs[["territory", "period", "hours"]] if len(pairs) else
-                              pd.DataFrame(columns=["territory", "period", "hours"]))
+        territories = sorted(set(values["territory"]))
     illustrative = bool(vint["illustrative"].any()) if len(vint) else False
-    before = store.results(kind=KIND, territory=list(territories) or [""])
+    before = store.results(kind=KIND, method=method, territory=list(territories) or [""])
     batch, out = [], []
     for terr in territories:
         part = values[values["territory"] == terr]
-        # a quarter computed before that has no pair left (its events retracted): no figure now
+        # a quarter computed before that has no record left (its vintage retracted): no figure now
         gone = before[(before["territory"] == terr) & before["value"].notna()]
         gone = gone[~gone["period"].isin(set(part["period"]))][["indicator", "territory", "period", "unit"]]
         if len(gone):
             part = pd.concat([part, gone.assign(value=float("nan"))], ignore_index=True)
         if not len(part):
             continue
-        run = RunRecord(kind=KIND, method=METHOD,
-                        parameters={"territory": terr, "percentile": P90, "local_offset_hours": LOCAL_OFFSET_HOURS,
-                                    "classifier": "ACT", "pairing": "last DISC before each GTOT, same UN/LOCODE"},
+        run = RunRecord(kind=KIND, method=method,
+                        parameters={"territory": terr, "dataset": dataset, "local_offset_hours": LOCAL_OFFSET_HOURS,
+                                    **params},
                         inputs={"vintages": [int(v) for v in vint["vintage_id"]]}, code_version=__version__,
-                        illustrative=illustrative,
-                        provenance={"indicators": sorted(DWELL_INDICATORS)})
-        frame = part.assign(sector="_T", view="", price_basis="current", status="E", basis="estimated")
-        batch.append((run, frame))
-        out.append({"territory": terr, "quarters": sorted(part.loc[part["value"].notna(), "period"].unique()),
-                    "containers": int(part.loc[part["indicator"] == "PORT_IMPORT_CONTAINERS", "value"].sum())})
+                        illustrative=illustrative, provenance={"indicators": sorted(indicators)})
+        batch.append((run, part.assign(sector="_T", view="", price_basis="current", status="E", basis="estimated")))
+        out.append({"territory": terr, "quarters": sorted(part.loc[part["value"].notna(), "period"].unique())})
     for o, (rid, stored) in zip(out, store.add_results_many(batch)):
         o.update(run_id=rid, stored=stored)
     return out
 
+
+def refresh_port_indicators(ws: Workspace, territories: Sequence[str] | None = None) -> list[dict]:
+    """The container-event indicators (:func:`refresh_dataset` of ``container_events``)."""
+    return refresh_dataset(ws, "container_events", territories)

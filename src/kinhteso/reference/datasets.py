@@ -70,6 +70,8 @@ class Dataset:
     key: tuple[str, ...]
     fields: tuple[Field, ...]
     derived: tuple[Derived, ...]
+    #: (earlier, later) timestamp fields: a record whose later time is before its earlier one is set aside
+    order: tuple[tuple[str, str], ...] = ()
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -129,8 +131,12 @@ def datasets() -> dict[str, Dataset]:
         if not key or not set(key) <= names:
             raise _bad(where, "khóa phải gồm các trường của bản ghi", "the key must be made of the record's fields")
         derived = tuple(Derived(x["code"], x["formula_vi"].strip(), x["formula_en"].strip()) for x in d.get("derived", []))
+        order = tuple((str(a), str(b)) for a, b in d.get("order") or ())
+        stamps = {f.name for f in fields if f.type == "timestamp"}
+        if not all(a in stamps and b in stamps for a, b in order):
+            raise _bad(where, "'order' phải nêu các trường thời điểm", "'order' must name timestamp fields")
         out[d["code"]] = Dataset(d["code"], d["name_vi"], d["name_en"], d["owner_kind"], d["description_vi"].strip(),
-                                 d["description_en"].strip(), d.get("standard", ""), key, tuple(fields), derived)
+                                 d["description_en"].strip(), d.get("standard", ""), key, tuple(fields), derived, order)
     return out
 
 

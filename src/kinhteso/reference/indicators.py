@@ -51,10 +51,11 @@ UNITS: dict[str, tuple[str, str]] = {
     "INDEX01": ("điểm chỉ số (0–1)", "index score (0–1)"),
     "INDEX": ("chỉ số (năm gốc = 100)", "index (base year = 100)"),
     "HOURS": ("giờ", "hours"),
+    "TEU_H": ("TEU mỗi giờ nằm cầu", "TEU per berth hour"),
 }
 #: Unit code → decimals shown in CSV/XLSX output (values are rounded to them; JSON keeps full precision).
 UNIT_PRECISION: dict[str, int] = {
-    "VND_BN": 1, "PCT": 2, "RATIO": 4, "COUNT": 0, "PERSONS": 0, "TEU": 0, "INDEX01": 4, "INDEX": 2, "HOURS": 1,
+    "VND_BN": 1, "PCT": 2, "RATIO": 4, "COUNT": 0, "PERSONS": 0, "TEU": 0, "INDEX01": 4, "INDEX": 2, "HOURS": 1, "TEU_H": 1,
 }
 
 

@@ -150,11 +150,9 @@ def ingest_records(ws: Workspace, file: Path, adapter, req: IngestRequest,
 
 def refresh_derived(ws: Workspace, dataset: str, territories) -> list[dict]:
     """Recompute the indicators derived from ``dataset`` for ``territories`` (stored as runs)."""
-    if dataset == "container_events":
-        from kinhteso.pipeline.logistics import refresh_port_indicators  # noqa: PLC0415
+    from kinhteso.pipeline.logistics import METHODS, refresh_dataset  # noqa: PLC0415
 
-        return refresh_port_indicators(ws, list(territories))
-    return []
+    return refresh_dataset(ws, dataset, list(territories)) if dataset in METHODS else []
 
 
 def quarantine(ws: Workspace, vintage_id: int | None = None):

@@ -619,16 +619,20 @@ def _port(c: dict, sec: Section, year: int) -> None:
         src.inputs(x.inputs, w("chỉ tiêu cảng", "port indicators"))
     cols = [("PORT_IMPORT_DWELL_H", w("Lưu bãi nhập khẩu, trung vị", "Import dwell, median"), w("giờ", "hours"), 1),
             ("PORT_IMPORT_DWELL_P90_H", w("Lưu bãi nhập khẩu, phân vị 90", "Import dwell, 90th percentile"), w("giờ", "hours"), 1),
-            ("PORT_IMPORT_CONTAINERS", w("Container nhập khẩu ra cổng", "Import containers gated out"), None, 0)]
+            ("PORT_IMPORT_CONTAINERS", w("Container nhập khẩu ra cổng", "Import containers gated out"), None, 0),
+            ("PORT_NSW_SHARE", w("Lượt tàu qua Một cửa quốc gia", "Vessel calls through the National Single Window"), "%", 1),
+            ("PORT_VESSEL_HOURS", w("Thời gian tàu ở cảng, trung vị", "Vessel time in port, median"), w("giờ", "hours"), 1),
+            ("PORT_TEU_PER_BERTH_HOUR", w("TEU mỗi giờ nằm cầu", "TEU per berth hour"), None, 1)]
+    cols = [x for x in cols if x[0] in wide.columns]
     rows = [[per, *[_f(wide.at[per, code]) if code in wide.columns else None for code, *_ in cols]] for per in wide.index]
-    sec.tables.append(Table("port", w("Cảng biển: thời gian lưu bãi container nhập khẩu theo quý",
-                                      "Seaports: import container dwell time by quarter"),
+    sec.tables.append(Table("port", w("Cảng biển: các chỉ tiêu theo quý", "Seaports: indicators by quarter"),
                             [Column("period", w("Kỳ", "Period"))] + [Column(code.lower(), label, unit, d)
                                                                    for code, label, unit, d in cols], rows,
-                            notes=[w("Tính từ sự kiện container của cảng (DCSA): từ khi dỡ khỏi tàu đến khi ra cổng, "
-                                     "theo quý ra cổng (docs/logistics.md).",
-                                     "From the port's container events (DCSA): discharge to gate-out, by the quarter of "
-                                     "the gate-out (docs/logistics.md).")]))
+                            notes=[w("Tính từ sự kiện container của cảng (DCSA; lưu bãi từ khi dỡ khỏi tàu đến khi ra cổng, "
+                                     "theo quý ra cổng) và lượt tàu của cảng vụ (theo quý rời cảng); docs/logistics.md.",
+                                     "From the port's container events (DCSA; dwell from discharge to gate-out, by the quarter "
+                                     "of the gate-out) and the port authority's vessel calls (by the quarter of departure); "
+                                     "docs/logistics.md.")]))
 
 
 def _targets(c: dict) -> tuple[Section, list[dict]]:
