@@ -118,7 +118,7 @@ def test_four_reader_processes_while_another_ingests_two_million_rows(ws, tmp_pa
                                 stderr=subprocess.STDOUT, text=True) for _ in range(4)]
     try:
         writer = subprocess.run([sys.executable, "-m", "kinhteso", "--lang", "en", "ingest", str(big), "--source",
-                                 "thue", "--workspace", root], capture_output=True, text=True, timeout=600)
+                                 "thue-hai-phong", "--workspace", root], capture_output=True, text=True, timeout=600)
     finally:
         stop.touch()
     outs = [p.communicate(timeout=300)[0] for p in readers]

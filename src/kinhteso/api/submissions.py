@@ -238,6 +238,10 @@ def install(app: FastAPI) -> None:
             raise ApiError("BAD_SOURCE", "Tên nguồn chỉ gồm chữ, số, '.', '-', ':', '/', khoảng trắng (≤ 100 ký tự).",
                            "A source name is letters, digits, '.', '-', ':', '/', spaces (at most 100 characters).",
                            status=422)
+        if source != own:  # another agency: a registered one (reference/data/sources.yaml or a member)
+            from kinhteso.service.data import check_source  # noqa: PLC0415
+
+            check_source(ws_of(request), source)
         name = safe_name(upload.filename)
         ws = ws_of(request)
         folder = ws.tmp / f"upload-{uuid.uuid4().hex}"

@@ -69,7 +69,9 @@ def write_problems(path: Path, exc: InputRejected, fallback_dir: Path) -> tuple[
 @click.command("ingest")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--source", default="unknown", show_default=True,
-              help="Cơ quan gửi số liệu / submitting agency (e.g. cuc-thong-ke-hai-phong, thue, hai-quan).")
+              help="Cơ quan gửi số liệu, đã đăng ký / the submitting agency, a registered source: one of "
+                   "reference/data/sources.yaml (cuc-thong-ke, thue-hai-phong, hai-quan-hai-phong, cang-vu-hai-phong…) "
+                   "or a member of the workspace (`kinhteso member add`); unknown when not named.")
 @click.option("--decimal", type=click.Choice([".", ","]), default=".", show_default=True,
               help="Dấu thập phân / decimal mark: ',' for 1.234,5.")
 @click.option("--vsic", type=click.Choice(["2018", "2025", "auto"]), default=None,
@@ -96,8 +98,11 @@ def ingest(files: tuple[Path, ...], source: str, decimal: str, vsic: str | None,
     from kinhteso.service.data import IngestRequest, ingest as run  # noqa: PLC0415
     from kinhteso.workspace import Workspace  # noqa: PLC0415
 
+    from kinhteso.service.data import check_source  # noqa: PLC0415
+
     rejected = 0
     with Workspace.open(workspace) as ws:
+        check_source(ws, source)  # a named source must be registered (sources.yaml or a member)
         with progress_bar(tr("Nạp tệp", "Ingest")) as progress:
             outcomes = run(ws, IngestRequest(files=files, source=source, decimal=decimal, vsic=vsic,
                                                      illustrative=illustrative, adapter=adapter), progress=progress)

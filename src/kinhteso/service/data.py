@@ -16,7 +16,7 @@ from kinhteso.i18n import tr
 from kinhteso.progress import Progress, or_null, span
 from kinhteso.workspace import Workspace
 
-__all__ = ["IngestRequest", "IngestOutcome", "ingest", "CheckRequest", "stored_already", "check_submission", "validate", "store_checked", "ingest_records", "adapter_for", "refresh_derived", "quarantine",
+__all__ = ["IngestRequest", "IngestOutcome", "ingest", "CheckRequest", "stored_already", "check_submission", "validate", "store_checked", "ingest_records", "adapter_for", "check_source", "registered_members", "refresh_derived", "quarantine",
            "ObservationsRequest", "observations", "vintages", "vintage", "RetractRequest", "RetractOutcome",
            "retract"]
 
@@ -93,14 +93,28 @@ def ingest(ws: Workspace, req: IngestRequest, *,
     return out
 
 
+def registered_members(ws: Workspace) -> dict[str, str]:
+    """The workspace's standing members, code → kind (each is a registered source)."""
+    listed = ws.store.members()
+    return {r.code: r.kind for r in listed[listed["revoked_at"].isna()].itertuples(index=False)}
+
+
+def check_source(ws: Workspace, source: str) -> str:
+    """``source`` when it names a registered source (``reference/data/sources.yaml`` or a member of
+    the workspace), or the unnamed ``unknown``; ``UNKNOWN_SOURCE`` otherwise. The interfaces call it
+    on the source a person or an agency names."""
+    from kinhteso.reference.datasets import registered_source  # noqa: PLC0415
+
+    return source if source == "unknown" else registered_source(source, registered_members(ws))
+
+
 def adapter_for(ws: Workspace, req: IngestRequest):
     """The adapter named by ``req`` and the check that its source is registered and owns the
     adapter's dataset (``UNKNOWN_ADAPTER``, ``UNKNOWN_SOURCE``, ``SOURCE_NOT_OWNER``)."""
     from kinhteso.reference.datasets import datasets, get_adapter, registered_source, sources  # noqa: PLC0415
 
     adapter = get_adapter(req.adapter, ws.root)
-    listed = ws.store.members()
-    members = {r.code: r.kind for r in listed[listed["revoked_at"].isna()].itertuples(index=False)}
+    members = registered_members(ws)
     registered_source(req.source, members)
     kind = members.get(req.source) or sources()[req.source].kind
     ds = datasets()[adapter.dataset]
