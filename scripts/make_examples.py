@@ -238,11 +238,39 @@ HP25-0703,Hải Phòng,NDV,9512301,2025-08-05 04:00,2025-08-05 14:00,2025-08-06 
 HP25-0930,Hải Phòng,HICT,9321483,2025-09-30 10:00,2025-09-30 18:00,2025-10-01 08:00,54000,1600,Có
 HP25-0715,Hải Phòng,GPT,9600123,2025-07-15 09:00,2025-07-15 12:00,2025-07-14 20:00,12000,300,Có
 """
+#: A customs branch's declarations (illustrative): in 2025-Q3 four declarations, three electronic and two
+#: green (75 % electronic, 50 % green); one lodged on 1 October (2025-Q4); one sent twice (set aside).
+CUSTOMS = """Số tờ khai,Cảng làm thủ tục,Ngày đăng ký,Loại hình,Phân luồng,Tờ khai điện tử
+105012345601,Hải Phòng,2025-07-02 09:00,Nhập khẩu,Xanh,Có
+105012345602,Hải Phòng,2025-07-15 14:30,Nhập khẩu,Vàng,Có
+305012345603,Hải Phòng,2025-08-20 10:00,Xuất khẩu,Xanh,Có
+105012345604,Hải Phòng,2025-09-05 16:00,Nhập khẩu,Đỏ,Không
+105012345605,Hải Phòng,2025-10-01 08:00,Nhập khẩu,Xanh,Có
+105012345602,Hải Phòng,2025-07-15 14:30,Nhập khẩu,Vàng,Có
+"""
+#: A port's delivery orders (illustrative): in 2025-Q3 three of five electronic (60 % eDO).
+DELIVERY_ORDERS = """Số lệnh,Cảng,Thời điểm phát hành,Hình thức
+DO-2507-001,Hải Phòng,2025-07-03 08:00,eDO
+DO-2507-002,Hải Phòng,2025-07-04 10:00,Giấy
+DO-2508-003,Hải Phòng,2025-08-11 09:00,eDO
+DO-2509-004,Hải Phòng,2025-09-01 15:00,Điện tử
+DO-2509-005,Hải Phòng,2025-09-29 11:00,Giấy
+"""
+#: A port's ePort payments (illustrative): in 2025-Q3 three of four cashless (75 %).
+EPORT_PAYMENTS = """Mã giao dịch,Cảng,Thời điểm,Phương thức,Số tiền
+PAY-0001,Hải Phòng,2025-07-03 08:10,Thanh toán điện tử,1250000
+PAY-0002,Hải Phòng,2025-07-04 10:20,Tiền mặt,830000
+PAY-0003,Hải Phòng,2025-08-11 09:05,Chuyển khoản,2400000
+PAY-0004,Hải Phòng,2025-09-01 15:30,Thanh toán điện tử,910000
+"""
 
 def _logistics() -> dict[str, str]:
     return {"logistics/dcsa_events_hai_phong.csv": "\n".join(HEADER_NOTES) + "\n" + DCSA_EVENTS,
             "logistics/cang_hai_phong_container.csv": "\n".join(HEADER_NOTES) + "\n" + TERMINAL_SHEET,
-            "logistics/vessel_calls_hai_phong.csv": "\n".join(HEADER_NOTES) + "\n" + VESSEL_CALLS}
+            "logistics/vessel_calls_hai_phong.csv": "\n".join(HEADER_NOTES) + "\n" + VESSEL_CALLS,
+            "logistics/customs_declarations_hai_phong.csv": "\n".join(HEADER_NOTES) + "\n" + CUSTOMS,
+            "logistics/delivery_orders_hai_phong.csv": "\n".join(HEADER_NOTES) + "\n" + DELIVERY_ORDERS,
+            "logistics/eport_payments_hai_phong.csv": "\n".join(HEADER_NOTES) + "\n" + EPORT_PAYMENTS}
 
 
 def build() -> dict[str, str]:

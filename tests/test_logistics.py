@@ -242,7 +242,10 @@ def test_every_sample_file_loads_with_a_shipped_adapter(ws):
 
     names = {"dcsa_events_hai_phong.csv": ("dcsa-equipment-events", "cang-hai-phong"),
              "cang_hai_phong_container.csv": ("cang-hai-phong-container", "cang-hai-phong"),
-             "vessel_calls_hai_phong.csv": ("vessel-calls", "cang-vu-hai-phong")}
+             "vessel_calls_hai_phong.csv": ("vessel-calls", "cang-vu-hai-phong"),
+             "customs_declarations_hai_phong.csv": ("customs-declarations", "hai-quan-hai-phong"),
+             "delivery_orders_hai_phong.csv": ("delivery-orders", "cang-hai-phong"),
+             "eport_payments_hai_phong.csv": ("eport-payments", "cang-hai-phong")}
     assert {a for a, _ in names.values()} == set(adapters())          # a sample for every shipped adapter
     for f, (a, src) in names.items():
         assert _ingest(ws, EX / f, adapter=a, source=src).n_rows > 0
@@ -358,3 +361,35 @@ def test_vessel_call_numbers_are_checked(ws, tmp_path, cells, code):
     with pytest.raises(InputRejected) as e:
         _ingest(ws, bad, adapter="vessel-calls", source="cang-vu-hai-phong")
     assert [p.code for p in e.value.problems] == [code] and e.value.problems[0].column == "teu"
+
+
+def test_declarative_shares_hand_computed(ws, tmp_path):
+    r = _ingest(ws, EX / "customs_declarations_hai_phong.csv", adapter="customs-declarations",
+                source="hai-quan-hai-phong")
+    assert r.n_rows == 5 and r.records["aside"] == {"DUPLICATE_EVENT": 1}
+    assert _value(ws, "CUSTOMS_E_DECLARATION_SHARE", "2025-Q3") == pytest.approx(75.0)
+    assert _value(ws, "CUSTOMS_GREEN_SHARE", "2025-Q3") == pytest.approx(50.0)
+    assert _value(ws, "CUSTOMS_GREEN_SHARE", "2025-Q4") == pytest.approx(100.0)
+    _ingest(ws, EX / "delivery_orders_hai_phong.csv", adapter="delivery-orders")
+    assert _value(ws, "PORT_EDO_SHARE", "2025-Q3") == pytest.approx(60.0)
+    _ingest(ws, EX / "eport_payments_hai_phong.csv", adapter="eport-payments")
+    assert _value(ws, "PORT_EPAYMENT_SHARE", "2025-Q3") == pytest.approx(75.0)
+    # a declaration sent again with another channel replaces the first
+    fix = tmp_path / "fix.csv"
+    fix.write_text("Số tờ khai,Cảng làm thủ tục,Ngày đăng ký,Loại hình,Phân luồng,Tờ khai điện tử\n"
+                   "105012345604,Hải Phòng,2025-09-05 16:00,Nhập khẩu,Xanh,Có\n", encoding="utf-8")
+    _ingest(ws, fix, adapter="customs-declarations", source="hai-quan-hai-phong")
+    assert _value(ws, "CUSTOMS_E_DECLARATION_SHARE", "2025-Q3") == pytest.approx(100.0)
+    assert _value(ws, "CUSTOMS_GREEN_SHARE", "2025-Q3") == pytest.approx(75.0)
+    with pytest.raises(UsageError) as e:  # a port does not submit customs declarations
+        _ingest(ws, fix, adapter="customs-declarations", source="cang-hai-phong")
+    assert e.value.code == "SOURCE_NOT_OWNER"
+
+
+def test_a_share_must_name_codes_of_its_field():
+    from kinhteso.reference.datasets import datasets
+
+    for ds in datasets().values():
+        for d in ds.derived:
+            if d.share_field:
+                assert set(d.share_values) <= set(ds.field(d.share_field).codes) and ds.period_field

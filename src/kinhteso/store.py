@@ -336,6 +336,33 @@ _MIGRATIONS: tuple[str, ...] = (
         teu           DOUBLE,
         nsw           VARCHAR NOT NULL
     );
+    CREATE TABLE rec_customs_declarations (
+        vintage_id     INTEGER NOT NULL,
+        territory      VARCHAR NOT NULL,
+        declaration_id VARCHAR NOT NULL,
+        locode         VARCHAR NOT NULL,
+        lodged_at      TIMESTAMP NOT NULL,
+        flow           VARCHAR NOT NULL,
+        channel        VARCHAR NOT NULL,
+        electronic     VARCHAR NOT NULL
+    );
+    CREATE TABLE rec_delivery_orders (
+        vintage_id INTEGER NOT NULL,
+        territory  VARCHAR NOT NULL,
+        order_id   VARCHAR NOT NULL,
+        locode     VARCHAR NOT NULL,
+        issued_at  TIMESTAMP NOT NULL,
+        form       VARCHAR NOT NULL
+    );
+    CREATE TABLE rec_port_payments (
+        vintage_id INTEGER NOT NULL,
+        territory  VARCHAR NOT NULL,
+        payment_id VARCHAR NOT NULL,
+        locode     VARCHAR NOT NULL,
+        paid_at    TIMESTAMP NOT NULL,
+        method     VARCHAR NOT NULL,
+        amount     DOUBLE
+    );
     CREATE TABLE quarantine (
         vintage_id INTEGER NOT NULL,
         dataset    VARCHAR NOT NULL,
@@ -353,6 +380,10 @@ RECORD_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "vessel_calls": ("rec_vessel_calls",
                      ("territory", "call_id", "locode", "facility", "vessel", "arrival_at", "berth_at", "departure_at",
                       "gross_tonnage", "teu", "nsw")),
+    "customs_declarations": ("rec_customs_declarations",
+                             ("territory", "declaration_id", "locode", "lodged_at", "flow", "channel", "electronic")),
+    "delivery_orders": ("rec_delivery_orders", ("territory", "order_id", "locode", "issued_at", "form")),
+    "port_payments": ("rec_port_payments", ("territory", "payment_id", "locode", "paid_at", "method", "amount")),
 }
 
 _LATEST = """
@@ -1091,6 +1122,30 @@ class Store:
             WHERE v.received_at <= $as_of {where}
               AND c.vintage_id NOT IN (SELECT vintage_id FROM retractions WHERE retracted_at <= $as_of)
             QUALIFY row_number() OVER (PARTITION BY c.locode, c.call_id ORDER BY c.vintage_id DESC) = 1
+            ORDER BY territory, period""", params)
+
+    def records_by_quarter(self, dataset: str, time_field: str, fields: Sequence[str], key: Sequence[str],
+                           territories: Sequence[str] | None = None, *, as_of: dt.datetime | None = None,
+                           offset_hours: int = 7) -> pd.DataFrame:
+        """A dataset's records from the standing vintages as of ``as_of`` (a record sent again — the
+        same ``key`` — in a later vintage replaces the earlier one): ``territory, period`` (the quarter
+        of ``time_field`` in local time, UTC + ``offset_hours``) and ``fields``."""
+        table, cols = RECORD_TABLES[dataset]
+        if time_field not in cols or not set(fields) <= set(cols) or not set(key) <= set(cols):
+            raise ValueError(f"{dataset}: unknown fields")
+        params: dict[str, object] = {"as_of": as_of or dt.datetime.max, "off": int(offset_hours)}
+        where = ""
+        if territories is not None:
+            params["terrs"] = [str(t) for t in territories] or [""]
+            where = "AND c.territory IN (SELECT unnest($terrs))"
+        t = _q(time_field)
+        return self._read(f"""
+            SELECT territory, strftime({t} + to_hours($off), '%Y') || '-Q' || quarter({t} + to_hours($off))::VARCHAR
+                       AS period, {', '.join(_q(f) for f in fields)}
+            FROM {table} c JOIN vintages v USING (vintage_id)
+            WHERE v.received_at <= $as_of {where}
+              AND c.vintage_id NOT IN (SELECT vintage_id FROM retractions WHERE retracted_at <= $as_of)
+            QUALIFY row_number() OVER (PARTITION BY {', '.join('c.' + _q(k) for k in key)} ORDER BY c.vintage_id DESC) = 1
             ORDER BY territory, period""", params)
 
     def record_territories(self, vintage_id: int) -> list[str]:

@@ -162,9 +162,9 @@ def _echo_records(f, r) -> None:
         click.echo(tr(f"  {d['stored_already']} bản ghi đã có trong một lần nộp trước (chỉ tính một lần).",
                       f"  {d['stored_already']} records were in an earlier vintage already (counted once)."))
     for x in d.get("recomputed", []):
-        click.echo(tr(f"  → chỉ tiêu cảng của {x['territory']} tính lại cho {', '.join(x['quarters']) or '–'} "
+        click.echo(tr(f"  → chỉ tiêu dẫn xuất của {x['territory']} tính lại cho {', '.join(x['quarters']) or '–'} "
                       f"(lần chạy {x['run_id'][:12]}).",
-                      f"  → port indicators of {x['territory']} recomputed for {', '.join(x['quarters']) or '–'} "
+                      f"  → derived indicators of {x['territory']} recomputed for {', '.join(x['quarters']) or '–'} "
                       f"(run {x['run_id'][:12]})."))
 
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["dwell_indicators", "DWELL_INDICATORS", "P90", "vessel_indicators", "VESSEL_INDICATORS"]
+__all__ = ["dwell_indicators", "DWELL_INDICATORS", "P90", "vessel_indicators", "VESSEL_INDICATORS", "share_indicators"]
 
 #: The indicators this module gives, with their units.
 DWELL_INDICATORS = {"PORT_IMPORT_DWELL_H": "HOURS", "PORT_IMPORT_DWELL_P90_H": "HOURS", "PORT_IMPORT_CONTAINERS": "COUNT"}
@@ -78,4 +78,22 @@ def vessel_indicators(calls: pd.DataFrame) -> pd.DataFrame:
                              float(both["teu"].sum()) / float(both["berth_hours"].sum())))
     out = pd.DataFrame(rows, columns=["indicator", "territory", "period", "value"])
     out["unit"] = out["indicator"].map(VESSEL_INDICATORS)
+    return out
+
+
+def share_indicators(records: pd.DataFrame, shares: dict[str, tuple[str, tuple[str, ...]]]) -> pd.DataFrame:
+    """Declarative shares (``datasets.yaml``): for each indicator → (field, values), 100 × the
+    records of a territory and quarter whose field is one of the values / its records (unit PCT).
+
+    >>> recs = pd.DataFrame({"territory": ["34:31"] * 4, "period": ["2025-Q3"] * 4, "form": ["EDO", "PAPER", "EDO", "EDO"]})
+    >>> share_indicators(recs, {"PORT_EDO_SHARE": ("form", ("EDO",))})[["indicator", "value"]].values.tolist()
+    [['PORT_EDO_SHARE', 75.0]]
+    """
+    rows = []
+    if len(records):
+        for (terr, per), g in records.groupby(["territory", "period"], sort=True):
+            for code, (fld, values) in shares.items():
+                rows.append((code, terr, per, 100.0 * float(g[fld].isin(values).mean())))
+    out = pd.DataFrame(rows, columns=["indicator", "territory", "period", "value"])
+    out["unit"] = "PCT"
     return out

@@ -17,14 +17,21 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from kinhteso import __version__
-from kinhteso.methods.logistics import DWELL_INDICATORS, P90, VESSEL_INDICATORS, dwell_indicators, vessel_indicators
+from kinhteso.methods.logistics import (
+    DWELL_INDICATORS,
+    P90,
+    VESSEL_INDICATORS,
+    dwell_indicators,
+    share_indicators,
+    vessel_indicators,
+)
 from kinhteso.store import RunRecord
 
 if TYPE_CHECKING:
     from kinhteso.store import Store
     from kinhteso.workspace import Workspace
 
-__all__ = ["refresh_dataset", "refresh_port_indicators", "KIND", "METHODS", "LOCAL_OFFSET_HOURS"]
+__all__ = ["refresh_dataset", "refresh_port_indicators", "KIND", "METHODS", "LOCAL_OFFSET_HOURS", "method_of"]
 
 KIND = "logistics"
 #: Viet Nam time (UTC+7): the quarter of a gate-out or a departure is that of its local date.
@@ -51,17 +58,43 @@ METHODS: dict[str, tuple[str, dict[str, str], Callable[[Store, Sequence[str] | N
 }
 
 
+def method_of(dataset: str):
+    """(method, indicators, compute, parameters) of a dataset: its own method (:data:`METHODS`), or
+    the declarative shares of ``datasets.yaml`` (method ``share``); None when it derives nothing."""
+    if dataset in METHODS:
+        return METHODS[dataset]
+    from kinhteso.reference.datasets import datasets  # noqa: PLC0415
+
+    ds = datasets()[dataset]
+    shares = {d.code: (d.share_field, d.share_values) for d in ds.derived if d.share_field}
+    if not shares or ds.period_field is None:
+        return None
+    fields = sorted({f for f, _ in shares.values()})
+
+    def compute(store: Store, territories) -> pd.DataFrame:
+        recs = store.records_by_quarter(dataset, ds.period_field, fields, ds.key, territories,
+                                        offset_hours=LOCAL_OFFSET_HOURS)
+        return share_indicators(recs, shares)
+
+    return ("share", {c: "PCT" for c in shares}, compute,
+            {"period": f"quarter of {ds.period_field}", "shares": {c: [f, list(v)] for c, (f, v) in shares.items()},
+             "revisions": "the latest vintage of a record wins"})
+
+
 def refresh_dataset(ws: Workspace, dataset: str, territories: Sequence[str] | None = None) -> list[dict]:
     """Compute and store the indicators derived from ``dataset`` for ``territories`` (all with
     records when None); one dict per territory: ``territory, run_id, stored, quarters``."""
-    method, indicators, compute, params = METHODS[dataset]
+    found = method_of(dataset)
+    if found is None:
+        return []
+    method, indicators, compute, params = found
     store = ws.store
     vint = store.record_vintages(dataset)
     values = compute(store, territories)
     if territories is None:
         territories = sorted(set(values["territory"]))
     illustrative = bool(vint["illustrative"].any()) if len(vint) else False
-    before = store.results(kind=KIND, method=method, territory=list(territories) or [""])
+    before = store.results(kind=KIND, method=method, indicator=list(indicators), territory=list(territories) or [""])
     batch, out = [], []
     for terr in territories:
         part = values[values["territory"] == terr]

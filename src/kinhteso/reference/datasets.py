@@ -56,6 +56,9 @@ class Derived:
     code: str
     formula_vi: str
     formula_en: str
+    #: a declarative share: 100 × records whose ``field`` is one of ``values`` / records, by quarter
+    share_field: str | None = None
+    share_values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ class Dataset:
     derived: tuple[Derived, ...]
     #: (earlier, later) timestamp fields: a record whose later time is before its earlier one is set aside
     order: tuple[tuple[str, str], ...] = ()
+    #: the timestamp whose quarter (Viet Nam time) a record's declarative shares count in
+    period_field: str | None = None
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -130,13 +135,26 @@ def datasets() -> dict[str, Dataset]:
         key = tuple(d.get("key") or ())
         if not key or not set(key) <= names:
             raise _bad(where, "khóa phải gồm các trường của bản ghi", "the key must be made of the record's fields")
-        derived = tuple(Derived(x["code"], x["formula_vi"].strip(), x["formula_en"].strip()) for x in d.get("derived", []))
+        derived = []
+        for x in d.get("derived", []):
+            share = x.get("share") or {}
+            if share and (share.get("field") not in names or not set(share.get("values") or ()) <= set(
+                    next(f for f in fields if f.name == share["field"]).codes)):
+                raise _bad(where, f"chỉ tiêu {x['code']}: 'share' phải nêu một trường mã và các mã của nó",
+                           f"indicator {x['code']}: 'share' must name a code field and some of its codes")
+            derived.append(Derived(x["code"], x["formula_vi"].strip(), x["formula_en"].strip(), share.get("field"),
+                                   tuple(share.get("values") or ())))
+        derived = tuple(derived)
+        period_field = d.get("period_field")
+        if period_field is not None and period_field not in {f.name for f in fields if f.type == "timestamp"}:
+            raise _bad(where, "'period_field' phải là một trường thời điểm", "'period_field' must be a timestamp field")
         order = tuple((str(a), str(b)) for a, b in d.get("order") or ())
         stamps = {f.name for f in fields if f.type == "timestamp"}
         if not all(a in stamps and b in stamps for a, b in order):
             raise _bad(where, "'order' phải nêu các trường thời điểm", "'order' must name timestamp fields")
         out[d["code"]] = Dataset(d["code"], d["name_vi"], d["name_en"], d["owner_kind"], d["description_vi"].strip(),
-                                 d["description_en"].strip(), d.get("standard", ""), key, tuple(fields), derived, order)
+                                 d["description_en"].strip(), d.get("standard", ""), key, tuple(fields), derived, order,
+                                 period_field)
     return out
 
 

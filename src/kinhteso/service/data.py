@@ -164,9 +164,9 @@ def ingest_records(ws: Workspace, file: Path, adapter, req: IngestRequest,
 
 def refresh_derived(ws: Workspace, dataset: str, territories) -> list[dict]:
     """Recompute the indicators derived from ``dataset`` for ``territories`` (stored as runs)."""
-    from kinhteso.pipeline.logistics import METHODS, refresh_dataset  # noqa: PLC0415
+    from kinhteso.pipeline.logistics import refresh_dataset  # noqa: PLC0415
 
-    return refresh_dataset(ws, dataset, list(territories)) if dataset in METHODS else []
+    return refresh_dataset(ws, dataset, list(territories))
 
 
 def quarantine(ws: Workspace, vintage_id: int | None = None):

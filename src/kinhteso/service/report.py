@@ -622,7 +622,11 @@ def _port(c: dict, sec: Section, year: int) -> None:
             ("PORT_IMPORT_CONTAINERS", w("Container nhập khẩu ra cổng", "Import containers gated out"), None, 0),
             ("PORT_NSW_SHARE", w("Lượt tàu qua Một cửa quốc gia", "Vessel calls through the National Single Window"), "%", 1),
             ("PORT_VESSEL_HOURS", w("Thời gian tàu ở cảng, trung vị", "Vessel time in port, median"), w("giờ", "hours"), 1),
-            ("PORT_TEU_PER_BERTH_HOUR", w("TEU mỗi giờ nằm cầu", "TEU per berth hour"), None, 1)]
+            ("PORT_TEU_PER_BERTH_HOUR", w("TEU mỗi giờ nằm cầu", "TEU per berth hour"), None, 1),
+            ("PORT_EDO_SHARE", w("Lệnh giao hàng điện tử", "Electronic delivery orders"), "%", 1),
+            ("PORT_EPAYMENT_SHARE", w("Thanh toán cước phí không tiền mặt", "Cashless port payments"), "%", 1),
+            ("CUSTOMS_E_DECLARATION_SHARE", w("Tờ khai hải quan điện tử", "Electronic customs declarations"), "%", 1),
+            ("CUSTOMS_GREEN_SHARE", w("Tờ khai luồng xanh", "Green-channel declarations"), "%", 1)]
     cols = [x for x in cols if x[0] in wide.columns]
     rows = [[per, *[_f(wide.at[per, code]) if code in wide.columns else None for code, *_ in cols]] for per in wide.index]
     sec.tables.append(Table("port", w("Cảng biển: các chỉ tiêu theo quý", "Seaports: indicators by quarter"),
