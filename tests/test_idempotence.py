@@ -243,8 +243,10 @@ def test_migration_computes_the_digest_of_stored_vintages(tmp_path):
     con = duckdb.connect(str(path))
     con.execute("ALTER TABLE vintages DROP COLUMN content_sha256; DROP TABLE retractions; "
                 "DELETE FROM schema_version WHERE version >= 4")
+    from kinhteso.store import RECORD_TABLES
+
     for table in ("members", "grants", "tokens", "exchange_log", "changes", "subscriptions", "deliveries",
-                  "record_vintages", "rec_container_events", "quarantine"):
+                  "record_vintages", "quarantine", *(t for t, _ in RECORD_TABLES.values())):
         con.execute(f"DROP TABLE {table}")  # and the later versions' tables
     for seq in ("grant_seq", "log_seq", "change_seq", "subscription_seq"):
         con.execute(f"DROP SEQUENCE {seq}")
