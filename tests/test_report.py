@@ -268,9 +268,9 @@ def html_words(page: str) -> str:
 
 
 def test_words_put_codes_in_words():
-    from kinhteso.service.report import _Words
+    from kinhteso.service.report import Words
 
-    vi, en = _Words("vi"), _Words("en")
+    vi, en = Words("vi"), Words("en")
     assert vi.series("DE_SHARE_MIC", "63:31") == "tỷ trọng theo cách tính của Bộ TT&TT (MIC), địa giới 63 tỉnh (Hải Phòng cũ)"
     assert en.series("DE_SHARE_MIC", "63:31") == "MIC-style share, on the 63-province boundary (former Hai Phong)"
     assert en.series("DE_SHARE", "VN") == "official-statistics share (GSO/NSO), the whole country"
@@ -449,6 +449,6 @@ def test_dti_pillars_against_the_34(rich, tmp_path, lang):
 
 
 def _name(key: str, lang: str) -> str:
-    from kinhteso.service.report import _Words
+    from kinhteso.service.report import Words
 
-    return _Words(lang).place(key)
+    return Words(lang).place(key)

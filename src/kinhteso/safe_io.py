@@ -53,6 +53,7 @@ __all__ = [
     "write_csv_atomic",
     "write_rows_atomic",
     "save_workbook_atomic",
+    "xlsx_cell",
 ]
 
 #: The first characters that make a spreadsheet read a cell as a formula (OWASP).
@@ -196,6 +197,41 @@ def write_rows_atomic(path: Path, header: Sequence[str], rows: Iterable[Sequence
     for row in rows:
         w.writerow([safe_cell(v) for v in row])
     return write_text_atomic(path, buf.getvalue(), encoding="utf-8-sig" if bom else "utf-8")
+
+
+def xlsx_cell(v: Any) -> Any:
+    """A value as an openpyxl cell: numbers stay numbers (numpy scalars as Python ones), missing
+    values empty, timestamps without their zone, lists and dicts as JSON, text made safe
+    (:func:`safe_cell`)."""
+    import json  # noqa: PLC0415
+    import math  # noqa: PLC0415
+
+    import pandas as pd  # noqa: PLC0415
+
+    if v is None or (not isinstance(v, (str, dict, list, tuple)) and pd.isna(v)):
+        return None
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
+        v = v.item()
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, (bool, int, float)):
+        return v
+    if hasattr(v, "isoformat"):
+        try:
+            return v.replace(tzinfo=None) if getattr(v, "tzinfo", None) else v
+        except TypeError:
+            return v.isoformat()
+    if isinstance(v, (dict, list, tuple)):
+        return safe_cell(json.dumps(v, ensure_ascii=False, default=_json_text))
+    return safe_cell(str(v))
+
+
+def _json_text(o: Any) -> Any:
+    if hasattr(o, "isoformat"):
+        return o.isoformat()
+    if hasattr(o, "item"):
+        return o.item()
+    return str(o)
 
 
 def save_workbook_atomic(wb: Any, path: Path) -> Path:

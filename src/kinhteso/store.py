@@ -2052,14 +2052,12 @@ class Stage:
                 probs.append(f"SELECT _row, {_lit(name)}, {_q(name)}, 'UNKNOWN_CODE' FROM _rec0 "
                              f"WHERE {_q(name)} IS NOT NULL AND {_q(name)} NOT IN ({codes})")
             if f["type"] == "timestamp":
-                zoned = f"regexp_matches({_q(name)}, '(Z|z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$')"
                 if timezone is None:
                     probs.append(f"SELECT _row, {_lit(name)}, {_q(name)}, 'TIME_WITHOUT_ZONE' FROM _rec0 "
-                                 f"WHERE {_q(name)} IS NOT NULL AND NOT {zoned}")
-                tz = _lit(timezone or "+00:00")
+                                 f"WHERE {_q(name)} IS NOT NULL AND NOT {_zoned(_q(name))}")
                 probs.append(f"SELECT _row, {_lit(name)}, {_q(name)}, 'BAD_TIME' FROM _rec0 WHERE {_q(name)} IS NOT NULL "
-                             f"AND ({zoned} OR {'FALSE' if timezone is None else 'TRUE'}) AND TRY_CAST(CASE WHEN {zoned} "
-                             f"THEN {_q(name)} ELSE {_q(name)} || {tz} END AS TIMESTAMPTZ) IS NULL")
+                             f"AND ({_zoned(_q(name))} OR {'FALSE' if timezone is None else 'TRUE'}) "
+                             f"AND TRY_CAST({_zone_text(_q(name), timezone)} AS TIMESTAMPTZ) IS NULL")
             if f["type"] in ("number", "integer"):
                 cast = "DOUBLE" if f["type"] == "number" else "BIGINT"
                 probs.append(f"SELECT _row, {_lit(name)}, {_q(name)}, 'BAD_NUMBER' FROM _rec0 "
@@ -2084,9 +2082,7 @@ class Stage:
         for f in fields:
             name = "_rec0." + _q(f["name"])
             if f["type"] == "timestamp":
-                tz = _lit(timezone or "+00:00")
-                zoned = f"regexp_matches({name}, '(Z|z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$')"
-                typed.append(f"(CAST(CASE WHEN {zoned} THEN {name} ELSE {name} || {tz} END AS TIMESTAMPTZ) "
+                typed.append(f"(CAST({_zone_text(name, timezone)} AS TIMESTAMPTZ) "
                              f"AT TIME ZONE 'UTC')::TIMESTAMP AS {_q(f['name'])}")
             elif f["type"] in ("number",):
                 typed.append(f"CAST({name} AS DOUBLE) AS {_q(f['name'])}")
@@ -2166,13 +2162,6 @@ class Stage:
         row = self._con.execute(f"SELECT count(*), sum(hash({cols})::HUGEINT), bit_xor(hash({cols})) FROM _rec "
                                 "WHERE _row NOT IN (SELECT _row FROM _aside)").fetchone()
         return hashlib.sha256(f"records:{row[0]}:{row[1]}:{row[2]}".encode()).hexdigest()
-
-    def aside_records(self, columns: Sequence[str]) -> pd.DataFrame:
-        """The records set aside: ``line`` (the sheet row), ``reason`` and ``record`` (its raw
-        fields as JSON), in file order."""
-        fields = ", ".join(f"{_lit(c)}: r.{_q(c)}::VARCHAR" for c in columns)
-        return self._con.execute(f"SELECT a._row AS line, a.reason, to_json({{{fields}}})::VARCHAR AS record "
-                                 "FROM _aside a JOIN _rec r USING (_row) ORDER BY a._row").df()
 
     def drop_staging(self) -> None:
         if self._con is None:
@@ -2301,6 +2290,16 @@ def _store_error(path: Path, exc: duckdb.Error) -> WorkspaceError:
 def token_sha256(token: str) -> str:
     """The SHA-256 (hex) of an API token, the only form in which a token is stored."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+def _zoned(col: str) -> str:
+    """SQL: whether the text of ``col`` ends with a UTC offset (``Z``, ``+07``, ``+07:00``, ``-0530``)."""
+    return f"regexp_matches({col}, '(Z|z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$')"
+
+
+def _zone_text(col: str, timezone: str | None) -> str:
+    """SQL: the time text of ``col`` with ``timezone`` appended where it has no offset of its own."""
+    return f"CASE WHEN {_zoned(col)} THEN {col} ELSE {col} || {_lit(timezone or '+00:00')} END"
+
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'

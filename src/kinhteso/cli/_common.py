@@ -7,7 +7,6 @@ import contextvars
 import functools
 import io
 import json
-import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,16 +67,10 @@ PERIOD = PeriodParam()
 PERIODS = PeriodParam(many=True)
 
 
-def _json_default(o: Any):
-    if hasattr(o, "isoformat"):
-        return o.isoformat()
-    if hasattr(o, "item"):
-        return o.item()
-    return str(o)
-
-
 def to_json(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=2, default=_json_default)
+    from kinhteso.safe_io import _json_text  # noqa: PLC0415
+
+    return json.dumps(obj, ensure_ascii=False, indent=2, default=_json_text)
 
 
 def render_frame(df: pd.DataFrame, fmt: str, *, digits: int = 2, title: str | None = None,
@@ -268,7 +261,7 @@ def _write_workbook(session: _Output, ctx: click.Context, params: dict) -> None:
 
     from kinhteso.labels import column_header, column_legend  # noqa: PLC0415
     from kinhteso.i18n import DEMO_LABEL, tr  # noqa: PLC0415
-    from kinhteso.safe_io import safe_cell, save_workbook_atomic  # noqa: PLC0415
+    from kinhteso.safe_io import save_workbook_atomic, xlsx_cell  # noqa: PLC0415
 
     lang = current_lang()
     wb = Workbook()
@@ -278,7 +271,7 @@ def _write_workbook(session: _Output, ctx: click.Context, params: dict) -> None:
 
     def put(ws, rows: list[list[Any]]) -> None:
         for row in rows:
-            ws.append([_cell(v, safe_cell) for v in row])
+            ws.append([xlsx_cell(v) for v in row])
         for i, col in enumerate(ws.iter_cols(values_only=True), start=1):
             width = max((len(str(v)) for v in col if v is not None), default=8)
             ws.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 8), 60)
@@ -306,23 +299,3 @@ def _write_workbook(session: _Output, ctx: click.Context, params: dict) -> None:
     save_workbook_atomic(wb, session.path)
 
 
-def _cell(v: Any, safe_cell) -> Any:
-    """A value as an openpyxl cell: numbers stay numbers, missing values empty, text made safe."""
-    import pandas as pd  # noqa: PLC0415
-
-    if v is None or (not isinstance(v, (str, dict, list, tuple)) and pd.isna(v)):
-        return None
-    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
-        v = v.item()
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    if isinstance(v, (bool, int, float)):
-        return v
-    if hasattr(v, "isoformat"):
-        try:
-            return v.replace(tzinfo=None) if getattr(v, "tzinfo", None) else v
-        except TypeError:
-            return v.isoformat()
-    if isinstance(v, (dict, list, tuple)):
-        return safe_cell(json.dumps(v, ensure_ascii=False, default=_json_default))
-    return safe_cell(str(v))

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from kinhteso.store import Store
     from kinhteso.workspace import Workspace
 
-__all__ = ["refresh_dataset", "refresh_port_indicators", "KIND", "METHODS", "LOCAL_OFFSET_HOURS", "method_of"]
+__all__ = ["refresh_dataset", "KIND", "METHODS", "LOCAL_OFFSET_HOURS", "method_of"]
 
 KIND = "logistics"
 #: Viet Nam time (UTC+7): the quarter of a gate-out or a departure is that of its local date.
@@ -116,7 +116,3 @@ def refresh_dataset(ws: Workspace, dataset: str, territories: Sequence[str] | No
         o.update(run_id=rid, stored=stored)
     return out
 
-
-def refresh_port_indicators(ws: Workspace, territories: Sequence[str] | None = None) -> list[dict]:
-    """The container-event indicators (:func:`refresh_dataset` of ``container_events``)."""
-    return refresh_dataset(ws, "container_events", territories)

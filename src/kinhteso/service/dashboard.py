@@ -294,8 +294,7 @@ def compare(ws: Workspace, req: CompareRequest) -> Page:
     components in the view, each target's gap and status, and the quarterly path."""
     from kinhteso.periods import period as parse_strict  # noqa: PLC0415
     from kinhteso.service.figures import FigureRequest, MeasureRequest, ResultsRequest, figures, measure, results  # noqa: PLC0415
-    from kinhteso.service.report import _territory as territory_of  # noqa: PLC0415
-    from kinhteso.service.report import _Words, _x, formal_name  # noqa: PLC0415
+    from kinhteso.service.report import Words, chart_x, formal_name, territory_of  # noqa: PLC0415
     from kinhteso.service.targets import GapsRequest, gaps  # noqa: PLC0415
 
     w = _w(req.lang)
@@ -348,7 +347,7 @@ def compare(ws: Workspace, req: CompareRequest) -> Page:
     # targets: each on its own basis
     tgt = Section("targets", w("Mục tiêu, khoảng cách và trạng thái", "Targets, gaps and status"))
     trows = []
-    words = _Words(req.lang, ws.indicators())
+    words = Words(req.lang, ws.indicators())
     for k in keys:
         try:
             res = gaps(ws, GapsRequest(k, view=view, inherit_national=True))
@@ -387,7 +386,7 @@ def compare(ws: Workspace, req: CompareRequest) -> Page:
             part = q[q.territory == k]
             if len(part):
                 flags.append(bool(part.illustrative.any()))
-                lines.append(Line(names[k], [_x(p) for p in part.period], [float(v) for v in part.value], "solid"))
+                lines.append(Line(names[k], [chart_x(p) for p in part.period], [float(v) for v in part.value], "solid"))
                 qrows += [[names[k], r.period, float(r.value), _basis(r.basis, req.lang)] for r in part.itertuples()]
     if lines:
         path.charts.append(Chart("quarterly", w(f"Tỷ trọng kinh tế số theo quý ({vname})", f"Digital-economy share by quarter ({vname})"),

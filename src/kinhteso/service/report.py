@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from kinhteso.workspace import Workspace
 
 __all__ = ["ReportRequest", "ReportContent", "Section", "Table", "Column", "Chart", "Line", "build_report",
-           "default_file_name", "FORMATS"]
+           "default_file_name", "FORMATS", "Words", "chart_x", "territory_of", "formal_name"]
 
 #: The formats ``kinhteso report`` writes.
 FORMATS = ("pdf", "xlsx", "html")
@@ -165,7 +165,7 @@ def default_file_name(territory: str, period: str, fmt: str) -> str:
 
 
 # --- helpers -----------------------------------------------------------------------------------
-class _Words:
+class Words:
     """The report's words in one language: every code a reader would see (indicators, territory
     keys, bases, run kinds and methods, message codes) goes through here and comes out in words."""
 
@@ -303,7 +303,7 @@ def formal_name(key: str, lang: str) -> str:
     return f"Thành phố {bare}" if t.type == "city" else f"Tỉnh {bare}"
 
 
-def _x(period: str) -> float:
+def chart_x(period: str) -> float:
     """A period on the charts' axis: a quarter at its middle, a year at mid-year."""
     m = re.fullmatch(r"(\d{4})-Q([1-4])", period)
     if m:
@@ -359,8 +359,8 @@ def build_report(ws: Workspace, req: ReportRequest) -> ReportContent:
         raise UsageError("UNKNOWN_VIEW", f"Cách đo '{req.view}' không có; dùng {', '.join(VIEWS)}.",
                          f"Unknown view '{req.view}'; use {', '.join(VIEWS)}.")
     p = parse_strict(req.period.strip())
-    key = _territory(req.territory, p.code)
-    w = _Words(req.lang, ws.indicators())
+    key = territory_of(req.territory, p.code)
+    w = Words(req.lang, ws.indicators())
     name = formal_name(key, req.lang)
     view_label = VIEW_LABELS[req.view][req.lang != "vi"]
     src = _Sources()
@@ -396,7 +396,7 @@ def build_report(ws: Workspace, req: ReportRequest) -> ReportContent:
                          dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
 
 
-def _territory(text: str, period: str) -> str:
+def territory_of(text: str, period: str) -> str:
     """The key ``text`` names; a name shared across the 2025 merger (``Hải Phòng``: 63:31 and
     34:31) is the territory of the period's boundaries (the 34 provinces from 2025)."""
     from kinhteso.pipeline.accounts import territories_for  # noqa: PLC0415
@@ -558,7 +558,7 @@ def _quarterly(c: dict) -> Section:
         part = q[q.basis == basis] if len(q) else q
         if len(part):
             lines.append(Line(w(f"Tỷ trọng quý ({w.basis(basis)})", f"Quarterly share ({w.basis(basis)})"),
-                              [_x(x) for x in part.period], [float(v) for v in part.value], style))
+                              [chart_x(x) for x in part.period], [float(v) for v in part.value], style))
     if len(nc):
         nc = nc[nc.computed_at == nc.computed_at.max()]
         val = {r.indicator: r for r in nc.itertuples(index=False)}
@@ -572,7 +572,7 @@ def _quarterly(c: dict) -> Section:
             level = (mid.parameters or {}).get("level", 0.9)
             how = w.term(mid.method)
             lines.append(Line(w(f"Dự báo tức thời ({how}, khoảng {level:.0%})", f"Nowcast ({how}, {level:.0%} interval)"),
-                              [_x(mid.period)], [float(mid.value)], "points",
+                              [chart_x(mid.period)], [float(mid.value)], "points",
                               [float(lo.value)] if lo is not None else None, [float(hi.value)] if hi is not None else None))
             rows.append([mid.period, _f(mid.value), w.basis("nowcast"), how])
             sec.paragraphs.append(w(
@@ -709,22 +709,22 @@ def _targets(c: dict) -> tuple[Section, list[dict]]:
     shown = sorted([r for r in rows if not r["error"] and r["latest_value"] is not None],
                    key=lambda r: (r["indicator"] != "DE_SHARE", -int(r["target_year"])))
     for i, r in enumerate(shown[:MAX_TRAJECTORIES], start=1):
-        lines = [Line(w("Mới nhất", "Latest"), [_x(str(r["latest_period"]))], [float(r["latest_value"])], "points")]
+        lines = [Line(w("Mới nhất", "Latest"), [chart_x(str(r["latest_period"]))], [float(r["latest_value"])], "points")]
         try:
             pl = plan(ws, PlanRequest(key, r["indicator"], int(r["target_year"]), view=c["view"]))
             ms = pl.milestones
         except KinhtesoError:
             ms = []
         if ms:
-            lines.append(Line(w("Lộ trình cần đi", "Required path"), [_x(str(r["latest_period"]))] + [_x(m["period"]) for m in ms],
+            lines.append(Line(w("Lộ trình cần đi", "Required path"), [chart_x(str(r["latest_period"]))] + [chart_x(m["period"]) for m in ms],
                               [float(r["latest_value"])] + [float(m["value"]) for m in ms], "solid"))
         if r["projected_value"] is not None:
             lo, hi = _f(r["projected_low"]), _f(r["projected_high"])
-            lines.append(Line(w("Dự báo theo xu hướng", "Trend projection"), [_x(str(r["latest_period"])), _x(str(r["target_year"]))],
+            lines.append(Line(w("Dự báo theo xu hướng", "Trend projection"), [chart_x(str(r["latest_period"])), chart_x(str(r["target_year"]))],
                               [float(r["latest_value"]), float(r["projected_value"])], "dashed",
                               [float(r["latest_value"]), lo] if lo is not None else None,
                               [float(r["latest_value"]), hi] if hi is not None else None))
-        lines.append(Line(w(f"Mục tiêu {r['target_year']}", f"Target {r['target_year']}"), [_x(f"{r['target_year']}-Q4")],
+        lines.append(Line(w(f"Mục tiêu {r['target_year']}", f"Target {r['target_year']}"), [chart_x(f"{r['target_year']}-Q4")],
                           [float(r["target_value"])], "points"))
         sec.charts.append(Chart(f"trajectory_{i}_{r['target_year']}",
                                 w(f"{c['ind_name'](r['indicator'])}: lộ trình so với mục tiêu {r['target_year']}",
@@ -734,7 +734,7 @@ def _targets(c: dict) -> tuple[Section, list[dict]]:
     return sec, rows
 
 
-def _unit_words(indicator: str, w: _Words) -> str:
+def _unit_words(indicator: str, w: Words) -> str:
     """The unit of ``indicator`` in words, for a chart's axis (``phần trăm (%)``)."""
     from kinhteso.reference.indicators import UNITS  # noqa: PLC0415
     from kinhteso.reference.targets import indicator_unit  # noqa: PLC0415
@@ -838,7 +838,7 @@ def _peers(c: dict) -> Section:
     return sec
 
 
-def _dti(sec: Section, idx: Any, key: str, w: _Words, year: str) -> None:
+def _dti(sec: Section, idx: Any, key: str, w: Words, year: str) -> None:
     """The DTI pillars against the provinces: for each main index of the framework, the
     territory's score, the median and the best score of the provinces scored, and the best one,
     all read from the scoring's ``Aggregated`` dataset (COINr: every indicator and aggregate)."""

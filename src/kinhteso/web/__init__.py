@@ -396,27 +396,24 @@ def _sort_key(text: str) -> str:
 
 
 def _table_file(page, table: str, fmt: str) -> bytes:
+    import io  # noqa: PLC0415
+
+    from openpyxl import Workbook  # noqa: PLC0415
+
+    from kinhteso.safe_io import csv_text, xlsx_cell  # noqa: PLC0415
     from kinhteso.service.dashboard import table_frame, table_sdmx  # noqa: PLC0415
 
     if fmt == "sdmx.csv":
         return table_sdmx(page, table).encode("utf-8")
     frame = table_frame(page, table)
-    from kinhteso.safe_io import safe_frame  # noqa: PLC0415
-
-    frame = safe_frame(frame)
     if fmt == "csv":
-        return ("\ufeff" + frame.to_csv(index=False)).encode("utf-8")
-    import io  # noqa: PLC0415
-
-    from openpyxl import Workbook  # noqa: PLC0415
-
+        return ("\ufeff" + csv_text(frame)).encode("utf-8")
     wb = Workbook()
     ws = wb.active
     ws.title = table[:31]
-    ws.append(list(frame.columns))
+    ws.append([xlsx_cell(c) for c in frame.columns])
     for row in frame.itertuples(index=False):
-        ws.append([None if v is None or (isinstance(v, float) and v != v) else (v.item() if hasattr(v, "item") else v)
-                   for v in row])
+        ws.append([xlsx_cell(v) for v in row])
     ws.freeze_panes = "A2"
     for i, col in enumerate(frame.columns, start=1):
         ws.column_dimensions[ws.cell(1, i).column_letter].width = min(60, max(10, len(str(col)) + 2))
