@@ -39,7 +39,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -371,20 +371,51 @@ _MIGRATIONS: tuple[str, ...] = (
         record     VARCHAR NOT NULL
     );
     """,
+    # 7: how many distinct reporting units (terminals, hospitals, schools, offices: a dataset's
+    # ``unit_field``) a value derived from records rests on, for the disclosure rule of what is
+    # shared back (no published cell from fewer than 3 units); NULL for every other result.
+    """
+    ALTER TABLE results ADD COLUMN units INTEGER;
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
-#: The table of each record-level dataset and its columns (after ``vintage_id``), in order.
-RECORD_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "container_events": ("rec_container_events",
-                         ("territory", "equipment", "event_type", "classifier", "event_at", "locode", "facility")),
-    "vessel_calls": ("rec_vessel_calls",
-                     ("territory", "call_id", "locode", "facility", "vessel", "arrival_at", "berth_at", "departure_at",
-                      "gross_tonnage", "teu", "nsw")),
-    "customs_declarations": ("rec_customs_declarations",
-                             ("territory", "declaration_id", "locode", "lodged_at", "flow", "channel", "electronic")),
-    "delivery_orders": ("rec_delivery_orders", ("territory", "order_id", "locode", "issued_at", "form")),
-    "port_payments": ("rec_port_payments", ("territory", "payment_id", "locode", "paid_at", "method", "amount")),
-}
+class _RecordTables(Mapping):
+    """The table of each record-level dataset of the registry (:func:`kinhteso.reference.datasets.datasets`)
+    and its columns after ``vintage_id``, in order: ``rec_<dataset>``, ``territory`` (the province the
+    record is in) then the dataset's fields. Migration 6 created the first five; a dataset added to the
+    registry later gets its table when its first records are stored (:func:`_record_table_ddl`), so a
+    new dataset needs no migration (a changed schema of a dataset with records would)."""
+
+    def __getitem__(self, dataset: str) -> tuple[str, tuple[str, ...]]:
+        from kinhteso.reference.datasets import datasets  # noqa: PLC0415
+
+        ds = datasets()[dataset]
+        return f"rec_{ds.code}", ("territory", *(f.name for f in ds.fields if f.name != "territory"))
+
+    def __iter__(self) -> Iterator[str]:
+        from kinhteso.reference.datasets import datasets  # noqa: PLC0415
+
+        return iter(datasets())
+
+    def __len__(self) -> int:
+        from kinhteso.reference.datasets import datasets  # noqa: PLC0415
+
+        return len(datasets())
+
+
+RECORD_TABLES: Mapping[str, tuple[str, tuple[str, ...]]] = _RecordTables()
+_SQL_TYPES = {"timestamp": "TIMESTAMP", "number": "DOUBLE", "integer": "BIGINT"}
+
+
+def _record_table_ddl(dataset: str) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` for a dataset's records (timestamps in UTC; required fields NOT NULL)."""
+    from kinhteso.reference.datasets import datasets  # noqa: PLC0415
+
+    table, _ = RECORD_TABLES[dataset]
+    fields = [f for f in datasets()[dataset].fields if f.name != "territory"]
+    cols = ", ".join(f"{_q(f.name)} {_SQL_TYPES.get(f.type, 'VARCHAR')}{' NOT NULL' if f.required else ''}" for f in fields)
+    return (f"CREATE TABLE IF NOT EXISTS {table} (vintage_id INTEGER NOT NULL, territory VARCHAR NOT NULL, {cols})")
+
 
 _LATEST = """
     SELECT o.indicator, o.territory, o.sector, o.period, o.value, o.unit, o.price_basis,
@@ -401,14 +432,14 @@ _LATEST = """
 _RESULTS = """
     SELECT x.indicator, x.territory, x.sector, x.period, x.view, x.value, x.unit, x.price_basis,
            x.status, x.basis, x.run_id, r.kind, r.method, r.computed_at, r.inputs, r.parameters,
-           r.code_version, r.illustrative
+           r.code_version, r.illustrative, x.units
     FROM results x JOIN result_runs r USING (run_id)
     WHERE r.computed_at <= $as_of {where}
     {qualify}
     ORDER BY x.indicator, x.territory, x.sector, x.period, x.view, r.computed_at, x.run_id
 """
 _RESULT_COLUMNS = ("indicator", "territory", "sector", "period", "view", "value", "unit", "price_basis",
-                   "status", "basis")
+                   "status", "basis", "units")
 
 
 class StagingError(KinhtesoError):
@@ -1034,6 +1065,7 @@ class Store:
         table, cols = RECORD_TABLES[dataset]
         col_list = ", ".join(_q(c) for c in cols)
         with self._with_stage(stage) as (con, alias):
+            con.execute(_record_table_ddl(dataset))
             kept = f"(SELECT {col_list} FROM {alias}._rec WHERE _row NOT IN (SELECT _row FROM {alias}._aside))"
             known = 0
             if key:
@@ -1075,8 +1107,8 @@ class Store:
                      offset_hours: int = 7) -> pd.DataFrame:
         """Import containers' dwell: each actual gate-out (``GTOT``, ``ACT``) paired with the same
         container's last actual discharge (``DISC``, ``ACT``) before it at the same UN/LOCODE, with no
-        other gate-out between (``territory, locode, equipment, disc_at, gtot_at, hours, period``,
-        ``period`` the gate-out's quarter in local time, UTC + ``offset_hours``). Events are read from
+        other gate-out between (``territory, locode, equipment, facility, disc_at, gtot_at, hours, period``,
+        ``facility`` the gate-out's, ``period`` its quarter in local time, UTC + ``offset_hours``). Events are read from
         the standing vintages as of ``as_of``, an event stored in several vintages once."""
         params: dict[str, object] = {"as_of": as_of or dt.datetime.max, "off": int(offset_hours)}
         where = ""
@@ -1085,16 +1117,17 @@ class Store:
             where = "AND e.territory IN (SELECT unnest($terrs))"
         sql = f"""
             WITH ev AS (
-                SELECT DISTINCT e.territory, e.locode, e.equipment, e.event_type, e.event_at
+                SELECT e.territory, e.locode, e.equipment, e.event_type, e.event_at, min(e.facility) AS facility
                 FROM rec_container_events e JOIN vintages v USING (vintage_id)
                 WHERE e.classifier = 'ACT' AND e.event_type IN ('DISC', 'GTOT') {where}
                   AND v.received_at <= $as_of
                   AND e.vintage_id NOT IN (SELECT vintage_id FROM retractions WHERE retracted_at <= $as_of)
+                GROUP BY ALL
             ), seq AS (
                 SELECT *, lag(event_type) OVER w AS prev_type, lag(event_at) OVER w AS prev_at
                 FROM ev WINDOW w AS (PARTITION BY locode, equipment ORDER BY event_at, event_type)
             )
-            SELECT territory, locode, equipment, prev_at AS disc_at, event_at AS gtot_at,
+            SELECT territory, locode, equipment, facility, prev_at AS disc_at, event_at AS gtot_at,
                    epoch(event_at - prev_at) / 3600.0 AS hours,
                    strftime(event_at + to_hours($off), '%Y') || '-Q' ||
                        quarter(event_at + to_hours($off))::VARCHAR AS period
@@ -1106,7 +1139,7 @@ class Store:
                      offset_hours: int = 7) -> pd.DataFrame:
         """Vessel calls from the standing vintages as of ``as_of`` (a call sent again — the same port
         and call identifier — in a later vintage replaces the earlier record): ``territory, period``
-        (the quarter of the departure in local time, UTC + ``offset_hours``), ``nsw``, ``hours``
+        (the quarter of the departure in local time, UTC + ``offset_hours``), ``facility``, ``nsw``, ``hours``
         (arrival → departure), ``berth_hours`` (berthing → departure, when berthing is known), ``teu``."""
         params: dict[str, object] = {"as_of": as_of or dt.datetime.max, "off": int(offset_hours)}
         where = ""
@@ -1116,7 +1149,7 @@ class Store:
         return self._read(f"""
             SELECT territory, strftime(departure_at + to_hours($off), '%Y') || '-Q' ||
                        quarter(departure_at + to_hours($off))::VARCHAR AS period,
-                   nsw, epoch(departure_at - arrival_at) / 3600.0 AS hours,
+                   facility, nsw, epoch(departure_at - arrival_at) / 3600.0 AS hours,
                    epoch(departure_at - berth_at) / 3600.0 AS berth_hours, teu
             FROM rec_vessel_calls c JOIN vintages v USING (vintage_id)
             WHERE v.received_at <= $as_of {where}
@@ -1129,24 +1162,36 @@ class Store:
                            offset_hours: int = 7) -> pd.DataFrame:
         """A dataset's records from the standing vintages as of ``as_of`` (a record sent again — the
         same ``key`` — in a later vintage replaces the earlier one): ``territory, period`` (the quarter
-        of ``time_field`` in local time, UTC + ``offset_hours``) and ``fields``."""
+        of ``time_field``: a timestamp's in local time, UTC + ``offset_hours``, or a month's) and
+        ``fields``. A dataset with no records stored yet (its table not created) gives no rows."""
         table, cols = RECORD_TABLES[dataset]
         if time_field not in cols or not set(fields) <= set(cols) or not set(key) <= set(cols):
             raise ValueError(f"{dataset}: unknown fields")
+        if not self._has_table(table):
+            return pd.DataFrame(columns=["territory", "period", *fields])
         params: dict[str, object] = {"as_of": as_of or dt.datetime.max, "off": int(offset_hours)}
         where = ""
         if territories is not None:
             params["terrs"] = [str(t) for t in territories] or [""]
             where = "AND c.territory IN (SELECT unnest($terrs))"
         t = _q(time_field)
+        from kinhteso.reference.datasets import datasets  # noqa: PLC0415
+
+        if datasets()[dataset].field(time_field).type == "month":  # 'YYYY-MM'
+            quarter = f"substr({t}, 1, 4) || '-Q' || ((CAST(substr({t}, 6, 2) AS INTEGER) + 2) // 3)::VARCHAR"
+            del params["off"]
+        else:
+            quarter = f"strftime({t} + to_hours($off), '%Y') || '-Q' || quarter({t} + to_hours($off))::VARCHAR"
         return self._read(f"""
-            SELECT territory, strftime({t} + to_hours($off), '%Y') || '-Q' || quarter({t} + to_hours($off))::VARCHAR
-                       AS period, {', '.join(_q(f) for f in fields)}
+            SELECT territory, {quarter} AS period, {', '.join(_q(f) for f in fields)}
             FROM {table} c JOIN vintages v USING (vintage_id)
             WHERE v.received_at <= $as_of {where}
               AND c.vintage_id NOT IN (SELECT vintage_id FROM retractions WHERE retracted_at <= $as_of)
             QUALIFY row_number() OVER (PARTITION BY {', '.join('c.' + _q(k) for k in key)} ORDER BY c.vintage_id DESC) = 1
             ORDER BY territory, period""", params)
+
+    def _has_table(self, table: str) -> bool:
+        return bool(len(self._read("SELECT 1 FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [table])))
 
     def record_territories(self, vintage_id: int) -> list[str]:
         """The territories a record vintage's rows are in."""
@@ -1154,6 +1199,8 @@ class Store:
         if held is None:
             return []
         table, _ = RECORD_TABLES[held["dataset"]]
+        if not self._has_table(table):
+            return []
         return [str(t) for t in self._read(f"SELECT DISTINCT territory FROM {table} WHERE vintage_id = ? "
                                            "ORDER BY territory", [int(vintage_id)]).territory]
 
@@ -1225,6 +1272,7 @@ class Store:
             frame = values.reindex(columns=list(_RESULT_COLUMNS)).copy()
             frame["view"] = frame["view"].fillna("")
             frame["price_basis"] = frame["price_basis"].fillna("current")
+            frame["units"] = pd.to_numeric(frame["units"], errors="raise").astype("Int64")
             bad = set(frame["status"]) - set(RESULT_STATUSES)
             if bad:
                 raise MethodError("RESULT_STATUS",
@@ -1658,6 +1706,97 @@ class Store:
             return 0, 0, LOG_GENESIS
         return int(n), int(last), self._read_one("SELECT entry_hash FROM exchange_log WHERE entry_id = ?", [last])[0]
 
+    # =========================================================================================
+    # --- sharing back (issue 16, item 5: kinhteso.service.sharing) ---------------------------
+    # Added at the end of the class by the sharing work (the lead may move or merge them): the
+    # standing records of a dataset counted per cell (territory × quarter [× a code field] ×
+    # reporting unit × source × vintage) for the disclosure rule and a member's contribution; a
+    # page of a dataset's records with their source; the inputs of result runs; vintages' sources.
+    # =========================================================================================
+    @staticmethod
+    def _quarter_sql(dataset: str, time_field: str) -> str:
+        """The quarter of ``time_field`` as SQL (a timestamp's in local time, UTC + ``$off``
+        hours; a month field's ``YYYY-MM``), as :meth:`records_by_quarter` reads it."""
+        from kinhteso.reference.datasets import datasets  # noqa: PLC0415
+
+        t = _q(time_field)
+        if datasets()[dataset].field(time_field).type == "month":
+            return f"substr({t}, 1, 4) || '-Q' || ((CAST(substr({t}, 6, 2) AS INTEGER) + 2) // 3)::VARCHAR"
+        return f"strftime({t} + to_hours($off), '%Y') || '-Q' || quarter({t} + to_hours($off))::VARCHAR"
+
+    def record_counts(self, dataset: str, time_field: str, key: Sequence[str], *, unit_field: str | None = None,
+                      code_field: str | None = None, territories: Sequence[str] | None = None,
+                      as_of: dt.datetime | None = None, offset_hours: int = 7) -> pd.DataFrame:
+        """A dataset's standing records counted per ``territory, period`` (the quarter of
+        ``time_field``), ``code`` (``code_field``'s value; None when not asked), ``unit``
+        (``unit_field``'s value: the reporting unit; None when the dataset has none), ``source``
+        and ``vintage_id``: column ``records``. A record sent again (the same ``key``) counts once,
+        in its latest vintage, as the indicators read it. No table yet: no rows."""
+        table, cols = RECORD_TABLES[dataset]
+        named = [f for f in (time_field, unit_field, code_field, *key) if f is not None]
+        if not set(named) <= set(cols):
+            raise ValueError(f"{dataset}: unknown fields")
+        out_cols = ["territory", "period", "code", "unit", "source", "vintage_id", "records"]
+        if not self._has_table(table):
+            return pd.DataFrame(columns=out_cols)
+        params: dict[str, object] = {"as_of": as_of or dt.datetime.max, "off": int(offset_hours)}
+        where = ""
+        if territories is not None:
+            params["terrs"] = [str(t) for t in territories] or [""]
+            where = "AND c.territory IN (SELECT unnest($terrs))"
+        partition = ", ".join("c." + _q(k) for k in key) or "c.vintage_id, c.rowid"
+        code = f"{_q(code_field)}::VARCHAR" if code_field else "NULL::VARCHAR"
+        unit = f"{_q(unit_field)}::VARCHAR" if unit_field else "NULL::VARCHAR"
+        return self._read(f"""
+            WITH r AS (
+                SELECT c.*, v.source FROM {table} c JOIN vintages v USING (vintage_id)
+                WHERE v.received_at <= $as_of {where}
+                  AND c.vintage_id NOT IN (SELECT vintage_id FROM retractions WHERE retracted_at <= $as_of)
+                QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY c.vintage_id DESC) = 1)
+            SELECT territory, {self._quarter_sql(dataset, time_field)} AS period, {code} AS code, {unit} AS unit,
+                   source, vintage_id, count(*)::BIGINT AS records
+            FROM r GROUP BY ALL ORDER BY territory, period, code, unit, source, vintage_id""", params)
+
+    def dataset_records(self, dataset: str, *, sources: Sequence[str] | None = None,
+                        territories: Sequence[str] | None = None, limit: int = 1000, offset: int = 0) -> pd.DataFrame:
+        """A page of a dataset's records in the standing vintages (every vintage's rows as stored,
+        a record sent again appearing in each of its vintages), with ``vintage_id`` and the
+        vintage's ``source``, ordered by vintage and insertion; filtered by sources and
+        territories (None: all)."""
+        table, cols = RECORD_TABLES[dataset]
+        if not self._has_table(table):
+            return pd.DataFrame(columns=["vintage_id", "source", *cols])
+        params: dict[str, object] = {"lim": int(limit), "off": int(offset)}
+        where = ""
+        if sources is not None:
+            params["srcs"] = [str(s) for s in sources] or [""]
+            where += " AND v.source IN (SELECT unnest($srcs))"
+        if territories is not None:
+            params["terrs"] = [str(t) for t in territories] or [""]
+            where += " AND c.territory IN (SELECT unnest($terrs))"
+        return self._read(f"""
+            SELECT c.vintage_id, v.source, {', '.join('c.' + _q(c) for c in cols)}
+            FROM {table} c JOIN vintages v USING (vintage_id)
+            WHERE c.vintage_id NOT IN (SELECT vintage_id FROM retractions) {where}
+            ORDER BY c.vintage_id, c.rowid LIMIT $lim OFFSET $off""", params)
+
+    def run_inputs(self, run_ids: Iterable[str]) -> dict[str, str]:
+        """run_id → its ``inputs`` (JSON text), for the runs stored among ``run_ids``."""
+        ids = sorted({str(r) for r in run_ids})
+        if not ids:
+            return {}
+        df = self._read("SELECT run_id, inputs FROM result_runs WHERE run_id IN (SELECT unnest($ids))", {"ids": ids})
+        return dict(zip(df["run_id"], df["inputs"]))
+
+    def vintage_sources(self, vintage_ids: Iterable[int]) -> dict[int, str]:
+        """vintage_id → its source, for the vintages stored among ``vintage_ids``."""
+        ids = sorted({int(v) for v in vintage_ids})
+        if not ids:
+            return {}
+        df = self._read("SELECT vintage_id, source FROM vintages WHERE vintage_id IN (SELECT unnest($ids))",
+                        {"ids": ids})
+        return {int(v): str(s) for v, s in zip(df["vintage_id"], df["source"])}
+
 
 @dataclass
 class _ChangeIndex:
@@ -2020,23 +2159,53 @@ class Stage:
         self._con.execute("DROP TABLE IF EXISTS _raw_t")
 
     # --- record-level datasets (kinhteso.ingest.records): fields, words and codes come as data --
+    def widen_records(self, id_columns: Sequence[str], groups: Sequence[tuple[str, dict[str, str]]],
+                      month_field: str, measures: Sequence[str]) -> dict[str, str]:
+        """Months across columns into records: ``_raw`` becomes one row per staged row and month of
+        ``groups`` (month → {field: the staged column under it}), with the ``id_columns``, the month
+        and each of ``measures``; a month whose cells are all empty is no record (the unit did not
+        report it). Returns field → the column now holding it."""
+        con = self._con
+        out = {month_field: "__month", **{m: f"__w_{m}" for m in measures}}
+        parts = []
+        for month, cols in groups:
+            sel = ["_row", *(_q(c) for c in id_columns), f"{_lit(month)} AS __month",
+                   *(f"{_q(cols[m]) if m in cols else 'NULL::VARCHAR'} AS {_q(out[m])}" for m in measures)]
+            given = " OR ".join(f"nullif(trim({_q(c)}), '') IS NOT NULL" for c in cols.values())
+            parts.append(f"SELECT {', '.join(sel)} FROM _raw WHERE {given}")
+        con.execute("DROP TABLE IF EXISTS _wide")
+        con.execute(f"CREATE TEMP TABLE _wide AS SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY _row, __month")
+        self._drop_raw()
+        con.execute("ALTER TABLE _wide RENAME TO _raw")
+        self._raw_kind = "TABLE"
+        return out
+
     def check_records(self, fields: Sequence[dict], *, values: dict[str, dict[str, str]], locodes: dict[str, str],
-                      timezone: str | None, limit: int = 1000) -> tuple[pd.DataFrame, int]:
+                      timezone: str | None, limit: int = 1000,
+                      resolve: dict[str, Callable[[list[str]], dict[str, str]]] | None = None) -> tuple[pd.DataFrame, int]:
         """Type the staged ``_raw`` rows into ``_rec`` (one column per field, ``event_at``-type
         fields as UTC timestamps, ``territory`` from the ``locode`` field) and return the problem
         rows (``line, field, raw, code``; codes ``MISSING_VALUE``, ``UNKNOWN_CODE``,
         ``TIME_WITHOUT_ZONE``, ``BAD_TIME``, ``UNKNOWN_LOCODE``, ``BAD_NUMBER``, ``NEGATIVE_NUMBER``:
         the datasets' numbers are counts and tonnages), at most ``limit``, with their total.
 
-        ``fields``: dicts with ``name``, ``column`` (the file's header, None when absent), ``type``,
-        ``required``, ``codes``; ``values``: field → {the file's word: code}; ``timezone``: the
-        offset (``+07:00``) of times written without one (None: refused)."""
+        ``fields``: dicts with ``name``, ``column`` (the file's header, None when absent), ``constant``
+        (a value for every record, instead of a column), ``type``, ``required``, ``codes``;
+        ``values``: field → {the file's word: code}; ``timezone``: the offset (``+07:00``) of times
+        written without one (None: refused); ``resolve``: field type (``territory``, ``month``) →
+        a function giving the code of each distinct text it can read (``UNKNOWN_TERRITORY``,
+        ``BAD_MONTH`` for the others); a record's ``territory`` is its ``territory`` field's, else its
+        port's."""
         con = self._con
         con.execute("SET TimeZone = 'UTC'")
+        resolve = resolve or {}
         joins, sel, probs = [], ["_raw._row AS _row"], []
         for i, f in enumerate(fields):
             name, col = f["name"], f.get("column")
-            raw = f"nullif(trim(_raw.{_q(col)}), '')" if col else "NULL::VARCHAR"
+            if f.get("constant") is not None:
+                raw = f"nullif(trim({_lit(str(f['constant']))}), '')"
+            else:
+                raw = f"nullif(trim(_raw.{_q(col)}), '')" if col else "NULL::VARCHAR"
             val = raw
             if values.get(name):
                 t = f"_words_{i}"
@@ -2071,6 +2240,19 @@ class Stage:
         con.register("_locodes", pd.DataFrame({"locode": list(locodes), "territory": list(locodes.values())}))
         con.execute("DROP TABLE IF EXISTS _rec0")
         con.execute(f"CREATE TEMP TABLE _rec0 AS SELECT {', '.join(sel)} FROM _raw {' '.join(joins)}")
+        mapped = {}  # field → the table of its texts' codes (territory, month)
+        for i, f in enumerate(fields):
+            if f["type"] in ("territory", "month"):
+                name = _q(f["name"])
+                texts = [str(t) for (t,) in con.execute(f"SELECT DISTINCT {name} FROM _rec0 WHERE {name} IS NOT NULL").fetchall()]
+                codes = resolve[f["type"]](texts) if texts else {}
+                t = f"_codes_{i}"
+                con.unregister(t)
+                con.register(t, pd.DataFrame({"text": list(codes), "code": list(codes.values())}, dtype=object))
+                mapped[f["name"]] = t
+                why = "UNKNOWN_TERRITORY" if f["type"] == "territory" else "BAD_MONTH"
+                probs.append(f"SELECT _row, {_lit(f['name'])}, {name}, '{why}' FROM _rec0 "
+                             f"WHERE {name} IS NOT NULL AND {name} NOT IN (SELECT text FROM {t})")
         union = " UNION ALL ".join(probs) or "SELECT NULL, NULL, NULL, NULL WHERE FALSE"
         con.execute(f"CREATE OR REPLACE TEMP TABLE _problems AS SELECT * FROM ({union}) p(line, field, raw, code)")
         total = int(con.execute("SELECT count(*) FROM _problems").fetchone()[0])
@@ -2078,10 +2260,14 @@ class Stage:
             found = con.execute(f"SELECT * FROM _problems ORDER BY line, field LIMIT {int(limit)}").df()
             return found, total
         found = con.execute("SELECT * FROM _problems LIMIT 0").df()
-        typed = []
+        typed, tjoins = [], []
         for f in fields:
             name = "_rec0." + _q(f["name"])
-            if f["type"] == "timestamp":
+            if f["name"] in mapped:
+                t = mapped[f["name"]]
+                tjoins.append(f"LEFT JOIN {t} ON {t}.text = {name}")
+                typed.append(f"{t}.code AS {_q(f['name'])}")
+            elif f["type"] == "timestamp":
                 typed.append(f"(CAST({_zone_text(name, timezone)} AS TIMESTAMPTZ) "
                              f"AT TIME ZONE 'UTC')::TIMESTAMP AS {_q(f['name'])}")
             elif f["type"] in ("number",):
@@ -2091,10 +2277,16 @@ class Stage:
             else:
                 typed.append(f"{name} AS {_q(f['name'])}")
         loc = next((f["name"] for f in fields if f["type"] == "locode"), None)
-        terr = f"_locodes.territory AS territory" if loc else "NULL::VARCHAR AS territory"
-        join = f"LEFT JOIN _locodes ON _locodes.locode = _rec0.{_q(loc)}" if loc else ""
+        place = next((f["name"] for f in fields if f["type"] == "territory"), None)
+        if place is not None:
+            terr = "" if place == "territory" else f", {mapped[place]}.code AS territory"
+        elif loc:
+            terr = ", _locodes.territory AS territory"
+            tjoins.append(f"LEFT JOIN _locodes ON _locodes.locode = _rec0.{_q(loc)}")
+        else:
+            terr = ", NULL::VARCHAR AS territory"
         con.execute("DROP TABLE IF EXISTS _rec")
-        con.execute(f"CREATE TABLE _rec AS SELECT _rec0._row AS _row, {', '.join(typed)}, {terr} FROM _rec0 {join}")
+        con.execute(f"CREATE TABLE _rec AS SELECT _rec0._row AS _row, {', '.join(typed)}{terr} FROM _rec0 {' '.join(tjoins)}")
         con.execute("DROP TABLE _rec0")
         return found, 0
 

@@ -110,8 +110,12 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def prepare(path: Path, *, workdir: Path) -> PreparedFile:
-    """Check the file's type and encoding and return a :class:`PreparedFile` (or raise InputRejected)."""
+def prepare(path: Path, *, workdir: Path, head_rows: int = 1, merged_header: bool = False) -> PreparedFile:
+    """Check the file's type and encoding and return a :class:`PreparedFile` (or raise InputRejected).
+
+    For a workbook, ``head_rows``: how many non-empty rows at the top (a title, header rows) set the
+    sheet's width, each written with ``_row`` as its first cell; ``merged_header``: cells merged across
+    those rows are accepted (an adapter's two header rows), else refused (``MERGED_HEADER``)."""
     path = Path(path)
     name = str(path)
     if not path.is_file():
@@ -124,7 +128,7 @@ def prepare(path: Path, *, workdir: Path) -> PreparedFile:
     if suffix in _XLSX_SUFFIXES or head.startswith(_ZIP_MAGIC):
         if not head.startswith(_ZIP_MAGIC):
             raise InputRejected([problem("XLSX_CORRUPT", file=name, detail="not a ZIP container / không phải tệp ZIP")], file=name)
-        return _prepare_xlsx(path, workdir)
+        return _prepare_xlsx(path, workdir, head_rows, merged_header)
     if suffix == ".xls":
         raise InputRejected([problem("XLSX_ENCRYPTED", file=name)], file=name)
     if suffix not in _CSV_SUFFIXES:
@@ -674,10 +678,12 @@ class _SheetReader:
     the header's width are skipped unread. With ``writer`` None the parse stops after the header.
     """
 
-    def __init__(self, book: _Workbook, part: str, writer) -> None:
+    def __init__(self, book: _Workbook, part: str, writer, *, head_rows: int = 1) -> None:
         self.book = book
         self.part = part
         self.writer = writer
+        self.head_rows = max(1, int(head_rows))
+        self.head: list[list[str]] = []
         self.shared = book.shared
         self.header: list[str] | None = None
         self.header_row = 0
@@ -821,14 +827,16 @@ class _SheetReader:
         if not cells:
             return
         if self.header is None:
-            header = [cells.get(i, "") for i in range(1, max(cells) + 1)]
-            self.header = header
-            self.header_row = self.row
-            self.width = len(header)
-            self.span = range(1, self.width + 1)
+            # the first ``head_rows`` non-empty rows (a title above the header, two header rows)
+            # set the width; each is written with ``_row`` as its first cell
+            self.head.append([cells.get(i, "") for i in range(1, max(cells) + 1)])
+            if len(self.head) == 1:
+                self.header_row = self.row
+            if len(self.head) < self.head_rows:
+                return
+            self._head_done()
             if self.writer is None:
                 raise _Stop
-            self.writer.writerow(["_row", *header])
             return
         get = cells.get
         self.writer.writerow([self.row, *[get(i, "") for i in self.span]])
@@ -840,6 +848,15 @@ class _SheetReader:
             r1 = int(m.group(2))
             r2 = int(m.group(4) or r1)
             self.merged.append((ref.strip().upper(), min(r1, r2), max(r1, r2)))
+
+    def _head_done(self) -> None:
+        width = max(len(r) for r in self.head)
+        self.header = self.head[0] + [""] * (width - len(self.head[0]))
+        self.width = width
+        self.span = range(1, width + 1)
+        if self.writer is not None:
+            for r in self.head:
+                self.writer.writerow(["_row", *r, *[""] * (width - len(r))])
 
     def merged_header(self) -> list[str]:
         """Merged ranges touching the header row."""
@@ -918,12 +935,12 @@ def _zip_entries(path: Path) -> int | None:
         return entries64
 
 
-def _prepare_xlsx(path: Path, workdir: Path) -> PreparedFile:
+def _prepare_xlsx(path: Path, workdir: Path, head_rows: int = 1, merged_header: bool = False) -> PreparedFile:
     name = str(path)
     sha = sha256_of(path)
     out = workdir / (path.name + ".csv")
     try:
-        prepared = _read_xlsx(path, out, sha)
+        prepared = _read_xlsx(path, out, sha, head_rows, merged_header)
     except InputRejected:
         out.unlink(missing_ok=True)
         raise
@@ -942,7 +959,7 @@ def _prepare_xlsx(path: Path, workdir: Path) -> PreparedFile:
     return prepared
 
 
-def _read_xlsx(path: Path, out: Path, sha: str) -> PreparedFile:
+def _read_xlsx(path: Path, out: Path, sha: str, head_rows: int = 1, merged_header: bool = False) -> PreparedFile:
     name = str(path)
     entries = _zip_entries(path)
     if entries is not None and entries > XLSX_MAX_PARTS:
@@ -956,11 +973,13 @@ def _read_xlsx(path: Path, out: Path, sha: str) -> PreparedFile:
         book = _Workbook(path, zf)
         _sheet, part = _choose_sheet(book, book.sheets())
         with open(out, "w", encoding="utf-8", newline="") as dst:
-            reader = _SheetReader(book, part, csv.writer(dst))
+            reader = _SheetReader(book, part, csv.writer(dst), head_rows=head_rows)
             book.parse(part, reader.start, reader.end, reader.chars)
+            if reader.header is None and reader.head:  # fewer rows than head_rows: all of them head
+                reader._head_done()
     if reader.header is None:
         raise InputRejected([problem("FILE_EMPTY", file=name)], file=name)
-    merged = reader.merged_header()
+    merged = [] if merged_header else reader.merged_header()
     if merged:
         raise InputRejected([problem("MERGED_HEADER", file=name, row=reader.header_row,
                                      detail=", ".join(merged[:5]))], file=name)

@@ -51,6 +51,12 @@ PROBLEMS = {
     "NEGATIVE_NUMBER": ("{field} không được âm ('{raw}')", "{field} cannot be negative ('{raw}')"),
     "UNKNOWN_LOCODE": ("mã cảng '{raw}' không có trong danh mục UN/LOCODE của kinhteso (reference/data/locodes.csv)",
                        "the port code '{raw}' is not in kinhteso's UN/LOCODE list (reference/data/locodes.csv)"),
+    "UNKNOWN_TERRITORY": ("'{raw}' không phải tên hay mã một tỉnh, thành phố (ví dụ Hải Phòng, 31, 34:31)",
+                          "'{raw}' names no province (e.g. Hải Phòng, 31, 34:31)"),
+    "BAD_MONTH": ("'{raw}' của {field} không phải một tháng (ví dụ 2025-07, 07/2025, T7/2025, Tháng 7/2025)",
+                  "'{raw}' in {field} is not a month (e.g. 2025-07, 07/2025, T7/2025, Tháng 7/2025)"),
+    "WIDE_NO_MONTHS": ("không có cột tháng nào: bộ chuyển đổi đọc các tháng theo cột (ví dụ 'Tháng 7/2025'{raw})",
+                       "no month column: the adapter reads months across columns (e.g. 'Tháng 7/2025'{raw})"),
 }
 #: How many problems a refused file lists.
 MAX_PROBLEMS = 1000
@@ -87,41 +93,127 @@ def _problem(code: str, name: str, row: int | None, fld: str, raw: str, codes: s
     return Problem(code, vi.format(**fill), en.format(**fill), file=name, row=row, column=fld)
 
 
+def _header_rows(prepared, n: int) -> list[list[str]]:
+    """The ``n`` header rows (after the lines skipped), cells stripped."""
+    import csv  # noqa: PLC0415
+
+    with open(prepared.csv_path, newline="", encoding="utf-8-sig") as fh:
+        for _ in range(prepared.skip_lines):
+            fh.readline()
+        rows = []
+        for row in csv.reader(fh, delimiter=prepared.delimiter):
+            rows.append([h.strip().lstrip("\ufeff") for h in row])
+            if len(rows) == n:
+                break
+    return rows
+
+
+def column_names(rows: list[list[str]], lead: int = 0) -> tuple[list[str], list[str], list[str]]:
+    """The names of a file's columns from its header rows (one or two), and each column's upper and
+    lower header. With two rows, an upper cell over sub-headers (its own lower cell written) carries
+    right over the empty upper cells after it, as a cell merged across those columns does; a column
+    is named ``upper | lower``, or by whichever of the two is written. ``lead`` columns (a workbook's
+    ``_row``) are left as they are.
+
+    >>> column_names([["Bệnh viện", "Tháng 7/2025", "", "Tháng 8/2025", ""], ["", "Tổng", "Điện tử", "Tổng", "Điện tử"]])[0]
+    ['Bệnh viện', 'Tháng 7/2025 | Tổng', 'Tháng 7/2025 | Điện tử', 'Tháng 8/2025 | Tổng', 'Tháng 8/2025 | Điện tử']
+    """
+    if len(rows) < 2:
+        names = list(rows[0]) if rows else []
+        return names, names, names
+    width = max(len(r) for r in rows)
+    upper = rows[0] + [""] * (width - len(rows[0]))
+    lower = rows[1] + [""] * (width - len(rows[1]))
+    carried, carry = list(upper), ""
+    for i in range(lead, width):
+        if upper[i]:
+            carry = upper[i] if lower[i] else ""
+        elif lower[i] and carry:
+            carried[i] = carry
+        else:
+            carry = ""
+    names = [(f"{u} | {lo}" if u and lo else (u or lo)) if i >= lead else upper[i]
+             for i, (u, lo) in enumerate(zip(carried, lower))]
+    return names, carried, lower
+
+
+def _find(names: list[str], lower: list[str], upper: list[str], wanted: str) -> int | None:
+    """The column an adapter names: by its full name, else by its lower or upper header when only
+    one column has it."""
+    for heads in (names, lower, upper):
+        hits = [i for i, h in enumerate(heads) if h == wanted]
+        if len(hits) == 1 or (hits and heads is names):
+            return hits[0]
+    return None
+
+
 def check_records(path: Path, adapter, *, workdir: Path, settings: dict | None = None) -> CheckedRecords:
     """Read ``path`` with ``adapter`` (:class:`kinhteso.reference.datasets.Adapter`) and check it
     (see the module); :class:`InputRejected` with every problem when it is refused."""
-    from kinhteso.ingest.readers import prepare, read_header  # noqa: PLC0415
-    from kinhteso.reference.datasets import datasets, locodes  # noqa: PLC0415
+    from kinhteso.ingest.readers import prepare  # noqa: PLC0415
+    from kinhteso.reference.datasets import datasets, locodes, month_code, territory_codes  # noqa: PLC0415
     from kinhteso.store import RECORD_TABLES, Stage, StagingError  # noqa: PLC0415
 
     path = Path(path)
     name = str(path)
     ds = datasets()[adapter.dataset]
     workdir.mkdir(parents=True, exist_ok=True)
-    prepared = prepare(path, workdir=workdir)
+    prepared = prepare(path, workdir=workdir, head_rows=adapter.header_row - 1 + adapter.header_rows,
+                       merged_header=adapter.header_rows > 1)
     try:
         if prepared.pending:
             prepared.verify()
         prepared.skip_lines += max(0, adapter.header_row - 1)
-        header = [h.strip().lstrip("\ufeff") for h in read_header(prepared)]
-        present = set(header)
-        missing = [_problem("MISSING_COLUMN", name, adapter.header_row, f, col)
-                   for f, col in adapter.columns.items() if col not in present and ds.field(f).required]
+        lead = 1 if prepared.has_row_column else 0
+        names, upper, lower = column_names(_header_rows(prepared, adapter.header_rows), lead)
+        # staged under positional names: a header may repeat, be empty or hold any character
+        staged = ["_row" if i < lead else f"c{i}" for i in range(len(names))]
+        where: dict[str, str | None] = {}
+        missing = []
+        for f, col in adapter.columns.items():
+            i = _find(names, lower, upper, col)
+            where[f] = None if i is None else staged[i]
+            if i is None and ds.field(f).required:
+                missing.append(_problem("MISSING_COLUMN", name, adapter.header_row, f, col))
+        groups: list[tuple[str, dict[str, str]]] = []
+        if adapter.wide is not None:
+            wide = adapter.wide
+            months: dict[str, dict[str, str]] = {}
+            for i in range(lead, len(names)):
+                if wide.columns:
+                    month = month_code(upper[i]) if upper[i] else None
+                    fld = next((f for f, h in wide.columns.items() if h == lower[i]), None)
+                else:
+                    month, fld = month_code(names[i]), wide.value
+                if month and fld:
+                    months.setdefault(month, {})[fld] = staged[i]
+            groups = sorted(months.items())
+            if not groups:
+                hint = (", " + ", ".join(f"'{h}'" for h in wide.columns.values())) if wide.columns else ""
+                missing.append(_problem("WIDE_NO_MONTHS", name, adapter.header_row, wide.field, hint))
         if missing:
             raise InputRejected(missing, file=name)
         stage_path = workdir / f"records-{hashlib.sha256(name.encode()).hexdigest()[:12]}-{id(prepared)}.duckdb"
         stage = Stage(stage_path, settings=settings)
         try:
             try:
-                stage.stage_csv(prepared.csv_path, delimiter=prepared.delimiter, columns=header,
-                                has_row_column=prepared.has_row_column, skip=prepared.skip_lines)
+                stage.stage_csv(prepared.csv_path, delimiter=prepared.delimiter, columns=staged,
+                                has_row_column=prepared.has_row_column,
+                                skip=prepared.skip_lines + adapter.header_rows - 1)
             except StagingError as exc:
                 raise InputRejected([Problem("CSV_PARSE", f"Không đọc được tệp CSV: {exc}",
                                              f"The CSV file cannot be read: {exc}", file=name)], file=name) from None
-            fields = [{"name": f.name, "column": adapter.columns.get(f.name) if adapter.columns.get(f.name) in present
-                       else None, "type": f.type, "required": f.required, "codes": list(f.codes)} for f in ds.fields]
+            if groups:
+                wide = adapter.wide
+                ids = sorted({c for c in where.values() if c is not None})
+                where.update(stage.widen_records(ids, groups, wide.field, wide.measures()))
+            fields = [{"name": f.name, "column": where.get(f.name), "constant": adapter.constants.get(f.name),
+                       "type": f.type, "required": f.required, "codes": list(f.codes)} for f in ds.fields]
             found, total = stage.check_records(fields, values=adapter.values, locodes=locodes(),
-                                               timezone=adapter.timezone, limit=MAX_PROBLEMS)
+                                               timezone=adapter.timezone, limit=MAX_PROBLEMS,
+                                               resolve={"territory": territory_codes,
+                                                        "month": lambda texts: {t: m for t in texts
+                                                                                if (m := month_code(t))}})
             if total:
                 codes = {f.name: ", ".join(f.codes) for f in ds.fields}
                 problems = [_problem(r.code, name, int(r.line) if r.line == r.line else None, r.field,

@@ -21,8 +21,8 @@ from kinhteso.methods.logistics import (
     DWELL_INDICATORS,
     P90,
     VESSEL_INDICATORS,
+    declared_indicators,
     dwell_indicators,
-    share_indicators,
     vessel_indicators,
 )
 from kinhteso.store import RunRecord
@@ -39,13 +39,14 @@ LOCAL_OFFSET_HOURS = 7
 
 
 def _dwell(store: Store, territories) -> pd.DataFrame:
-    pairs = store.import_dwell(territories, offset_hours=LOCAL_OFFSET_HOURS)
-    return dwell_indicators(pairs[["territory", "period", "hours"]] if len(pairs) else
-                            pd.DataFrame(columns=["territory", "period", "hours"]))
+    pairs = store.import_dwell(territories, offset_hours=LOCAL_OFFSET_HOURS).rename(columns={"facility": "unit"})
+    return dwell_indicators(pairs[["territory", "period", "hours", "unit"]] if len(pairs) else
+                            pd.DataFrame(columns=["territory", "period", "hours", "unit"]))
 
 
 def _vessels(store: Store, territories) -> pd.DataFrame:
-    return vessel_indicators(store.vessel_calls(territories, offset_hours=LOCAL_OFFSET_HOURS))
+    calls = store.vessel_calls(territories, offset_hours=LOCAL_OFFSET_HOURS)
+    return vessel_indicators(calls.rename(columns={"facility": "unit"}))
 
 
 #: dataset → (method, the indicators, how they are computed, the run's parameters)
@@ -60,24 +61,32 @@ METHODS: dict[str, tuple[str, dict[str, str], Callable[[Store, Sequence[str] | N
 
 def method_of(dataset: str):
     """(method, indicators, compute, parameters) of a dataset: its own method (:data:`METHODS`), or
-    the declarative shares of ``datasets.yaml`` (method ``share``); None when it derives nothing."""
+    the indicators it declares in ``datasets.yaml`` (shares and ratios, method ``share``); None when
+    it derives nothing."""
     if dataset in METHODS:
         return METHODS[dataset]
     from kinhteso.reference.datasets import datasets  # noqa: PLC0415
 
     ds = datasets()[dataset]
-    shares = {d.code: (d.share_field, d.share_values) for d in ds.derived if d.share_field}
-    if not shares or ds.period_field is None:
+    shares = {d.code: (d.share_field, d.share_values, d.share_weight) for d in ds.derived if d.share_field}
+    ratios = {d.code: d.ratio for d in ds.derived if d.ratio}
+    if not (shares or ratios) or ds.period_field is None:
         return None
-    fields = sorted({f for f, _ in shares.values()})
+    fields = sorted({f for f, _, w in shares.values() for f in (f, w) if f} | {f for pair in ratios.values() for f in pair}
+                    | ({ds.unit_field} if ds.unit_field else set()))
 
     def compute(store: Store, territories) -> pd.DataFrame:
         recs = store.records_by_quarter(dataset, ds.period_field, fields, ds.key, territories,
                                         offset_hours=LOCAL_OFFSET_HOURS)
-        return share_indicators(recs, shares)
+        if ds.unit_field:
+            recs = recs.assign(unit=recs[ds.unit_field])
+        return declared_indicators(recs, shares, ratios)
 
-    return ("share", {c: "PCT" for c in shares}, compute,
-            {"period": f"quarter of {ds.period_field}", "shares": {c: [f, list(v)] for c, (f, v) in shares.items()},
+    declared = {c: [f, list(v)] + ([w] if w else []) for c, (f, v, w) in shares.items()}
+    return ("share", {c: "PCT" for c in [*shares, *ratios]}, compute,
+            {"period": f"quarter of {ds.period_field}", "shares": declared,
+             **({"ratios": {c: list(r) for c, r in ratios.items()}} if ratios else {}),
+             **({"unit_field": ds.unit_field} if ds.unit_field else {}),
              "revisions": "the latest vintage of a record wins"})
 
 

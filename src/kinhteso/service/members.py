@@ -41,7 +41,8 @@ __all__ = [
 ]
 
 #: what kind of body a member is
-KINDS = ("statistics", "tax", "customs", "port", "transport", "enterprise", "ministry", "province")
+KINDS = ("statistics", "tax", "customs", "port", "transport", "enterprise", "ministry", "province", "health", "education",
+         "construction", "environment")
 #: the roles a grant gives (see kinhteso.api.auth.ACTIONS for what each may do)
 ROLES = ("submitter", "reader", "admin")
 
@@ -188,8 +189,18 @@ class GrantResult:
     territories: tuple[str, ...]
 
 
+def _records_item(item: str) -> bool:
+    """Whether a grant item names a dataset's records (``RECORDS:CONTAINER_EVENTS``: another
+    member's records of that dataset may be read; see kinhteso.service.sharing)."""
+    from kinhteso.reference.datasets import datasets  # noqa: PLC0415
+
+    head, _, code = item.partition(":")
+    return head == "RECORDS" and code.lower() in datasets()
+
+
 def grant(ws: Workspace, req: GrantRequest) -> GrantResult:
-    """Give a member a role on indicators and territories. Unknown indicators
+    """Give a member a role on indicators and territories (an item ``records:<dataset>`` names
+    that dataset's records, for a reader: see kinhteso.service.sharing). Unknown indicators
     (``UNKNOWN_INDICATOR``) or territories (``UNKNOWN_TERRITORY``) refuse the grant whole."""
     rec = _member(ws, req.member)
     role = _check_choice(req.role, ROLES, "BAD_ROLE", "Vai trò", "Role")
@@ -199,7 +210,7 @@ def grant(ws: Workspace, req: GrantRequest) -> GrantResult:
     else:
         known = ws.indicators()
         indicators = sorted({i.upper() for i in indicators})
-        bad = [i for i in indicators if i not in known]
+        bad = [i for i in indicators if i not in known and not _records_item(i)]
         if bad:
             raise UsageError("UNKNOWN_INDICATOR",
                              f"Chỉ tiêu không có trong danh mục: {', '.join(bad)}. Có: {', '.join(sorted(known))}. "
