@@ -1747,13 +1747,16 @@ class Store:
         partition = ", ".join("c." + _q(k) for k in key) or "c.vintage_id, c.rowid"
         code = f"{_q(code_field)}::VARCHAR" if code_field else "NULL::VARCHAR"
         unit = f"{_q(unit_field)}::VARCHAR" if unit_field else "NULL::VARCHAR"
+        quarter = self._quarter_sql(dataset, time_field)
+        if "$off" not in quarter:  # a month field: no offset (DuckDB refuses a parameter not used)
+            params.pop("off")
         return self._read(f"""
             WITH r AS (
                 SELECT c.*, v.source FROM {table} c JOIN vintages v USING (vintage_id)
                 WHERE v.received_at <= $as_of {where}
                   AND c.vintage_id NOT IN (SELECT vintage_id FROM retractions WHERE retracted_at <= $as_of)
                 QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY c.vintage_id DESC) = 1)
-            SELECT territory, {self._quarter_sql(dataset, time_field)} AS period, {code} AS code, {unit} AS unit,
+            SELECT territory, {quarter} AS period, {code} AS code, {unit} AS unit,
                    source, vintage_id, count(*)::BIGINT AS records
             FROM r GROUP BY ALL ORDER BY territory, period, code, unit, source, vintage_id""", params)
 
@@ -2183,97 +2186,65 @@ class Stage:
     def check_records(self, fields: Sequence[dict], *, values: dict[str, dict[str, str]], locodes: dict[str, str],
                       timezone: str | None, limit: int = 1000,
                       resolve: dict[str, Callable[[list[str]], dict[str, str]]] | None = None) -> tuple[pd.DataFrame, int]:
-        """Type the staged ``_raw`` rows into ``_rec`` (one column per field, ``event_at``-type
-        fields as UTC timestamps, ``territory`` from the ``locode`` field) and return the problem
-        rows (``line, field, raw, code``; codes ``MISSING_VALUE``, ``UNKNOWN_CODE``,
-        ``TIME_WITHOUT_ZONE``, ``BAD_TIME``, ``UNKNOWN_LOCODE``, ``BAD_NUMBER``, ``NEGATIVE_NUMBER``:
-        the datasets' numbers are counts and tonnages), at most ``limit``, with their total.
+        """Type the staged ``_raw`` rows into ``_rec`` (one column per field, timestamps in UTC,
+        ``territory`` from the ``territory`` field, else from the ``locode`` field's port) and return
+        the problem rows (``line, field, raw, code``; codes ``MISSING_VALUE``, ``UNKNOWN_CODE``,
+        ``TIME_WITHOUT_ZONE``, ``BAD_TIME``, ``UNKNOWN_LOCODE``, ``UNKNOWN_TERRITORY``, ``BAD_MONTH``,
+        ``BAD_NUMBER``, ``NEGATIVE_NUMBER``: the datasets' numbers are counts and tonnages), at most
+        ``limit``, with their total.
 
         ``fields``: dicts with ``name``, ``column`` (the file's header, None when absent), ``constant``
         (a value for every record, instead of a column), ``type``, ``required``, ``codes``;
         ``values``: field → {the file's word: code}; ``timezone``: the offset (``+07:00``) of times
         written without one (None: refused); ``resolve``: field type (``territory``, ``month``) →
-        a function giving the code of each distinct text it can read (``UNKNOWN_TERRITORY``,
-        ``BAD_MONTH`` for the others); a record's ``territory`` is its ``territory`` field's, else its
-        port's."""
+        a function giving the code of each distinct text it can read.
+
+        One pass types every record (each time parsed once); the text of a value is read again only
+        for the records whose typed value is missing (an empty cell, or a problem), to say why."""
         con = self._con
         con.execute("SET TimeZone = 'UTC'")
         resolve = resolve or {}
-        joins, sel, probs = [], ["_raw._row AS _row"], []
+        joins, text = [], ["_raw._row AS _row"]
         for i, f in enumerate(fields):
             name, col = f["name"], f.get("column")
             if f.get("constant") is not None:
                 raw = f"nullif(trim({_lit(str(f['constant']))}), '')"
             else:
                 raw = f"nullif(trim(_raw.{_q(col)}), '')" if col else "NULL::VARCHAR"
-            val = raw
             if values.get(name):
                 t = f"_words_{i}"
                 con.unregister(t)
                 con.register(t, pd.DataFrame({"word": list(values[name]), "code": list(values[name].values())}))
                 joins.append(f"LEFT JOIN {t} ON {t}.word = {raw}")
-                val = f"coalesce({t}.code, {raw})"
-            sel.append(f"{val} AS {_q(name)}")
-            if f.get("required"):
-                probs.append(f"SELECT _row, {_lit(name)}, '', 'MISSING_VALUE' FROM _rec0 WHERE {_q(name)} IS NULL")
-            if f["type"] == "code" and f.get("codes"):
-                codes = ", ".join(_lit(c) for c in f["codes"])
-                probs.append(f"SELECT _row, {_lit(name)}, {_q(name)}, 'UNKNOWN_CODE' FROM _rec0 "
-                             f"WHERE {_q(name)} IS NOT NULL AND {_q(name)} NOT IN ({codes})")
-            if f["type"] == "timestamp":
-                if timezone is None:
-                    probs.append(f"SELECT _row, {_lit(name)}, {_q(name)}, 'TIME_WITHOUT_ZONE' FROM _rec0 "
-                                 f"WHERE {_q(name)} IS NOT NULL AND NOT {_zoned(_q(name))}")
-                probs.append(f"SELECT _row, {_lit(name)}, {_q(name)}, 'BAD_TIME' FROM _rec0 WHERE {_q(name)} IS NOT NULL "
-                             f"AND ({_zoned(_q(name))} OR {'FALSE' if timezone is None else 'TRUE'}) "
-                             f"AND TRY_CAST({_zone_text(_q(name), timezone)} AS TIMESTAMPTZ) IS NULL")
-            if f["type"] in ("number", "integer"):
-                cast = "DOUBLE" if f["type"] == "number" else "BIGINT"
-                probs.append(f"SELECT _row, {_lit(name)}, {_q(name)}, 'BAD_NUMBER' FROM _rec0 "
-                             f"WHERE {_q(name)} IS NOT NULL AND TRY_CAST({_q(name)} AS {cast}) IS NULL")
-                probs.append(f"SELECT _row, {_lit(name)}, {_q(name)}, 'NEGATIVE_NUMBER' FROM _rec0 "
-                             f"WHERE TRY_CAST({_q(name)} AS {cast}) < 0")
-            if f["type"] == "locode":
-                probs.append(f"SELECT _row, {_lit(name)}, {_q(name)}, 'UNKNOWN_LOCODE' FROM _rec0 "
-                             f"WHERE {_q(name)} IS NOT NULL AND {_q(name)} NOT IN (SELECT l.locode FROM _locodes l)")
+                raw = f"coalesce({t}.code, {raw})"
+            text.append(f"{raw} AS {_q(name)}")
+        src = f"(SELECT {', '.join(text)} FROM _raw {' '.join(joins)})"  # each field's text, words mapped
         con.unregister("_locodes")
         con.register("_locodes", pd.DataFrame({"locode": list(locodes), "territory": list(locodes.values())}))
-        con.execute("DROP TABLE IF EXISTS _rec0")
-        con.execute(f"CREATE TEMP TABLE _rec0 AS SELECT {', '.join(sel)} FROM _raw {' '.join(joins)}")
-        mapped = {}  # field → the table of its texts' codes (territory, month)
+        mapped: dict[str, str] = {}  # field → the table of its texts' codes (territory, month)
         for i, f in enumerate(fields):
             if f["type"] in ("territory", "month"):
                 name = _q(f["name"])
-                texts = [str(t) for (t,) in con.execute(f"SELECT DISTINCT {name} FROM _rec0 WHERE {name} IS NOT NULL").fetchall()]
-                codes = resolve[f["type"]](texts) if texts else {}
+                found = [str(t) for (t,) in con.execute(f"SELECT DISTINCT {name} FROM {src} s WHERE {name} IS NOT NULL").fetchall()]
+                codes = resolve[f["type"]](found) if found else {}
                 t = f"_codes_{i}"
                 con.unregister(t)
                 con.register(t, pd.DataFrame({"text": list(codes), "code": list(codes.values())}, dtype=object))
                 mapped[f["name"]] = t
-                why = "UNKNOWN_TERRITORY" if f["type"] == "territory" else "BAD_MONTH"
-                probs.append(f"SELECT _row, {_lit(f['name'])}, {name}, '{why}' FROM _rec0 "
-                             f"WHERE {name} IS NOT NULL AND {name} NOT IN (SELECT text FROM {t})")
-        union = " UNION ALL ".join(probs) or "SELECT NULL, NULL, NULL, NULL WHERE FALSE"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _problems AS SELECT * FROM ({union}) p(line, field, raw, code)")
-        total = int(con.execute("SELECT count(*) FROM _problems").fetchone()[0])
-        if total:
-            found = con.execute(f"SELECT * FROM _problems ORDER BY line, field LIMIT {int(limit)}").df()
-            return found, total
-        found = con.execute("SELECT * FROM _problems LIMIT 0").df()
         typed, tjoins = [], []
         for f in fields:
-            name = "_rec0." + _q(f["name"])
+            name = "s." + _q(f["name"])
             if f["name"] in mapped:
                 t = mapped[f["name"]]
                 tjoins.append(f"LEFT JOIN {t} ON {t}.text = {name}")
                 typed.append(f"{t}.code AS {_q(f['name'])}")
             elif f["type"] == "timestamp":
-                typed.append(f"(CAST({_zone_text(name, timezone)} AS TIMESTAMPTZ) "
-                             f"AT TIME ZONE 'UTC')::TIMESTAMP AS {_q(f['name'])}")
-            elif f["type"] in ("number",):
-                typed.append(f"CAST({name} AS DOUBLE) AS {_q(f['name'])}")
-            elif f["type"] in ("integer",):
-                typed.append(f"CAST({name} AS BIGINT) AS {_q(f['name'])}")
+                zoned = _zoned(name) if timezone is None else "TRUE"
+                # the instant in UTC, from its microseconds since the epoch (cheaper than AT TIME ZONE)
+                typed.append(f"make_timestamp(epoch_us(CASE WHEN {zoned} THEN TRY_CAST({_zone_text(name, timezone)} "
+                             f"AS TIMESTAMPTZ) END)) AS {_q(f['name'])}")
+            elif f["type"] in ("number", "integer"):
+                typed.append(f"TRY_CAST({name} AS {'DOUBLE' if f['type'] == 'number' else 'BIGINT'}) AS {_q(f['name'])}")
             else:
                 typed.append(f"{name} AS {_q(f['name'])}")
         loc = next((f["name"] for f in fields if f["type"] == "locode"), None)
@@ -2282,13 +2253,45 @@ class Stage:
             terr = "" if place == "territory" else f", {mapped[place]}.code AS territory"
         elif loc:
             terr = ", _locodes.territory AS territory"
-            tjoins.append(f"LEFT JOIN _locodes ON _locodes.locode = _rec0.{_q(loc)}")
+            tjoins.append(f"LEFT JOIN _locodes ON _locodes.locode = s.{_q(loc)}")
         else:
             terr = ", NULL::VARCHAR AS territory"
         con.execute("DROP TABLE IF EXISTS _rec")
-        con.execute(f"CREATE TABLE _rec AS SELECT _rec0._row AS _row, {', '.join(typed)}{terr} FROM _rec0 {' '.join(tjoins)}")
-        con.execute("DROP TABLE _rec0")
-        return found, 0
+        con.execute(f"CREATE TABLE _rec AS SELECT s._row AS _row, {', '.join(typed)}{terr} FROM {src} s {' '.join(tjoins)}")
+
+        # --- the problems: from the typed records; the text again only where a typed value is missing
+        probs = []
+        for f in fields:
+            name, lit = _q(f["name"]), _lit(f["name"])
+            if f["type"] in ("text", "code", "locode"):
+                if f.get("required"):
+                    probs.append(f"SELECT _row, {lit}, '', 'MISSING_VALUE' FROM _rec WHERE {name} IS NULL")
+                if f["type"] == "code" and f.get("codes"):
+                    codes = ", ".join(_lit(c) for c in f["codes"])
+                    probs.append(f"SELECT _row, {lit}, {name}, 'UNKNOWN_CODE' FROM _rec "
+                                 f"WHERE {name} IS NOT NULL AND {name} NOT IN ({codes})")
+                if f["type"] == "locode":
+                    probs.append(f"SELECT _row, {lit}, {name}, 'UNKNOWN_LOCODE' FROM _rec "
+                                 f"WHERE {name} IS NOT NULL AND {name} NOT IN (SELECT l.locode FROM _locodes l)")
+                continue
+            if f["type"] in ("number", "integer"):
+                probs.append(f"SELECT _row, {lit}, {name}::VARCHAR, 'NEGATIVE_NUMBER' FROM _rec WHERE {name} < 0")
+            if f["type"] == "timestamp":
+                why = (f"CASE WHEN NOT {_zoned('s.' + name)} THEN 'TIME_WITHOUT_ZONE' ELSE 'BAD_TIME' END"
+                       if timezone is None else "'BAD_TIME'")
+            else:
+                why = {"number": "'BAD_NUMBER'", "integer": "'BAD_NUMBER'", "territory": "'UNKNOWN_TERRITORY'",
+                       "month": "'BAD_MONTH'"}[f["type"]]
+            if int(con.execute(f"SELECT count(*) FROM _rec WHERE {name} IS NULL").fetchone()[0]):
+                missing = "'MISSING_VALUE'" if f.get("required") else "NULL"
+                probs.append(f"SELECT * FROM (SELECT s._row, {lit}, coalesce(s.{name}, ''), "
+                             f"CASE WHEN s.{name} IS NULL THEN {missing} ELSE {why} END AS code FROM {src} s "
+                             f"WHERE s._row IN (SELECT _row FROM _rec WHERE {name} IS NULL)) WHERE code IS NOT NULL")
+        union = " UNION ALL ".join(probs) or "SELECT NULL, NULL, NULL, NULL WHERE FALSE"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _problems AS SELECT * FROM ({union}) p(line, field, raw, code)")
+        total = int(con.execute("SELECT count(*) FROM _problems").fetchone()[0])
+        found = con.execute(f"SELECT * FROM _problems ORDER BY line, field LIMIT {int(limit) if total else 0}").df()
+        return found, total
 
     def set_aside_records(self, key: Sequence[str], *, sequence: tuple[str, str, str, str] | None = None,
                           order: Sequence[tuple[str, str]] = ()) -> None:
@@ -2304,8 +2307,10 @@ class Stage:
         con = self._con
         cols = [c for c in con.execute("SELECT * FROM _rec LIMIT 0").df().columns]
         part = ", ".join(_q(k) for k in key)
-        parts = [f"SELECT _row, 'DUPLICATE_EVENT' AS reason FROM (SELECT _row, row_number() OVER (PARTITION BY {part} "
-                 f"ORDER BY _row) AS n FROM _rec) WHERE n > 1"]
+        # a key seen more than once (an aggregate, not a sort), then every row of it after the first
+        same = " AND ".join(f"r.{_q(k)} IS NOT DISTINCT FROM d.{_q(k)}" for k in key)
+        parts = [f"SELECT r._row, 'DUPLICATE_EVENT' AS reason FROM _rec r JOIN (SELECT {part}, min(_row) AS first "
+                 f"FROM _rec GROUP BY {part} HAVING count(*) > 1) d ON {same} WHERE r._row > d.first"]
         for earlier, later in order:  # a later time before an earlier one (a departure before the arrival)
             parts.append(f"SELECT _row, 'TIMES_OUT_OF_ORDER' FROM _rec WHERE {_q(later)} < {_q(earlier)}")
         if sequence is not None:
@@ -2313,11 +2318,13 @@ class Stage:
             group = [k for k in key if k not in (at, typ, "classifier")]
             # listed after an earlier-type event of the same group dated later (one window, no join)
             is_act = "classifier = 'ACT'" if "classifier" in cols else "TRUE"
-            parts.append(f"SELECT _row, 'OUT_OF_ORDER' FROM (SELECT _row, {_q(typ)} AS t, {_q(at)} AS ts, {is_act} AS act, "
-                         f"max(CASE WHEN {is_act} AND {_q(typ)} = {_lit(first)} THEN {_q(at)} END) OVER "
+            # (only the actual events of the two types take part: the others neither flag nor are flagged)
+            parts.append(f"SELECT _row, 'OUT_OF_ORDER' FROM (SELECT _row, {_q(typ)} AS t, {_q(at)} AS ts, "
+                         f"max(CASE WHEN {_q(typ)} = {_lit(first)} THEN {_q(at)} END) OVER "
                          f"(PARTITION BY {', '.join(_q(k) for k in group)} ORDER BY _row "
-                         "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS first_before FROM _rec) "
-                         f"WHERE act AND t = {_lit(then)} AND first_before > ts")
+                         "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS first_before FROM _rec "
+                         f"WHERE {is_act} AND {_q(typ)} IN ({_lit(first)}, {_lit(then)})) "
+                         f"WHERE t = {_lit(then)} AND first_before > ts")
             # the inverted pair: the container's first event at the place is its only later-type
             # event, and the next one is an earlier-type event (a gate-out, then its discharge)
             grp = ", ".join(_q(k) for k in group)
