@@ -273,6 +273,118 @@ def _logistics() -> dict[str, str]:
             "logistics/eport_payments_hai_phong.csv": "\n".join(HEADER_NOTES) + "\n" + EPORT_PAYMENTS}
 
 
+# --- the five priority sectors: each department's records through its adapter (docs/sectors.md) -------
+#: A health department's monthly sheet (adapter so-y-te-bao-cao-thang): a title, two header rows (the
+#: month merged over four measures), months across. 2025-Q3: visits 3 000 + 1 500 + 500 = 5 000, of which
+#: with an electronic health record 2 100 + 450 + 150 = 2 700 (54 %); fees 1 650 million đồng, of which
+#: cashless 720 + 90 + 15 = 825 million (50 %). 2025-Q4 (October): 1 190 / 1 700 (70 %) and 385 / 550 (70 %).
+HEALTH_MONTHS = {  # facility → month → (visits, with an EHR, fees, fees without cash)
+    "Bệnh viện A": [(1000, 600, 400_000_000, 200_000_000), (1000, 700, 400_000_000, 240_000_000),
+                    (1000, 800, 400_000_000, 280_000_000), (1000, 900, 400_000_000, 300_000_000)],
+    "Bệnh viện B": [(500, 100, 100_000_000, 20_000_000), (500, 150, 100_000_000, 30_000_000),
+                    (500, 200, 100_000_000, 40_000_000), (500, 250, 100_000_000, 50_000_000)],
+    "Trung tâm Y tế C": [(200, 50, 50_000_000, 5_000_000), (150, 50, 50_000_000, 5_000_000),
+                         (150, 50, 50_000_000, 5_000_000), (200, 40, 50_000_000, 35_000_000)],
+}
+HEALTH_MEASURES = ["Tổng lượt khám", "Có HSSKĐT", "Viện phí (đồng)", "Không tiền mặt (đồng)"]
+SECTOR_MONTHS = ["Tháng 7/2025", "Tháng 8/2025", "Tháng 9/2025", "Tháng 10/2025"]
+
+
+def _health_sheet() -> str:
+    width = 1 + len(SECTOR_MONTHS) * len(HEALTH_MEASURES)
+    title = ["BÁO CÁO KHÁM CHỮA BỆNH VÀ THANH TOÁN VIỆN PHÍ - SỞ Y TẾ (MINH HỌA)"] + [""] * (width - 1)
+    upper = [""] + [m if i == 0 else "" for m in SECTOR_MONTHS for i in range(len(HEALTH_MEASURES))]
+    lower = ["Cơ sở khám chữa bệnh"] + HEALTH_MEASURES * len(SECTOR_MONTHS)
+    data = [[name] + [v for month in months for v in month] for name, months in HEALTH_MONTHS.items()]
+    return _csv(title, [upper, lower] + data, HEADER_NOTES)
+
+
+#: The same health dataset in another layout (adapter co-so-kham-chua-benh): one row per facility and
+#: month, the province in a column; Quảng Ninh's three facilities. 2025-Q3: 3 × 675 = 2 025 of
+#: 3 × 1 500 = 4 500 visits with an electronic health record (45 %); 600 of 1 500 million đồng of fees
+#: without cash (40 %).
+HEALTH_ROWS = """Mã cơ sở,Tỉnh,Tháng,Lượt KCB,Lượt có HSSK điện tử,Tổng viện phí,Viện phí không tiền mặt
+QN-01,Quảng Ninh,07/2025,800,400,300000000,150000000
+QN-02,Quảng Ninh,07/2025,400,100,100000000,20000000
+QN-03,Quảng Ninh,07/2025,300,175,100000000,30000000
+QN-01,Quảng Ninh,08/2025,800,400,300000000,150000000
+QN-02,Quảng Ninh,08/2025,400,100,100000000,20000000
+QN-03,Quảng Ninh,08/2025,300,175,100000000,30000000
+QN-01,Quảng Ninh,09/2025,800,400,300000000,150000000
+QN-02,Quảng Ninh,09/2025,400,100,100000000,20000000
+QN-03,Quảng Ninh,09/2025,300,175,100000000,30000000
+"""
+#: Schools' reports (adapter so-giao-duc-truong-hoc), the province written three ways. 2025-Q3: digital
+#: records in 3 + 1 + 2 + 3 = 9 of 12 school-months (75 %); fees 900 million đồng, 450 million without cash
+#: (50 %); school B's August report sent twice (the copy set aside).
+SCHOOLS = """Tên trường,Tỉnh/thành phố,Tháng báo cáo,Cấp học,Học bạ số,Tổng thu (đồng),Thu không dùng tiền mặt (đồng)
+Trường Tiểu học A,Hải Phòng,T7/2025,Tiểu học,Có,100000000,80000000
+Trường Tiểu học A,Hải Phòng,T8/2025,Tiểu học,Có,100000000,80000000
+Trường Tiểu học A,Hải Phòng,T9/2025,Tiểu học,Có,100000000,80000000
+Trường THCS B,Hai Phong,T7/2025,THCS,Không,50000000,20000000
+Trường THCS B,Hai Phong,T8/2025,THCS,Không,50000000,20000000
+Trường THCS B,Hai Phong,T9/2025,THCS,Có,50000000,20000000
+Trường THPT C,34:31,T7/2025,THPT,Không,50000000,10000000
+Trường THPT C,34:31,T8/2025,THPT,Có,50000000,10000000
+Trường THPT C,34:31,T9/2025,THPT,Có,50000000,10000000
+Trường Mầm non D,Hải Phòng,T7/2025,Mầm non,Có,100000000,40000000
+Trường Mầm non D,Hải Phòng,T8/2025,Mầm non,Có,100000000,40000000
+Trường Mầm non D,Hải Phòng,T9/2025,Mầm non,Có,100000000,40000000
+Trường THCS B,Hai Phong,T8/2025,THCS,Không,50000000,20000000
+"""
+#: Building permit applications (adapter cap-phep-xay-dung), local times. 2025-Q3: 5 of 8 lodged online
+#: (62.5 %; the one lodged at 23:30 on 30 September, Viet Nam time, counts in Q3); 2025-Q4: 1 of 1.
+BUILDING_PERMITS = """Mã hồ sơ,Cơ quan tiếp nhận,Tỉnh/thành phố,Ngày nộp,Hình thức nộp
+XD-2025-0001,Sở Xây dựng,Hải Phòng,2025-07-02 08:15,Trực tuyến
+XD-2025-0002,UBND phường A,Hải Phòng,2025-07-10 09:30,Trực tiếp
+XD-2025-0003,UBND xã B,Hải Phòng,2025-07-21 14:00,Trực tuyến
+XD-2025-0004,Sở Xây dựng,Hải Phòng,2025-08-04 10:00,Bưu chính
+XD-2025-0005,UBND phường A,Hải Phòng,2025-08-18 15:45,Trực tuyến
+XD-2025-0006,UBND xã B,Hải Phòng,2025-09-03 08:00,Trực tiếp
+XD-2025-0007,Sở Xây dựng,Hải Phòng,2025-09-15 11:20,Trực tuyến
+XD-2025-0008,UBND phường A,Hải Phòng,2025-09-30 23:30,Trực tuyến
+XD-2025-0009,UBND xã B,Hải Phòng,2025-10-01 07:45,Trực tuyến
+"""
+#: Land and environment dossiers (adapter ho-so-dat-dai-moi-truong), local times. 2025-Q3: 4 of 10 lodged
+#: online (40 %); one dossier in 2025-Q4.
+LAND_ENV_DOSSIERS = """Số hồ sơ,Đơn vị tiếp nhận,Địa bàn,Lĩnh vực,Ngày tiếp nhận,Hình thức
+DD-25-0701,Văn phòng Đăng ký đất đai,Hải Phòng,Đất đai,2025-07-01 08:00,Trực tiếp
+DD-25-0702,Văn phòng Đăng ký đất đai,Hải Phòng,Đất đai,2025-07-08 09:00,Trực tuyến
+MT-25-0703,Chi cục Bảo vệ môi trường,Hải Phòng,Môi trường,2025-07-15 10:00,Trực tiếp
+TN-25-0704,Trung tâm Phục vụ hành chính công,Hải Phòng,Tài nguyên nước,2025-07-22 14:00,Bưu chính
+DD-25-0801,Văn phòng Đăng ký đất đai,Hải Phòng,Đất đai,2025-08-05 08:30,Trực tuyến
+MT-25-0802,Chi cục Bảo vệ môi trường,Hải Phòng,Môi trường,2025-08-12 15:00,Trực tiếp
+KS-25-0803,Trung tâm Phục vụ hành chính công,Hải Phòng,Khoáng sản,2025-08-26 09:45,Trực tiếp
+DD-25-0901,Văn phòng Đăng ký đất đai,Hải Phòng,Đất đai,2025-09-04 08:00,Trực tuyến
+MT-25-0902,Chi cục Bảo vệ môi trường,Hải Phòng,Môi trường,2025-09-17 13:30,Trực tuyến
+DD-25-0903,Văn phòng Đăng ký đất đai,Hải Phòng,Đất đai,2025-09-29 16:00,Trực tiếp
+DD-25-1001,Văn phòng Đăng ký đất đai,Hải Phòng,Đất đai,2025-10-06 08:00,Trực tuyến
+"""
+#: Ticket and toll transactions (adapter ve-phi-giao-thong), months written 2025-07, 08/2025, 9/2025.
+#: 2025-Q3: 300 000 transactions, 15 000 + 165 000 + 3 000 = 183 000 electronic (61 %).
+TRANSPORT_FARES = """Đơn vị/Trạm,Địa bàn,Tháng,Loại hình,Tổng giao dịch,Giao dịch điện tử
+Tuyến buýt 01,Hải Phòng,2025-07,Xe buýt,20000,5000
+Trạm thu phí X,Hải Phòng,2025-07,Trạm thu phí,60000,54000
+Bến phà Y,Hải Phòng,2025-07,Phà,20000,1000
+Tuyến buýt 01,Hải Phòng,08/2025,Xe buýt,20000,5000
+Trạm thu phí X,Hải Phòng,08/2025,Trạm thu phí,60000,54000
+Bến phà Y,Hải Phòng,08/2025,Phà,20000,1000
+Tuyến buýt 01,Hải Phòng,9/2025,Xe buýt,20000,5000
+Trạm thu phí X,Hải Phòng,9/2025,Trạm thu phí,60000,57000
+Bến phà Y,Hải Phòng,9/2025,Phà,20000,1000
+"""
+
+
+def _sectors() -> dict[str, str]:
+    notes = "\n".join(HEADER_NOTES) + "\n"
+    return {"sectors/so_y_te_bao_cao_thang.csv": _health_sheet(),
+            "sectors/co_so_kham_chua_benh_quang_ninh.csv": notes + HEALTH_ROWS,
+            "sectors/truong_hoc_hai_phong.csv": notes + SCHOOLS,
+            "sectors/cap_phep_xay_dung_hai_phong.csv": notes + BUILDING_PERMITS,
+            "sectors/ho_so_dat_dai_moi_truong.csv": notes + LAND_ENV_DOSSIERS,
+            "sectors/ve_phi_giao_thong_hai_phong.csv": notes + TRANSPORT_FARES}
+
+
 def build() -> dict[str, str]:
     """Every file of `examples/` (its README excepted), by path relative to `examples/`."""
     rng = random.Random(SEED)
@@ -285,6 +397,7 @@ def build() -> dict[str, str]:
     files.update(_temporal(rng))
     files.update(_composite(rng))
     files.update(_logistics())
+    files.update(_sectors())
     return files
 
 

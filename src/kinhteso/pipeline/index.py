@@ -16,6 +16,14 @@ components where it has all of them (:func:`kinhteso.methods.composite.roll_up`)
 stored. Without ``framework``, the framework in force for the period's year is used
 (:func:`default_framework`: ``dti2022`` before 2024, ``dti2024`` from 2024).
 
+A framework whose inputs are indicators kinhteso derives from agencies' records (``haiphong-priority``:
+the five priority sectors and the logistics chain, docs/sectors.md) reads each one by the
+official-figure rule (:func:`kinhteso.pipeline.derived.official_values`: a submitted figure, else the
+derived result; a year's figure is computed from the year's records, or the mean of its quarters where
+only quarters were submitted), is scored through its whole tree (each indicator
+normalised on its own goalposts, then its pillar, then the index) and leaves out, with a note, the
+provinces that lack an input rather than refusing the period.
+
 >>> # with Workspace.open(Path("workspace")) as ws:
 >>> #     res = score_index(ws, IndexSettings(framework="dti2022", period="2024", basis=34))
 >>> #     res.table[["territory", "score", "rank", "rank_low", "rank_high"]].head()
@@ -56,6 +64,14 @@ class InputSpec:
     indicator: str | None = None
     columns: Mapping[str, tuple[str, str]] | None = None
     component_indicator: str | None = None
+    #: read each input by the official-figure rule (a submission, else kinhteso's result derived from
+    #: records, :mod:`kinhteso.pipeline.derived`) rather than from the submissions alone
+    derived: bool = False
+    #: the inputs are the framework's leaf indicators, scored through the whole tree (normalised on
+    #: their own goalposts, aggregated to their pillars, then to the index), not rolled up to main indices
+    tree: bool = False
+    #: a unit lacking some input: ``refuse`` the period (INDEX_MISSING_INPUT), or ``leave_out`` the unit (a note)
+    incomplete: str = "refuse"
 
     def resolve(self, fw: Framework) -> dict[str, tuple[str, str]]:
         if self.indicator is not None:
@@ -81,6 +97,13 @@ FRAMEWORK_INPUTS: dict[str, InputSpec] = {
         "sme_digital_platform_rate": ("SME_PLATFORM_SHARE", "_T"),
         "econtract_enterprise_rate": ("ECONTRACT_SHARE", "_T"),
     }),
+    # Hải Phòng's five priority sectors and its logistics chain (docs/sectors.md): each iCode is the
+    # indicator derived from the departments' records, read by the official-figure rule
+    "haiphong-priority": InputSpec(columns={c: (c, "_T") for c in (
+        "HEALTH_EHR_SHARE", "HEALTH_CASHLESS_SHARE", "EDU_DIGITAL_RECORD_SHARE", "EDU_CASHLESS_FEE_SHARE",
+        "CONSTR_ONLINE_PERMIT_SHARE", "ENV_ONLINE_DOSSIER_SHARE", "TRANSPORT_E_TICKET_SHARE",
+        "PORT_NSW_SHARE", "PORT_EDO_SHARE", "PORT_EPAYMENT_SHARE", "CUSTOMS_E_DECLARATION_SHARE")},
+        derived=True, tree=True, incomplete="leave_out"),
 }
 
 #: The framework in force by assessment year, latest first: (first year, framework id). The DTI of
@@ -151,7 +174,7 @@ class IndexResult:
 # Reading the inputs
 # =============================================================================================
 
-def _framework(settings: IndexSettings) -> tuple[Framework, dict[str, tuple[str, str]], list[tuple[str, str]]]:
+def _framework(settings: IndexSettings) -> tuple[Framework, InputSpec, list[tuple[str, str]]]:
     """The framework (the period's default when none is named), where its inputs are stored, and
     notes: its stated assumptions, and that a DTI framework scores a year whose own framework is not published."""
     name = settings.framework or default_framework(settings.period)
@@ -171,13 +194,14 @@ def _framework(settings: IndexSettings) -> tuple[Framework, dict[str, tuple[str,
                       f"The DTI framework for assessment year {year} is not published; scored with '{name}', not "
                       f"with the framework of {year}."))
     notes += fw.assumption_notes()
-    return fw, FRAMEWORK_INPUTS[name].resolve(fw), notes
+    return fw, FRAMEWORK_INPUTS[name], notes
 
 
-def _scored(fw: Framework) -> list[str]:
-    """Main indices that count: weight > 0 (the DTI's smart-city index has 0 points in 2022)."""
+def _scored(fw: Framework, tree: bool = False) -> list[str]:
+    """Main indices that count: weight > 0 (the DTI's smart-city index has 0 points in 2022); with
+    ``tree``, the leaf indicators that count."""
     w = fw.meta.set_index("iCode")["Weight"]
-    return [c for c in fw.main_indices if float(w[c]) > 0]
+    return [c for c in (fw.indicators if tree else fw.main_indices) if float(w[c]) > 0]
 
 
 def _main_level(wide: pd.DataFrame, fw: Framework) -> tuple[pd.DataFrame, dict[str, list[str]], list[tuple[str, str]]]:
@@ -209,6 +233,34 @@ def _main_level(wide: pd.DataFrame, fw: Framework) -> tuple[pd.DataFrame, dict[s
         notes.append((f"Chỉ số chính đã lưu khác giá trị tính từ thành phần (dùng giá trị tính): {', '.join(differ)}.",
                       f"Stored main index differs from its components' roll-up (the roll-up is used): {', '.join(differ)}."))
     return scores, used, notes
+
+
+def _read_derived(ws: Workspace, columns: dict[str, tuple[str, str]], s: IndexSettings) -> pd.DataFrame:
+    """Long rows of the period for inputs read by the official-figure rule (a submission, else the
+    result derived from records; a year: from the year's records, else the mean of its quarters), provinces only."""
+    from kinhteso.pipeline.derived import RECORD_KIND, official_values  # noqa: PLC0415
+
+    indicators = sorted({ind for ind, _ in columns.values()})
+    f = official_values(ws, indicators, s.period, as_of=s.as_of)
+    f = f[f["territory"].astype(str).str.match(r"^(63|34):")].copy()
+    inverse = {ind: code for code, (ind, _sector) in columns.items()}
+    f["iCode"] = f["indicator"].map(inverse)
+    f = f[f["iCode"].notna()]
+    if f.empty:
+        res = ws.store.results(kind=RECORD_KIND, indicator=indicators, as_of=s.as_of)
+        obs = ws.store.observations(indicator=indicators, as_of=s.as_of)
+        periods = sorted(set(res.loc[res["value"].notna(), "period"]) | set(obs["period"])) if len(res) or len(obs) else []
+        have_vi = ", ".join(periods) if periods else "không có kỳ nào"
+        have_en = ", ".join(periods) if periods else "none"
+        raise MethodError("INDEX_NO_DATA",
+                          f"Không có số liệu {', '.join(indicators)} của các tỉnh cho kỳ {s.period} (số được gửi hoặc "
+                          f"tính từ bản ghi); các kỳ có số liệu: {have_vi}.",
+                          f"No provincial {', '.join(indicators)} data for period {s.period} (submitted or derived "
+                          f"from records); periods with data: {have_en}.", period=s.period)
+    f["key"] = f["territory"].astype(str)
+    f["basis"] = f["key"].str.split(":").str[0]
+    return f[["key", "basis", "iCode", "value", "illustrative", "vintage", "source", "run_id", "quarters"]
+             ].reset_index(drop=True)
 
 
 def _read_inputs(ws: Workspace, columns: dict[str, tuple[str, str]], s: IndexSettings) -> pd.DataFrame:
@@ -272,23 +324,48 @@ def _refuse_missing(found: list[dict[str, Any]], s: IndexSettings, *, shown: int
             period=s.period, missing=found)
 
 
-def _on_basis(long: pd.DataFrame, fw: Framework, scored: list[str], s: IndexSettings
+def _leave_out(found: list[dict[str, Any]], keys: list[str], s: IndexSettings, notes: list[tuple[str, str]],
+               left: list[dict[str, Any]]) -> list[str]:
+    """``keys`` without the units of ``found`` (which lack an input), each named in a note and kept in
+    ``left``; refused (INDEX_MISSING_INPUT) when no unit is left to score."""
+    gone = {f["territory"] for f in found}
+    kept = [k for k in keys if k not in gone]
+    if not kept:
+        _refuse_missing(found, s)
+    if found:
+        left.extend(found)
+        notes.append((f"{len(found)} tỉnh thiếu chỉ tiêu đầu vào nên không được chấm điểm: "
+                       + "; ".join(f["vi"] for f in found) + ".",
+                       f"{len(found)} province(s) lack input indicators and are not scored: "
+                       + "; ".join(f["en"] for f in found) + "."))
+    return kept
+
+
+def _on_basis(long: pd.DataFrame, fw: Framework, scored: list[str], s: IndexSettings, *, tree: bool = False,
+              incomplete: str = "refuse", left: list[dict[str, Any]] | None = None
               ) -> tuple[pd.DataFrame, dict[str, list[str]], int, list[tuple[str, str]], dict[str, list[str]]]:
-    """The wide table (units × main indices) on the basis asked for; the 63-basis predecessors of
-    each merged unit; the basis; notes; the units whose main indices were rolled up from components."""
+    """The wide table (units × main indices; with ``tree``, units × leaf indicators) on the basis
+    asked for; the 63-basis predecessors of each merged unit; the basis; notes; the units whose main
+    indices were rolled up from components. ``incomplete="leave_out"``: a unit lacking an input is
+    left out (listed in ``left`` and a note) rather than refusing the period."""
     have = set(long["basis"])
     basis = s.basis or (34 if "34" in have else 63)
-    wide, from_components, notes = _main_level(
-        long.pivot_table(index="key", columns="iCode", values="value", aggfunc="first"), fw)
+    pivot = long.pivot_table(index="key", columns="iCode", values="value", aggfunc="first")
+    wide, from_components, notes = (pivot, {}, []) if tree else _main_level(pivot, fw)
+    left = [] if left is None else left
     if basis == 63:
         if "63" not in have:
             raise MethodError("INDEX_NO_DATA_ON_BASIS",
                               f"Kỳ {s.period} chỉ có số liệu theo 34 tỉnh; không có quy tắc chuyển ngược về 63 tỉnh. Dùng --basis 34.",
                               f"Period {s.period} has data on the 34-province basis only; there is no rule back to the 63 provinces. Use --basis 34.")
         keys = sorted(k for k in wide.index if k.startswith("63:"))
+        if incomplete == "leave_out":
+            keys = _leave_out(_missing_inputs(wide, keys, scored, for_key={}), keys, s, notes, left)
         _refuse_missing(_missing_inputs(wide, keys, scored, for_key={}), s)
         return wide.loc[keys], {}, basis, notes, from_components
     stored = sorted(k for k in wide.index if k.startswith("34:"))
+    if incomplete == "leave_out" and stored:
+        stored = _leave_out(_missing_inputs(wide, stored, scored, for_key={}), stored, s, notes, left)
     mapping_df = terr.merger_map()
     preds: dict[str, list[str]] = {}
     for old, new in zip(mapping_df["old_key"], mapping_df["new_key"]):
@@ -324,6 +401,20 @@ def _method(fw: Framework) -> tuple[dict[str, Any], str]:
     return spec, str(fw.method.get("aggregate", "arithmetic"))
 
 
+def _run_vintages(ws: Workspace, runs: list[str]) -> set[int]:
+    """The vintages the result runs ``runs`` read (their ``inputs``)."""
+    import json  # noqa: PLC0415
+
+    if not runs:
+        return set()
+    out: set[int] = set()
+    rr = ws.store.result_runs()
+    for raw in rr.loc[rr["run_id"].isin(runs), "inputs"]:
+        inputs = json.loads(raw) if isinstance(raw, str) else (raw or {})
+        out |= {int(v) for v in inputs.get("vintages", [])}
+    return out
+
+
 def _vintages(ws: Workspace, ids: list[int]) -> list[dict[str, Any]]:
     v = ws.store.vintages()
     v = v[v["vintage_id"].isin(ids)]
@@ -349,19 +440,31 @@ def score_index(ws: Workspace, s: IndexSettings, *, progress: Progress | None = 
                          f"No territorial basis {s.basis}; choose 63 or 34.")
     say = or_null(progress)
     say(0, 3, tr("Đọc số liệu", "Reading the data"))
-    fw, columns, fw_notes = _framework(s)
-    scored = _scored(fw)
-    long = _read_inputs(ws, columns, s)
-    X, derive, basis, notes, from_components = _on_basis(long, fw, scored, s)
+    fw, spec, fw_notes = _framework(s)
+    columns = spec.resolve(fw)
+    scored = _scored(fw, spec.tree)
+    long = _read_derived(ws, columns, s) if spec.derived else _read_inputs(ws, columns, s)
+    left: list[dict[str, Any]] = []
+    X, derive, basis, notes, from_components = _on_basis(long, fw, scored, s, tree=spec.tree,
+                                                         incomplete=spec.incomplete, left=left)
     notes = fw_notes + notes
+    if spec.derived and parse_period(s.period).freq == "A" and "quarters" in long:
+        part = long[long["key"].isin(X.index) & long["quarters"].notna() & (long["quarters"] < 4)]
+        notes.append(("Số năm của một chỉ tiêu tính từ bản ghi được tính từ các bản ghi của cả năm (hoặc là trung bình các "
+                      "quý khi chỉ có số quý được gửi)"
+                      + (f"; chưa đủ 4 quý: {', '.join(sorted(set(part['key'] + ' ' + part['iCode'])))}." if len(part) else "."),
+                      "A year's figure of an indicator derived from records is computed from the year's records (or is the "
+                      "mean of its quarters where only quarters were submitted)"
+                      + (f"; fewer than 4 quarters: {', '.join(sorted(set(part['key'] + ' ' + part['iCode'])))}." if len(part) else ".")))
 
-    # --- iData: one row per unit, every main index (unscored ones empty) -----------------------
+    # --- iData: one row per unit, every main index (unscored ones empty); with a tree, every indicator
     idata = pd.DataFrame({"uCode": X.index.astype(str), "uName": [_name(k) for k in X.index]})
-    for c in fw.main_indices:
+    for c in (fw.indicators if spec.tree else fw.main_indices):
         idata[c] = X[c].to_numpy(dtype=float) if c in X.columns else np.nan
     nspec, agg = _method(fw)
     say(1, 3, tr("Chấm điểm", "Scoring"))
-    coin = C.build(idata, fw.main_meta, normalise=nspec["method"], clip=nspec.get("clip"), aggregate=agg)
+    coin = C.build(idata, fw.meta if spec.tree else fw.main_meta, normalise=nspec["method"], clip=nspec.get("clip"),
+                   aggregate=agg)
     scores = coin.data["Aggregated"][fw.index]
     ranks = C.rank_scores(scores)
 
@@ -400,6 +503,11 @@ def score_index(ws: Workspace, s: IndexSettings, *, progress: Progress | None = 
 
     used = set(X.index) | {o for olds in derive.values() for o in olds}
     vint = sorted({int(v) for v in long.loc[long["key"].isin(used), "vintage"].dropna()})
+    runs: list[str] = []
+    if spec.derived:  # the record vintages behind the derived inputs count as input vintages too
+        runs = sorted({r.strip() for v in long.loc[long["key"].isin(used), "run_id"].dropna()
+                       for r in str(v).split(",") if r.strip()})
+        vint = sorted(set(vint) | _run_vintages(ws, runs))
     provenance = {
         "framework": fw.id,
         "framework_name": fw.name,
@@ -423,5 +531,10 @@ def score_index(ws: Workspace, s: IndexSettings, *, progress: Progress | None = 
         "illustrative": bool(table["illustrative"].any()),
         "units": len(table),
     }
+    if spec.derived:  # inputs derived from records: the runs they come from, and the rule that chose them
+        provenance["input_runs"] = runs
+        provenance["input_rule"] = ("submitted figure, else kinhteso's result derived from records (kind logistics); "
+                                    "a year: computed from the year's records, else the mean of its quarters")
+        provenance["left_out"] = [{"territory": f["territory"], "missing": f["missing"]} for f in left]
     say(intervals.end + 1, intervals.end + 1, tr("Chỉ số", "Index"))
     return IndexResult(framework=fw, table=table, coin=coin, uncertainty=ua, provenance=provenance, notes=notes)

@@ -20,7 +20,11 @@ Both follow ``source`` like ``DE_SHARE``.
 Other indicators are read from the observations: registry indicators as stored (additive ones
 summed from the 63 old provinces for a 34-basis key), annual values, or the sum of the twelve
 months / four quarters of a complete year for additive flows; derived indicators
-(:data:`kinhteso.reference.targets.DERIVED`) from their parts' annual totals. ``DE_SHARE_MIC``
+(:data:`kinhteso.reference.targets.DERIVED`) from their parts' annual totals. An indicator kinhteso
+derives from agencies' records (the priority sectors' and the port shares) with no submitted annual
+figure is read by the official-figure rule (:func:`kinhteso.pipeline.derived.official_values`: the
+year derived from the year's records, else the mean of the year's quarters, each submitted or derived;
+the row's source names them). ``DE_SHARE_MIC``
 (the estimates MIC/MOST published) is such a stored series, never computed: kinhteso's own
 MIC-style view is a ``DE_SHARE`` computed with ``view="mic"``.
 
@@ -197,7 +201,8 @@ def _panel(ws: Workspace, indicators: Sequence[str], keys: Sequence[str]) -> pd.
     reg = ws.indicators()
     obs = ws.store.observations(indicator=list(indicators)) if indicators else pd.DataFrame()
     if obs.empty:
-        return pd.DataFrame(columns=["territory", "indicator", "period", "value", "illustrative", "source"])
+        return _with_derived(ws, pd.DataFrame(columns=["territory", "indicator", "period", "value", "illustrative",
+                                                        "source"]), indicators, keys)
     if any(k.startswith("34:") for k in keys):
         obs, _ = to_basis34(obs, terr.merger_map(), additive={c: i.additive for c, i in reg.items()})
     obs = obs[obs.territory.isin(keys)]
@@ -226,8 +231,32 @@ def _panel(ws: Workspace, indicators: Sequence[str], keys: Sequence[str]) -> pd.
         done |= set(zip(g.territory, g.indicator, g.year))
         parts.append(g.assign(period=g.year).drop(columns=["n"]))
     out = pd.concat(parts, ignore_index=True)
-    return out[["territory", "indicator", "period", "value", "illustrative", "source"]].sort_values(
-        ["territory", "indicator", "period"]).reset_index(drop=True)
+    out = _with_derived(ws, out[["territory", "indicator", "period", "value", "illustrative", "source"]], indicators, keys)
+    return out.sort_values(["territory", "indicator", "period"]).reset_index(drop=True)
+
+
+def _with_derived(ws: Workspace, panel: pd.DataFrame, indicators: Sequence[str], keys: Sequence[str]) -> pd.DataFrame:
+    """``panel`` and, for the indicators derived from records, the years it lacks by the official-figure
+    rule (:func:`kinhteso.pipeline.derived.official_values`: the mean of the year's quarters)."""
+    from kinhteso.pipeline.derived import (  # noqa: PLC0415
+        RECORD_KIND,
+        official_values,
+        record_indicators,
+    )
+
+    inds = sorted(set(indicators) & record_indicators())
+    if not inds or not keys:
+        return panel
+    res = ws.store.results(kind=RECORD_KIND, indicator=inds, territory=list(keys))
+    years = sorted({str(p)[:4] for p in res.loc[res["value"].notna(), "period"]}) if len(res) else []
+    have = set(zip(panel["territory"], panel["indicator"], panel["period"]))
+    parts = [panel]
+    for year in years:
+        f = official_values(ws, inds, year, territories=keys)
+        f = f[[k not in have for k in zip(f["territory"], f["indicator"], f["period"])]]
+        if len(f):
+            parts.append(f[["territory", "indicator", "period", "value", "illustrative", "source"]])
+    return pd.concat([p for p in parts if len(p)], ignore_index=True) if len(parts) > 1 else panel
 
 
 def _from_panel(panel: pd.DataFrame, key: str, indicator: str) -> SeriesResult:
@@ -245,6 +274,8 @@ def _from_panel(panel: pd.DataFrame, key: str, indicator: str) -> SeriesResult:
     part = panel[(panel.territory == key) & (panel.indicator == indicator)]
     srcs = sorted(set(part.source))
     what = "published MIC/MOST estimate" if indicator == "DE_SHARE_MIC" else "observations"
+    if srcs and all(str(x).startswith("kinhteso:") for x in srcs):  # no submission: kinhteso's figure from records
+        what = "derived from records"
     return SeriesResult(key, indicator, part[["period", "value"]].reset_index(drop=True),
                         f"{what} ({', '.join(srcs)})", bool(part.illustrative.any()))
 
