@@ -82,6 +82,12 @@ SAMPLES: dict[tuple[str, str], dict] = {
     ("GET", "/api/v1/subscriptions"): {},
     ("DELETE", "/api/v1/subscriptions/{subscription_id}"): {"setup": _subscription},
     ("GET", "/api/v1/subscriptions/{subscription_id}/deliveries"): {"setup": _subscription},
+    # shared back (docs/sharing.md): a member's own contributions and records; aggregates under the rule
+    ("GET", "/api/v1/contributions"): {"scope": (ALL, ALL), "own": True},
+    ("GET", "/api/v1/records/{dataset}"): {"path": {"dataset": "container_events"}, "scope": (ALL, ALL), "own": True},
+    ("GET", "/api/v1/aggregates/{dataset}"): {"path": {"dataset": "container_events"}, "params": {"territory": "34:31"},
+                                              "scope": (("PORT_IMPORT_DWELL_H", "PORT_IMPORT_DWELL_P90_H",
+                                                         "PORT_IMPORT_CONTAINERS"), ("34:31",))},
     # an open SDMX query is checked against the territories of the rows it returns: a flow of few rows
     ("GET", "/sdmx/data/{flow}"): {"path": {"flow": "DE_SHARE"}, "scope": (("DE_SHARE",), ALL)},
     ("GET", "/sdmx/data/{flow}/{key}"): {"path": {"flow": "GRDP_VA", "key": "A.34_31.."},

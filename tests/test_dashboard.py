@@ -268,3 +268,27 @@ def test_the_province_page_shows_words_and_the_downloads_keep_the_codes(client):
     assert 'id="table-sectors"' in page and 'id="table-dti"' in page
     csv_text = client.get("/download/province/sectors.csv?territory=34_31&lang=en").content.decode("utf-8-sig")
     assert "(for analysts)" in csv_text.splitlines()[0]
+
+
+def test_the_province_page_shows_every_dataset_s_indicators_under_the_rule(ws):
+    """Generalised from the registry: each owner kind of the datasets with stored values for the
+    territory has its table (the priority sectors beside the port), a suppressed cell shows C with
+    the rule, and the agencies whose records fed them are named (docs/sharing.md)."""
+    from kinhteso.reference.datasets import datasets
+    from kinhteso.service.dashboard import ProvinceRequest, province
+    from kinhteso.service.sharing import RULE
+
+    derived = {d.code: ds.owner_kind for ds in datasets().values() for d in ds.derived}
+    stored = ws.store.results(territory="34:31")
+    stored = stored[stored["indicator"].isin(derived) & stored["value"].notna() & stored["period"].str.startswith("2025")]
+    page = province(ws, ProvinceRequest("34:31", "2025", lang="en"))
+    keys = {t.key for t in page.tables()}
+    assert {derived[i] for i in stored["indicator"]} <= keys
+    for t in page.tables():
+        if t.key in {derived[i] for i in stored["indicator"]}:
+            cells = [v for r in t.rows for v in r[1:]]
+            assert all(v is None or v == "C" or isinstance(v, float) for v in cells)
+            if "C" in cells:
+                assert RULE["en"] in t.notes
+    if len(stored):
+        assert "record_sources" in keys

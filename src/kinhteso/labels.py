@@ -66,6 +66,7 @@ COLUMNS: dict[str, tuple[str, str | None, str, str]] = {
     # observations, results, vintages
     "value": ("Giá trị", None, "Giá trị, theo đơn vị ở cột Đơn vị", "Value, in the unit of the unit column"),
     "status": ("Trạng thái", None, "Observations/results: A thực tế, E ước tính, F dự báo; gaps: đạt / đúng hướng / có nguy cơ / chệch hướng", "Observations/results: A actual, E estimated, F forecast; gaps: achieved, on track, at risk, off track"),
+    "units": ("Số đơn vị báo cáo", None, "Số đơn vị báo cáo khác nhau (bến, bệnh viện, trường, cơ quan) mà số tính từ bản ghi dựa trên; dưới 3 thì không công bố cho người khác (docs/sharing.md)", "Distinct reporting units (terminals, hospitals, schools, offices) a value derived from records rests on; under 3 it is not published to others (docs/sharing.md)"),
     "basis": ("Cơ sở", None, "Cơ sở của số (published công bố, benchmarked khớp số năm, estimated ước tính, nowcast) hoặc chỉ tiêu gốc của mục tiêu", "Basis of the figure (published, benchmarked, estimated, nowcast) or the target's own indicator"),
     "vintage": ("Phiên bản", None, "Số phiên bản số liệu (lần nạp tệp)", "Data vintage number (one ingested file)"),
     "vintage_id": ("Phiên bản", None, "Số phiên bản số liệu (lần nạp tệp)", "Data vintage number (one ingested file)"),

@@ -73,7 +73,8 @@ class Structure:
 SUBMISSIONS = Structure(AGENCY, ("FREQ", "TERRITORY", "SECTOR", "PRICE_BASIS"),
                         ("UNIT_MEASURE", "OBS_STATUS", "VINTAGE", "SOURCE", "BACKCAST", "ILLUSTRATIVE"))
 RESULTS = Structure(RESULTS_AGENCY, ("FREQ", "TERRITORY", "SECTOR", "PRICE_BASIS", "VIEW"),
-                    ("UNIT_MEASURE", "OBS_STATUS", "RESULT_BASIS", "RUN_ID", "METHOD", "COMPUTED_AT", "ILLUSTRATIVE"))
+                    ("UNIT_MEASURE", "OBS_STATUS", "RESULT_BASIS", "RUN_ID", "METHOD", "COMPUTED_AT", "ILLUSTRATIVE",
+                     "OBS_CONF"))  # OBS_CONF: C a cell suppressed by the disclosure rule (docs/sharing.md), F free
 
 
 # --- codes ---------------------------------------------------------------------------------------

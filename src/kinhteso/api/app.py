@@ -169,7 +169,7 @@ def _install_http_errors(app: FastAPI) -> None:
 
 #: The modules that make up the server (the API and the dashboard), each with ``install(app: FastAPI) -> None``.
 _PARTS = ("kinhteso.api.log", "kinhteso.api.routes", "kinhteso.api.submissions", "kinhteso.api.changes",
-          "kinhteso.api.sdmx", "kinhteso.web")
+          "kinhteso.api.sharing", "kinhteso.api.sdmx", "kinhteso.web")
 
 
 def ws_of(request: Request):

@@ -5,7 +5,9 @@ transaction that stores it (:meth:`kinhteso.store.Store.changes_since`), with th
 territories it touches and a cursor (``change_id``, increasing). ``GET /changes?since=CURSOR``
 lists the changes after the cursor (``since=0``: from the beginning) that the caller's read
 grants intersect — some grant (``reader`` or ``admin``) covers one of the change's indicators and
-one of its territories — with the cursor to ask from next (``next``).
+one of its territories — with the cursor to ask from next (``next``). A result run's item names
+the sources whose vintages it read (``contributors``) and says ``yours: true`` when the caller is
+one of them; a vintage's item says ``yours`` when the caller sent it (``docs/sharing.md``).
 
 A submission accepted through the API is followed by a refresh (:func:`refresh_later`, in a
 background thread: the 201 is not delayed) that recomputes the quarterly figures it feeds
@@ -85,16 +87,35 @@ def _missing(value: Any) -> bool:
     return value is None or str(value) in ("NaT", "<NA>", "nan", "None")
 
 
-def _items(frame) -> list[dict]:
+def _items(frame, store=None, member: Member | None = None) -> list[dict]:
+    """The feed's items. With the ``store``, a result run's item names the sources of the
+    vintages it read (``contributors``, :func:`kinhteso.service.sharing.run_contributors`) and
+    says ``yours: true`` when one of them is the caller (``member``); a vintage's item says
+    ``yours`` when the caller sent it."""
     out = []
+    runs = [r.ref for r in frame.itertuples(index=False) if r.kind != "vintage"]
+    contributors: dict[str, list[str]] = {}
+    own: set[int] = set()
+    if store is not None and len(frame):
+        from kinhteso.service.sharing import run_contributors  # noqa: PLC0415
+
+        contributors = run_contributors(store, runs) if runs else {}
+        if member is not None:
+            vids = [int(r.ref) for r in frame.itertuples(index=False) if r.kind == "vintage"]
+            own = {v for v, s in store.vintage_sources(vids).items() if s == member.code}
     for r in frame.itertuples(index=False):
         item: dict[str, Any] = {"cursor": int(r.change_id), "changed_at": r.changed_at, "kind": r.kind,
                                 "indicators": [x for x in r.indicators.split(",") if x],
                                 "territories": [x for x in r.territories.split(",") if x]}
         if r.kind == "vintage":
             item["vintage_id"] = int(r.ref)
+            if store is not None:
+                item["yours"] = int(r.ref) in own
         else:
             item["run_id"] = r.ref
+            if store is not None:
+                item["contributors"] = contributors.get(r.ref, [])
+                item["yours"] = member is not None and member.code in item["contributors"]
         out.append(item)
     return out
 
@@ -103,7 +124,7 @@ def _page(store, since: int, member: Member | None, limit: int) -> tuple[list[di
     """(items, next cursor, more may follow). With nothing visible the next cursor is the latest
     change read *before* the query (a change committed meanwhile has a higher cursor)."""
     latest = store.latest_change_id()
-    items = _items(store.changes_since(since, scopes=scopes_of(member), limit=limit))
+    items = _items(store.changes_since(since, scopes=scopes_of(member), limit=limit), store, member)
     nxt = items[-1]["cursor"] if items else max(int(since), latest)
     return items, nxt, len(items) == limit
 
@@ -237,7 +258,7 @@ class DeliveryWorker:
             frame = store.changes_since(cursor, scopes=scopes, limit=self.batch)
             if frame.empty:
                 continue
-            items = _items(frame)
+            items = _items(frame, store, member)
             last = items[-1]["cursor"]
             ok, why = webhook_allowed(sub.url)
             if ok:
@@ -267,9 +288,10 @@ class DeliveryWorker:
 EXAMPLES: dict[str, Any] = {
     "changes": {"items": [
         {"cursor": 41, "changed_at": "2026-11-28T09:30:00.120000", "kind": "vintage", "vintage_id": 37,
-         "indicators": ["GRDP_VA"], "territories": ["34:31"]},
+         "indicators": ["GRDP_VA"], "territories": ["34:31"], "yours": True},
         {"cursor": 42, "changed_at": "2026-11-28T09:30:02.480000", "kind": "run", "run_id": "df808dbc15e12f5d7fe8a96f",
-         "indicators": ["DE_SHARE", "DE_VA", "GRDP"], "territories": ["34:31"]}],
+         "indicators": ["DE_SHARE", "DE_VA", "GRDP"], "territories": ["34:31"],
+         "contributors": ["cuc-thong-ke-hai-phong", "thue-hai-phong"], "yours": True}],
         "next": 42, "more": False},
     "subscription": {"subscription_id": 3, "member": "thue-hai-phong", "url": "http://127.0.0.1:9000/kinhteso",
                      "created_at": "2026-11-28T09:00:00", "revoked_at": None, "cursor": 40},

@@ -15,6 +15,11 @@ What each route needs (``x-kinhteso-action`` in the OpenAPI document):
   (``*``), and only the member's own submissions otherwise;
 - ``admin``: ``POST nowcast`` computes and stores a nowcast run.
 
+Values kinhteso derives from agencies' records are shown under the disclosure rule
+(:mod:`kinhteso.service.sharing`, ``docs/sharing.md``): ``results`` and ``figure`` give each such
+value its ``units`` and ``obs_conf`` (``C``: from fewer than 3 reporting units, its value removed
+for a member or the public; ``F``: published); an admin sees the values with their flag.
+
 GET routes never write: ``accounts`` and ``quarterly`` compute in memory (nothing stored);
 ``nowcast`` reads the stored nowcast runs.
 
@@ -326,7 +331,7 @@ EXAMPLES: dict[str, Any] = {
                  "basis": "nowcast", "run_id": "ee8b768c3cec2334d0852e98", "kind": "nowcast", "method": "bridge",
                  "computed_at": "2026-11-28T03:01:00.933995", "inputs": {"vintages": [7, 8, 9]},
                  "parameters": {"level": 0.9, "period": "2026-Q4", "territory": "34:31"},
-                 "code_version": "0.1.0", "illustrative": False}],
+                 "code_version": "0.1.0", "illustrative": False, "units": None, "obs_conf": None}],
     "figure": {"territory": "34:31", "indicator": "DE_SHARE", "period": "2024", "value": 21.9, "unit": "PCT",
                "basis": "estimated", "status": "E", "source": "kinhteso:accounts", "vintage": None,
                "run_id": "4f0c…", "method": "kinhteso.methods.accounts.measure", "view": "gso", "stored": True,
@@ -493,7 +498,10 @@ def install(app: FastAPI) -> None:
               territories=_keys([territory]) if territory else ())
         req = ResultsRequest(indicator=indicator, territory=territory, period=period, kind=kind, view=view,
                              sector=None if sector == "*" else sector, as_of=_as_of(as_of), all_runs=all_runs)
-        rows = _records(run(ws_of(request), req))
+        from kinhteso.service.sharing import disclose_results, viewer_of  # noqa: PLC0415
+
+        # values derived from records under the disclosure rule (docs/sharing.md): obs_conf C, no value
+        rows = _records(disclose_results(ws_of(request), run(ws_of(request), req), viewer_of(member)))
         if not (indicator and territory):
             _auth(request, member, "read", indicators=sorted({r["indicator"] for r in rows}),
                   territories=sorted({r["territory"] for r in rows}))
@@ -506,9 +514,11 @@ def install(app: FastAPI) -> None:
         from kinhteso.service.figures import FigureRequest, figure as run  # noqa: PLC0415
 
         _auth(request, member, "read", indicators=[indicator], territories=_keys([territory]), public=True)
+        from kinhteso.service.sharing import disclose_figure, viewer_of  # noqa: PLC0415
+
         fig = run(ws_of(request), FigureRequest(territory=territory, period=period, indicator=indicator, view=view,
                                                 as_of=_as_of(as_of)))
-        return render(request, fig.as_json())
+        return render(request, disclose_figure(ws_of(request), fig, viewer_of(member)))
 
     @app.get(PREFIX + "/accounts", tags=tags_res,
              summary="The digital economy's value added and share of GRDP (computed, nothing stored)",

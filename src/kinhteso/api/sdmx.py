@@ -197,8 +197,11 @@ def _format(request: Request, fmt: str | None) -> str:
 
 # --- reading the data ------------------------------------------------------------------------
 def _frame(ws, structure: sdmx.Structure, indicator: str, wanted: list[set[str] | None],
-           as_of: dt.datetime | None):
-    """The flow's rows as a frame of SDMX columns (before period and key filtering of FREQ/VIEW)."""
+           as_of: dt.datetime | None, viewer=None):
+    """The flow's rows as a frame of SDMX columns (before period and key filtering of FREQ/VIEW).
+    Results derived from records carry ``OBS_CONF`` under the disclosure rule for ``viewer``
+    (:func:`kinhteso.service.sharing.disclose_results`: ``C`` without a value for a member or the
+    public)."""
     import pandas as pd  # noqa: PLC0415
 
     want = dict(zip(structure.dimensions, wanted))
@@ -222,10 +225,13 @@ def _frame(ws, structure: sdmx.Structure, indicator: str, wanted: list[set[str] 
     else:
         from kinhteso.service.figures import ResultsRequest, results  # noqa: PLC0415
 
+        from kinhteso.service.sharing import PUBLIC, disclose_results  # noqa: PLC0415
+
         res = results(ws, ResultsRequest(indicator=indicator, sector=None, as_of=as_of))
         if keys:
             res = res[res["territory"].isin(keys)]
         res = res[res["value"].notna()].copy()
+        res = disclose_results(ws, res, viewer or PUBLIC)
         res["_rank"] = res["basis"].map(_BASIS_RANK).fillna(9)
         res = res.sort_values(["_rank", "computed_at"], ascending=[True, False])
         res = res.drop_duplicates(["territory", "sector", "price_basis", "view", "period"], keep="first")
@@ -235,7 +241,8 @@ def _frame(ws, structure: sdmx.Structure, indicator: str, wanted: list[set[str] 
             "TIME_PERIOD": res["period"], "OBS_VALUE": res["value"], "UNIT_MEASURE": res["unit"],
             "OBS_STATUS": res["status"], "RESULT_BASIS": res["basis"], "RUN_ID": res["run_id"],
             "METHOD": res["method"], "COMPUTED_AT": res["computed_at"].map(lambda t: t.isoformat()),
-            "ILLUSTRATIVE": res["illustrative"].map(lambda b: "true" if b else "false")})
+            "ILLUSTRATIVE": res["illustrative"].map(lambda b: "true" if b else "false"),
+            "OBS_CONF": res["obs_conf"].map(lambda f: f or "")})
     return out.reset_index(drop=True)
 
 
@@ -291,7 +298,9 @@ def _data(request: Request, flow: str, key: str | None, start_period: str | None
     named_keys = _named_keys(named)
     private = bool(getattr(request.app.state, "private", False))
     authorize(member, "read", indicators=[indicator], territories=named_keys, private_server=private)
-    rows = _select(_frame(ws, structure, indicator, wanted, moment), structure, wanted, lo, hi)
+    from kinhteso.service.sharing import viewer_of  # noqa: PLC0415
+
+    rows = _select(_frame(ws, structure, indicator, wanted, moment, viewer_of(member)), structure, wanted, lo, hi)
     if not len(rows):
         raise SdmxError(404, "SDMX_NO_RESULTS",
                         f"Không có số liệu nào của luồng {flow[:100]} khớp truy vấn (khóa, kỳ, asOf).",

@@ -33,6 +33,8 @@ def results(indicator, territory, period, kind, view, sector, as_of, all_runs, f
     computed). Status is E (estimated) or F (forecast), never A; `kinhteso observations` shows
     what agencies submitted and `kinhteso figure` which figure to report.
     """
+    import pandas as pd  # noqa: PLC0415
+
     from kinhteso.pipeline.observations import parse_as_of  # noqa: PLC0415
     from kinhteso.service.figures import ResultsRequest, results as run  # noqa: PLC0415
     from kinhteso.workspace import Workspace  # noqa: PLC0415
@@ -41,9 +43,12 @@ def results(indicator, territory, period, kind, view, sector, as_of, all_runs, f
                          sector=None if sector == "*" else sector, as_of=parse_as_of(as_of), all_runs=all_runs)
     with Workspace.open(workspace) as ws:
         df = run(ws, req)
-    cols = ["indicator", "territory", "sector", "period", "view", "value", "unit", "status", "basis", "run_id",
-            "kind", "method", "computed_at", "inputs", "illustrative"]
-    df = df[cols]
+    # units: the reporting units a value derived from records rests on (the disclosure rule of what is
+    # shared back, docs/sharing.md); the workspace's own analyst sees every value with it
+    cols = ["indicator", "territory", "sector", "period", "view", "value", "unit", "units", "status", "basis",
+            "run_id", "kind", "method", "computed_at", "inputs", "illustrative"]
+    df = df.reindex(columns=cols)
+    df["units"] = pd.Series([None if pd.isna(n) else int(n) for n in df["units"]], index=df.index, dtype=object)
     if fmt == "json":
         recs = df.assign(computed_at=df.computed_at.map(lambda t: t.isoformat())).to_dict(orient="records")
         click.echo(to_json(recs))
@@ -53,7 +58,8 @@ def results(indicator, territory, period, kind, view, sector, as_of, all_runs, f
         return
     if len(df) and df.illustrative.any():
         click.echo(f"⚠ {DEMO_LABEL[current_lang()]}")
-    shown = df.drop(columns=["inputs", "illustrative"]).assign(run_id=df.run_id.str[:12])
+    shown = df.drop(columns=["inputs", "illustrative"]).assign(run_id=df.run_id.str[:12],
+                                                               units=df.units.map(lambda n: "" if n is None else n))
     click.echo(render_frame(shown, "table", digits=3, title=tr(
         "Kết quả kinhteso tính (không phải số được gửi):", "Results computed by kinhteso (not submissions):")))
 

@@ -114,7 +114,11 @@ def _table(doc, table: Table, lang: str, FontFace) -> None:  # noqa: ANN001, N80
     cols = [table.columns[i] for i in keep]
     size = 7 if len(cols) <= 7 else 6
     doc.set_font(_FONT, "", size)
-    weights = [3 if c.code in ("indicator", "component", "file", "used", "source", "method")
+    # the appendix's columns sized to what they hold, so that a time or an id does not wrap
+    fixed = {"vintage": 0.8, "illustrative": 0.9, "rows": 1.0, "run": 1.6, "received_at": 2.3, "computed_at": 2.3,
+             "file": 3.4}
+    weights = [fixed[c.code] if c.code in fixed
+               else 3 if c.code in ("indicator", "component", "used", "source", "method")
                else 2.2 if c.code in ("measured_on", "basis", "value") else 1.4 if c.digits is None else 1.1 for c in cols]
     with doc.table(col_widths=weights, text_align=["LEFT" if c.digits is None else "RIGHT" for c in cols],
                    line_height=size * 0.5, headings_style=FontFace(emphasis="BOLD", fill_color=(240, 240, 240)),

@@ -268,14 +268,18 @@ class ProvinceRequest:
 
 def province(ws: Workspace, req: ProvinceRequest) -> Page:
     """One territory's page: the content of its briefing (:func:`kinhteso.service.report.build_report`)
-    for the period — official figure and basis, components, quarters and nowcast, targets and
-    gaps, strengths and weaknesses, the plan, the sources."""
+    for the period — official figure and basis, components, quarters and nowcast, the indicators
+    derived from the records of every dataset of the registry (under the disclosure rule: ``C``
+    for a value from fewer than 3 reporting units) and the agencies whose records fed them,
+    targets and gaps, strengths and weaknesses, the plan, the sources."""
     from kinhteso.service.report import ReportRequest, build_report  # noqa: PLC0415
 
     _w(req.lang)
     available = years(ws)
     period = req.period or _latest_year(ws, _view(req.view), available)[0]
-    c = build_report(ws, ReportRequest(req.territory, period, view=_view(req.view), lang=req.lang))
+    # the dashboard publishes to whoever asks: values from the records of fewer than 3 reporting
+    # units are shown as C (kinhteso.service.sharing, docs/sharing.md)
+    c = build_report(ws, ReportRequest(req.territory, period, view=_view(req.view), lang=req.lang, public=True))
     return Page("province", req.lang, c.name, c.view, c.period, c.sections, c.illustrative, c.label,
                 subtitle=c.subtitle, territory=c.territory, periods=available)
 
@@ -438,6 +442,10 @@ def template_file(ws: Workspace, codes: list[str], fmt: str, folder) -> Any:
 
 
 # --- tables as files -----------------------------------------------------------------------------------
+#: How a suppressed cell is shown in a table (the SDMX OBS_CONF codes: kinhteso.methods.disclosure).
+_SUPPRESSED = ("C", "D")
+
+
 def table_frame(page: Page, key: str) -> pd.DataFrame:
     """A table of the page as a data frame for CSV and XLSX: headers with their units, numbers as
     numbers, and the page's territory, period, view and ``illustrative`` flag on every row."""
@@ -468,7 +476,8 @@ def table_sdmx(page: Page, key: str) -> str:
 
     t = page.table(key)
     numeric = [i for i, c in enumerate(t.columns) if c.digits is not None and all(
-        v is None or isinstance(v, int | float) and not isinstance(v, bool) for v in (r[i] for r in t.rows))]
+        v is None or v in _SUPPRESSED or isinstance(v, int | float) and not isinstance(v, bool)
+        for v in (r[i] for r in t.rows))]
     text = [i for i in range(len(t.columns)) if i not in numeric]
     ids = [re.sub(r"[^A-Za-z0-9_]", "_", t.columns[i].code).upper() for i in range(len(t.columns))]
     reserved = {"MEASURE", "TIME_PERIOD", "OBS_VALUE", "UNIT_MEASURE", "ILLUSTRATIVE", "STRUCTURE", "STRUCTURE_ID", "ACTION"}
@@ -479,7 +488,7 @@ def table_sdmx(page: Page, key: str) -> str:
     out = []
     for row in t.rows:
         for i in numeric:
-            if row[i] is None:
+            if row[i] is None or row[i] in _SUPPRESSED:  # a suppressed cell is not published
                 continue
             rec = {ids[j]: "" if row[j] is None else str(row[j]) for j in text}
             rec.update({"MEASURE": ids[i], "OBS_VALUE": float(row[i]), "UNIT_MEASURE": t.columns[i].unit or "",

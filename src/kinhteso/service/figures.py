@@ -296,11 +296,14 @@ class Figure:
     illustrative: bool = False
     alternatives: list[dict] = field(default_factory=list)
     rule: dict = field(default_factory=lambda: dict(RULE))
+    #: how many reporting units a figure derived from records rests on (None: not from records);
+    #: the disclosure rule of what is shared back reads it (kinhteso.service.sharing)
+    units: int | None = None
 
     def as_json(self) -> dict:
         return {k: getattr(self, k) for k in ("territory", "indicator", "period", "value", "unit", "basis", "status",
                                               "source", "vintage", "run_id", "method", "view", "stored",
-                                              "illustrative", "alternatives", "rule")}
+                                              "illustrative", "units", "alternatives", "rule")}
 
 
 def _desc(text: str) -> str:
@@ -342,7 +345,7 @@ def figures(ws: Workspace, territories: Sequence[str], req: FigureRequest) -> di
         cands[r.territory].append(_candidate(value=float(r.value), unit=r.unit, basis=r.basis, status=r.status,
                                              source=f"kinhteso:{r.kind}", run_id=r.run_id, method=r.method,
                                              view=r.view or None, illustrative=bool(r.illustrative),
-                                             computed_at=r.computed_at.isoformat()))
+                                             computed_at=r.computed_at.isoformat(), units=_units(r)))
     if req.compute and ind in COMPUTED:
         missing = [k for k in keys if not {c["basis"] for c in cands[k]} & {"benchmarked", "estimated"}]
         for k, computed in _computed(ws, missing, p, ind, req).items():
@@ -360,8 +363,17 @@ def figures(ws: Workspace, territories: Sequence[str], req: FigureRequest) -> di
         best, rest = found[0], found[1:]
         keep = {f: best[f] for f in ("value", "unit", "basis", "status", "source", "vintage", "run_id", "method",
                                      "view", "stored", "illustrative")}
+        keep["units"] = best.get("units")
         out[k] = Figure(k, ind, p.code, alternatives=rest, **keep)
     return out
+
+
+def _units(row) -> int | None:
+    """A stored result's reporting units (None: not derived from records, or a store without them)."""
+    n = getattr(row, "units", None)
+    import pandas as pd  # noqa: PLC0415
+
+    return None if n is None or pd.isna(n) else int(n)
 
 
 def _computed(ws: Workspace, keys: Sequence[str], p, ind: str, req: FigureRequest) -> dict[str, list[dict]]:

@@ -147,12 +147,15 @@ class ReportContent:
 @dataclass(frozen=True)
 class ReportRequest:
     """A briefing on ``territory`` (a key, code or name) for ``period`` (a year or a quarter), in
-    ``view`` (gso, mic, oecd) and ``lang`` (vi, en)."""
+    ``view`` (gso, mic, oecd) and ``lang`` (vi, en). ``public``: the briefing is published to
+    readers other than the workspace's own analyst (the dashboard): values derived from the
+    records of fewer than 3 reporting units are shown as ``C`` (:mod:`kinhteso.service.sharing`)."""
 
     territory: str
     period: str
     view: str = "gso"
     lang: str = "vi"
+    public: bool = False
 
 
 def default_file_name(territory: str, period: str, fmt: str) -> str:
@@ -368,7 +371,7 @@ def build_report(ws: Workspace, req: ReportRequest) -> ReportContent:
     ind_name = w.ind
 
     ctx = {"ws": ws, "key": key, "p": p, "view": req.view, "w": w, "src": src, "flags": flags,
-           "ind_name": ind_name, "view_label": view_label}
+           "ind_name": ind_name, "view_label": view_label, "public": req.public}
     headline, has_data = _headline(ctx)
     sections = [headline, _quarterly(ctx)]
     targets, gap_rows = _targets(ctx)
@@ -580,7 +583,7 @@ def _quarterly(c: dict) -> Section:
                 + (f", khoảng {level:.0%} {w.num(lo.value)}–{w.num(hi.value)}%" if lo is not None and hi is not None else "") + ".",
                 f"Nowcast for {mid.period} ({how}): {w.num(mid.value)}%"
                 + (f", {level:.0%} interval {w.num(lo.value)}–{w.num(hi.value)}%" if lo is not None and hi is not None else "") + "."))
-    _port(c, sec, year)
+    _records_tables(c, sec, year)
     if not rows:
         sec.warnings.append(w(f"Chưa có số quý nào được tính cho {w.place(key)} (bộ phận phân tích chạy `kinhteso quarterly` "
                               "và `kinhteso nowcast` cho địa bàn này).",
@@ -598,45 +601,126 @@ def _quarterly(c: dict) -> Section:
     return sec
 
 
-def _port(c: dict, sec: Section, year: int) -> None:
-    """The port indicators derived from the territory's container events (docs/logistics.md), by
-    quarter of the last years up to the period's, when any are stored: a table of the section."""
+#: The titles of the tables of indicators derived from records, by the owner kind of their
+#: datasets (``reference/data/datasets*.yaml``); a kind not listed is titled by its code.
+RECORD_KIND_TITLES = {
+    "port": ("Cảng biển", "Seaports"), "customs": ("Hải quan", "Customs"), "tax": ("Thuế", "Tax"),
+    "transport": ("Giao thông vận tải", "Transport"), "health": ("Y tế", "Health"),
+    "education": ("Giáo dục", "Education"), "construction": ("Xây dựng", "Construction"),
+    "environment": ("Tài nguyên và môi trường", "Natural resources and environment"),
+}
+#: Short column labels of the port indicators (any other indicator is named by the registry).
+_SHORT_LABELS = {
+    "PORT_IMPORT_DWELL_H": ("Lưu bãi nhập khẩu, trung vị", "Import dwell, median"),
+    "PORT_IMPORT_DWELL_P90_H": ("Lưu bãi nhập khẩu, phân vị 90", "Import dwell, 90th percentile"),
+    "PORT_IMPORT_CONTAINERS": ("Container nhập khẩu ra cổng", "Import containers gated out"),
+    "PORT_NSW_SHARE": ("Lượt tàu qua Một cửa quốc gia", "Vessel calls through the National Single Window"),
+    "PORT_VESSEL_HOURS": ("Thời gian tàu ở cảng, trung vị", "Vessel time in port, median"),
+    "PORT_TEU_PER_BERTH_HOUR": ("TEU mỗi giờ nằm cầu", "TEU per berth hour"),
+    "PORT_EDO_SHARE": ("Lệnh giao hàng điện tử", "Electronic delivery orders"),
+    "PORT_EPAYMENT_SHARE": ("Thanh toán cước phí không tiền mặt", "Cashless port payments"),
+    "CUSTOMS_E_DECLARATION_SHARE": ("Tờ khai hải quan điện tử", "Electronic customs declarations"),
+    "CUSTOMS_GREEN_SHARE": ("Tờ khai luồng xanh", "Green-channel declarations"),
+}
+
+
+def _records_tables(c: dict, sec: Section, year: int) -> None:
+    """The indicators derived from the records of every dataset of the registry
+    (:func:`kinhteso.reference.datasets.datasets`: the port, customs and priority-sector
+    datasets alike), by quarter of the last years up to the period's: one table per owner kind
+    of the datasets with stored values (``port``, ``customs``, ``health``…), then a table naming
+    the agencies whose records fed them. For a public briefing (``public``: the dashboard), a
+    value resting on the records of fewer than 3 reporting units is shown as ``C`` with the rule
+    (:mod:`kinhteso.service.sharing`)."""
+    from kinhteso.reference.datasets import datasets  # noqa: PLC0415
     from kinhteso.service.figures import ResultsRequest, results  # noqa: PLC0415
+    from kinhteso.service.sharing import ANALYST, PUBLIC, RULE, disclose_results, fed_by  # noqa: PLC0415
 
     ws, key, w, src, flags = c["ws"], c["key"], c["w"], c["src"], c["flags"]
-    r = results(ws, ResultsRequest(territory=key, kind="logistics"))
+    groups: dict[str, list] = {}
+    for ds in datasets().values():
+        if ds.derived:
+            groups.setdefault(ds.owner_kind, []).append(ds)
+    derived = {d.code for dss in groups.values() for ds in dss for d in ds.derived}
+    r = results(ws, ResultsRequest(territory=key))
+    r = r[r["indicator"].isin(derived)] if len(r) else r
     if not len(r):
         return
-    r = r[r["value"].notna() & (r["period"].str[:4].astype(int) > year - TREND_YEARS)
-          & (r["period"].str[:4].astype(int) <= year)]
+    years = r["period"].str[:4].astype(int)
+    r = r[r["value"].notna() & r["period"].str.contains("-Q") & (years > year - TREND_YEARS) & (years <= year)]
     if not len(r):
         return
-    wide = r.pivot_table(index="period", columns="indicator", values="value", aggfunc="first").sort_index()
+    r = disclose_results(ws, r, PUBLIC if c.get("public") else ANALYST)
+    used = w("chỉ tiêu từ bản ghi", "indicators from records")
     for x in r.itertuples(index=False):
         flags.append(bool(x.illustrative))
-        src.run(x.run_id, w("chỉ tiêu cảng", "port indicators"), kind=x.kind, method=x.method,
-                computed_at=str(x.computed_at)[:19])
-        src.inputs(x.inputs, w("chỉ tiêu cảng", "port indicators"))
-    cols = [("PORT_IMPORT_DWELL_H", w("Lưu bãi nhập khẩu, trung vị", "Import dwell, median"), w("giờ", "hours"), 1),
-            ("PORT_IMPORT_DWELL_P90_H", w("Lưu bãi nhập khẩu, phân vị 90", "Import dwell, 90th percentile"), w("giờ", "hours"), 1),
-            ("PORT_IMPORT_CONTAINERS", w("Container nhập khẩu ra cổng", "Import containers gated out"), None, 0),
-            ("PORT_NSW_SHARE", w("Lượt tàu qua Một cửa quốc gia", "Vessel calls through the National Single Window"), "%", 1),
-            ("PORT_VESSEL_HOURS", w("Thời gian tàu ở cảng, trung vị", "Vessel time in port, median"), w("giờ", "hours"), 1),
-            ("PORT_TEU_PER_BERTH_HOUR", w("TEU mỗi giờ nằm cầu", "TEU per berth hour"), None, 1),
-            ("PORT_EDO_SHARE", w("Lệnh giao hàng điện tử", "Electronic delivery orders"), "%", 1),
-            ("PORT_EPAYMENT_SHARE", w("Thanh toán cước phí không tiền mặt", "Cashless port payments"), "%", 1),
-            ("CUSTOMS_E_DECLARATION_SHARE", w("Tờ khai hải quan điện tử", "Electronic customs declarations"), "%", 1),
-            ("CUSTOMS_GREEN_SHARE", w("Tờ khai luồng xanh", "Green-channel declarations"), "%", 1)]
-    cols = [x for x in cols if x[0] in wide.columns]
-    rows = [[per, *[_f(wide.at[per, code]) if code in wide.columns else None for code, *_ in cols]] for per in wide.index]
-    sec.tables.append(Table("port", w("Cảng biển: các chỉ tiêu theo quý", "Seaports: indicators by quarter"),
-                            [Column("period", w("Kỳ", "Period"))] + [Column(code.lower(), label, unit, d)
-                                                                   for code, label, unit, d in cols], rows,
-                            notes=[w("Tính từ sự kiện container của cảng (DCSA; lưu bãi từ khi dỡ khỏi tàu đến khi ra cổng, "
-                                     "theo quý ra cổng) và lượt tàu của cảng vụ (theo quý rời cảng); docs/logistics.md.",
-                                     "From the port's container events (DCSA; dwell from discharge to gate-out, by the quarter "
-                                     "of the gate-out) and the port authority's vessel calls (by the quarter of departure); "
-                                     "docs/logistics.md.")]))
+        src.run(x.run_id, used, kind=x.kind, method=x.method, computed_at=str(x.computed_at)[:19])
+        src.inputs(x.inputs, used)
+    hidden = False
+    for kind, dss in groups.items():
+        codes = [d.code for ds in dss for d in ds.derived]
+        part = r[r["indicator"].isin(codes)]
+        if not len(part):
+            continue
+        cols = [code for code in codes if code in set(part["indicator"])]
+        cell = {(x.period, x.indicator): ("C" if x.obs_conf == "C" and x.value != x.value else _f(x.value))
+                for x in part.itertuples(index=False)}
+        hidden |= any(v == "C" for v in cell.values())
+        periods = sorted(set(part["period"]))
+        rows = [[per, *[cell.get((per, code)) for code in cols]] for per in periods]
+        columns = [Column("period", w("Kỳ", "Period"))]
+        for code in cols:
+            label = _SHORT_LABELS.get(code)
+            unit = next(iter(part.loc[part["indicator"] == code, "unit"]), None)
+            columns.append(Column(code.lower(), w(*label) if label else w.ind(code), _record_unit(unit, w),
+                                  0 if unit == "COUNT" else 1))
+        vi_kind, en_kind = RECORD_KIND_TITLES.get(kind, (kind, kind))
+        names = w(", ".join(ds.name_vi for ds in dss), ", ".join(ds.name_en for ds in dss))
+        notes = [w(f"Tính từ bản ghi của các cơ quan: {names}; docs/logistics.md, docs/sectors.md.",
+                   f"Derived from the agencies' records: {names}; docs/logistics.md, docs/sectors.md.")]
+        if kind == "port":
+            notes = [w("Tính từ sự kiện container của cảng (DCSA; lưu bãi từ khi dỡ khỏi tàu đến khi ra cổng, "
+                       "theo quý ra cổng) và lượt tàu của cảng vụ (theo quý rời cảng); docs/logistics.md.",
+                       "From the port's container events (DCSA; dwell from discharge to gate-out, by the quarter "
+                       "of the gate-out) and the port authority's vessel calls (by the quarter of departure); "
+                       "docs/logistics.md.")]
+        if c.get("public"):
+            notes.append(RULE[w.lang])
+        sec.tables.append(Table(kind, w(f"{vi_kind}: các chỉ tiêu theo quý", f"{en_kind}: indicators by quarter"),
+                                columns, rows, notes=notes))
+    if hidden:
+        sec.paragraphs.append(RULE[w.lang])
+    fed = fed_by(ws, key)
+    if fed:
+        sec.tables.append(Table("record_sources", w("Cơ quan có bản ghi đã dùng cho từng chỉ tiêu",
+                                                    "The agencies whose records fed each indicator"), [
+            Column("dataset", w("Bộ dữ liệu", "Dataset")), Column("indicators", w("Chỉ tiêu", "Indicators")),
+            Column("agencies", w("Cơ quan gửi bản ghi", "Agencies that sent the records")),
+            Column("quarters", w("Các quý có bản ghi", "Quarters with records"), detail=True),
+            Column("agency_codes", w("Mã cơ quan (cho phân tích viên)", "Agency codes (for analysts)"), xlsx_only=True),
+            Column("indicator_codes", w("Mã chỉ tiêu (cho phân tích viên)", "Indicator codes (for analysts)"),
+                   xlsx_only=True)],
+            [[w(*f["name"]), "; ".join(w.ind(i) for i in f["indicators"]),
+              "; ".join(w(*names) for _, names in f["sources"]), ", ".join(f["periods"]),
+              ", ".join(code for code, _ in f["sources"]), ", ".join(f["indicators"])]
+             for f in fed],
+            notes=[w("Chỉ nêu tên cơ quan, không nêu số liệu của từng cơ quan; mỗi thành viên xem phần đóng góp "
+                     "của chính mình qua GET /api/v1/contributions (docs/sharing.md).",
+                     "Names only, never an agency's own figures; each member sees its own contribution "
+                     "through GET /api/v1/contributions (docs/sharing.md).")]))
+
+
+def _record_unit(unit: str | None, w: Words) -> str | None:
+    """A record-derived indicator's unit in a column header (None for a count)."""
+    from kinhteso.reference.indicators import UNITS  # noqa: PLC0415
+
+    if unit in (None, "COUNT"):
+        return None
+    if unit == "PCT":
+        return "%"
+    if unit == "HOURS":
+        return w("giờ", "hours")
+    return UNITS[unit][w.lang != "vi"] if unit in UNITS else unit
 
 
 def _targets(c: dict) -> tuple[Section, list[dict]]:
