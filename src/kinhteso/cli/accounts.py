@@ -349,12 +349,48 @@ def coef_calibrate(period, target_pct, territory, profile_file, dry_run, workspa
     _render_coef(est)
 
 
+@coef.command("logistics")
+@click.option("--territory", required=True, help="Tỉnh / province (34:31, Hải Phòng).")
+@click.option("--period", type=PERIOD, required=True, help="Năm / year (2025).")
+@click.option("--reference", type=float, default=None,
+              help="Chỉ số tham chiếu, % / the reference index, percent (default: pooled over every territory with "
+                   "logistics records).")
+@click.option("--elasticity", type=float, default=None,
+              help="Độ co giãn η của hệ số theo chỉ số (mặc định 1: tỷ lệ thuận) / the coefficient's elasticity η "
+                   "with respect to the index (default 1: proportional; 0: the national coefficient).")
+@click.option("--dry-run", is_flag=True, help="Chỉ tính, không ghi / compute, do not store.")
+@workspace_option
+def coef_logistics(territory, period, reference, elasticity, dry_run, workspace: Path) -> None:
+    """Hệ số số hóa ngành vận tải, kho bãi (H) từ dữ liệu logistics của tỉnh / the transport and storage (H)
+    coefficient from the province's logistics records.
+
+    The national DIGITAL_COEF of section H × (1 + η·(I − R)/R), bounded to 0–1: I is the province's
+    process-digitalisation index (the mean of its NSW, eDO, e-payment and e-declaration shares in
+    the year), R the reference (docs/logistics.md). Without enough records the national coefficient
+    stands and nothing is stored. A DIGITAL_COEF the province submitted is never replaced by it.
+    """
+    from kinhteso.pipeline.coefficients import estimate_logistics  # noqa: PLC0415
+    from kinhteso.pipeline.observations import resolve_territories  # noqa: PLC0415
+    from kinhteso.workspace import Workspace  # noqa: PLC0415
+
+    (key,) = resolve_territories([territory], basis=None)[:1]
+    with Workspace.open(workspace) as ws:
+        est = estimate_logistics(ws, territory=key, period=period, reference=reference, elasticity=elasticity,
+                                 write=not dry_run)
+    _render_coef(est)
+    for c in (est.details or {}).get("components", []):
+        share = "–" if c["share"] is None else fmt_number(c["share"] * 100, 1)
+        ref = "–" if c["reference_share"] is None else fmt_number(c["reference_share"] * 100, 1)
+        click.echo(f"    {c['component']:<28} {share:>6}% ({c['records']}) {tr('tham chiếu', 'reference')} {ref:>6}%"
+                   f"{'' if c['used'] else tr('  (không dùng)', '  (not used)')}")
+
+
 def _render_coef(est) -> None:
     click.echo(tr(f"DIGITAL_COEF {est.territory} {est.period}, phương pháp {est.method}:",
                   f"DIGITAL_COEF {est.territory} {est.period}, method {est.method}:"))
     for sector, v in est.coefficients.items():
         click.echo(f"  {sector:<4} {fmt_number(v, 4)}")
-    click.echo(f"  {est.note}")
+    click.echo(f"  {est.note_vi if current_lang() == 'vi' and getattr(est, 'note_vi', None) else est.note}")
     if est.run_id is not None:
         click.echo(tr(f"  Đã lưu: lần chạy {est.run_id}, nguồn kinhteso:{est.method} (kết quả, không phải số được gửi), trạng thái E.",
                       f"  Stored: run {est.run_id}, source kinhteso:{est.method} (a result, not a submission), status E."))

@@ -36,6 +36,7 @@ DEMO_SOURCE = "demo"
 CAPABILITIES: tuple[str, ...] = (
     "kinhteso.demo.summaries:foundation_summary",
     "kinhteso.demo.summaries:io_summary",
+    "kinhteso.demo.summaries:records_summary",
     "kinhteso.demo.summaries:accounts_summary",
     "kinhteso.demo.summaries:quarterly_summary",
     "kinhteso.demo.summaries:nowcast_summary",
@@ -46,6 +47,7 @@ CAPABILITIES: tuple[str, ...] = (
 STEP_LABELS: dict[str, tuple[str, str]] = {
     "foundation_summary": ("Nền tảng: GRDP theo 34 tỉnh", "Foundation: GRDP on the 34-province basis"),
     "io_summary": ("Phân tích vào-ra", "Input-output analysis"),
+    "records_summary": ("Dữ liệu bản ghi: cảng, logistics", "Record data: ports, logistics"),
     "accounts_summary": ("Tài khoản kinh tế số", "Digital-economy accounts"),
     "quarterly_summary": ("Số liệu quý", "Quarterly figures"),
     "nowcast_summary": ("Dự báo tức thời", "Nowcasts"),
@@ -116,6 +118,8 @@ def run_demo(workspace: Path, *, fresh: bool = True, force: bool = False,
         w = f"--workspace {workspace}"
         for cmd in (f"measure --territory 34:31 --period 2025 --by sector {w}",
                     f"measure --all --period 2025 {w}",
+                    f"results --indicator PORT_IMPORT_DWELL_H --territory 34:31 --period 2025-Q3 {w}",
+                    f"coef logistics --territory 34:31 --period 2025 --dry-run {w}",
                     f"quarterly --territory 34:79 --year 2026 {w}",
                     f"figure --territory 34:31 --period 2025-Q3 {w}",
                     f"results --indicator DE_SHARE --territory 34:31 --period 2025 {w}",

@@ -30,8 +30,8 @@ from kinhteso.pipeline.observations import ObservationQuery, read_observations
 from kinhteso.reference import territories as terr
 from kinhteso.workspace import Workspace
 
-__all__ = ["foundation_summary", "io_summary", "accounts_summary", "quarterly_summary", "nowcast_summary",
-           "index_summary", "targets_summary"]
+__all__ = ["foundation_summary", "io_summary", "records_summary", "accounts_summary", "quarterly_summary",
+           "nowcast_summary", "index_summary", "targets_summary", "RECORD_FILES", "record_files"]
 
 Echo = Callable[[str], None]
 
@@ -111,6 +111,85 @@ def io_summary(ws: Workspace, echo: Echo) -> None:
                 f"{', '.join(superseded)}"))
 
 
+#: The demo's record files, written then ingested in this order through ``kinhteso ingest --adapter``
+#: (the service, source ``demo``, illustrative): each a function ``(folder, seed) → [(adapter, source,
+#: path)]``. A module not (yet) in the package is skipped. A new dataset's demo files are one more line.
+RECORD_FILES: tuple[str, ...] = (
+    "kinhteso.demo.logistics:write_demo_files",
+    "kinhteso.demo.sectors:write_sector_files",
+)
+#: The seed of the demo's record files (the same files on every run).
+RECORD_SEED = 2025
+#: The port indicators the demo prints, in this order (short labels).
+_PORT_COLUMNS = (("PORT_NSW_SHARE", "NSW%"), ("PORT_EDO_SHARE", "eDO%"), ("PORT_EPAYMENT_SHARE", "e-pay%"),
+                 ("CUSTOMS_E_DECLARATION_SHARE", "e-decl%"), ("PORT_IMPORT_DWELL_H", "dwell h"),
+                 ("PORT_IMPORT_DWELL_P90_H", "p90 h"), ("PORT_VESSEL_HOURS", "vessel h"),
+                 ("PORT_TEU_PER_BERTH_HOUR", "TEU/berth h"))
+
+
+def record_files(folder, seed: int = RECORD_SEED) -> list[tuple[str, str, Any]]:
+    """Write every record file of :data:`RECORD_FILES` into ``folder``: ``(adapter, source, path)``."""
+    import importlib  # noqa: PLC0415
+    import importlib.util  # noqa: PLC0415
+
+    out = []
+    for spec in RECORD_FILES:
+        module, func = spec.split(":")
+        if importlib.util.find_spec(module) is None:
+            continue  # the hook of a dataset whose demo files are not built yet
+        out += getattr(importlib.import_module(module), func)(folder, seed)
+    return out
+
+
+def records_summary(ws: Workspace, echo: Echo) -> None:
+    """Demo: the agencies' record files (Hải Phòng's and Hồ Chí Minh City's ports, illustrative) through
+    the shipped adapters, then the port indicators derived from them, by quarter."""
+    from kinhteso.service.data import IngestRequest, ingest  # noqa: PLC0415
+
+    folder = ws.root / "demo_inputs" / "records"
+    files = record_files(folder)
+    n_read = n_aside = 0
+    for adapter, source, path in files:
+        (out,) = ingest(ws, IngestRequest(files=(path,), source=source, adapter=adapter, illustrative=True))
+        if out.rejected is not None:
+            raise out.rejected
+        rec = out.result.records or {}
+        n_read += int(rec.get("read", 0))
+        n_aside += sum((rec.get("aside") or {}).values())
+    echo("")
+    echo(tr(f"Dữ liệu bản ghi — {len(files)} tệp của các cơ quan (cảng, hải quan, các sở; qua các adapter có sẵn, "
+            f"nguồn = demo): {fmt_number(n_read, 0)} bản ghi, {fmt_number(n_aside, 0)} để riêng [{DEMO_LABEL['vi']}].",
+            f"Record data — {len(files)} agencies' files (ports, customs, departments; through the shipped adapters, "
+            f"source = demo): {fmt_number(n_read, 0)} records, {fmt_number(n_aside, 0)} set aside [{DEMO_LABEL['en']}]."))
+    echo(tr("  Chỉ số cảng theo quý (Hải Phòng 34:31, TP. Hồ Chí Minh 34:79):",
+            "  Port indicators by quarter (Hai Phong 34:31, Ho Chi Minh City 34:79):"))
+    res = ws.store.results(kind="logistics", territory=["34:31", "34:79"])
+    res = res[res["period"].str.startswith("2025") & res["value"].notna()]
+    table = res.pivot_table(index=["territory", "period"], columns="indicator", values="value", aggfunc="first")
+    echo("  " + f"{'':<6} {'':<8}" + "".join(f"{label:>12}" for _, label in _PORT_COLUMNS))
+    for (key, per), row in table.iterrows():
+        cells = "".join(f"{'–' if pd.isna(row.get(c)) else fmt_number(row.get(c), 1):>12}" for c, _ in _PORT_COLUMNS)
+        echo(f"  {key:<6} {per:<8}{cells}")
+    echo(tr("  (kinhteso results --indicator PORT_NSW_SHARE --territory 34:31; docs/logistics.md)",
+            "  (kinhteso results --indicator PORT_NSW_SHARE --territory 34:31; docs/logistics.md)"))
+
+
+def _logistics_coefficients(done: list, echo: Echo, year: str) -> None:
+    """Print the logistics coefficients of section H estimated for the provinces with port records."""
+    for est in done:
+        d = est.details or {}
+        if est.run_id is None:
+            continue
+        nat = d.get("national", {})
+        vals = ", ".join(f"{c} {fmt_number(nat.get(c), 4)} → {fmt_number(v, 4)}" for c, v in est.coefficients.items())
+        echo(tr(f"  Hệ số số hóa ngành vận tải, kho bãi (H) của {est.territory} {year} từ dữ liệu logistics: {vals} "
+                f"(chỉ số số hóa quy trình {fmt_number(d.get('index_pct'), 1)} so với {fmt_number(d.get('reference_pct'), 1)}"
+                f" của các cảng có dữ liệu; kinhteso coef logistics).",
+                f"  Transport and storage (H) coefficient of {est.territory} {year} from its logistics records: {vals} "
+                f"(process-digitalisation index {fmt_number(d.get('index_pct'), 1)} against {fmt_number(d.get('reference_pct'), 1)}"
+                f" for the reporting ports; kinhteso coef logistics)."))
+
+
 def accounts_summary(ws: Workspace, echo: Echo) -> None:
     """Demo: calibrate DIGITAL_COEF on the published digitalised shares, then measure the nation
     (three views, against the published figures) and every province in 2025."""
@@ -118,6 +197,8 @@ def accounts_summary(ws: Workspace, echo: Echo) -> None:
     for y in years:
         PC.estimate_calibration(ws, period=y, target_pct=demo_data.CALIBRATION[int(y)][1])
     res = PA.measure_many(ws, ["VN"], years, list(MA.VIEWS), store_run=True)
+    # the provinces' own coefficient of section H from their port records, before their accounts use it
+    logistics = PC.refresh_logistics_coefficients(ws, years=["2025"])
     pub = ws.store.observations(indicator=["DE_SHARE", "DE_SHARE_MIC"], territory="VN")
     pub = {(r.indicator, r.period): r.value for r in pub.itertuples()}
     by = {(r.view, r.period): r.result.de_share for r in res if r.result}
@@ -148,6 +229,7 @@ def accounts_summary(ws: Workspace, echo: Echo) -> None:
                 f"(chênh lệch GRDP {fmt_number(rec['discrepancy_grdp'], 0)} tỷ đồng, được báo cáo, không ẩn).",
                 f"  Nation {fmt_number(rec['nation_share'], 2)}% vs sum of provinces {fmt_number(rec['provinces_share'], 2)}% "
                 f"(GRDP discrepancy {fmt_number(rec['discrepancy_grdp'], 0)} VND bn, reported, not hidden)."))
+    _logistics_coefficients(logistics, echo, "2025")
     io_runs = ws.store.results(kind="coef", method="io", indicator="DIGITAL_COEF", territory="VN")
     if len(io_runs):
         p = io_runs.period.iloc[0]

@@ -10,6 +10,8 @@ of an earlier year is carried forward only with a warning. ``PLATFORM_VA`` for t
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -170,7 +172,11 @@ def read_inputs(ws: Workspace, periods: Sequence[str], as_of=None, coef_source: 
                            **where)
     if len(est):
         est = est.assign(source="kinhteso:" + est["method"], received_at=est["computed_at"], vintage_id=pd.NA,
-                         backcast=False)[[*obs.columns, "run_id"]] if len(obs.columns) else est
+                         backcast=False)
+        # a province's logistics coefficient supplements its own coefficients, read apart
+        # (territory_inputs): it never competes with them for the latest source
+        est["indicator"] = est["indicator"].where(est["method"] != LOGISTICS_METHOD, LOGISTICS_COEF)
+        est = est[[*obs.columns, "run_id", "parameters"]] if len(obs.columns) else est
         obs = pd.concat([obs, est], ignore_index=True) if len(obs) else est
     if coef_source:
         coef = obs[(obs.indicator == "DIGITAL_COEF") & (obs.source == coef_source)]
@@ -180,7 +186,8 @@ def read_inputs(ws: Workspace, periods: Sequence[str], as_of=None, coef_source: 
                 f"Không có hệ số DIGITAL_COEF nào từ nguồn '{coef_source}'.",
                 f"No DIGITAL_COEF from source '{coef_source}'.",
             )
-        obs = pd.concat([obs[obs.indicator != "DIGITAL_COEF"], coef], ignore_index=True)
+        # only that source's coefficients: without the logistics supplement
+        obs = pd.concat([obs[~obs.indicator.isin(["DIGITAL_COEF", LOGISTICS_COEF])], coef], ignore_index=True)
     return obs
 
 
@@ -264,6 +271,7 @@ def territory_inputs(rows: Rows, nation: Rows, key: str, period: str, warnings: 
     coef_nat, p_cn, v4 = _coef(nation, "DIGITAL_COEF", period, warnings, label, "national")
     alloc_own, p_ao, v5 = _coef(own, "ALLOC_RATIO", period, warnings, label, "own")
     alloc_nat, p_an, v6 = _coef(nation, "ALLOC_RATIO", period, warnings, label, "national")
+    coef_own, logistics, v9 = _logistics_supplement(own, coef_own, coef_nat, key, period, warnings, label)
     platform, v7 = input_series(rows, "PLATFORM_VA", period)
     chosen, vsic_version = _vsic_choice(rows, period, {"va": va, "platform": platform}, warnings, label)
     va, platform = chosen["va"], chosen["platform"]
@@ -273,7 +281,7 @@ def territory_inputs(rows: Rows, nation: Rows, key: str, period: str, warnings: 
     va_nat, v8 = input_series(nation, "GRDP_VA", period) if key != "VN" else (va, [])
     inp = A.AccountInputs(va=va, grdp=grdp, coef_own=coef_own, coef_nat=coef_nat, alloc_own=alloc_own,
                           alloc_nat=alloc_nat, platform=platform, label=label, va_nat=va_nat)
-    ids = {*v1, *v2, *v3, *v4, *v5, *v6, *v7, *v8}
+    ids = {*v1, *v2, *v3, *v4, *v5, *v6, *v7, *v8, *v9}
     prov = {
         "input_vintages": sorted(i for i in ids if isinstance(i, int)),
         "input_runs": sorted(i for i in ids if isinstance(i, str)),
@@ -283,7 +291,79 @@ def territory_inputs(rows: Rows, nation: Rows, key: str, period: str, warnings: 
         "illustrative": rows.illustrative or nation.illustrative,
         "vsic_version": vsic_version,
     }
+    if logistics is not None:
+        prov["logistics_coef"] = logistics
     return inp, prov
+
+
+#: How the accounts name a province's logistics coefficient among their inputs (read apart from its
+#: own DIGITAL_COEF; :mod:`kinhteso.pipeline.coefficients`, method ``logistics-process``).
+LOGISTICS_COEF = "DIGITAL_COEF@logistics"
+LOGISTICS_METHOD = "logistics-process"
+
+
+@functools.cache
+def _tree() -> A.Hierarchy:
+    return hierarchy()
+
+
+def _logistics_supplement(own: Rows, coef_own: pd.Series, coef_nat: pd.Series, key: str, period: str,
+                          warnings: list, label: str) -> tuple[pd.Series, dict | None, list]:
+    """The province's logistics coefficient of transport and storage (section H), where it has one:
+    the stored run's factor m (:func:`kinhteso.methods.logistics_coef.logistics_coefficient`) applied
+    to the national coefficients in force at or under H, min(max(d_nat·m, 0), 1), added to the
+    province's own coefficients only at the codes none of its own covers (at the code or above it):
+    a coefficient the province submitted, or another estimate of its own, is never shadowed.
+    Returns (the province's coefficients, what was done for the note, the run read); a note
+    (``LOGISTICS_COEF``, vi/en) says which coefficient H uses and why."""
+    if own is _EMPTY or own.get(LOGISTICS_COEF, period) is None and not own.annual_periods(LOGISTICS_COEF):
+        return coef_own, None, []
+    est, p_est, ids = _coef(own, LOGISTICS_COEF, period, warnings, label, "logistics")
+    if not len(est):
+        return coef_own, None, []
+    f = own.get(LOGISTICS_COEF, p_est)
+    params = f["parameters"].iloc[-1] if "parameters" in f else None
+    params = json.loads(params) if isinstance(params, str) else (params or {})
+    factor = float(params.get("factor", 1.0))
+    h = _tree()
+    section = ("H", "v2025:H")
+    nat = {str(c): float(v) for c, v in coef_nat.items() if str(c) in section or h.section(str(c)) in section}
+    mine = {str(c) for c in coef_own.index}
+    covered = {c for c in nat if c in mine or mine.intersection(h.ancestors(c))}
+    mine_h = sorted(c for c in mine if c in section or h.section(c) in section)
+    added = {c: min(max(v * factor, 0.0), 1.0) for c, v in nat.items() if c not in covered}
+    run = str(f["run_id"].iloc[-1]) if "run_id" in f else None
+    info = {"run_id": run, "period": p_est, "factor": factor, "index_pct": params.get("index_pct"),
+            "reference_pct": params.get("reference_pct"), "reference": params.get("reference"),
+            "elasticity": params.get("elasticity"), "coefficients": added, "national": nat,
+            "own_kept": mine_h, "stored": {str(c): float(v) for c, v in est.items()}}
+    idx, ref = params.get("index_pct"), params.get("reference_pct")
+    why_en = (f"process-digitalisation index {idx:.1f} against the reference {ref:.1f}" if idx is not None and
+              ref is not None else "the province's logistics records")
+    why_vi = (f"chỉ số số hóa quy trình {idx:.1f} so với mức tham chiếu {ref:.1f}" if idx is not None and
+              ref is not None else "dữ liệu logistics của tỉnh")
+    if added:
+        coef_own = pd.concat([coef_own, pd.Series(added, dtype=float)]) if len(coef_own) else pd.Series(added,
+                                                                                                            dtype=float)
+        vals = "; ".join(f"{c} = {nat[c]:.4f} × {factor:.4f} = {v:.4f}" for c, v in added.items())
+        kept_en = f"; the province's own DIGITAL_COEF of {', '.join(mine_h)} is kept" if mine_h else ""
+        kept_vi = f"; giữ DIGITAL_COEF riêng của tỉnh cho {', '.join(mine_h)}" if mine_h else ""
+        warnings.append({
+            "code": "LOGISTICS_COEF",
+            "vi": f"{label}: ngành vận tải, kho bãi (H) dùng hệ số số hóa ước tính từ dữ liệu logistics của tỉnh "
+                  f"(hệ số cả nước × hệ số nhân, {why_vi}; lần chạy {run}): {vals}{kept_vi}.",
+            "en": f"{label}: transport and storage (H) uses a digitalisation coefficient estimated from the "
+                  f"province's logistics records (national coefficient × factor, {why_en}; run {run}): {vals}{kept_en}.",
+            "sectors": sorted(added), "run_id": run})
+    elif nat:
+        warnings.append({
+            "code": "LOGISTICS_COEF_NOT_USED",
+            "vi": f"{label}: tỉnh đã có DIGITAL_COEF riêng của ngành H ({', '.join(mine_h)}); hệ số ước tính từ dữ "
+                  f"liệu logistics (lần chạy {run}) không thay thế số đó.",
+            "en": f"{label}: the province has its own DIGITAL_COEF of section H ({', '.join(mine_h)}); the estimate "
+                  f"from its logistics records (run {run}) does not replace it.",
+            "sectors": mine_h, "run_id": run})
+    return coef_own, info, ids
 
 
 def _one(frame: Rows, nation: Rows, h: A.Hierarchy, key: str, period: str, view: str,
@@ -309,7 +389,7 @@ def _one(frame: Rows, nation: Rows, h: A.Hierarchy, key: str, period: str, view:
     if key != "VN":
         note_national_fallback(res, key, period, warnings)
     prov.update({"view": view, "core": list(res.core), "allocations": res.allocations,
-                 "coefficient_sources": dict(zip(res.pieces.code, res.pieces.coef_source)),
+                 "coefficient_sources": _sources(res, prov.get("logistics_coef")),
                  "denominator": "sum of value added" if res.grdp_is_sum_of_va else "GRDP",
                  "code_version": __version__, "method": f"kinhteso.methods.accounts.measure (view={view})"})
     out = MeasureResult(key, period, view, res, warnings, prov)
@@ -325,6 +405,14 @@ def _one(frame: Rows, nation: Rows, h: A.Hierarchy, key: str, period: str, view:
                 out.growth = res.de_va / pres.de_va - 1.0
                 out.change = {"from": prev, **A.shift_share(pres, res)}
     return out
+
+
+def _sources(res: A.AccountResult, logistics: dict | None) -> dict:
+    """Each piece's coefficient source; ``logistics:<code>`` where the province's logistics
+    coefficient served (it is held among the province's own)."""
+    added = set((logistics or {}).get("coefficients", {}))
+    return {c: (f"logistics:{str(s).split(':', 1)[1]}" if str(s).startswith("own:") and str(s).split(":", 1)[1] in added
+                else s) for c, s in zip(res.pieces.code, res.pieces.coef_source)}
 
 
 def note_national_fallback(res: A.AccountResult, key: str, period: str, warnings: list[dict]) -> None:

@@ -6,6 +6,11 @@
 - ``calibration``: a profile (the revenue shares above, or a file) scaled so that the national
   digitalised share equals a published figure; source ``kinhteso:calibration``.
 - ``io``: the input-output estimator (``kinhteso io … --write-coef``; source ``kinhteso:io``).
+- ``logistics``: a province's coefficient of transport and storage (VSIC section ``H``) from its own
+  logistics records (:mod:`kinhteso.methods.logistics_coef`): the national coefficient scaled by
+  the province's process-digitalisation index against the reporting ports' (method
+  ``logistics-process``; read by the accounts as a supplement to the province's own coefficients,
+  never in place of a submitted one: :func:`kinhteso.pipeline.accounts.territory_inputs`).
 
 Each estimate is one run of kind ``coef`` (its method: ``revenue-share``, ``calibration``, ``io``),
 with its parameters and the vintages it read; the accounts read it as the source
@@ -14,19 +19,23 @@ with its parameters and the vintages it read; the accounts read it as the source
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
 
 from kinhteso.errors import MethodError, UsageError
 from kinhteso.methods import accounts as A
+from kinhteso.periods import period as strict_period
 from kinhteso.pipeline import accounts as PA
 from kinhteso.reference import territories as terr
 from kinhteso import __version__
 from kinhteso.store import RunRecord
 from kinhteso.workspace import Workspace
 
-__all__ = ["CoefEstimate", "estimate_revenue", "estimate_calibration", "write_coefficients", "section_revenue_profile"]
+__all__ = ["CoefEstimate", "estimate_revenue", "estimate_calibration", "write_coefficients", "section_revenue_profile",
+           "estimate_logistics", "refresh_logistics_coefficients", "logistics_counts", "LOGISTICS_METHOD",
+           "LOGISTICS_SECTIONS"]
 
 
 @dataclass
@@ -39,6 +48,8 @@ class CoefEstimate:
     run_id: str | None = None
     k: float | None = None
     inputs: dict | None = None  #: {"vintages": [...]} read by the estimate
+    details: dict | None = None  #: the estimator's own parameters and intermediate figures, stored with the run
+    note_vi: str | None = None   #: the note in Vietnamese (``note`` is English)
 
 
 def write_coefficients(ws: Workspace, est: CoefEstimate, *, illustrative: bool) -> str:
@@ -59,7 +70,8 @@ def coef_rows(est: CoefEstimate) -> pd.DataFrame:
 
 def coef_run(est: CoefEstimate, *, illustrative: bool) -> RunRecord:
     return RunRecord(kind="coef", method=est.method,
-                     parameters={"territory": est.territory, "period": est.period, "note": est.note},
+                     parameters={"territory": est.territory, "period": est.period, "note": est.note,
+                                 **(est.details or {})},
                      inputs=est.inputs or {"vintages": []}, code_version=__version__, illustrative=illustrative,
                      provenance={"k": est.k})
 
@@ -133,3 +145,168 @@ def estimate_calibration(ws: Workspace, *, period: str, target_pct: float, profi
     if write:
         est.run_id = write_coefficients(ws, est, illustrative=illustrative)
     return est
+
+
+# --- the logistics sector's coefficient from a province's own records ---------------------------
+#: The run's method (``kinhteso:logistics-process`` where sources are listed).
+LOGISTICS_METHOD = "logistics-process"
+#: Transport and storage in VSIC 2018 and VSIC 2025 (store keys): the codes the estimate scales are the
+#: national coefficient's codes at or under these.
+LOGISTICS_SECTIONS = ("H", "v2025:H")
+
+
+def in_logistics_section(code: str, h=None) -> bool:
+    """Whether a store sector key is transport and storage (section H of either VSIC version) or under it."""
+    h = h or PA.hierarchy()
+    return code in LOGISTICS_SECTIONS or h.section(code) in LOGISTICS_SECTIONS
+
+
+def logistics_counts(ws: Workspace) -> tuple[pd.DataFrame, list[int], bool]:
+    """The records behind each component of the process-digitalisation index
+    (:data:`kinhteso.methods.logistics_coef.COMPONENTS`), per territory and year (Viet Nam time):
+    ``territory, year, component, digital, records``; the standing record vintages read; whether any
+    is illustrative. The share of a component is the dataset's own derived share (``datasets.yaml``:
+    its field and values; the NSW share: vessel calls with ``nsw = Y``), counted over the year's
+    records (a record sent again in a later vintage counted once, as the latest)."""
+    from kinhteso.methods.logistics_coef import COMPONENTS  # noqa: PLC0415
+    from kinhteso.pipeline.logistics import LOCAL_OFFSET_HOURS  # noqa: PLC0415
+    from kinhteso.reference.datasets import datasets  # noqa: PLC0415
+    from kinhteso.store import RECORD_TABLES  # noqa: PLC0415
+
+    store = ws.store
+    parts, used = [], set()
+
+    def add(frame: pd.DataFrame, component: str, is_digital: pd.Series, dataset: str) -> None:
+        used.add(dataset)
+        if not len(frame):
+            return
+        f = pd.DataFrame({"territory": frame["territory"].to_numpy(), "year": frame["period"].str[:4].to_numpy(),
+                          "digital": is_digital.to_numpy().astype(int), "records": 1})
+        parts.append(f.groupby(["territory", "year"], as_index=False)[["digital", "records"]].sum()
+                     .assign(component=component))
+
+    if "PORT_NSW_SHARE" in COMPONENTS and "vessel_calls" in RECORD_TABLES:
+        calls = store.vessel_calls(None, offset_hours=LOCAL_OFFSET_HOURS)
+        add(calls, "PORT_NSW_SHARE", calls["nsw"] == "Y" if len(calls) else pd.Series(dtype=bool), "vessel_calls")
+    for ds in datasets().values():
+        if ds.code not in RECORD_TABLES or ds.period_field is None:
+            continue
+        for d in ds.derived:
+            if d.code in COMPONENTS and d.share_field:
+                recs = store.records_by_quarter(ds.code, ds.period_field, [d.share_field], ds.key,
+                                                offset_hours=LOCAL_OFFSET_HOURS)
+                add(recs, d.code, recs[d.share_field].isin(d.share_values) if len(recs) else pd.Series(dtype=bool),
+                    ds.code)
+    cols = ["territory", "year", "component", "digital", "records"]
+    counts = pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
+    vint = store.record_vintages()
+    vint = vint[vint["dataset"].isin(used)]
+    return counts, sorted(int(v) for v in vint["vintage_id"]), bool(vint["illustrative"].any()) if len(vint) else False
+
+
+def _national_logistics(ws: Workspace, year: str) -> tuple[pd.Series, str | None, list, bool]:
+    """The nation's DIGITAL_COEF at or under section H, chosen as the accounts choose it (one source,
+    the period's or the latest earlier year's): (coefficients, their period, vintages and runs, illustrative)."""
+    obs = PA.read_inputs(ws, [year], territories=["VN"])
+    nation = PA.Rows(obs[obs.territory == "VN"])
+    s, p, ids = PA._coef(nation, "DIGITAL_COEF", year, [], f"VN {year}", "national")  # noqa: SLF001
+    h = PA.hierarchy()
+    s = s[[in_logistics_section(str(c), h) for c in s.index]]
+    return s, p, ids, nation.illustrative
+
+
+def estimate_logistics(ws: Workspace, *, territory: str, period: str, reference: float | None = None,
+                       elasticity: float | None = None, min_records: int | None = None, write: bool = True,
+                       counts: tuple[pd.DataFrame, list[int], bool] | None = None) -> CoefEstimate:
+    """DIGITAL_COEF of transport and storage (section H) for ``territory`` in the year ``period``
+    from its logistics records (:func:`kinhteso.methods.logistics_coef.logistics_coefficient`):
+    the nation's coefficient of H × (1 + η·(I − R)/R), bounded to 0–1. ``reference`` (percent):
+    the reference index R; None pools every reporting territory's records. Stored as one run of kind
+    ``coef``, method ``logistics-process`` (its parameters: the index, the reference, the factor, each
+    component; its inputs: the record vintages and the national coefficient's vintages or runs).
+
+    A province without enough records (or none) keeps the national coefficient: the estimate then
+    says so and stores nothing. ``NO_NATIONAL_COEF`` when the nation has no coefficient of H to scale."""
+    from kinhteso.methods import logistics_coef as M  # noqa: PLC0415
+
+    p = strict_period(period)
+    if p.freq != "A":
+        raise UsageError("COEF_ANNUAL", f"Hệ số số hóa ước tính theo năm, không theo kỳ {p.code}.",
+                         f"Digitalisation coefficients are estimated for a year, not for {p.code}.")
+    if territory == "VN":
+        raise UsageError("LOGISTICS_PROVINCE",
+                         "Hệ số logistics là hệ số riêng của một tỉnh (so với mức tham chiếu); hãy chọn một tỉnh.",
+                         "The logistics coefficient is a province's own (against the reference); name a province.")
+    terr.get_territory(territory)
+    year = p.code
+    eta = M.DEFAULT_ELASTICITY if elasticity is None else float(elasticity)
+    n_min = M.MIN_RECORDS if min_records is None else int(min_records)
+    if not (math.isfinite(eta) and eta >= 0):
+        raise UsageError("BAD_ELASTICITY", f"Độ co giãn η = {elasticity} phải là một số hữu hạn, không âm.",
+                         f"The elasticity η = {elasticity} must be a finite, non-negative number.")
+    if reference is not None and not 0 < float(reference) <= 100:
+        raise UsageError("REFERENCE_RANGE", f"Chỉ số tham chiếu {reference} phải trong (0, 100] (%).",
+                         f"The reference index {reference} must be in (0, 100] (percent).")
+    national, nat_period, nat_ids, nat_ill = _national_logistics(ws, year)
+    if national.empty:
+        raise UsageError("NO_NATIONAL_COEF",
+                         f"Cả nước chưa có DIGITAL_COEF của ngành H (vận tải, kho bãi) cho {year}: không có gì để điều chỉnh.",
+                         f"The nation has no DIGITAL_COEF of section H (transport and storage) for {year}: nothing to scale.")
+    all_counts, vintages, rec_ill = counts if counts is not None else logistics_counts(ws)
+    year_counts = all_counts[all_counts["year"] == year]
+    own = year_counts[year_counts["territory"] == territory]
+    ref = year_counts if reference is None else float(reference) / 100.0
+    res = M.logistics_coefficient(own, national, reference=ref, elasticity=eta, min_records=n_min)
+    nat_text = ", ".join(f"{c}={v:.4g}" for c, v in national.items())
+    if res is None:
+        return CoefEstimate(territory, year, LOGISTICS_METHOD, national, run_id=None,
+                            note=f"no logistics records of {territory} in {year} with at least {n_min} records per "
+                                 f"component: the national coefficient applies ({nat_text})",
+                            note_vi=f"{territory} chưa có dữ liệu logistics năm {year} (mỗi thành phần ít nhất {n_min} "
+                                    f"bản ghi): dùng hệ số cả nước ({nat_text})")
+    pooled = sorted(set(year_counts["territory"])) if reference is None else []
+    comps = [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+             for row in res.components.to_dict(orient="records")]
+    details = {"index_pct": round(res.index * 100, 10), "reference_pct": round(res.reference * 100, 10),
+               "reference": "pooled" if reference is None else "given", "reference_territories": pooled,
+               "factor": res.factor, "elasticity": eta, "min_records": n_min, "components": comps,
+               "national": {str(c): float(v) for c, v in national.items()}, "national_period": nat_period,
+               "capped": res.capped}
+    ref_en = (f"the reporting territories' pooled index {res.reference * 100:.1f} ({', '.join(pooled)})"
+              if reference is None else f"the given reference {res.reference * 100:.1f}")
+    ref_vi = (f"chỉ số gộp của các địa bàn có dữ liệu {res.reference * 100:.1f} ({', '.join(pooled)})"
+              if reference is None else f"mức tham chiếu đã cho {res.reference * 100:.1f}")
+    used = ", ".join(c["component"] for c in comps if c["used"])
+    est = CoefEstimate(
+        territory, year, LOGISTICS_METHOD, res.coefficients, k=res.factor,
+        note=f"method=logistics-process; process-digitalisation index {res.index * 100:.1f} ({used}) against "
+             f"{ref_en}; factor 1 + {eta:g}×(I − R)/R = {res.factor:.4f} on the national coefficient ({nat_text}, "
+             f"{nat_period})",
+        note_vi=f"phương pháp logistics-process; chỉ số số hóa quy trình {res.index * 100:.1f} ({used}) so với "
+                f"{ref_vi}; hệ số nhân 1 + {eta:g}×(I − R)/R = {res.factor:.4f} trên hệ số cả nước ({nat_text}, "
+                f"{nat_period})",
+        inputs={"vintages": sorted({*vintages, *(i for i in nat_ids if isinstance(i, int))}),
+                "runs": sorted(str(i) for i in nat_ids if isinstance(i, str))},
+        details=details)
+    if write:
+        est.run_id = write_coefficients(ws, est, illustrative=rec_ill or nat_ill)
+    return est
+
+
+def refresh_logistics_coefficients(ws: Workspace, territories: list[str] | None = None,
+                                   years: list[str] | None = None) -> list[CoefEstimate]:
+    """Estimate and store the logistics coefficient of every territory (or of ``territories``) for
+    every year its records cover (or ``years``), where the nation has a coefficient of H; the
+    estimates made (a province without enough records keeps the national coefficient, nothing stored)."""
+    counts = logistics_counts(ws)
+    frame = counts[0]
+    out = []
+    for year in sorted(set(frame["year"]) if years is None else years):
+        keys = sorted(set(frame.loc[frame["year"] == year, "territory"]))
+        for key in keys if territories is None else [t for t in territories if t in keys]:
+            try:
+                out.append(estimate_logistics(ws, territory=key, period=year, counts=counts))
+            except UsageError as exc:
+                if exc.code != "NO_NATIONAL_COEF":
+                    raise
+    return out
