@@ -1174,14 +1174,9 @@ class Store:
         if territories is not None:
             params["terrs"] = [str(t) for t in territories] or [""]
             where = "AND c.territory IN (SELECT unnest($terrs))"
-        t = _q(time_field)
-        from kinhteso.reference.datasets import datasets  # noqa: PLC0415
-
-        if datasets()[dataset].field(time_field).type == "month":  # 'YYYY-MM'
-            quarter = f"substr({t}, 1, 4) || '-Q' || ((CAST(substr({t}, 6, 2) AS INTEGER) + 2) // 3)::VARCHAR"
+        quarter = self._quarter_sql(dataset, time_field)
+        if "$off" not in quarter:  # a month field's quarter needs no offset
             del params["off"]
-        else:
-            quarter = f"strftime({t} + to_hours($off), '%Y') || '-Q' || quarter({t} + to_hours($off))::VARCHAR"
         return self._read(f"""
             SELECT territory, {quarter} AS period, {', '.join(_q(f) for f in fields)}
             FROM {table} c JOIN vintages v USING (vintage_id)
@@ -2185,7 +2180,8 @@ class Stage:
 
     def check_records(self, fields: Sequence[dict], *, values: dict[str, dict[str, str]], locodes: dict[str, str],
                       timezone: str | None, limit: int = 1000,
-                      resolve: dict[str, Callable[[list[str]], dict[str, str]]] | None = None) -> tuple[pd.DataFrame, int]:
+                      resolve: dict[str, Callable[[list[str]], dict[str, str]]] | None = None,
+                      parts: Sequence[tuple[str, str]] = ()) -> tuple[pd.DataFrame, int]:
         """Type the staged ``_raw`` rows into ``_rec`` (one column per field, timestamps in UTC,
         ``territory`` from the ``territory`` field, else from the ``locode`` field's port) and return
         the problem rows (``line, field, raw, code``; codes ``MISSING_VALUE``, ``UNKNOWN_CODE``,
@@ -2197,7 +2193,8 @@ class Stage:
         (a value for every record, instead of a column), ``type``, ``required``, ``codes``;
         ``values``: field → {the file's word: code}; ``timezone``: the offset (``+07:00``) of times
         written without one (None: refused); ``resolve``: field type (``territory``, ``month``) →
-        a function giving the code of each distinct text it can read.
+        a function giving the code of each distinct text it can read; ``parts``: (part, whole) number
+        fields of one record, a part larger than its whole being ``PART_EXCEEDS_WHOLE``.
 
         One pass types every record (each time parsed once); the text of a value is read again only
         for the records whose typed value is missing (an empty cell, or a problem), to say why."""
@@ -2287,6 +2284,9 @@ class Stage:
                 probs.append(f"SELECT * FROM (SELECT s._row, {lit}, coalesce(s.{name}, ''), "
                              f"CASE WHEN s.{name} IS NULL THEN {missing} ELSE {why} END AS code FROM {src} s "
                              f"WHERE s._row IN (SELECT _row FROM _rec WHERE {name} IS NULL)) WHERE code IS NOT NULL")
+        for part, whole in parts:
+            probs.append(f"SELECT _row, {_lit(part)}, {_q(part)}::VARCHAR || ' > ' || {_q(whole)}::VARCHAR, "
+                         f"'PART_EXCEEDS_WHOLE' FROM _rec WHERE {_q(part)} > {_q(whole)} AND {_q(whole)} >= 0")  # (a negative: said already)
         union = " UNION ALL ".join(probs) or "SELECT NULL, NULL, NULL, NULL WHERE FALSE"
         con.execute(f"CREATE OR REPLACE TEMP TABLE _problems AS SELECT * FROM ({union}) p(line, field, raw, code)")
         total = int(con.execute("SELECT count(*) FROM _problems").fetchone()[0])

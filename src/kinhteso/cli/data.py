@@ -162,10 +162,9 @@ def _echo_records(f, r) -> None:
         click.echo(tr(f"  {d['stored_already']} bản ghi đã có trong một lần nộp trước (chỉ tính một lần).",
                       f"  {d['stored_already']} records were in an earlier vintage already (counted once)."))
     for x in d.get("recomputed", []):
-        click.echo(tr(f"  → chỉ tiêu dẫn xuất của {x['territory']} tính lại cho {', '.join(x['quarters']) or '–'} "
-                      f"(lần chạy {x['run_id'][:12]}).",
-                      f"  → derived indicators of {x['territory']} recomputed for {', '.join(x['quarters']) or '–'} "
-                      f"(run {x['run_id'][:12]})."))
+        periods = ", ".join([*x["quarters"], *x.get("years", [])]) or "–"
+        click.echo(tr(f"  → chỉ tiêu dẫn xuất của {x['territory']} tính lại cho {periods} (lần chạy {x['run_id'][:12]}).",
+                      f"  → derived indicators of {x['territory']} recomputed for {periods} (run {x['run_id'][:12]})."))
 
 
 @click.command("quarantine")
@@ -196,9 +195,17 @@ def adapters(fmt: str, workspace: Path) -> None:
     with Workspace.open(workspace) as ws:  # the workspace's own adapters beside the shipped ones
         ws.store.schema_version()  # a workspace whose store cannot be read says so
         listed = found(ws.root)
+    def wide(a) -> str:
+        if a.wide is None:
+            return ""
+        under = "; ".join(f"{k}={v}" for k, v in a.wide.columns.items()) if a.wide.columns else f"{a.wide.value}"
+        return f"{a.wide.field} ← {tr('tháng theo cột', 'months across columns')}: {under}"
+
     rows = [{"adapter": a.name, "dataset": a.dataset, "name": tr(a.name_vi, a.name_en),
              "columns": "; ".join(f"{k}={v}" for k, v in a.columns.items()),
-             "timezone": a.timezone or "", "header_row": a.header_row} for a in listed.values()]
+             "constants": "; ".join(f"{k}={v}" for k, v in a.constants.items()), "wide": wide(a),
+             "timezone": a.timezone or "", "header_row": a.header_row, "header_rows": a.header_rows}
+            for a in listed.values()]
     click.echo(render_frame(pd.DataFrame(rows), fmt, sheet=tr("bo_chuyen_doi", "adapters")))
 
 

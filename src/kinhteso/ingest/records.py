@@ -8,7 +8,10 @@ mapped onto a dataset of :mod:`kinhteso.reference.datasets` by the adapter's YAM
    (``MISSING_VALUE``), a code is not one of the dataset's (``UNKNOWN_CODE``), a time has no UTC
    offset and the adapter declares none (``TIME_WITHOUT_ZONE``), a time cannot be read
    (``BAD_TIME``), a port is not a known UN/LOCODE (``UNKNOWN_LOCODE``), a number is not one
-   (``BAD_NUMBER``) or is negative (``NEGATIVE_NUMBER``) — every problem listed, nothing stored;
+   (``BAD_NUMBER``) or is negative (``NEGATIVE_NUMBER``), a province or a month cannot be read
+   (``UNKNOWN_TERRITORY``, ``BAD_MONTH``), the part of a declared ratio exceeds its whole
+   (``PART_EXCEEDS_WHOLE``: electronic tickets above all tickets), months across columns have no
+   month column (``WIDE_NO_MONTHS``) — every problem listed, nothing stored;
 2. **set aside** (quarantined, stored with the vintage, counted and reported, never dropped): a
    record repeating an earlier one's key (``DUPLICATE_EVENT``), a gate-out dated before the same
    container's discharge at the same port (``OUT_OF_ORDER``), a record whose own times are out of
@@ -55,6 +58,8 @@ PROBLEMS = {
                           "'{raw}' names no province (e.g. Hải Phòng, 31, 34:31)"),
     "BAD_MONTH": ("'{raw}' của {field} không phải một tháng (ví dụ 2025-07, 07/2025, T7/2025, Tháng 7/2025)",
                   "'{raw}' in {field} is not a month (e.g. 2025-07, 07/2025, T7/2025, Tháng 7/2025)"),
+    "PART_EXCEEDS_WHOLE": ("{field} lớn hơn tổng của nó ({raw}): một phần không thể lớn hơn toàn bộ",
+                           "{field} exceeds its whole ({raw}): a part cannot be larger than the whole"),
     "WIDE_NO_MONTHS": ("không có cột tháng nào: bộ chuyển đổi đọc các tháng theo cột (ví dụ 'Tháng 7/2025'{raw})",
                        "no month column: the adapter reads months across columns (e.g. 'Tháng 7/2025'{raw})"),
 }
@@ -213,7 +218,8 @@ def check_records(path: Path, adapter, *, workdir: Path, settings: dict | None =
                                                timezone=adapter.timezone, limit=MAX_PROBLEMS,
                                                resolve={"territory": territory_codes,
                                                         "month": lambda texts: {t: m for t in texts
-                                                                                if (m := month_code(t))}})
+                                                                                if (m := month_code(t))}},
+                                               parts=[d.ratio for d in ds.derived if d.ratio])
             if total:
                 codes = {f.name: ", ".join(f.codes) for f in ds.fields}
                 problems = [_problem(r.code, name, int(r.line) if r.line == r.line else None, r.field,

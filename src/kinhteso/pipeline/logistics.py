@@ -1,4 +1,5 @@
-"""Port indicators from the records stored: computed whenever their dataset changes.
+"""Indicators derived from the records stored: computed whenever their dataset changes, for each
+quarter and for each year (from the year's records themselves: :func:`with_years`).
 
 :func:`refresh_dataset` reads a dataset's records for the territories asked for (the import dwell
 pairs of container events, :meth:`kinhteso.store.Store.import_dwell`; the vessel calls,
@@ -31,22 +32,35 @@ if TYPE_CHECKING:
     from kinhteso.store import Store
     from kinhteso.workspace import Workspace
 
-__all__ = ["refresh_dataset", "KIND", "METHODS", "LOCAL_OFFSET_HOURS", "method_of"]
+__all__ = ["refresh_dataset", "KIND", "METHODS", "LOCAL_OFFSET_HOURS", "method_of", "with_years"]
 
 KIND = "logistics"
 #: Viet Nam time (UTC+7): the quarter of a gate-out or a departure is that of its local date.
 LOCAL_OFFSET_HOURS = 7
 
 
+def with_years(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``frame`` (``period`` a quarter ``YYYY-Qn``) once more under their year, so that
+    each indicator is also computed for the year from the year's records themselves (a median of the
+    year's dwell times, a ratio of the year's sums), not as a mean of quarters.
+
+    >>> with_years(pd.DataFrame({"period": ["2025-Q3", "2025-Q4"]}))["period"].tolist()
+    ['2025-Q3', '2025-Q4', '2025', '2025']
+    """
+    if not len(frame):
+        return frame
+    return pd.concat([frame, frame.assign(period=frame["period"].str[:4])], ignore_index=True)
+
+
 def _dwell(store: Store, territories) -> pd.DataFrame:
     pairs = store.import_dwell(territories, offset_hours=LOCAL_OFFSET_HOURS).rename(columns={"facility": "unit"})
-    return dwell_indicators(pairs[["territory", "period", "hours", "unit"]] if len(pairs) else
+    return dwell_indicators(with_years(pairs[["territory", "period", "hours", "unit"]]) if len(pairs) else
                             pd.DataFrame(columns=["territory", "period", "hours", "unit"]))
 
 
 def _vessels(store: Store, territories) -> pd.DataFrame:
     calls = store.vessel_calls(territories, offset_hours=LOCAL_OFFSET_HOURS)
-    return vessel_indicators(calls.rename(columns={"facility": "unit"}))
+    return vessel_indicators(with_years(calls.rename(columns={"facility": "unit"})))
 
 
 #: dataset → (method, the indicators, how they are computed, the run's parameters)
@@ -80,7 +94,7 @@ def method_of(dataset: str):
                                         offset_hours=LOCAL_OFFSET_HOURS)
         if ds.unit_field:
             recs = recs.assign(unit=recs[ds.unit_field])
-        return declared_indicators(recs, shares, ratios)
+        return declared_indicators(with_years(recs), shares, ratios)
 
     declared = {c: [f, list(v)] + ([w] if w else []) for c, (f, v, w) in shares.items()}
     return ("share", {c: "PCT" for c in [*shares, *ratios]}, compute,
@@ -92,7 +106,7 @@ def method_of(dataset: str):
 
 def refresh_dataset(ws: Workspace, dataset: str, territories: Sequence[str] | None = None) -> list[dict]:
     """Compute and store the indicators derived from ``dataset`` for ``territories`` (all with
-    records when None); one dict per territory: ``territory, run_id, stored, quarters``."""
+    records when None); one dict per territory: ``territory, run_id, stored, quarters, years``."""
     found = method_of(dataset)
     if found is None:
         return []
@@ -120,7 +134,8 @@ def refresh_dataset(ws: Workspace, dataset: str, territories: Sequence[str] | No
                         inputs={"vintages": [int(v) for v in vint["vintage_id"]]}, code_version=__version__,
                         illustrative=illustrative, provenance={"indicators": sorted(indicators)})
         batch.append((run, part.assign(sector="_T", view="", price_basis="current", status="E", basis="estimated")))
-        out.append({"territory": terr, "quarters": sorted(part.loc[part["value"].notna(), "period"].unique())})
+        given = sorted(part.loc[part["value"].notna(), "period"].unique())
+        out.append({"territory": terr, "quarters": [p for p in given if "-Q" in p], "years": [p for p in given if "-" not in p]})
     for o, (rid, stored) in zip(out, store.add_results_many(batch)):
         o.update(run_id=rid, stored=stored)
     return out

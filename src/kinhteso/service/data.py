@@ -163,10 +163,19 @@ def ingest_records(ws: Workspace, file: Path, adapter, req: IngestRequest,
 
 
 def refresh_derived(ws: Workspace, dataset: str, territories) -> list[dict]:
-    """Recompute the indicators derived from ``dataset`` for ``territories`` (stored as runs)."""
+    """Recompute the indicators derived from ``dataset`` for ``territories`` (stored as runs), and,
+    when the dataset feeds the logistics process-digitalisation index, every province's logistics
+    coefficient (their reference is pooled over the provinces with records: docs/logistics.md)."""
+    from kinhteso.methods.logistics_coef import COMPONENTS  # noqa: PLC0415
     from kinhteso.pipeline.logistics import refresh_dataset  # noqa: PLC0415
+    from kinhteso.reference.datasets import datasets  # noqa: PLC0415
 
-    return refresh_dataset(ws, dataset, list(territories))
+    out = refresh_dataset(ws, dataset, list(territories))
+    if {d.code for d in datasets()[dataset].derived} & set(COMPONENTS):
+        from kinhteso.pipeline.coefficients import refresh_logistics_coefficients  # noqa: PLC0415
+
+        refresh_logistics_coefficients(ws)
+    return out
 
 
 def quarantine(ws: Workspace, vintage_id: int | None = None):
