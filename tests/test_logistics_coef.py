@@ -241,5 +241,20 @@ def test_the_demo_workspace_has_port_indicators_and_the_coefficient(demo_run):
             assert len(v) and v.illustrative.all() and set(v.source) == {"demo"}
         coef = ws.store.results(kind="coef", method=PC.LOGISTICS_METHOD, territory="34:31", period="2025")
         assert coef.sector.tolist() == ["H"] and coef.illustrative.all()
-        r = measure(ws, MeasureRequest("2025", ("34:31",))).results[0]
+        out = measure(ws, MeasureRequest("2025", ("34:31",)))
+        r = out.results[0]
         assert any(w["code"] == "LOGISTICS_COEF" for w in r.warnings)
+        # beside the accounts, the process digitalisation the records give: logistics and the priority sectors,
+        # each the year's figure derived from the year's records, with the reporting units behind it
+        found = {x["indicator"]: x for x in out.from_records}
+        for code in ("PORT_NSW_SHARE", "PORT_EDO_SHARE", "HEALTH_EHR_SHARE", "EDU_DIGITAL_RECORD_SHARE",
+                     "CONSTR_ONLINE_PERMIT_SHARE", "ENV_ONLINE_DOSSIER_SHARE", "TRANSPORT_E_TICKET_SHARE"):
+            assert found[code]["source"] == "kinhteso:logistics" and 0 <= found[code]["value"] <= 100
+        year = ws.store.results(kind="logistics", indicator="HEALTH_EHR_SHARE", territory="34:31", period="2025")
+        assert found["HEALTH_EHR_SHARE"]["value"] == pytest.approx(float(year.value.iloc[0]))
+        assert found["HEALTH_EHR_SHARE"]["units"] >= 3
+    shown = CliRunner().invoke(main, ["--lang", "en", "measure", "--territory", "34:31", "--period", "2025-Q3",
+                                      "--workspace", str(root)])
+    assert shown.exit_code == 0, shown.output
+    assert "Process digitalisation from agencies' records, 2025-Q3" in shown.output
+    assert "Share of health visits by patients with an electronic health record" in shown.output

@@ -87,20 +87,30 @@ def measure(territory, all_, period, view, by, region_basis, prices, core, as_of
     elif all_:
         _render_all(out.results, fmt, view, out.period, out.reconciliation, by=by)
     else:
-        _render_one(out.results[0], fmt, by)
+        _render_one(out.results[0], fmt, by, out.from_records or [])
     if out.run_id and fmt == "table":
         click.echo(tr(f"Đã lưu lần chạy {out.run_id}.", f"Stored as run {out.run_id}."))
 
 
-def _render_one(r: P.MeasureResult, fmt: str, by: str) -> None:
+def _records_frame(found: list[dict]):
+    """The indicators derived from agencies' records, as a table in the language in force."""
     import pandas as pd  # noqa: PLC0415
 
+    return pd.DataFrame([{"dataset": tr(x["dataset_vi"], x["dataset_en"]), "indicator": tr(x["name_vi"], x["name_en"]),
+                          "value": x["value"], "unit": x["unit"], "units": "" if x["units"] is None else x["units"],
+                          "source": x["source"], "code": x["indicator"]} for x in found])
+
+
+def _render_one(r: P.MeasureResult, fmt: str, by: str, found: list[dict] | None = None) -> None:
+    import pandas as pd  # noqa: PLC0415
+
+    found = found or []
     if r.result is None:
         err = r.error or {}
         raise UsageError(err.get("code", "NO_RESULT"), err.get("vi", ""), err.get("en", ""))
     data = r.as_json()
     if fmt == "json":
-        click.echo(to_json(data))
+        click.echo(to_json({**data, "from_records": found} if found else data))
         return
     res = r.result
     pb = r.price_basis
@@ -117,6 +127,8 @@ def _render_one(r: P.MeasureResult, fmt: str, by: str) -> None:
         if fmt == "xlsx":  # every table, one sheet each
             click.echo(render_frame(components, fmt, meta=meta, sheet=tr("thanh_phan", "components")))
             click.echo(render_frame(sectors, fmt, meta=meta, sheet=tr("nganh", "sectors")))
+            if found:
+                click.echo(render_frame(_records_frame(found), fmt, meta=meta, sheet=tr("tu_ban_ghi", "from_records")))
             if by == "ownership":
                 click.echo(render_frame(_ownership_frame(r), fmt, meta=meta, sheet=tr("so_huu", "ownership")))
         elif by == "ownership":
@@ -160,6 +172,12 @@ def _render_one(r: P.MeasureResult, fmt: str, by: str) -> None:
         top = res.by_sector.head(15)[["sector", "section", "va", "de_va", "contribution_pp"]]
         click.echo(render_frame(top, "table", title=tr("Theo ngành cấp 2, 15 ngành đóng góp lớn nhất:",
                                                         "By division, the 15 largest contributions:")))
+    if found and by != "ownership":
+        click.echo(render_frame(_records_frame(found).drop(columns=["code"]), "table", digits=2, title=tr(
+            f"Số hóa quy trình theo dữ liệu của các cơ quan, {r.period} (chỉ tiêu tính từ bản ghi; số đơn vị báo cáo; "
+            "docs/logistics.md, docs/sectors.md):",
+            f"Process digitalisation from agencies' records, {r.period} (indicators derived from records; reporting "
+            "units; docs/logistics.md, docs/sectors.md):")))
     if r.real is not None:
         g, c = r.real.get("real_growth"), r.real.get("real_growth_chained")
         cur = r.real["current"]

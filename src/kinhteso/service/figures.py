@@ -37,7 +37,8 @@ from kinhteso.progress import Progress, or_null, span
 from kinhteso.workspace import Workspace
 
 __all__ = ["BASIS_ORDER", "MeasureRequest", "MeasureResponse", "measure", "PRICES", "BREAKDOWNS", "QuarterlyRequest", "QuarterlyResponse",
-           "quarterly", "ResultsRequest", "results", "FigureRequest", "Figure", "figure", "figures", "RULE"]
+           "quarterly", "ResultsRequest", "results", "FigureRequest", "Figure", "figure", "figures", "RULE",
+           "record_figures"]
 
 #: The official-figure rule's order of preference.
 BASIS_ORDER = ("published", "benchmarked", "estimated", "nowcast")
@@ -89,6 +90,9 @@ class MeasureResponse:
     reconciliation: dict | None = None
     regions: list | None = None  #: with ``breakdown="region"``: one dict per region (pipeline.breakdowns.regions)
     price_basis: str = "current"
+    #: for one province: the indicators derived from agencies' records for the period (logistics, the
+    #: priority sectors), by the official-figure rule (:func:`record_figures`)
+    from_records: list | None = None
 
     @property
     def illustrative(self) -> bool:
@@ -134,9 +138,44 @@ def measure(ws: Workspace, req: MeasureRequest, *, progress: Progress | None = N
 
         out.regions = regions(res, int(keys[0].split(":")[0]), p.code, view=req.view, price_basis=out.price_basis,
                               only=only)
+    if single and keys[0] != "VN" and req.breakdown is None:
+        out.from_records = record_figures(ws, keys[0], p.code, as_of=req.as_of)
     if req.save:
         out.run_id = PA.save(ws, res, core=req.core, coef_source=req.coef_source, as_of=req.as_of)
     return out
+
+
+def record_figures(ws: Workspace, territory: str, period: str, *, as_of: dt.datetime | None = None) -> list[dict]:
+    """The indicators kinhteso derives from agencies' records (every dataset of the registry: the
+    logistics chain, the priority sectors) for ``territory`` and ``period`` (a quarter, or a year from
+    the year's records), each by the official-figure rule (a submitted figure first, else the derived
+    result; :func:`kinhteso.pipeline.derived.official_values`): ``dataset, indicator`` (and their
+    names, ``dataset_vi/en``, ``name_vi/en``), ``value, unit, units, source, run_id, illustrative``,
+    by dataset. The process digitalisation beside the accounts:
+    the logistics shares scale the coefficient of transport and storage (docs/logistics.md)."""
+    from kinhteso.pipeline.derived import official_values, record_indicators  # noqa: PLC0415
+    from kinhteso.reference.datasets import datasets  # noqa: PLC0415
+    found = official_values(ws, sorted(record_indicators()), period, territories=[territory], as_of=as_of)
+    if found.empty:
+        return []
+    of = {d.code: ds.code for ds in datasets().values() for d in ds.derived}
+    order = list(datasets())
+    units = {}
+    runs = [r for r in found["run_id"] if isinstance(r, str) and "," not in r]
+    if runs:
+        res = ws.store.results(run_id=runs, territory=territory, period=period)
+        units = {(i, r): _units(x) for i, r, x in zip(res["indicator"], res["run_id"], res.itertuples(index=False))}
+    reg = ws.indicators()
+    ds_of = datasets()
+    rows = [{"dataset": of.get(r.indicator, ""), "indicator": r.indicator,
+             "dataset_vi": ds_of[of[r.indicator]].name_vi if r.indicator in of else "",
+             "dataset_en": ds_of[of[r.indicator]].name_en if r.indicator in of else "",
+             "name_vi": reg[r.indicator].name_vi if r.indicator in reg else r.indicator,
+             "name_en": reg[r.indicator].name_en if r.indicator in reg else r.indicator, "value": float(r.value),
+             "unit": reg[r.indicator].units[0] if r.indicator in reg and reg[r.indicator].units else "", "units": units.get((r.indicator, r.run_id)),
+             "source": r.source, "run_id": r.run_id if isinstance(r.run_id, str) else None,
+             "illustrative": bool(r.illustrative)} for r in found.itertuples(index=False)]
+    return sorted(rows, key=lambda x: (order.index(x["dataset"]) if x["dataset"] in order else len(order), x["indicator"]))
 
 
 def _check_options(req: MeasureRequest, freq: str) -> None:
