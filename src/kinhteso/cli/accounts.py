@@ -367,24 +367,35 @@ def coef_calibrate(period, target_pct, territory, profile_file, dry_run, workspa
     _render_coef(est)
 
 
+def _process_options(records: str):
+    """The options of a process-digitalisation coefficient (``coef logistics``, ``coef process``)."""
+    def apply(f):
+        for opt in reversed([
+                click.option("--territory", required=True, help="Tỉnh / province (34:31, Hải Phòng)."),
+                click.option("--period", type=PERIOD, required=True, help="Năm / year (2025)."),
+                click.option("--reference", type=float, default=None,
+                             help="Chỉ số tham chiếu, % / the reference index, percent (default: pooled over every "
+                                  f"territory with {records})."),
+                click.option("--elasticity", type=float, default=None,
+                             help="Độ co giãn η của hệ số theo chỉ số (mặc định 1: tỷ lệ thuận) / the coefficient's "
+                                  "elasticity η with respect to the index (default 1: proportional; 0: the national "
+                                  "coefficient)."),
+                click.option("--dry-run", is_flag=True, help="Chỉ tính, không ghi / compute, do not store."),
+                workspace_option]):
+            f = opt(f)
+        return f
+    return apply
+
+
 @coef.command("logistics")
-@click.option("--territory", required=True, help="Tỉnh / province (34:31, Hải Phòng).")
-@click.option("--period", type=PERIOD, required=True, help="Năm / year (2025).")
-@click.option("--reference", type=float, default=None,
-              help="Chỉ số tham chiếu, % / the reference index, percent (default: pooled over every territory with "
-                   "logistics records).")
-@click.option("--elasticity", type=float, default=None,
-              help="Độ co giãn η của hệ số theo chỉ số (mặc định 1: tỷ lệ thuận) / the coefficient's elasticity η "
-                   "with respect to the index (default 1: proportional; 0: the national coefficient).")
-@click.option("--dry-run", is_flag=True, help="Chỉ tính, không ghi / compute, do not store.")
-@workspace_option
+@_process_options("logistics records")
 def coef_logistics(territory, period, reference, elasticity, dry_run, workspace: Path) -> None:
     """Hệ số số hóa ngành vận tải, kho bãi (H) từ dữ liệu logistics của tỉnh / the transport and storage (H)
     coefficient from the province's logistics records.
 
     The national DIGITAL_COEF of section H × (1 + η·(I − R)/R), bounded to 0–1: I is the province's
-    process-digitalisation index (the mean of its NSW, eDO, e-payment and e-declaration shares in
-    the year), R the reference (docs/logistics.md). Without enough records the national coefficient
+    process-digitalisation index (the mean of its NSW, eDO, e-payment, e-declaration and electronic
+    ticket shares in the year), R the reference (docs/logistics.md). Without enough records the national coefficient
     stands and nothing is stored. A DIGITAL_COEF the province submitted is never replaced by it.
     """
     from kinhteso.pipeline.coefficients import estimate_logistics  # noqa: PLC0415
@@ -395,12 +406,45 @@ def coef_logistics(territory, period, reference, elasticity, dry_run, workspace:
     with Workspace.open(workspace) as ws:
         est = estimate_logistics(ws, territory=key, period=period, reference=reference, elasticity=elasticity,
                                  write=not dry_run)
+    _render_process(est)
+
+
+@coef.command("process")
+@click.option("--section", required=True,
+              help="Ngành VSIC 2018 có thành phần khai báo (H, Q, P, F; hoặc khóa VSIC 2025 v2025:R) / a VSIC 2018 "
+                   "section with declared components (H, Q, P, F; or its VSIC 2025 key v2025:R).")
+@_process_options("the section's records")
+def coef_process(section, territory, period, reference, elasticity, dry_run, workspace: Path) -> None:
+    """Hệ số số hóa của một ngành từ dữ liệu của tỉnh / a section's coefficient from the province's records.
+
+    The national DIGITAL_COEF of the section × (1 + η·(I − R)/R), bounded to 0–1: I is the province's
+    process-digitalisation index (the mean of the section's component shares in the year, declared in
+    reference/data/process_coefficients.yaml: H logistics and transport fares, Q health facilities,
+    P schools, F building permits), R the reference (docs/logistics.md). Without enough records the
+    national coefficient stands and nothing is stored. A DIGITAL_COEF the province submitted is never
+    replaced by it.
+    """
+    from kinhteso.pipeline.coefficients import estimate_process  # noqa: PLC0415
+    from kinhteso.pipeline.observations import resolve_territories  # noqa: PLC0415
+    from kinhteso.reference.process_coef import process_section  # noqa: PLC0415
+    from kinhteso.workspace import Workspace  # noqa: PLC0415
+
+    spec = process_section(section)  # NO_PROCESS_COMPONENTS before the workspace is opened
+    (key,) = resolve_territories([territory], basis=None)[:1]
+    with Workspace.open(workspace) as ws:
+        est = estimate_process(ws, section=spec.section, territory=key, period=period, reference=reference,
+                               elasticity=elasticity, write=not dry_run)
+    _render_process(est)
+
+
+def _render_process(est) -> None:
     _render_coef(est)
     for c in (est.details or {}).get("components", []):
         share = "–" if c["share"] is None else fmt_number(c["share"] * 100, 1)
         ref = "–" if c["reference_share"] is None else fmt_number(c["reference_share"] * 100, 1)
-        click.echo(f"    {c['component']:<28} {share:>6}% ({c['records']}) {tr('tham chiếu', 'reference')} {ref:>6}%"
-                   f"{'' if c['used'] else tr('  (không dùng)', '  (not used)')}")
+        units = "" if c.get("units") is None else tr(f", {c['units']} đơn vị", f", {c['units']} units")
+        click.echo(f"    {c['component']:<28} {share:>6}% ({fmt_number(c['records'], 0)}{units}) "
+                   f"{tr('tham chiếu', 'reference')} {ref:>6}%{'' if c['used'] else tr('  (không dùng)', '  (not used)')}")
 
 
 def _render_coef(est) -> None:

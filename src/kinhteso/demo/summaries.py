@@ -175,19 +175,34 @@ def records_summary(ws: Workspace, echo: Echo) -> None:
 
 
 def _logistics_coefficients(done: list, echo: Echo, year: str) -> None:
-    """Print the logistics coefficients of section H estimated for the provinces with port records."""
+    """Print the process-digitalisation coefficients estimated for the provinces with records: section
+    H's (logistics) one line a province, each other section's one line."""
+    from kinhteso.reference.process_coef import process_sections  # noqa: PLC0415
+
+    specs = process_sections()
+    others: dict[str, list[str]] = {}
     for est in done:
         d = est.details or {}
         if est.run_id is None:
             continue
         nat = d.get("national", {})
         vals = ", ".join(f"{c} {fmt_number(nat.get(c), 4)} → {fmt_number(v, 4)}" for c, v in est.coefficients.items())
+        if d.get("section", "H") != "H":
+            others.setdefault(d["section"], []).append(
+                f"{est.territory} {vals} ({fmt_number(d.get('index_pct'), 1)}/{fmt_number(d.get('reference_pct'), 1)})")
+            continue
         echo(tr(f"  Hệ số số hóa ngành vận tải, kho bãi (H) của {est.territory} {year} từ dữ liệu logistics: {vals} "
                 f"(chỉ số số hóa quy trình {fmt_number(d.get('index_pct'), 1)} so với {fmt_number(d.get('reference_pct'), 1)}"
-                f" của các cảng có dữ liệu; kinhteso coef logistics).",
+                f" của các địa bàn có dữ liệu; kinhteso coef logistics).",
                 f"  Transport and storage (H) coefficient of {est.territory} {year} from its logistics records: {vals} "
                 f"(process-digitalisation index {fmt_number(d.get('index_pct'), 1)} against {fmt_number(d.get('reference_pct'), 1)}"
-                f" for the reporting ports; kinhteso coef logistics)."))
+                f" for the reporting provinces; kinhteso coef logistics)."))
+    for sec, lines in others.items():
+        spec = specs[sec]
+        echo(tr(f"  Hệ số số hóa ngành {spec.vi} ({sec}) {year} từ {spec.records_vi} (hệ số cả nước → của tỉnh; "
+                f"chỉ số/tham chiếu): {'; '.join(lines)} (kinhteso coef process --section {sec}).",
+                f"  {spec.en.capitalize()} ({sec}) coefficient {year} from {spec.records_en} (national → province's; "
+                f"index/reference): {'; '.join(lines)} (kinhteso coef process --section {sec})."))
 
 
 def accounts_summary(ws: Workspace, echo: Echo) -> None:
@@ -197,8 +212,9 @@ def accounts_summary(ws: Workspace, echo: Echo) -> None:
     for y in years:
         PC.estimate_calibration(ws, period=y, target_pct=demo_data.CALIBRATION[int(y)][1])
     res = PA.measure_many(ws, ["VN"], years, list(MA.VIEWS), store_run=True)
-    # the provinces' own coefficient of section H from their port records, before their accounts use it
-    logistics = PC.refresh_logistics_coefficients(ws, years=["2025"])
+    # the provinces' own coefficients of the declared sections (H from their port records, Q, P, F from
+    # their sector departments'), before their accounts use them
+    logistics = PC.refresh_process_coefficients(ws, years=["2025"])
     pub = ws.store.observations(indicator=["DE_SHARE", "DE_SHARE_MIC"], territory="VN")
     pub = {(r.indicator, r.period): r.value for r in pub.itertuples()}
     by = {(r.view, r.period): r.result.de_share for r in res if r.result}

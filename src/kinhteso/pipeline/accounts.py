@@ -173,9 +173,10 @@ def read_inputs(ws: Workspace, periods: Sequence[str], as_of=None, coef_source: 
     if len(est):
         est = est.assign(source="kinhteso:" + est["method"], received_at=est["computed_at"], vintage_id=pd.NA,
                          backcast=False)
-        # a province's logistics coefficient supplements its own coefficients, read apart
-        # (territory_inputs): it never competes with them for the latest source
-        est["indicator"] = est["indicator"].where(est["method"] != LOGISTICS_METHOD, LOGISTICS_COEF)
+        # a province's process-digitalisation coefficients (section H's from its logistics records,
+        # the other declared sections' from theirs) supplement its own coefficients, read apart
+        # (territory_inputs), one input per section: they never compete with them for the latest source
+        est["indicator"] = _supplement_indicators(est)
         est = est[[*obs.columns, "run_id", "parameters"]] if len(obs.columns) else est
         obs = pd.concat([obs, est], ignore_index=True) if len(obs) else est
     if coef_source:
@@ -186,8 +187,8 @@ def read_inputs(ws: Workspace, periods: Sequence[str], as_of=None, coef_source: 
                 f"Không có hệ số DIGITAL_COEF nào từ nguồn '{coef_source}'.",
                 f"No DIGITAL_COEF from source '{coef_source}'.",
             )
-        # only that source's coefficients: without the logistics supplement
-        obs = pd.concat([obs[~obs.indicator.isin(["DIGITAL_COEF", LOGISTICS_COEF])], coef], ignore_index=True)
+        # only that source's coefficients: without the process-digitalisation supplements
+        obs = pd.concat([obs[~obs.indicator.str.startswith("DIGITAL_COEF")], coef], ignore_index=True)
     return obs
 
 
@@ -271,7 +272,12 @@ def territory_inputs(rows: Rows, nation: Rows, key: str, period: str, warnings: 
     coef_nat, p_cn, v4 = _coef(nation, "DIGITAL_COEF", period, warnings, label, "national")
     alloc_own, p_ao, v5 = _coef(own, "ALLOC_RATIO", period, warnings, label, "own")
     alloc_nat, p_an, v6 = _coef(nation, "ALLOC_RATIO", period, warnings, label, "national")
-    coef_own, logistics, v9 = _logistics_supplement(own, coef_own, coef_nat, key, period, warnings, label)
+    supplements, v9 = {}, []
+    for spec in _process_sections().values():
+        coef_own, info, ids = _process_supplement(own, coef_own, coef_nat, spec, period, warnings, label)
+        if info is not None:
+            supplements[spec.section] = info
+            v9 += ids
     platform, v7 = input_series(rows, "PLATFORM_VA", period)
     chosen, vsic_version = _vsic_choice(rows, period, {"va": va, "platform": platform}, warnings, label)
     va, platform = chosen["va"], chosen["platform"]
@@ -291,15 +297,41 @@ def territory_inputs(rows: Rows, nation: Rows, key: str, period: str, warnings: 
         "illustrative": rows.illustrative or nation.illustrative,
         "vsic_version": vsic_version,
     }
-    if logistics is not None:
-        prov["logistics_coef"] = logistics
+    if supplements:
+        prov["process_coefs"] = supplements
+    if "H" in supplements:
+        prov["logistics_coef"] = supplements["H"]
     return inp, prov
 
 
-#: How the accounts name a province's logistics coefficient among their inputs (read apart from its
-#: own DIGITAL_COEF; :mod:`kinhteso.pipeline.coefficients`, method ``logistics-process``).
+#: How the accounts name a province's logistics coefficient (section H) among their inputs (read
+#: apart from its own DIGITAL_COEF; :mod:`kinhteso.pipeline.coefficients`, method ``logistics-process``);
+#: each declared section's is ``DIGITAL_COEF@<name>`` (``reference/data/process_coefficients.yaml``).
 LOGISTICS_COEF = "DIGITAL_COEF@logistics"
 LOGISTICS_METHOD = "logistics-process"
+
+
+def _process_sections() -> dict:
+    from kinhteso.reference.process_coef import process_sections  # noqa: PLC0415
+
+    return process_sections()
+
+
+def _supplement_indicators(est: pd.DataFrame) -> pd.Series:
+    """The accounts' name of each estimated coefficient row: ``DIGITAL_COEF`` for an estimate of the
+    province's (or the nation's) coefficients, ``DIGITAL_COEF@<name>`` for a run of a declared
+    section's process-digitalisation method (its section found from the row's code)."""
+    specs = _process_sections()
+    methods = {s.method for s in specs.values()}
+    hit = est["method"].isin(methods)
+    if not hit.any():
+        return est["indicator"]
+    h = _tree()
+    by_key = {k: s.input_name for s in specs.values() for k in s.keys}
+    names = [by_key.get(h.section(str(c)), "DIGITAL_COEF@process") for c in est.loc[hit, "sector"]]
+    out = est["indicator"].copy()
+    out.loc[hit] = names
+    return out
 
 
 @functools.cache
@@ -307,41 +339,45 @@ def _tree() -> A.Hierarchy:
     return hierarchy()
 
 
-def _logistics_supplement(own: Rows, coef_own: pd.Series, coef_nat: pd.Series, key: str, period: str,
-                          warnings: list, label: str) -> tuple[pd.Series, dict | None, list]:
-    """The province's logistics coefficient of transport and storage (section H), where it has one:
-    the stored run's factor m (:func:`kinhteso.methods.logistics_coef.logistics_coefficient`) applied
-    to the national coefficients in force at or under H, min(max(d_nat·m, 0), 1), added to the
-    province's own coefficients only at the codes none of its own covers (at the code or above it):
-    a coefficient the province submitted, or another estimate of its own, is never shadowed.
-    Returns (the province's coefficients, what was done for the note, the run read); a note
-    (``LOGISTICS_COEF``, vi/en) says which coefficient H uses and why."""
-    if own is _EMPTY or own.get(LOGISTICS_COEF, period) is None and not own.annual_periods(LOGISTICS_COEF):
+def _process_supplement(own: Rows, coef_own: pd.Series, coef_nat: pd.Series, spec, period: str,
+                        warnings: list, label: str) -> tuple[pd.Series, dict | None, list]:
+    """The province's process-digitalisation coefficient of one declared section (``spec``: H from its
+    logistics records, Q, P, F from its sector departments' records), where it has one: the stored
+    run's factor m (:func:`kinhteso.methods.logistics_coef.process_coefficient`) applied to the
+    national coefficients in force at or under the section (its VSIC 2018 and VSIC 2025 keys),
+    min(max(d_nat·m, 0), 1), added to the province's own coefficients only at the codes none of its
+    own covers (at the code or above it): a coefficient the province submitted, or another estimate
+    of its own, is never shadowed. Returns (the province's coefficients, what was done for the note,
+    the run read); a note (``spec.note``: ``LOGISTICS_COEF`` for H, ``PROCESS_COEF`` for the others,
+    vi/en, naming the section) says which coefficient the section uses and why."""
+    name = spec.input_name
+    if own is _EMPTY or own.get(name, period) is None and not own.annual_periods(name):
         return coef_own, None, []
-    est, p_est, ids = _coef(own, LOGISTICS_COEF, period, warnings, label, "logistics")
+    sec = spec.section
+    est, p_est, ids = _coef(own, name, period, warnings, label, spec.name)
     if not len(est):
         return coef_own, None, []
-    f = own.get(LOGISTICS_COEF, p_est)
+    f = own.get(name, p_est)
     params = f["parameters"].iloc[-1] if "parameters" in f else None
     params = json.loads(params) if isinstance(params, str) else (params or {})
     factor = float(params.get("factor", 1.0))
     h = _tree()
-    section = ("H", "v2025:H")
+    section = spec.keys
     nat = {str(c): float(v) for c, v in coef_nat.items() if str(c) in section or h.section(str(c)) in section}
     mine = {str(c) for c in coef_own.index}
     covered = {c for c in nat if c in mine or mine.intersection(h.ancestors(c))}
     mine_h = sorted(c for c in mine if c in section or h.section(c) in section)
     added = {c: min(max(v * factor, 0.0), 1.0) for c, v in nat.items() if c not in covered}
     run = str(f["run_id"].iloc[-1]) if "run_id" in f else None
-    info = {"run_id": run, "period": p_est, "factor": factor, "index_pct": params.get("index_pct"),
-            "reference_pct": params.get("reference_pct"), "reference": params.get("reference"),
-            "elasticity": params.get("elasticity"), "coefficients": added, "national": nat,
-            "own_kept": mine_h, "stored": {str(c): float(v) for c, v in est.items()}}
+    info = {"section": sec, "source": spec.name, "run_id": run, "period": p_est, "factor": factor,
+            "index_pct": params.get("index_pct"), "reference_pct": params.get("reference_pct"),
+            "reference": params.get("reference"), "elasticity": params.get("elasticity"), "coefficients": added,
+            "national": nat, "own_kept": mine_h, "stored": {str(c): float(v) for c, v in est.items()}}
     idx, ref = params.get("index_pct"), params.get("reference_pct")
     why_en = (f"process-digitalisation index {idx:.1f} against the reference {ref:.1f}" if idx is not None and
-              ref is not None else "the province's logistics records")
+              ref is not None else f"the province's {spec.records_en}")
     why_vi = (f"chỉ số số hóa quy trình {idx:.1f} so với mức tham chiếu {ref:.1f}" if idx is not None and
-              ref is not None else "dữ liệu logistics của tỉnh")
+              ref is not None else f"{spec.records_vi} của tỉnh")
     if added:
         coef_own = pd.concat([coef_own, pd.Series(added, dtype=float)]) if len(coef_own) else pd.Series(added,
                                                                                                             dtype=float)
@@ -349,21 +385,27 @@ def _logistics_supplement(own: Rows, coef_own: pd.Series, coef_nat: pd.Series, k
         kept_en = f"; the province's own DIGITAL_COEF of {', '.join(mine_h)} is kept" if mine_h else ""
         kept_vi = f"; giữ DIGITAL_COEF riêng của tỉnh cho {', '.join(mine_h)}" if mine_h else ""
         warnings.append({
-            "code": "LOGISTICS_COEF",
-            "vi": f"{label}: ngành vận tải, kho bãi (H) dùng hệ số số hóa ước tính từ dữ liệu logistics của tỉnh "
+            "code": spec.note,
+            "vi": f"{label}: ngành {spec.vi} ({sec}) dùng hệ số số hóa ước tính từ {spec.records_vi} của tỉnh "
                   f"(hệ số cả nước × hệ số nhân, {why_vi}; lần chạy {run}): {vals}{kept_vi}.",
-            "en": f"{label}: transport and storage (H) uses a digitalisation coefficient estimated from the "
-                  f"province's logistics records (national coefficient × factor, {why_en}; run {run}): {vals}{kept_en}.",
-            "sectors": sorted(added), "run_id": run})
+            "en": f"{label}: {spec.en} ({sec}) uses a digitalisation coefficient estimated from the "
+                  f"province's {spec.records_en} (national coefficient × factor, {why_en}; run {run}): {vals}{kept_en}.",
+            "sectors": sorted(added), "run_id": run, "section": sec})
     elif nat:
         warnings.append({
-            "code": "LOGISTICS_COEF_NOT_USED",
-            "vi": f"{label}: tỉnh đã có DIGITAL_COEF riêng của ngành H ({', '.join(mine_h)}); hệ số ước tính từ dữ "
-                  f"liệu logistics (lần chạy {run}) không thay thế số đó.",
-            "en": f"{label}: the province has its own DIGITAL_COEF of section H ({', '.join(mine_h)}); the estimate "
-                  f"from its logistics records (run {run}) does not replace it.",
-            "sectors": mine_h, "run_id": run})
+            "code": f"{spec.note}_NOT_USED",
+            "vi": f"{label}: tỉnh đã có DIGITAL_COEF riêng của ngành {sec} ({', '.join(mine_h)}); hệ số ước tính từ "
+                  f"{spec.records_vi} (lần chạy {run}) không thay thế số đó.",
+            "en": f"{label}: the province has its own DIGITAL_COEF of section {sec} ({', '.join(mine_h)}); the estimate "
+                  f"from its {spec.records_en} (run {run}) does not replace it.",
+            "sectors": mine_h, "run_id": run, "section": sec})
     return coef_own, info, ids
+
+
+def _logistics_supplement(own: Rows, coef_own: pd.Series, coef_nat: pd.Series, key: str, period: str,
+                          warnings: list, label: str) -> tuple[pd.Series, dict | None, list]:
+    """:func:`_process_supplement` of section H (transport and storage; note ``LOGISTICS_COEF``)."""
+    return _process_supplement(own, coef_own, coef_nat, _process_sections()["H"], period, warnings, label)
 
 
 def _one(frame: Rows, nation: Rows, h: A.Hierarchy, key: str, period: str, view: str,
@@ -389,7 +431,7 @@ def _one(frame: Rows, nation: Rows, h: A.Hierarchy, key: str, period: str, view:
     if key != "VN":
         note_national_fallback(res, key, period, warnings)
     prov.update({"view": view, "core": list(res.core), "allocations": res.allocations,
-                 "coefficient_sources": _sources(res, prov.get("logistics_coef")),
+                 "coefficient_sources": _sources(res, prov.get("process_coefs")),
                  "denominator": "sum of value added" if res.grdp_is_sum_of_va else "GRDP",
                  "code_version": __version__, "method": f"kinhteso.methods.accounts.measure (view={view})"})
     out = MeasureResult(key, period, view, res, warnings, prov)
@@ -407,12 +449,21 @@ def _one(frame: Rows, nation: Rows, h: A.Hierarchy, key: str, period: str, view:
     return out
 
 
-def _sources(res: A.AccountResult, logistics: dict | None) -> dict:
-    """Each piece's coefficient source; ``logistics:<code>`` where the province's logistics
-    coefficient served (it is held among the province's own)."""
-    added = set((logistics or {}).get("coefficients", {}))
-    return {c: (f"logistics:{str(s).split(':', 1)[1]}" if str(s).startswith("own:") and str(s).split(":", 1)[1] in added
-                else s) for c, s in zip(res.pieces.code, res.pieces.coef_source)}
+def _sources(res: A.AccountResult, supplements: dict | None) -> dict:
+    """Each piece's coefficient source; ``<name>:<code>`` where a section's process-digitalisation
+    coefficient served (``logistics:H``, ``health:Q``...; it is held among the province's own).
+    ``supplements``: section → what :func:`_process_supplement` did (or, as before, the logistics
+    supplement alone)."""
+    if supplements and "coefficients" in supplements:  # one supplement (the logistics one), as it was passed
+        supplements = {"H": {"source": "logistics", **supplements}}
+    added = {c: info.get("source", "logistics") for info in (supplements or {}).values()
+             for c in info.get("coefficients", {})}
+
+    def name(s) -> str:
+        code = str(s).split(":", 1)[1] if str(s).startswith("own:") else None
+        return f"{added[code]}:{code}" if code in added else s
+
+    return {c: name(s) for c, s in zip(res.pieces.code, res.pieces.coef_source)}
 
 
 def note_national_fallback(res: A.AccountResult, key: str, period: str, warnings: list[dict]) -> None:

@@ -164,17 +164,20 @@ def ingest_records(ws: Workspace, file: Path, adapter, req: IngestRequest,
 
 def refresh_derived(ws: Workspace, dataset: str, territories) -> list[dict]:
     """Recompute the indicators derived from ``dataset`` for ``territories`` (stored as runs), and,
-    when the dataset feeds the logistics process-digitalisation index, every province's logistics
-    coefficient (their reference is pooled over the provinces with records: docs/logistics.md)."""
-    from kinhteso.methods.logistics_coef import COMPONENTS  # noqa: PLC0415
+    when the dataset feeds a section's process-digitalisation index (``process_coefficients.yaml``:
+    the logistics datasets section H, the health facilities' reports Q, the schools' P, the building
+    permits F, the transport fares H), every province's coefficient of each section it feeds (their
+    reference is pooled over the provinces with records: docs/logistics.md)."""
     from kinhteso.pipeline.logistics import refresh_dataset  # noqa: PLC0415
     from kinhteso.reference.datasets import datasets  # noqa: PLC0415
+    from kinhteso.reference.process_coef import sections_fed_by  # noqa: PLC0415
 
     out = refresh_dataset(ws, dataset, list(territories))
-    if {d.code for d in datasets()[dataset].derived} & set(COMPONENTS):
-        from kinhteso.pipeline.coefficients import refresh_logistics_coefficients  # noqa: PLC0415
+    sections = sections_fed_by(d.code for d in datasets()[dataset].derived)
+    if sections:
+        from kinhteso.pipeline.coefficients import refresh_process_coefficients  # noqa: PLC0415
 
-        refresh_logistics_coefficients(ws)
+        refresh_process_coefficients(ws, sections)
     return out
 
 
