@@ -194,8 +194,9 @@ def _register() -> None:
     from kinhteso.cli import indicators as indicators_cli  # noqa: PLC0415
     from kinhteso.cli import vsic as vsic_cli  # noqa: PLC0415
     from kinhteso.cli import report as report_cli  # noqa: PLC0415
+    from kinhteso.cli import microdata as microdata_cli  # noqa: PLC0415
 
-    for module in (data, retract, accounts, figures, io, composite, index, temporal, quarterly, targets, nowcast, serve, members, log_cli, indicators_cli, vsic_cli, report_cli):
+    for module in (data, retract, accounts, figures, io, composite, index, temporal, quarterly, targets, nowcast, serve, members, log_cli, indicators_cli, vsic_cli, report_cli, microdata_cli):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -25,6 +25,11 @@ The rule reads only counts: a cell whose ``units`` is missing (NULL) was not der
 is published. A cell with no value (withdrawn) has nothing to suppress and keeps no flag.
 Pure functions: no files, no database, no clock.
 
+Tables of magnitudes built from microdata (e-invoice revenue by territory × VSIC × month × channel
+× buyer type: issue 17) need more than the threshold: the dominance and p% rules and secondary
+suppression across the table's totals. :mod:`kinhteso.methods.sdc` does that and reads the
+threshold rule (:data:`MIN_UNITS`, :func:`below_threshold`) and the flags from here.
+
 >>> import pandas as pd
 >>> f = pd.DataFrame({"value": [54.0, 72.0, 10.0, None], "units": [3, 1, None, 0]})
 >>> apply_threshold(f)[["value", "obs_conf"]].values.tolist()
@@ -38,8 +43,19 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["MIN_UNITS", "CONFIDENTIAL", "SECONDARY", "FREE", "RULE", "is_confidential", "conf_flag",
-           "apply_threshold", "secondary_suppression", "cell_summary"]
+__all__ = [
+    "CONFIDENTIAL",
+    "FREE",
+    "MIN_UNITS",
+    "RULE",
+    "SECONDARY",
+    "apply_threshold",
+    "below_threshold",
+    "cell_summary",
+    "conf_flag",
+    "is_confidential",
+    "secondary_suppression",
+]
 
 #: The fewest reporting units a published cell may rest on (the threshold rule's n).
 MIN_UNITS = 3
@@ -75,6 +91,22 @@ def is_confidential(units: Any, value: Any = 0.0) -> bool:
     (True, False, False, False)
     """
     return not _missing(units) and int(units) < MIN_UNITS and not _missing(value)
+
+
+def below_threshold(units: pd.Series, values: pd.Series | None = None, *, min_units: int = MIN_UNITS) -> pd.Series:
+    """:func:`is_confidential` for a whole column at once (the threshold rule, vectorised): True
+    where ``units`` is known and below ``min_units`` (default :data:`MIN_UNITS`) and, when
+    ``values`` is given, the value is not missing. The magnitude tables of
+    :mod:`kinhteso.methods.sdc` read the rule from here.
+
+    >>> below_threshold(pd.Series([2, 3, None, 0]), pd.Series([1.0, 1.0, 1.0, None])).tolist()
+    [True, False, False, False]
+    """
+    u = pd.to_numeric(units, errors="coerce")
+    out = u.notna() & (u < min_units)
+    if values is not None:
+        out &= ~pd.isna(pd.Series(values).to_numpy())
+    return out.astype(bool)
 
 
 def conf_flag(units: Any, value: Any = 0.0) -> str | None:
