@@ -47,6 +47,25 @@ def ingest_rows(ws, path: Path, rows, *, source: str = "test", **kwargs):
                        workdir=ws.tmp, **kwargs)
 
 
+def ingest_records(ws, path: Path, adapter: str, *, source: str = "minh-hoa", text: str | None = None, **kwargs):
+    """Ingest one record file with ``adapter`` (``text`` written to ``path`` first); raise its refusal."""
+    from kinhteso.service.data import IngestRequest, ingest
+
+    if text is not None:
+        path.write_text(text, encoding="utf-8")
+    [out] = ingest(ws, IngestRequest(files=(path,), source=source, adapter=adapter, **kwargs))
+    if out.rejected is not None:
+        raise out.rejected
+    return out.result
+
+
+def figure_value(ws, indicator: str, period: str, territory: str = "34:31"):
+    """The official figure of ``indicator`` (``kinhteso.service.figures.figure``)."""
+    from kinhteso.service.figures import FigureRequest, figure
+
+    return figure(ws, FigureRequest(territory, period, indicator=indicator)).value
+
+
 def accounts_rows() -> list[list[str]]:
     """One province's (63:31) annual accounts 2020–2024: value added of three industries, GRDP, and
     national digital coefficients; enough for measure, gaps, plan and scenario."""

@@ -137,11 +137,11 @@ def test_each_page_loads_in_both_languages(page, site, name, lang):
         assert ("Hải Phòng" if lang == "vi" else "Hai Phong") in page.locator("h1").inner_text()
     if name == "methodology":
         assert page.locator("article.markdown h1").count() >= 1
-    # the one click to the other language, and back
+    _shot(page, f"{name}-{lang}")  # the page in the language it is named after, before the switch
+    # the one click to the other language
     page.locator("#lang-switch").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == ("en" if lang == "vi" else "vi")
-    _shot(page, f"{name}-{lang}")
     assert all(urlparse(u).hostname == "127.0.0.1" for u in page.seen if u.startswith("http"))
 
 

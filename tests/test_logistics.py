@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import figure_value, ingest_records
 
 from kinhteso.errors import InputRejected, UsageError
 
@@ -33,18 +34,10 @@ def ws(tmp_path):
 
 
 def _ingest(ws, path, adapter="dcsa-equipment-events", source="cang-hai-phong", **kw):
-    from kinhteso.service.data import IngestRequest, ingest
-
-    [out] = ingest(ws, IngestRequest(files=(path,), source=source, adapter=adapter, **kw))
-    if out.rejected is not None:
-        raise out.rejected
-    return out.result
+    return ingest_records(ws, path, adapter, source=source, **kw)
 
 
-def _value(ws, indicator, period, territory="34:31"):
-    from kinhteso.service.figures import FigureRequest, figure
-
-    return figure(ws, FigureRequest(territory, period, indicator=indicator)).value
+_value = figure_value
 
 
 def test_hand_computed_dwell_from_the_dcsa_sample(ws):
@@ -92,7 +85,7 @@ def _pairs_by_hand(events: list[tuple]) -> dict[str, list[float]]:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_pairing_rule_on_random_event_streams(ws, tmp_path, seed):
     rng = random.Random(seed)
-    t0 = dt.datetime(2025, 6, 20, tzinfo=dt.timezone.utc)
+    t0 = dt.datetime(2025, 6, 20, tzinfo=dt.UTC)
     events = []
     for i in range(120):
         eq = f"TEST{i:07d}"

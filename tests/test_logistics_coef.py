@@ -10,14 +10,13 @@ import json
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import ingest_records, ingest_rows
 
-from conftest import ingest_rows
 from kinhteso.cli import main
 from kinhteso.errors import MethodError, UsageError
 from kinhteso.methods import logistics_coef as M
 from kinhteso.pipeline import accounts as PA
 from kinhteso.pipeline import coefficients as PC
-from kinhteso.service.data import IngestRequest, ingest
 from kinhteso.service.figures import MeasureRequest, measure
 from kinhteso.workspace import Workspace
 
@@ -94,10 +93,7 @@ def _orders(prefix: str, port: str, edo: list[bool]) -> str:
 
 
 def _ingest(ws, path, text, adapter, source="minh-hoa"):
-    path.write_text(text, encoding="utf-8")
-    (out,) = ingest(ws, IngestRequest(files=(path,), source=source, adapter=adapter, illustrative=True))
-    assert out.ok, out.rejected and out.rejected.problems
-    return out.result
+    return ingest_records(ws, path, adapter, source=source, text=text, illustrative=True)
 
 
 ACCOUNTS = [["GRDP_VA", "31", "34", "H", "2025", "100", "VND_BN"],

@@ -10,14 +10,17 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from conftest import ingest_records, ingest_rows
 
-from conftest import ingest_rows
 from kinhteso.cli import main
 from kinhteso.errors import UsageError
 from kinhteso.methods import logistics_coef as M
 from kinhteso.pipeline import coefficients as PC
-from kinhteso.reference.process_coef import process_section, process_sections, sections_fed_by
-from kinhteso.service.data import IngestRequest, ingest
+from kinhteso.reference.process_coef import (
+    process_section,
+    process_sections,
+    sections_fed_by,
+)
 from kinhteso.service.figures import MeasureRequest, measure
 from kinhteso.workspace import Workspace
 
@@ -61,10 +64,7 @@ def _permits(prefix: str, province: str, online: int, n: int) -> str:
 
 
 def _ingest(ws, path, text, adapter):
-    path.write_text(text, encoding="utf-8")
-    (out,) = ingest(ws, IngestRequest(files=(path,), source="minh-hoa", adapter=adapter, illustrative=True))
-    assert out.ok, out.rejected and out.rejected.problems
-    return out.result
+    return ingest_records(ws, path, adapter, text=text, illustrative=True)
 
 
 ACCOUNTS = [["GRDP_VA", "31", "34", "Q", "2025", "100", "VND_BN"],

@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import ingest_records
 
 from kinhteso.errors import InputRejected
 
@@ -75,12 +76,7 @@ def _adapter(ws, name: str, text: str) -> str:
 
 
 def _ingest(ws, path, adapter):
-    from kinhteso.service.data import IngestRequest, ingest
-
-    [out] = ingest(ws, IngestRequest(files=(path,), source="minh-hoa", adapter=adapter))
-    if out.rejected is not None:
-        raise out.rejected
-    return out.result
+    return ingest_records(ws, path, adapter)
 
 
 def _results(ws, indicator):
@@ -161,10 +157,10 @@ def test_months_across_columns_under_merged_header_rows(ws, tmp_path):
 
 
 def test_the_same_sheet_as_a_workbook_with_merged_cells(ws, tmp_path):
-    from openpyxl import Workbook
-
     import csv
     import io
+
+    from openpyxl import Workbook
 
     wb = Workbook()
     sh = wb.active

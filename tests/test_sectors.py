@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import figure_value, ingest_records
 
 from kinhteso.errors import InputRejected, UsageError
 
@@ -42,18 +43,10 @@ def ws(tmp_path):
 
 
 def _ingest(ws, path, adapter, source, **kw):
-    from kinhteso.service.data import IngestRequest, ingest
-
-    [out] = ingest(ws, IngestRequest(files=(path,), source=source, adapter=adapter, **kw))
-    if out.rejected is not None:
-        raise out.rejected
-    return out.result
+    return ingest_records(ws, path, adapter, source=source, **kw)
 
 
-def _value(ws, indicator, period, territory="34:31"):
-    from kinhteso.service.figures import FigureRequest, figure
-
-    return figure(ws, FigureRequest(territory, period, indicator=indicator)).value
+_value = figure_value
 
 
 @pytest.fixture(scope="module")
