@@ -203,8 +203,11 @@ def test_aggregate_of_generated_data(generated, tmp_path):
 
 def test_errors_are_bilingual(tmp_path):
     with pytest.raises(UsageError) as e:
-        aggregate(AggregateRequest(input=tmp_path, out=tmp_path / "c.csv", engine="spark"))
-    assert e.value.code == "MICRODATA_ENGINE_NOT_BUILT" and e.value.vi != e.value.en
+        aggregate(AggregateRequest(input=tmp_path, out=tmp_path / "c.csv", engine="polars"))
+    assert e.value.code == "MICRODATA_BAD_ENGINE" and e.value.vi != e.value.en
+    with pytest.raises(UsageError) as e:
+        aggregate(AggregateRequest(input=tmp_path, out=tmp_path / "c.csv", source="cuc-thue"))
+    assert e.value.code == "MICRODATA_SOURCE_WITHOUT_WORKSPACE" and e.value.vi != e.value.en
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(KinhtesoError) as e:
@@ -234,5 +237,6 @@ def test_cli(tmp_path):
     assert "CANCELLED" in r.output and "suppressed (C)" in r.output
     assert (tmp_path / "cells.quarantine.parquet").exists()
     r = runner.invoke(main, ["--lang", "vi", "microdata", "aggregate", "--input", str(tmp_path / "inv"),
-                             "--engine", "spark", "--out", str(tmp_path / "c2.csv")])
-    assert r.exit_code == 2 and "MICRODATA_ENGINE_NOT_BUILT" in r.output
+                             "--engine", "spark", "--master", "nowhere", "--out", str(tmp_path / "c2.csv")])
+    assert r.exit_code == 2 and "MICRODATA_BAD_MASTER" in r.output
+    assert not (tmp_path / "c2.csv").exists()

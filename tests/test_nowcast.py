@@ -173,6 +173,10 @@ def test_real_data_backtest_matches_shipped_verdict():
         assert got.loc[e, "n"] == shipped.loc[e, "n"] == 24
         assert got.loc[e, "rmse"] == pytest.approx(shipped.loc[e, "rmse"], abs=2e-4)
         assert got.loc[e, "rmse_ratio_to_naive"] == pytest.approx(shipped.loc[e, "rmse_ratio_to_naive"], abs=2e-4)
+        # the 90 % intervals: the model's and the calibrated one (from earlier origins' errors only)
+        for col in ("coverage", "coverage_calibrated", "coverage_absolute"):
+            assert got.loc[e, col] == pytest.approx(shipped.loc[e, col], abs=2e-4), (e, col)
+        assert got.loc[e, "n_calibrated"] == 24
     # honest RMSEs: positive, finite, errors against the actual published growth
     assert (got.rmse > 0).all() and np.isfinite(got.rmse).all()
     # the rule of issue 5: the default engine beats the naive forecast on the real data
@@ -218,12 +222,14 @@ def _nowcast_vintages(root):
         return ws.store.result_runs(kind=P.KIND)
 
 
+@pytest.mark.slow  # the demo workspace fixture: about 30 s alone, minutes on a loaded machine
 def test_demo_prints_nowcast_and_backtest(demo_ws):
     _, lines = demo_ws
     text = "\n".join(lines)
     assert "2026-Q4" in text and "RMSE" in text and "naive" in text
 
 
+@pytest.mark.slow  # the demo workspace fixture: about 30 s alone, minutes on a loaded machine
 def test_cli_nowcast_writes_forecast_observations(demo_ws):
     root, _ = demo_ws
     r = CliRunner().invoke(main, ["--lang", "en", "nowcast", "--territory", "34:31", "--engine", "bridge",
@@ -235,17 +241,37 @@ def test_cli_nowcast_writes_forecast_observations(demo_ws):
     assert lo < data["de_va"] < hi
     lo, hi = data["de_share_interval"]
     assert 0 < lo < data["de_share"] < hi < 100
-    assert data["months_published"]["EINVOICE_REVENUE"] == ["2026-10"]
+    assert data["months_published"]["ONLINE_REVENUE"] == ["2026-10"]  # Hải Phòng's own set
+    assert data["indicators"]["declared_for"] == "34:31" and not data["indicators"]["missing"]
+    assert data["indicators"]["used"] == ["ONLINE_REVENUE", "IIP_YOY:26", "EXPORTS:26", "PORT_TEU"]
+    # the reported interval is the calibrated one; the model's is kept beside it
+    cal = data["calibration"]
+    assert cal["method"] == "scaled" and cal["DE_VA"]["n_errors"] >= cal["min_errors"] == 9
+    g = data["growth"]["DE_VA"]
+    assert (g["lower_pct"], g["upper_pct"]) == pytest.approx((cal["DE_VA"]["lower"], cal["DE_VA"]["upper"]))
+    assert (g["upper_pct"] - g["point_pct"]) == pytest.approx(cal["DE_VA"]["quantile"] * g["se"])
+    assert data["model_interval"]["DE_VA"] != data["de_va_interval"]
     assert data["provenance"]["illustrative"] is True and data["provenance"]["input_vintages"]
     from kinhteso.workspace import Workspace
 
     with Workspace.open(root) as ws:
-        obs = ws.store.results(indicator=["DE_VA", "DE_SHARE"], territory="34:31", period="2026-Q4", kind=P.KIND)
-    assert set(obs.indicator) == {"DE_VA", "DE_SHARE"} and set(obs.status) == {"F"} and set(obs.basis) == {"nowcast"}
+        obs = ws.store.results(territory="34:31", period="2026-Q4", kind=P.KIND)
+    assert {"DE_VA", "DE_SHARE", "DE_VA_LOWER", "DE_SHARE_UPPER"} <= set(obs.indicator)
+    obs = obs[obs.indicator.isin(["DE_VA", "DE_SHARE", "DE_VA_LOWER", "DE_VA_UPPER"])]
+    assert set(obs.status) == {"F"} and set(obs.basis) == {"nowcast"}
     assert data["run_id"] in set(obs.run_id)
-    assert obs.set_index("indicator").loc["DE_VA", "value"] == pytest.approx(data["de_va"])
+    v = obs[obs.run_id == data["run_id"]].set_index("indicator")["value"]
+    assert v["DE_VA"] == pytest.approx(data["de_va"])
+    assert (v["DE_VA_LOWER"], v["DE_VA_UPPER"]) == pytest.approx(tuple(data["de_va_interval"]))
+    with Workspace.open(root) as ws:  # the stored run keeps its parameters: indicator set, calibration
+        runs = ws.store.result_runs(kind=P.KIND)
+    par = runs.set_index("run_id").loc[data["run_id"], "parameters"]
+    par = json.loads(par) if isinstance(par, str) else par
+    assert par["indicators"] == data["indicators"]["used"] and par["indicator_set"] == "34:31"
+    assert par["calibration"]["method"] == "scaled" and par["engine_choice"]["rule"] == "named"
 
 
+@pytest.mark.slow  # the demo workspace fixture: about 30 s alone, minutes on a loaded machine
 def test_cli_dfm_table_names_news(demo_ws):
     root, _ = demo_ws
     before = len(_nowcast_vintages(root))
@@ -256,6 +282,7 @@ def test_cli_dfm_table_names_news(demo_ws):
     assert len(_nowcast_vintages(root)) == before  # --dry-run wrote nothing
 
 
+@pytest.mark.slow  # the demo workspace fixture: about 30 s alone, minutes on a loaded machine
 def test_cli_bad_input_writes_nothing(demo_ws):
     root, _ = demo_ws
     before = len(_nowcast_vintages(root))
@@ -266,13 +293,87 @@ def test_cli_bad_input_writes_nothing(demo_ws):
     assert len(_nowcast_vintages(root)) == before
 
 
+@pytest.mark.slow  # the demo workspace fixture: about 30 s alone, minutes on a loaded machine
 def test_cli_default_engine_table_says_which_months_are_filled(demo_ws):
     root, _ = demo_ws
-    r = CliRunner().invoke(main, ["--lang", "en", "nowcast", "--territory", "Hải Phòng", "--dry-run",
+    r = CliRunner().invoke(main, ["--lang", "en", "nowcast", "--territory", "Hải Phòng", "--dry-run", "--engine",
+                                  "bridge", "--workspace", str(root)])
+    assert r.exit_code == 0, r.output
+    assert "engine bridge" in r.output and "34:31 2026-Q4" in r.output
+    assert "filled by AR(p)" in r.output and "ONLINE_REVENUE 2 (AR(" in r.output
+    assert "Indicators (shipped set, set 34:31): ONLINE_REVENUE, IIP_YOY:26, EXPORTS:26, PORT_TEU" in r.output
+    assert "Empirically calibrated 90% interval" in r.output and "The model's 90% interval" in r.output
+
+
+@pytest.mark.slow  # the demo workspace fixture: about 30 s alone, minutes on a loaded machine
+def test_engine_chosen_by_the_workspace_backtest_and_explained(demo_ws):
+    """Without --engine: the workspace backtest's lowest RMSE among the engines beating naive,
+    and the sentence why, in JSON and in the table; the same backtest run apart agrees."""
+    from kinhteso.workspace import Workspace
+
+    root, _ = demo_ws
+    r = CliRunner().invoke(main, ["--lang", "en", "nowcast", "--territory", "34:31", "--dry-run", "--format", "json",
                                   "--workspace", str(root)])
     assert r.exit_code == 0, r.output
-    assert f"engine {P.default_engine()}" in r.output and "34:31 2026-Q4" in r.output
-    assert "filled by AR(p)" in r.output and "EINVOICE_REVENUE 2 (AR(" in r.output
+    data = json.loads(r.output)
+    ch = data["choice"]
+    assert ch["rule"] == "workspace-backtest" and ch["engine"] == data["engine"] and ch["n_origins"] >= 4
+    with Workspace.open(root) as ws:
+        s = P.load_series(ws, "34:31")
+    bt = P.workspace_backtest(s, s.y_va)
+    summ = bt.summary.set_index("engine")
+    beating = summ[(summ.index != "naive") & (summ.rmse_ratio_to_naive < 1)]
+    expect = beating.rmse.idxmin() if len(beating) else "naive"
+    assert data["engine"] == expect
+    for e, row in summ.iterrows():
+        assert ch["engines"][e]["rmse"] == pytest.approx(row.rmse)
+        assert ch["engines"][e]["rmse_ratio_to_naive"] == pytest.approx(row.rmse_ratio_to_naive)
+    assert (f"{expect} chosen" in ch["en"]) if expect != "naive" else ("No engine beat the naive" in ch["en"])
+    assert ch["vi"] and f"{ch['n_origins']} backtest quarters" in ch["en"]
+    cov = data["calibration"]["coverage"]["DE_VA"]
+    assert cov["model"] == pytest.approx(summ.loc[expect, "coverage"]) and cov["n"] == ch["n_origins"]
+    r = CliRunner().invoke(main, ["--lang", "en", "nowcast", "--territory", "34:31", "--dry-run",
+                                  "--workspace", str(root)])
+    assert r.exit_code == 0 and "Engine: " in r.output and "Coverage in the backtest" in r.output
+    assert "coverage_calibrated" in r.output  # the backtest table
+
+
+@pytest.mark.slow  # the demo workspace fixture: about 30 s alone, minutes on a loaded machine
+def test_short_history_falls_back_to_the_real_data_rule(demo_ws):
+    from kinhteso.workspace import Workspace
+
+    root, _ = demo_ws
+    with Workspace.open(root) as ws:
+        s = P.load_series(ws, "VN", since="2023-Q1")
+        out = P.run_nowcast(ws, "VN", series=s, write=False)
+    assert out.choice["rule"] == "real-data" and out.choice["fallback"] and out.engine == P.default_engine()
+    assert "fewer than 4 backtest quarters" in out.choice["en"]
+    assert out.calibration["method"] == "model"  # no backtest errors: the model interval, said so
+    assert out.de_va_interval == pytest.approx(out.model_interval["DE_VA"])
+    assert any(w["code"] == "NOWCAST_MODEL_INTERVAL" for w in out.warnings)
+
+
+@pytest.mark.slow  # the demo workspace fixture: about 30 s alone, minutes on a loaded machine
+def test_missing_indicators_reported_and_none_refused(demo_ws):
+    root, _ = demo_ws
+    r = CliRunner().invoke(main, ["--lang", "en", "nowcast", "--territory", "VN", "--dry-run", "--engine", "naive",
+                                  "--indicators", "EINVOICE_REVENUE,PORT_TEU,IIP_YOY:26", "--format", "json",
+                                  "--workspace", str(root)])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert data["indicators"]["used"] == ["EINVOICE_REVENUE"] and data["indicators"]["origin"] == "option"
+    miss = {m["indicator"]: m["code"] for m in data["indicators"]["missing"]}
+    assert miss == {"PORT_TEU": "NOT_IN_WORKSPACE", "IIP_YOY:26": "NOT_IN_WORKSPACE"}
+    w = [x for x in data["warnings"] if x["code"] == "NOWCAST_INDICATORS_MISSING"]
+    assert w and "2 of the set's 3 indicators left out" in w[0]["en"] and "PORT_TEU" in w[0]["vi"]
+    before = len(_nowcast_vintages(root))
+    r = CliRunner().invoke(main, ["--lang", "en", "nowcast", "--territory", "VN", "--indicators", "PORT_TEU,IIP_YOY:26",
+                                  "--workspace", str(root)])
+    assert r.exit_code == 1 and "NOWCAST_NO_MONTHS" in r.output and "PORT_TEU" in r.output
+    r = CliRunner().invoke(main, ["--lang", "en", "nowcast", "--territory", "VN", "--indicators", "NOPE",
+                                  "--workspace", str(root)])
+    assert r.exit_code == 2 and "NOWCAST_BAD_INDICATORS" in r.output
+    assert len(_nowcast_vintages(root)) == before
 
 
 def test_a_63_basis_territory_cannot_be_nowcast_after_the_merger(demo_run):

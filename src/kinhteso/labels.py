@@ -175,6 +175,12 @@ COLUMNS: dict[str, tuple[str, str | None, str, str]] = {
     "name_vi": ("Tên tiếng Việt", None, "Tên tiếng Việt", "Vietnamese name"),
     "name_en": ("Tên tiếng Anh", None, "Tên tiếng Anh", "English name"),
     "key": ("Khóa", None, "Khóa dùng trong lệnh", "Key used in commands"),
+    # coef calibrate: the published constraints
+    "target": ("Số công bố", None, "Giá trị công bố mà hiệu chỉnh phải đạt (điểm % GDP hoặc tỷ trọng)", "Published figure the calibration must meet (points of GDP or share)"),
+    "achieved": ("Đạt được", None, "Giá trị đạt được sau hiệu chỉnh", "Value achieved by the calibration"),
+    "residual": ("Chênh lệch", None, "Đạt được trừ số công bố", "Achieved minus published"),
+    "met": ("Đạt", None, "True: ràng buộc được thỏa mãn", "True: the constraint is met"),
+    "within_rounding": ("Trong sai số làm tròn", None, "True: chênh lệch nằm trong sai số làm tròn của số công bố", "True: the miss is within the rounding of the published figure"),
 }
 
 

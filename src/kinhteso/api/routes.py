@@ -611,11 +611,15 @@ def install(app: FastAPI) -> None:
     @app.post(PREFIX + "/nowcast", tags=tags_res, summary="Compute and store the nowcast of the current quarter",
               openapi_extra=_action("admin"), responses=_example(EXAMPLES["nowcast_post"], csv=False))
     def nowcast_run(request: Request, territory: str, engine: str | None = None,
+                    indicators: str | None = Query(None, description="CODE[:SECTOR],… overriding the territory's "
+                                                   "indicator set (reference/data/nowcast_indicators.yaml)"),
                     member: Member | None = Depends(current_member)) -> Response:
         from kinhteso.service.nowcast import NowcastRequest, run_nowcast  # noqa: PLC0415
 
         _auth(request, member, "admin", indicators=("DE_VA", "DE_SHARE"), territories=_keys([territory]))
-        out = run_nowcast(ws_of(request), NowcastRequest(territory=territory, engine=engine, save=True))
+        chosen = tuple(x.strip() for x in indicators.split(",") if x.strip()) if indicators else None
+        out = run_nowcast(ws_of(request), NowcastRequest(territory=territory, engine=engine, save=True,
+                                                         indicators=chosen))
         return render(request, out.as_json())
 
     @app.get(PREFIX + "/index", tags=tags_res, summary="Composite-index scores with rank intervals (nothing stored)",

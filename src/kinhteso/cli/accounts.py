@@ -118,7 +118,7 @@ def _render_one(r: P.MeasureResult, fmt: str, by: str, found: list[dict] | None 
         meta = {"territory": r.territory, "period": r.period, "view": r.view,
                 "illustrative": bool(r.provenance.get("illustrative"))}
         rows = [{"component": k, "va": v["va"], "share": v["share"]} for k, v in res.components.items()]
-        rows.append({"component": "total", "va": res.de_va, "share": res.de_share})
+        rows.append({"component": "total", "va": res.de_va, "share": res.de_share, **_interval_cells(r)})
         components = pd.DataFrame(rows).assign(price_basis=pb)
         sections = res.by_section.rename(columns={"section": "sector"}).assign(section=lambda d: d.sector, level="section")
         divisions = res.by_sector.assign(level="division")
@@ -143,6 +143,8 @@ def _render_one(r: P.MeasureResult, fmt: str, by: str, found: list[dict] | None 
         f"{fmt_number(res.de_va, 0)} tỷ đồng = {fmt_number(res.de_share, 2)}% GRDP ({fmt_number(res.grdp, 0)} tỷ đồng)",
         f"{_name(r.territory)} ({r.territory}), {r.period} — {r.view.upper()} view, {_prices(pb)}: digital economy "
         f"{fmt_number(res.de_va, 0)} VND bn = {fmt_number(res.de_share, 2)}% of GRDP ({fmt_number(res.grdp, 0)} VND bn)"))
+    if r.interval is not None:
+        click.echo("  " + _interval_line(r))
     if pb != "current":
         click.echo("  " + tr("(tỷ trọng theo giá so sánh 2010, không phải tỷ trọng chính thức tính theo giá hiện hành)",
                              "(share at constant 2010 prices, not the official share, which is at current prices)"))
@@ -200,6 +202,27 @@ def _render_one(r: P.MeasureResult, fmt: str, by: str, found: list[dict] | None 
             f"{fmt_number(ch['structure'], 2)} + denominator {fmt_number(ch['denominator'], 2)}"))
     for w in r.warnings:
         click.echo(f"  ! {w.get('code')}: {_msg(w)}")
+
+
+def _interval_cells(r: P.MeasureResult) -> dict:
+    """The e-invoice interval's bounds as table cells (none without an interval)."""
+    i = r.interval
+    if i is None:
+        return {}
+    return {"share_lower": i["de_share"][0], "share_upper": i["de_share"][1], "va_lower": i["de_va"][0],
+            "va_upper": i["de_va"][1], "interval_level": i["level"]}
+
+
+def _interval_line(r: P.MeasureResult) -> str:
+    """The DE share with its interval, as ``measure`` prints it."""
+    i, res = r.interval, r.result
+    lvl = fmt_number(i["level"] * 100, 0)
+    lo, hi = fmt_number(i["de_share"][0], 1), fmt_number(i["de_share"][1], 1)
+    va_lo, va_hi = fmt_number(i["de_va"][0], 0), fmt_number(i["de_va"][1], 0)
+    return tr(f"Tỷ trọng kinh tế số {fmt_number(res.de_share, 1)}% (khoảng {lvl}% {lo}–{hi}; giá trị {va_lo}–{va_hi} "
+              f"tỷ đồng; bootstrap theo doanh nghiệp trên hóa đơn điện tử, {i['replicates']} lần lặp)",
+              f"DE share {fmt_number(res.de_share, 1)}% ({lvl}% interval {lo}–{hi}; value {va_lo}–{va_hi} VND bn; "
+              f"e-invoice bootstrap over firms, {i['replicates']} replicates)")
 
 
 def _prices(pb: str) -> str:
@@ -281,6 +304,9 @@ def _render_all(results: list[P.MeasureResult], fmt: str, view: str, period: str
             parts = {o["ownership"]: o["share_of_de"] for o in (r.ownership or {}).get("rows", [])}
             for o in ("state", "nonstate", "fdi"):
                 row[f"{o}_pct_of_de"] = parts.get(o)
+        if any(x.interval is not None for x in results):
+            row["de_share_lower"] = r.interval["de_share"][0] if r.interval else None
+            row["de_share_upper"] = r.interval["de_share"][1] if r.interval else None
         row["warnings"] = len(r.warnings) + (1 if r.error else 0)
         rows.append(row)
     df = pd.DataFrame(rows)
@@ -336,16 +362,29 @@ def coef_revenue(territory, period, online, total, dry_run, workspace: Path) -> 
 
 
 @coef.command("calibrate")
-@click.option("--period", type=PERIOD, required=True, help="Năm / year (2022).")
-@click.option("--target", "target_pct", type=float, required=True,
-              help="Tỷ trọng phần số hóa đã công bố, % GDP / published digitalised share, % of GDP (e.g. 4.91).")
+@click.option("--period", type=PERIOD, required=True, help="Năm / year (2025).")
+@click.option("--target", "target_pct", type=float, default=None,
+              help="Tỷ trọng phần số hóa, % GDP, thay số công bố / the digitalised share, % of GDP, replacing the "
+                   "published one (e.g. 4.91; needed for a year without published figures).")
+@click.option("--constraints", "constraints", default="published", show_default=True,
+              help="Ràng buộc / constraints: published (số công bố của năm: tỷ trọng số hóa, điểm % theo khu vực, cơ cấu / "
+                   "the year's published figures: digitalised share, sector points, composition), published:YEAR (cơ cấu "
+                   "của năm YEAR / YEAR's composition shares), total (chỉ tỷ trọng số hóa / the digitalised share alone), "
+                   "or a YAML/CSV file (id,kind,target,cover,sense,tolerance,weight,precision,source,url,note).")
 @click.option("--territory", default="VN", show_default=True, help="Địa bàn / territory (the nation by default).")
 @click.option("--profile", "profile_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Tệp CSV sector,weight thay cho tỷ lệ doanh thu trực tuyến / CSV sector,weight replacing the online revenue share.")
 @click.option("--dry-run", is_flag=True, help="Chỉ tính, không ghi / compute, do not store.")
+@output_options("table", "json", "csv")
 @workspace_option
-def coef_calibrate(period, target_pct, territory, profile_file, dry_run, workspace: Path) -> None:
-    """Hiệu chỉnh hồ sơ số hóa theo số công bố / scale a profile so the digitalised share equals a published figure."""
+def coef_calibrate(period, target_pct, constraints, territory, profile_file, dry_run, fmt, workspace: Path) -> None:
+    """Hiệu chỉnh hệ số số hóa theo mọi số công bố / calibrate coefficients on every published constraint.
+
+    Coefficients in 0–1 closest (chi-square distance, Deville & Särndal 1992) to the profile scaled to the
+    digitalised share, meeting the published digitalised share, sector split and composition exactly when they
+    are consistent with the accounts, else their weighted least-squares compromise (warned). Prints each
+    constraint's target, achieved value and residual (docs/methodology.md §1.9).
+    """
     import pandas as pd  # noqa: PLC0415
 
     from kinhteso.pipeline.coefficients import estimate_calibration  # noqa: PLC0415
@@ -360,11 +399,49 @@ def coef_calibrate(period, target_pct, territory, profile_file, dry_run, workspa
         except (OSError, KeyError, ValueError) as exc:
             raise UsageError("BAD_PROFILE", f"Tệp hồ sơ {profile_file} phải có cột sector,weight: {exc}",
                              f"Profile file {profile_file} must have columns sector,weight: {exc}") from None
+    spec = constraints.strip()
+    if spec not in ("published", "total") and not spec.startswith("published:"):
+        spec = Path(spec)
     (key,) = resolve_territories([territory], basis=None)[:1]
     with Workspace.open(workspace) as ws:
         est = estimate_calibration(ws, period=period, target_pct=target_pct, profile=profile, territory=key,
-                                   write=not dry_run)
+                                   write=not dry_run, constraints=spec)
+    _render_calibration(est, fmt)
+
+
+#: The calibration table's columns in Vietnamese (the English table keeps the codes).
+_CALIBRATION_VI = {"id": "Ràng buộc", "kind": "Loại", "cover": "Phạm vi", "sense": "Dấu", "target": "Mục tiêu",
+                   "achieved": "Đạt được", "residual": "Sai lệch", "unit": "Đơn vị", "met": "Thỏa mãn",
+                   "within_rounding": "Trong sai số làm tròn", "source": "Nguồn"}
+
+
+def _render_calibration(est, fmt: str) -> None:
+    import pandas as pd  # noqa: PLC0415
+
+    d = est.details or {}
+    table = pd.DataFrame(d.get("constraints") or [])
+    if fmt == "json":
+        click.echo(to_json({"territory": est.territory, "period": est.period, "method": est.method, "k": est.k,
+                            "run_id": est.run_id, "feasible": d.get("feasible"),
+                            "constraint_set": d.get("constraint_set"),
+                            "coefficients": {str(s): float(v) for s, v in est.coefficients.items()},
+                            "constraints": d.get("constraints"), "warnings": d.get("warnings"),
+                            "note": est.note, "note_vi": est.note_vi}))
+        return
+    if fmt in TABULAR:
+        click.echo(render_frame(table.assign(territory=est.territory, period=est.period), fmt,
+                                sheet=tr("rang_buoc", "constraints")))
+        return
     _render_coef(est)
+    cols = ["id", "kind", "cover", "sense", "target", "achieved", "residual", "unit", "met", "within_rounding", "source"]
+    shown = table[[c for c in cols if c in table.columns]]
+    if current_lang() == "vi":
+        shown = shown.rename(columns=_CALIBRATION_VI)
+    click.echo(render_frame(shown, "table", digits=4,
+                            title=tr("Ràng buộc hiệu chỉnh (PCT_GDP: điểm % GDP; PCT_DE: % giá trị tăng thêm kinh tế số):",
+                                     "Calibration constraints (PCT_GDP: points of GDP; PCT_DE: % of the digital value added):")))
+    for w in d.get("warnings") or []:
+        click.echo(f"  ! {w.get('code')}: {_msg(w)}")
 
 
 def _process_options(records: str):

@@ -38,6 +38,7 @@ CAPABILITIES: tuple[str, ...] = (
     "kinhteso.demo.summaries:io_summary",
     "kinhteso.demo.summaries:records_summary",
     "kinhteso.demo.summaries:accounts_summary",
+    "kinhteso.demo.einvoice:einvoice_summary",
     "kinhteso.demo.summaries:quarterly_summary",
     "kinhteso.demo.summaries:nowcast_summary",
     "kinhteso.demo.summaries:index_summary",
@@ -49,6 +50,7 @@ STEP_LABELS: dict[str, tuple[str, str]] = {
     "io_summary": ("Phân tích vào-ra", "Input-output analysis"),
     "records_summary": ("Dữ liệu bản ghi: cảng, logistics", "Record data: ports, logistics"),
     "accounts_summary": ("Tài khoản kinh tế số", "Digital-economy accounts"),
+    "einvoice_summary": ("Hóa đơn điện tử: tỷ lệ riêng của tỉnh", "E-invoices: province-specific shares"),
     "quarterly_summary": ("Số liệu quý", "Quarterly figures"),
     "nowcast_summary": ("Dự báo tức thời", "Nowcasts"),
     "index_summary": ("Chỉ số DTI", "DTI index"),
@@ -117,6 +119,7 @@ def run_demo(workspace: Path, *, fresh: bool = True, force: bool = False,
         echo(tr("Chạy tiếp, ví dụ:", "Next, try:"))
         w = f"--workspace {workspace}"
         for cmd in (f"measure --territory 34:31 --period 2025 --by sector {w}",
+                    f"measure --territory 34:79 --period 2025 --format json {w}    # de_share_interval (e-invoices)",
                     f"measure --all --period 2025 {w}",
                     f"results --indicator PORT_IMPORT_DWELL_H --territory 34:31 --period 2025-Q3 {w}",
                     f"coef logistics --territory 34:31 --period 2025 --dry-run {w}",

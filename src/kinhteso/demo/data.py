@@ -342,9 +342,8 @@ def _monthly(va: pd.DataFrame, mapping: dict[str, str]) -> DemoData:
             rows["RETAIL_SALES"].append((t, period, retail))
             ec_share = (0.035 + 0.011 * t_idx) * _jitter(code, "ecom", 0.6, 1.5)
             rows["ECOMMERCE_RETAIL"].append((t, period, retail * ec_share))
-            if code in ("31", "30"):
-                if code == "31":
-                    teu.append((t, period, 480_000 * 1.055 ** t_idx * season))
+            if code in _TEU:  # seaport container throughput; 0 where the old province has no seaport
+                teu.append((t, period, _TEU[code] * 1.055 ** t_idx * season))
     for ind, r in rows.items():
         f = pd.DataFrame(r, columns=["territory", "period", "value"])
         f["sector"] = "_T"
@@ -353,6 +352,69 @@ def _monthly(va: pd.DataFrame, mapping: dict[str, str]) -> DemoData:
     f["sector"] = "_T"
     f["value"] = f.value.round(0)
     out["port_teu_monthly"] = _split_basis(f, mapping, "PORT_TEU", "TEU", nation=False)
+    out.update(_nowcast_monthly(va, mapping))
+    return out
+
+
+#: Monthly container throughput (TEU, 2019) of the old provinces that make up Hải Phòng and Ho Chi
+#: Minh City on the 34 basis: Hải Dương (30) and Bình Dương (74) have no seaport (0), so that the
+#: new provinces' series sum over every predecessor.
+_TEU = {"31": 480_000, "30": 0, "79": 420_000, "77": 380_000, "74": 0}
+#: The 34-basis provinces with a nowcast indicator set of their own (reference/data/nowcast_indicators.yaml).
+_NOWCAST_PROVINCES = ("34:31", "34:79")
+
+
+def _seeded(*parts: str) -> np.random.Generator:
+    """A random generator seeded from names (stable across runs and machines)."""
+    return np.random.default_rng(int.from_bytes(hashlib.blake2b(":".join(parts).encode(), digest_size=8).digest(), "big"))
+
+
+def _nowcast_monthly(va: pd.DataFrame, mapping: dict[str, str]) -> DemoData:
+    """Illustrative monthly indicators of the Hải Phòng and Ho Chi Minh City nowcast sets:
+    ONLINE_REVENUE by VSIC section (no ``_T``: the nowcast sums the sections), IIP_YOY of VSIC
+    26 on the 34 basis throughout (a growth rate does not add up: the back-cast is the statistics
+    office's), EXPORTS of VSIC 26. Each follows the annual VSIC 26 value added or GRDP with
+    seeded monthly noise; the 63-basis parts of 63 → 34 sum to the new provinces."""
+    old = {o: n for o, n in mapping.items() if n in _NOWCAST_PROVINCES}
+    a26 = va[va.sector == "26"].groupby(["territory", "year"]).value.sum()
+    grdp = va.groupby(["territory", "year"]).value.sum() * (1 + _TAX_RATE)
+    months = _months()
+    weights = {s: _SECTIONS[s] * _DIGITAL_PROFILE[s] for s in _SECTIONS if _SECTIONS[s] * _DIGITAL_PROFILE[s] > 0}
+    tot_w = sum(weights.values())
+    online, exports, iip = [], [], []
+
+    def season(m: int) -> float:
+        return 1 + 0.08 * np.sin((m - 3) / 12 * 2 * np.pi) + (0.12 if m == 12 else 0) - (0.10 if m == 2 else 0)
+
+    for t in sorted(old):
+        code = t.split(":")[1]
+        rng = _seeded("nowcast", t)
+        for p in months:
+            y, m = int(p[:4]), int(p[5:])
+            t_idx = (y - 2019) + (m - 1) / 12
+            base = grdp[(t, y)] / 12 * season(m)
+            share = (0.05 + 0.008 * t_idx) * _jitter(code, "online", 0.7, 1.3) * (1 + rng.normal(0, 0.02))
+            for sec, w in weights.items():
+                online.append((t, sec, p, base * 2.1 * share * w / tot_w))
+            exports.append((t, "26", p, a26[(t, y)] / 12 * season(m) * 3.0 * (1 + rng.normal(0, 0.03))))
+    for new in _NOWCAST_PROVINCES:  # the electronics production index of the new province (34 basis)
+        parts = [o for o, n in old.items() if n == new]
+        rng = _seeded("iip26", new)
+        level = {}
+        for y in range(2018, YEARS[-1] + 1):
+            v26 = sum(a26[(o, max(y, 2019))] for o in parts) / (1.08 if y == 2018 else 1.0)
+            for m in range(1, 13):
+                level[(y, m)] = v26 / 12 * season(m) * (1 + rng.normal(0, 0.02))
+        for p in months:
+            y, m = int(p[:4]), int(p[5:])
+            iip.append((new, "26", p, round(100 * (level[(y, m)] / level[(y - 1, m)] - 1), 2)))
+    out = DemoData()
+    f = pd.DataFrame(online, columns=["territory", "sector", "period", "value"])
+    out["online_revenue_monthly"] = _split_basis(f, mapping, "ONLINE_REVENUE", "VND_BN", nation=False)
+    f = pd.DataFrame(exports, columns=["territory", "sector", "period", "value"])
+    out["exports_26_monthly"] = _split_basis(f, mapping, "EXPORTS", "VND_BN", nation=False)
+    out["iip_yoy_26_monthly"] = _long(pd.DataFrame(iip, columns=["territory", "sector", "period", "value"]),
+                                      "IIP_YOY", "PCT")
     return out
 
 

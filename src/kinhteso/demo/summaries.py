@@ -324,8 +324,10 @@ def nowcast_summary(ws: Workspace, echo: Echo) -> None:
     for r in bt.summary.itertuples(index=False):
         echo(f"    {r.engine:<7} RMSE {fmt_number(r.rmse, 2):>6}  {tr('so với ngây thơ', 'vs naive')} "
              f"{fmt_number(r.rmse_ratio_to_naive, 2)}")
-    echo(tr(f"  Phương pháp mặc định: {PN.default_engine()} (thắng dự báo ngây thơ trên số liệu thật GSO 2019–2024)",
-            f"  Default engine: {PN.default_engine()} (beats the naive forecast on real GSO data 2019–2024)"))
+    echo(tr(f"  Phương pháp mặc định: chọn theo kiểm định ngược trên số liệu của từng địa bàn (VN: {rows[0].engine}); "
+            f"quy tắc số liệu thật GSO ({PN.default_engine()}) khi lịch sử quá ngắn",
+            f"  Default engine: chosen by each territory's own backtest (VN: {rows[0].engine}); the real-data rule "
+            f"({PN.default_engine()}) when the history is too short"))
 
 
 def _rank_interval(r: Any) -> str:

@@ -56,6 +56,10 @@ __all__ = [
     "AccountResult",
     "measure",
     "shift_share",
+    "Constraint",
+    "ConstrainedCalibration",
+    "calibrate_to_constraints",
+    "CONSTRAINT_KINDS",
 ]
 
 #: GSO core digital-economy industries (VSIC 2018); sources in docs/methodology.md.
@@ -601,3 +605,271 @@ def calibrate_coefficients(other_va: pd.Series, profile: pd.Series, *, denominat
             lo, hi = (mid, hi) if total(mid) < goal else (lo, mid)
         k = hi
     return np.minimum(p * k, 1.0), k
+
+
+# --- calibration against several published constraints --------------------------------------
+#: Kinds of constraint of :func:`calibrate_to_constraints`: ``digitalised`` (Σ d_j·other_j, % of
+#: GDP), ``points`` (core + digitalised of a cover, % of GDP; no cover: the DE share itself),
+#: ``composition`` (the digital value added of a cover, % of the whole digital value added).
+CONSTRAINT_KINDS: tuple[str, ...] = ("digitalised", "points", "composition")
+CONSTRAINT_SENSES: tuple[str, ...] = ("=", ">=", "<=")
+#: A constraint counts as met when its residual is within this (points of GDP, or percent of DE VA).
+MET_TOL = 1e-6
+_FEAS_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """One published figure the digital value added must meet (:func:`calibrate_to_constraints`)."""
+
+    id: str
+    kind: str                      #: one of :data:`CONSTRAINT_KINDS`
+    target: float                  #: % of GDP (digitalised, points) or % of the DE value added (composition)
+    cover: tuple[str, ...] = ()    #: section or division keys; () is the whole economy
+    sense: str = "="               #: "=", ">=" or "<="
+    tolerance: float = 0.0         #: an "=" is met anywhere in target ± tolerance (an approximate figure)
+    weight: float = 1.0            #: weight of its squared residual in the least-squares compromise
+    precision: float = 0.0         #: half a unit of the published figure's last digit (rounding)
+    source: str = ""
+
+
+@dataclass
+class ConstrainedCalibration:
+    coefficients: pd.Series        #: d_j by cell (sections; a division a constraint names, with non-core VA, on its own)
+    k: float | None                #: the prior's scale (the one-total factor), None without a digitalised total
+    table: pd.DataFrame            #: per constraint: target, achieved, residual, met, within_rounding, applied
+    cells: pd.DataFrame            #: cell, section, other, core, profile, prior, coefficient
+    feasible: bool                 #: every applied constraint met exactly
+    warnings: list[dict] = field(default_factory=list)
+
+
+def _prior(other: pd.Series, p: pd.Series, constraints: Sequence[Constraint],
+           denominator: float) -> tuple[pd.Series, float | None]:
+    """The scaled profile: today's one-total calibration when a digitalised total is given
+    (:func:`calibrate_coefficients`), else the profile capped at 1."""
+    total = [c for c in constraints if c.kind == "digitalised" and c.sense == "=" and not c.cover]
+    if total:
+        try:
+            return calibrate_coefficients(other, p, denominator=denominator, target_pct=total[0].target)
+        except MethodError as exc:
+            if exc.code != "TARGET_UNREACHABLE" or len(constraints) == 1:
+                raise
+            return (p > 0).astype(float), None  # every profiled cell at its cap; the compromise says the rest
+    scale = max(1.0, float(p.max())) if len(p) else 1.0
+    return p / scale, None
+
+
+def calibrate_to_constraints(pieces: pd.DataFrame, profile: pd.Series, constraints: Sequence[Constraint], *,
+                             denominator: float) -> ConstrainedCalibration:
+    """Coefficients d_j in [0, 1] as close as possible to the scaled profile that meet every
+    published constraint on the digital value added (minimum-distance calibration).
+
+    Anchor: Deville & Särndal (1992), *JASA* 87: 376–382, with the chi-square (linear) distance
+    Σ_j other_j·(d_j − d⁰_j)² / d⁰_j, d⁰ the prior (:func:`calibrate_coefficients` on the
+    digitalised total, else the profile), bounds 0 ≤ d_j ≤ 1. ``pieces``: the industry pieces of
+    :func:`measure` (``core``, ``other``, ``section``, ``division``); a cell is a section, or a
+    division some constraint names. A constraint's digital value added is
+    core_cover + Σ_{j∈cover} d_j·other_j; every constraint is linear in d. Feasible: met exactly
+    (SciPy SLSQP on the quadratic programme, then the KKT system on its active set). Not
+    feasible: the weighted least-squares compromise (bounded least squares, ``lsq_linear``)
+    and the closest coefficients meeting it, with a ``CALIBRATION_COMPROMISE`` warning. With the
+    digitalised total alone the result is :func:`calibrate_coefficients`' (same k).
+    """
+    from scipy.optimize import lsq_linear, minimize  # noqa: PLC0415
+
+    if not denominator > 0:
+        raise MethodError("GRDP_NOT_POSITIVE", "GDP không dương.", "GDP is not positive.")
+    bad = [c.id for c in constraints if c.kind not in CONSTRAINT_KINDS or c.sense not in CONSTRAINT_SENSES
+           or not math.isfinite(c.target) or c.tolerance < 0 or not c.weight > 0
+           or (c.kind == "composition" and not (0 <= c.target <= 100 and c.cover))]
+    if bad or not constraints:
+        raise MethodError("BAD_CONSTRAINT", f"Ràng buộc không hợp lệ hoặc không có: {', '.join(bad) or '—'}.",
+                          f"Invalid or no constraints: {', '.join(bad) or '—'}.")
+    pc = pieces[["core", "other", "section", "division"]].copy()
+    pc[["core", "other"]] = pc[["core", "other"]].astype(float)
+    named = {k for c in constraints for k in c.cover}
+    div_other = pc.groupby("division").other.sum()
+    split = {d for d in (named & set(pc.division)) - set(pc.section) if div_other[d] > 0}  # a division on its own
+    pc["cell"] = pc.division.where(pc.division.isin(split), pc.section)
+    cells = pc.groupby("cell").agg(section=("section", "first"), other=("other", "sum"), core=("core", "sum"))
+    prof = pd.Series({j: profile.get(j, profile.get(cells.section[j], math.nan)) for j in cells.index}, dtype=float)
+    if prof.isna().any():
+        missing = ", ".join(prof[prof.isna()].index)
+        raise MethodError("PROFILE_MISSING", f"Hồ sơ số hóa thiếu các ngành {missing}.",
+                          f"The digitalisation profile lacks industries {missing}.")
+    if (prof < 0).any():
+        raise MethodError("PROFILE_NEGATIVE", "Hồ sơ số hóa có giá trị âm.", "The digitalisation profile has negative values.")
+    warnings: list[dict] = []
+    scale = 100.0 / denominator                     # value added → points of GDP
+    member = {c.id: (pc.section.isin(c.cover) | pc.division.isin(c.cover)) if c.cover else pd.Series(True, index=pc.index)
+              for c in constraints}
+    applied = [c for c in constraints if member[c.id].any()]
+    for c in constraints:
+        if c not in applied:
+            _warn(warnings, "CONSTRAINT_NOT_APPLICABLE",
+                  f"Ràng buộc {c.id}: các ngành {', '.join(c.cover)} không có trong số liệu giá trị tăng thêm; bỏ qua.",
+                  f"Constraint {c.id}: industries {', '.join(c.cover)} are not in the value-added data; left out.",
+                  constraint=c.id)
+    if not applied:
+        raise MethodError("NO_CONSTRAINTS", "Không ràng buộc nào áp dụng được cho số liệu này.",
+                          "No constraint applies to these data.")
+    prior, k = _prior(cells.other, prof, applied, denominator)
+    free = cells.index[(cells.other > 0) & (prior > 0)]
+    fixed = prior.copy()  # cells without non-core value added, or with a zero profile, keep their prior
+    o = cells.other.to_numpy(dtype=float) * scale
+    idx = {j: i for i, j in enumerate(cells.index)}
+    fi = np.array([idx[j] for j in free], dtype=int)
+    fixed_mask = np.ones(len(cells), bool)
+    fixed_mask[fi] = False
+    core_total = float(pc.core.sum()) * scale
+
+    def cover_parts(c: Constraint) -> tuple[np.ndarray, float]:
+        m = member[c.id]
+        oc = pc[m].groupby("cell").other.sum().reindex(cells.index, fill_value=0.0).to_numpy(dtype=float) * scale
+        return oc, float(pc.core[m].sum()) * scale
+
+    # every constraint as rows a·d (sense) b over all cells; fixed cells move to b below
+    rows: list[tuple[str, np.ndarray, float, str, float]] = []  # (id, a, b, sense, weight)
+    for c in applied:
+        oc, core_c = cover_parts(c)
+        bands = ([("=", c.target)] if c.sense == "=" and c.tolerance == 0 else
+                 [(">=", c.target - c.tolerance), ("<=", c.target + c.tolerance)] if c.sense == "=" else
+                 [(c.sense, c.target)])
+        for sense, t in bands:
+            if c.kind == "composition":
+                s = t / 100.0
+                a, b = oc - s * o, s * core_total - core_c
+            elif c.kind == "points":
+                a, b = oc, t - core_c
+            else:
+                a, b = oc, t
+            rows.append((c.id, a, b, sense, c.weight))
+        if c.kind == "points" and c.sense != ">=" and core_c > c.target + c.tolerance + _FEAS_TOL:
+            _warn(warnings, "CORE_ABOVE_TARGET",
+                  f"Ràng buộc {c.id}: riêng kinh tế số lõi đã là {core_c:.4f} điểm % GDP, lớn hơn số công bố {c.target}.",
+                  f"Constraint {c.id}: the core alone is {core_c:.4f} points of GDP, above the published {c.target}.",
+                  constraint=c.id)
+    A_all = np.array([r[1] for r in rows])
+    b_all = np.array([r[2] for r in rows]) - A_all[:, fixed_mask] @ fixed.to_numpy(dtype=float)[fixed_mask]
+    A = A_all[:, fi]
+    senses = [r[3] for r in rows]
+    w = np.sqrt(np.array([r[4] for r in rows]))
+    # phase 1: the weighted least-squares compromise over the box (inequalities through slacks ≥ 0)
+    ineq = [i for i, s in enumerate(senses) if s != "="]
+    S = np.zeros((len(rows), len(ineq)))
+    for col, i in enumerate(ineq):
+        S[i, col] = -1.0 if senses[i] == ">=" else 1.0
+    M = np.hstack([A, S]) * w[:, None]
+    lb = np.zeros(M.shape[1])
+    ub = np.concatenate([np.ones(len(fi)), np.full(len(ineq), np.inf)])
+    if M.shape[1]:
+        sol = lsq_linear(M, b_all * w, bounds=(lb, ub), method="bvls", tol=1e-14)
+        z = sol.x
+    else:
+        z = np.zeros(0)
+    resid = np.hstack([A, S]) @ z - b_all if M.shape[1] else -b_all
+    feasible = bool(np.max(np.abs(resid), initial=0.0) <= _FEAS_TOL)
+    b_eff = b_all if feasible else b_all + resid
+    x0 = np.clip(z[:len(fi)], 0.0, 1.0)
+    # phase 2: the closest coefficients to the prior meeting b_eff (a strictly convex QP)
+    p0 = prior.to_numpy(dtype=float)[fi]
+    q = o[fi] / p0 if len(fi) else np.zeros(0)
+    x = _closest(A, b_eff, senses, p0, q, x0, minimize) if len(fi) else x0
+    d = prior.copy()
+    d.iloc[fi] = x
+    d = d.clip(0.0, 1.0)
+    table = _constraint_table(applied, constraints, pc, member, d, denominator)
+    unmet = table[table.applied & ~table.met]
+    if len(unmet):
+        feasible = False
+        within = bool(unmet.within_rounding.all())
+        listing = "; ".join(f"{r.id}: {r.target:g} → {r.achieved:.4f}" for r in unmet.itertuples())
+        _warn(warnings, "CALIBRATION_COMPROMISE",
+              f"Các ràng buộc không thỏa mãn đồng thời được với số liệu này; dùng nghiệm bình phương tối thiểu có trọng số "
+              f"({listing}){'; mọi sai lệch nằm trong sai số làm tròn của số công bố' if within else ''}.",
+              f"The constraints cannot all be met with these data; the weighted least-squares compromise is used "
+              f"({listing}){'; every residual is within the rounding of the published figures' if within else ''}.",
+              constraints=list(unmet.id), within_rounding=within)
+    cells_out = pd.DataFrame({"cell": cells.index, "section": cells.section.values, "other": cells.other.values,
+                              "core": cells.core.values, "profile": prof.values, "prior": prior.values,
+                              "coefficient": d.values})
+    return ConstrainedCalibration(d, k, table, cells_out, feasible, warnings)
+
+
+def _closest(A: np.ndarray, b: np.ndarray, senses: list[str], p0: np.ndarray, q: np.ndarray, x0: np.ndarray,
+             minimize) -> np.ndarray:
+    """argmin ½Σ q_j (x_j − p0_j)² over 0 ≤ x ≤ 1 subject to A x (senses) b: SLSQP, then the exact
+    solution of the KKT system on the active set SLSQP found (kept when it is feasible and no worse)."""
+    eq = [i for i, s in enumerate(senses) if s == "="]
+    keep: list[int] = []
+    for i in eq:  # independent equations only (a consistent set may repeat one: total = Σ groups)
+        if np.linalg.matrix_rank(A[keep + [i]], tol=1e-10) == len(keep) + 1:
+            keep.append(i)
+    sign = np.array([1.0 if s == ">=" else -1.0 for s in senses])
+    cons = []
+    if keep:
+        cons.append({"type": "eq", "fun": lambda x: A[keep] @ x - b[keep], "jac": lambda x: A[keep]})
+    ge = [i for i, s in enumerate(senses) if s != "="]
+    if ge:
+        cons.append({"type": "ineq", "fun": lambda x: sign[ge] * (A[ge] @ x - b[ge]),
+                     "jac": lambda x: sign[ge][:, None] * A[ge]})
+
+    def f(x):
+        r = x - p0
+        return 0.5 * float(q @ (r * r)), q * r
+
+    res = minimize(f, x0, jac=True, method="SLSQP", bounds=[(0.0, 1.0)] * len(p0), constraints=cons,
+                   options={"ftol": 1e-15, "maxiter": 1000})
+    xs = np.clip(res.x, 0.0, 1.0)
+
+    def worst(x):
+        v = A @ x - b
+        return max(np.max(np.abs(v[keep]), initial=0.0), np.max(-sign[ge] * v[ge], initial=0.0) if ge else 0.0)
+
+    # polish: on SLSQP's active set the QP is an equality-constrained least squares, solved exactly
+    lo, hi = xs <= 1e-10, xs >= 1 - 1e-10
+    fr = ~(lo | hi)
+    act = keep + [i for i in ge if abs(A[i] @ xs - b[i]) <= 1e-9]
+    xp = np.where(hi, 1.0, np.where(lo, 0.0, xs))
+    if fr.any():
+        Af = A[act][:, fr]
+        rhs = b[act] - A[act][:, hi].sum(axis=1) if act else np.zeros(0)
+        xp[fr] = p0[fr]
+        if act:
+            Q = 1.0 / q[fr]
+            lam = np.linalg.lstsq((Af * Q) @ Af.T, rhs - Af @ p0[fr], rcond=None)[0]
+            xp[fr] = p0[fr] + Q * (Af.T @ lam)
+    ok = (xp >= -1e-12).all() and (xp <= 1 + 1e-12).all()
+    xp = np.clip(xp, 0.0, 1.0)
+    if ok and worst(xp) <= max(worst(xs), 1e-11) and f(xp)[0] <= f(xs)[0] + 1e-12:
+        return xp
+    return xs
+
+
+def _constraint_table(applied, constraints, pc, member, d: pd.Series, denominator: float) -> pd.DataFrame:
+    """Each constraint's target, achieved value and residual (its own unit) under coefficients ``d``."""
+    dig = pc.other * pc.cell.map(d).astype(float)
+    de_total = float(pc.core.sum() + dig.sum())
+    out = []
+    for c in constraints:
+        on = c in applied
+        achieved = math.nan
+        if on:
+            m = member[c.id]
+            if c.kind == "digitalised":
+                achieved = float(dig[m].sum()) / denominator * 100.0
+            elif c.kind == "points":
+                achieved = float(pc.core[m].sum() + dig[m].sum()) / denominator * 100.0
+            else:
+                achieved = float(pc.core[m].sum() + dig[m].sum()) / de_total * 100.0 if de_total > 0 else math.nan
+        lo, hi = ((c.target - c.tolerance, c.target + c.tolerance) if c.sense == "=" else
+                  (c.target, math.inf) if c.sense == ">=" else (-math.inf, c.target))
+        residual = (achieved - hi if achieved > hi else achieved - lo if achieved < lo else 0.0) if on else math.nan
+        out.append({"id": c.id, "kind": c.kind, "cover": "+".join(c.cover) or "_T", "sense": c.sense,
+                    "target": c.target, "tolerance": c.tolerance,
+                    "unit": "PCT_DE" if c.kind == "composition" else "PCT_GDP", "achieved": achieved,
+                    "residual": residual, "applied": on,
+                    "met": bool(on and abs(residual) <= MET_TOL),
+                    "within_rounding": bool(on and abs(residual) <= c.precision + MET_TOL),
+                    "weight": c.weight, "source": c.source})
+    return pd.DataFrame(out)

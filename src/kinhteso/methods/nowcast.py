@@ -27,10 +27,17 @@ monthly ``PeriodIndex``, NaN or absent where a month is not yet published) go in
 the quarters before it and the months of the origin quarter that would have been published
 (``months_available``), every engine re-estimated, RMSE of each engine and its ratio to the
 naive forecast's RMSE.
+
+:func:`calibrate` makes the reported interval empirical (split-conformal prediction, Vovk,
+Gammerman & Shafer 2005; Lei, G'Sell, Rinaldo, Tibshirani & Wasserman 2018): the half-width is
+the finite-sample quantile (:func:`conformal_quantile`) of the errors of earlier origins, scaled
+by the model's standard error (``scaled``) or not (``absolute``). In :func:`backtest` the
+interval at origin t uses only the errors of the origins before t.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -58,7 +65,15 @@ __all__ = [
     "nowcast",
     "backtest",
     "information_set",
+    "feasible_origins",
+    "Calibration",
+    "CALIBRATIONS",
+    "min_calibration",
+    "conformal_quantile",
+    "calibrate",
+    "choose_engine",
     "yoy_log_growth",
+    "log_growth_from_pct",
     "vn_reference_series",
 ]
 
@@ -126,6 +141,14 @@ def yoy_log_growth(s: pd.Series, *, lag: int) -> pd.Series:
     v = s.astype(float).where(s > 0)
     full = v.reindex(pd.period_range(v.index.min(), v.index.max(), freq=v.index.freq))
     return (100.0 * np.log(full / full.shift(lag))).reindex(s.index)
+
+
+def log_growth_from_pct(s: pd.Series) -> pd.Series:
+    """A growth rate published in percent (v = 100·(x_t/x_{t−12} − 1), e.g. GSO's industrial
+    production index over the same month of the previous year) as log growth 100·ln(1 + v/100),
+    the scale of :func:`yoy_log_growth`; v ≤ −100 gives NaN."""
+    v = s.astype(float)
+    return 100.0 * np.log((1.0 + v / 100.0).where(v > -100.0))
 
 
 def ar_fill(s: pd.Series, end: pd.Period, *, max_lag: int = 4) -> tuple[pd.Series, int, int]:
@@ -452,16 +475,93 @@ def nowcast(y: pd.Series, x: pd.DataFrame, target: pd.Period, *, engine: str = "
     return ENGINES[engine].fn(y, x, target, level=level, **dict(options or {}))
 
 
+# --- calibration --------------------------------------------------------------------------
+
+#: How :func:`calibrate` scores a past error: ``scaled`` |e|/se, the error over the model's own
+#: standard error at that origin (normalised scores, Papadopoulos et al. 2002; Lei et al. 2018,
+#: the interval stays proportional to the model's uncertainty at the origin), or ``absolute`` |e|.
+CALIBRATIONS = ("scaled", "absolute")
+
+
+def min_calibration(level: float) -> int:
+    """The fewest past errors for which :func:`conformal_quantile` is finite: the smallest n
+    with ⌈(n+1)·level⌉ ≤ n (9 at 90 %, 19 at 95 %)."""
+    _quantile(level)
+    n = 1
+    while math.ceil((n + 1) * level - 1e-9) > n:
+        n += 1
+    return n
+
+
+def conformal_quantile(scores: Sequence[float] | np.ndarray, level: float) -> float:
+    """The split-conformal quantile: the k-th smallest of the n scores, k = ⌈(n+1)·level⌉
+    (Vovk, Gammerman & Shafer 2005; Lei et al. 2018: with exchangeable scores the next one lies
+    below it with probability ≥ level); ``inf`` when k > n. NaN scores are left out."""
+    _quantile(level)
+    a = np.sort(np.asarray(scores, dtype=float))
+    a = a[~np.isnan(a)]
+    k = math.ceil((len(a) + 1) * level - 1e-9)
+    return float(a[k - 1]) if 1 <= k <= len(a) else math.inf
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """An interval made from past errors: its bounds, the ``method`` (``scaled``, ``absolute``,
+    or ``model`` when too few past errors existed and the model's interval is kept:
+    ``fallback``), how many past errors ``n``, and the conformal quantile."""
+
+    lower: float
+    upper: float
+    method: str
+    n: int
+    quantile: float | None
+    fallback: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"lower": self.lower, "upper": self.upper, "method": self.method, "n_errors": self.n,
+                "quantile": self.quantile, "fallback": self.fallback}
+
+
+def calibrate(point: float, se: float, model: tuple[float, float], past_errors: Sequence[float] | np.ndarray,
+              past_se: Sequence[float] | np.ndarray | None = None, *, level: float = 0.9,
+              method: str = "scaled") -> Calibration:
+    """The calibrated interval around ``point``: point ± q·se (``scaled``, q the
+    :func:`conformal_quantile` of |e_i|/se_i) or point ± q (``absolute``, q of |e_i|), from the
+    errors e_i of earlier nowcasts (and their standard errors se_i). With fewer than
+    :func:`min_calibration` usable errors the model interval ``model`` is returned, flagged
+    ``fallback``."""
+    if method not in CALIBRATIONS:
+        raise UsageError("NOWCAST_CALIBRATION", f"Không có cách hiệu chỉnh '{method}'; dùng {', '.join(CALIBRATIONS)}.",
+                         f"Unknown calibration '{method}'; use one of {', '.join(CALIBRATIONS)}.")
+    e = np.abs(np.asarray(past_errors, dtype=float))
+    if method == "scaled":
+        s = np.asarray(past_se if past_se is not None else np.full(len(e), np.nan), dtype=float)
+        ok = np.isfinite(e) & np.isfinite(s) & (s > 0)
+        scores = e[ok] / s[ok]
+        usable = bool(np.isfinite(se) and se > 0)
+    else:
+        scores = e[np.isfinite(e)]
+        usable = True
+    n = len(scores)
+    if n < min_calibration(level) or not usable:
+        return Calibration(float(model[0]), float(model[1]), "model", n, None, True)
+    q = conformal_quantile(scores, level)
+    half = q * se if method == "scaled" else q
+    return Calibration(point - half, point + half, method, n, q, False)
+
+
 # --- backtest -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class BacktestResult:
-    """Pseudo-real-time backtest: one row per (origin, engine), and the summary per engine."""
+    """Pseudo-real-time backtest: one row per (origin, engine), and the summary per engine
+    (over the evaluated origins; warm-up origins only feed the calibration)."""
 
-    errors: pd.DataFrame  # origin, engine, nowcast, actual, error, lower, upper
-    summary: pd.DataFrame  # engine, n, rmse, mae, rmse_ratio_to_naive, coverage
+    errors: pd.DataFrame  # origin, engine, nowcast, actual, error, lower, upper, se, cal_lower, cal_upper, cal_n, cal_method, warmup
+    summary: pd.DataFrame  # engine, n, rmse, mae, rmse_ratio_to_naive, coverage, coverage_calibrated, …
     months_available: int
     level: float
+    calibration: str = "scaled"
 
 
 def information_set(y: pd.Series, x: pd.DataFrame, origin: pd.Period, *,
@@ -474,15 +574,40 @@ def information_set(y: pd.Series, x: pd.DataFrame, origin: pd.Period, *,
     return y[y.index < origin], x[x.index <= last_month]
 
 
+def feasible_origins(y: pd.Series, x: pd.DataFrame, candidates: Sequence[pd.Period], *, months_available: int,
+                     max_ar_lag: int = 4) -> list[pd.Period]:
+    """The candidate origins at which the most demanding engine (``bridge``) has its data in the
+    :func:`information_set`: the target published at the origin, ≥ 8 quarters of it before,
+    ≥ ``max_ar_lag`` + 8 months of every indicator, and ≥ k + 4 quarters with the target and
+    all three months of the k indicators."""
+    out = []
+    for o in candidates:
+        if o not in y.index or pd.isna(y.loc[o]):
+            continue
+        yi, xi = information_set(y, x, o, months_available=months_available)
+        if int(yi.notna().sum()) < 8:
+            continue
+        cols = [c for c in xi.columns if xi[c].notna().any()]
+        if not cols or any(len(xi[c].loc[xi[c].first_valid_index():]) < max_ar_lag + 8 for c in cols):
+            continue
+        both = pd.concat([yi.rename("__y"), quarter_means(xi[cols])], axis=1, join="inner").dropna()
+        if len(both) >= len(cols) + 1 + 4:
+            out.append(o)
+    return out
+
+
 def backtest(y: pd.Series, x: pd.DataFrame, origins: Sequence[pd.Period], *, engines: Sequence[str] = ("bridge", "dfm"),
              months_available: int = 1, level: float = 0.9,
-             options: Mapping[str, Mapping[str, Any]] | None = None,
-             progress: Progress | None = None) -> BacktestResult:
+             options: Mapping[str, Mapping[str, Any]] | None = None, warmup: Sequence[pd.Period] = (),
+             calibration: str = "scaled", progress: Progress | None = None) -> BacktestResult:
     """Expanding-window pseudo-real-time backtest (Bańbura et al. 2013): for each origin T,
     every engine is re-estimated on :func:`information_set` and its nowcast compared with y_T.
     RMSE = √(mean e²), e = ŷ_T − y_T; the ratio RMSE(engine)/RMSE(naive) < 1 means the engine
-    beats the naive forecast. The naive engine is always included. ``progress``
-    (:mod:`kinhteso.progress`): one step per origin."""
+    beats the naive forecast. The naive engine is always included. Each origin also gets the
+    calibrated interval of :func:`calibrate` from the errors of the origins before it
+    (``warmup`` origins, earlier, only feed it); the summary gives the coverage of the model
+    interval (``coverage``) and of the calibrated ones (``coverage_calibrated``, over the
+    ``n_calibrated`` origins with enough earlier errors). ``progress``: one step per origin."""
     if not 0 <= months_available <= 3:
         raise UsageError("NOWCAST_MONTHS", f"Số tháng đã công bố {months_available} phải trong 0–3.",
                          f"months_available {months_available} must lie in 0–3.")
@@ -491,11 +616,16 @@ def backtest(y: pd.Series, x: pd.DataFrame, origins: Sequence[pd.Period], *, eng
         if e not in ENGINES:
             raise UsageError("UNKNOWN_ENGINE", f"Không có phương pháp dự báo '{e}'; dùng {', '.join(ENGINES)}.",
                              f"Unknown nowcast engine '{e}'; use one of {', '.join(ENGINES)}.")
+    if calibration not in CALIBRATIONS:
+        raise UsageError("NOWCAST_CALIBRATION", f"Không có cách hiệu chỉnh '{calibration}'; dùng {', '.join(CALIBRATIONS)}.",
+                         f"Unknown calibration '{calibration}'; use one of {', '.join(CALIBRATIONS)}.")
     opts = options or {}
+    warm = set(warmup)
+    todo = sorted(set(warmup) | set(origins))
     rows = []
     say = or_null(progress)
-    for i, origin in enumerate(origins):
-        say(i, len(origins), (f"Kiểm định ngược: {origin}", f"Backtest: {origin}"))
+    for i, origin in enumerate(todo):
+        say(i, len(todo), (f"Kiểm định ngược: {origin}", f"Backtest: {origin}"))
         if origin not in y.index or pd.isna(y.loc[origin]):
             continue
         yi, xi = information_set(y, x, origin, months_available=months_available)
@@ -503,24 +633,68 @@ def backtest(y: pd.Series, x: pd.DataFrame, origins: Sequence[pd.Period], *, eng
             nc = ENGINES[e].fn(yi, xi, origin, level=level, **dict(opts.get(e, {})))
             actual = float(y.loc[origin])
             rows.append({"origin": str(origin), "engine": e, "nowcast": nc.point, "actual": actual,
-                         "error": nc.point - actual, "lower": nc.lower, "upper": nc.upper})
-    say(len(origins), len(origins), ("Kiểm định ngược", "Backtest"))
-    err = pd.DataFrame(rows, columns=["origin", "engine", "nowcast", "actual", "error", "lower", "upper"])
-    if err.empty:
+                         "error": nc.point - actual, "lower": nc.lower, "upper": nc.upper, "se": nc.se,
+                         "warmup": origin in warm})
+    say(len(todo), len(todo), ("Kiểm định ngược", "Backtest"))
+    cols = ["origin", "engine", "nowcast", "actual", "error", "lower", "upper", "se", "warmup"]
+    err = pd.DataFrame(rows, columns=cols)
+    if err.empty or err.warmup.all():
         raise MethodError("NOWCAST_NO_ORIGIN", "Không có quý nào để kiểm định ngược.",
                           "No quarter to backtest on.")
-    g = err.groupby("engine", sort=False)
+    err = _calibrated_columns(err, level)
+    for m in CALIBRATIONS:  # the chosen calibration's interval is the reported one
+        if m == calibration:
+            err["cal_lower"], err["cal_upper"] = err[f"{m}_lower"], err[f"{m}_upper"]
+            err["cal_n"], err["cal_method"] = err[f"{m}_n"], err[f"{m}_method"]
+    ev = err[~err.warmup]
+    g = ev.groupby("engine", sort=False)
+
+    def cover(lo: str, hi: str, how: str | None = None):
+        """Share of outcomes inside [lo, hi]; with ``how``, over the origins calibrated that way only."""
+        def f(d: pd.DataFrame) -> float:
+            d = d if how is None else d[d[how] != "model"]
+            return float(np.mean((d.actual >= d[lo]) & (d.actual <= d[hi]))) if len(d) else np.nan
+        return g.apply(f, include_groups=False)
+
     summ = pd.DataFrame({
         "n": g.size(),
         "rmse": g["error"].apply(lambda e: float(np.sqrt(np.mean(e ** 2)))),
         "mae": g["error"].apply(lambda e: float(np.mean(np.abs(e)))),
-        "coverage": g.apply(lambda d: float(np.mean((d.actual >= d.lower) & (d.actual <= d.upper))),
-                            include_groups=False),
+        "coverage": cover("lower", "upper"),
+        "coverage_calibrated": cover("cal_lower", "cal_upper", "cal_method"),
+        "n_calibrated": g["cal_method"].apply(lambda m: int((m != "model").sum())),
+        **{f"coverage_{m}": cover(f"{m}_lower", f"{m}_upper", f"{m}_method") for m in CALIBRATIONS},
     }).reset_index()
     naive_rmse = float(summ.loc[summ.engine == "naive", "rmse"].iloc[0])
     summ["rmse_ratio_to_naive"] = summ["rmse"] / naive_rmse if naive_rmse > 0 else np.nan
-    summ = summ[["engine", "n", "rmse", "mae", "rmse_ratio_to_naive", "coverage"]]
-    return BacktestResult(err, summ, months_available, level)
+    summ = summ[["engine", "n", "rmse", "mae", "rmse_ratio_to_naive", "coverage", "coverage_calibrated",
+                 "n_calibrated", *[f"coverage_{m}" for m in CALIBRATIONS]]]
+    keep = [*cols, "cal_lower", "cal_upper", "cal_n", "cal_method"]
+    return BacktestResult(err[keep + [c for c in err.columns if c not in keep]], summ, months_available, level,
+                          calibration)
+
+
+def _calibrated_columns(err: pd.DataFrame, level: float) -> pd.DataFrame:
+    """For every row, the interval of each calibration from the same engine's errors at
+    earlier origins only (``{method}_lower``, ``_upper``, ``_n``, ``_method``)."""
+    err = err.copy()
+    per = pd.PeriodIndex(err.origin, freq="Q")
+    for m in CALIBRATIONS:
+        out = []
+        for i, r in enumerate(err.itertuples(index=False)):
+            past = (err.engine.to_numpy() == r.engine) & (per < per[i])
+            c = calibrate(r.nowcast, r.se, (r.lower, r.upper), err.error.to_numpy()[past], err.se.to_numpy()[past],
+                          level=level, method=m)
+            out.append((c.lower, c.upper, c.n, c.method))
+        err[[f"{m}_lower", f"{m}_upper", f"{m}_n", f"{m}_method"]] = pd.DataFrame(out, index=err.index)
+    return err
+
+
+def choose_engine(summary: pd.DataFrame) -> str:
+    """The engine with the lowest RMSE among those that beat the naive forecast
+    (``rmse_ratio_to_naive`` < 1) in a backtest summary; ``naive`` when none does."""
+    s = summary[(summary.engine != "naive") & (summary.rmse_ratio_to_naive < 1.0)]
+    return str(s.sort_values(["rmse", "engine"]).engine.iloc[0]) if len(s) else "naive"
 
 
 # --- the Vietnamese reference data --------------------------------------------------------

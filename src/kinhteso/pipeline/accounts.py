@@ -65,6 +65,8 @@ class MeasureResult:
     price_basis: str = "current"      #: of ``result``: current, or constant_2010 (``measure --prices constant``)
     real: dict | None = None          #: real growth and the current-price figures (constant prices only)
     ownership: dict | None = None     #: the ownership breakdown (``measure --by ownership``)
+    #: the DE share's and value added's interval from the e-invoice bootstrap (:func:`_einvoice_interval`)
+    interval: dict | None = None
 
     def as_json(self) -> dict:
         r = self.result
@@ -78,6 +80,10 @@ class MeasureResult:
                "warnings": self.warnings, "provenance": self.provenance}
         if r is not None and getattr(r, "bridge", None):
             out["bridge"] = r.bridge
+        if r is not None and self.interval is not None:
+            out["de_share_interval"] = self.interval["de_share"]
+            out["de_va_interval"] = self.interval["de_va"]
+            out["interval"] = {k: v for k, v in self.interval.items() if k not in ("de_share", "de_va")}
         if self.price_basis != "current":
             out["de_share_label"] = CONSTANT_SHARE_LABEL
         if self.real is not None:
@@ -168,14 +174,20 @@ def read_inputs(ws: Workspace, periods: Sequence[str], as_of=None, coef_source: 
                                       as_of=as_of, **where)
         if len(const):
             obs = pd.concat([obs, const.assign(indicator=const.indicator + f"@{CONSTANT_BASIS}")], ignore_index=True)
-    est = ws.store.results(kind="coef", indicator="DIGITAL_COEF", period=wanted, price_basis="current", as_of=as_of,
-                           **where)
+    est = ws.store.results(kind="coef", indicator=["DIGITAL_COEF", "ALLOC_RATIO", EINVOICE_SHARE], period=wanted,
+                           price_basis="current", as_of=as_of, **where)
+    if len(est):
+        # ALLOC_RATIO and the online shares among the results: the e-invoice estimates' only (method
+        # einvoice-share; a share row of each section tells a province's run apart even with no coefficient)
+        est = est[(est["indicator"] == "DIGITAL_COEF") | ((est["method"] == EINVOICE_METHOD) & (
+            (est["indicator"] == "ALLOC_RATIO") | est["sector"].isin(_SECTIONS)))]
     if len(est):
         est = est.assign(source="kinhteso:" + est["method"], received_at=est["computed_at"], vintage_id=pd.NA,
                          backcast=False)
         # a province's process-digitalisation coefficients (section H's from its logistics records,
-        # the other declared sections' from theirs) supplement its own coefficients, read apart
-        # (territory_inputs), one input per section: they never compete with them for the latest source
+        # the other declared sections' from theirs) and its e-invoice estimates supplement its own
+        # coefficients and ratios, read apart (territory_inputs): they never compete with them for the
+        # latest source
         est["indicator"] = _supplement_indicators(est)
         est = est[[*obs.columns, "run_id", "parameters"]] if len(obs.columns) else est
         obs = pd.concat([obs, est], ignore_index=True) if len(obs) else est
@@ -272,9 +284,14 @@ def territory_inputs(rows: Rows, nation: Rows, key: str, period: str, warnings: 
     coef_nat, p_cn, v4 = _coef(nation, "DIGITAL_COEF", period, warnings, label, "national")
     alloc_own, p_ao, v5 = _coef(own, "ALLOC_RATIO", period, warnings, label, "own")
     alloc_nat, p_an, v6 = _coef(nation, "ALLOC_RATIO", period, warnings, label, "national")
-    supplements, v9 = {}, []
+    # precedence: the province's own submitted figures › its e-invoice estimates › its process records' › the nation's
+    coef_own, alloc_own, einvoice, v10 = _einvoice_supplement(own, coef_own, coef_nat, alloc_own, period, warnings,
+                                                              label)
+    estimated = {c: "einvoice" for c in (einvoice or {}).get("coefficients", {})}
+    supplements, v9 = {}, list(v10)
     for spec in _process_sections().values():
-        coef_own, info, ids = _process_supplement(own, coef_own, coef_nat, spec, period, warnings, label)
+        coef_own, info, ids = _process_supplement(own, coef_own, coef_nat, spec, period, warnings, label,
+                                                  estimated=estimated)
         if info is not None:
             supplements[spec.section] = info
             v9 += ids
@@ -299,6 +316,8 @@ def territory_inputs(rows: Rows, nation: Rows, key: str, period: str, warnings: 
     }
     if supplements:
         prov["process_coefs"] = supplements
+    if einvoice is not None:
+        prov["einvoice"] = einvoice
     if "H" in supplements:
         prov["logistics_coef"] = supplements["H"]
     return inp, prov
@@ -309,6 +328,12 @@ def territory_inputs(rows: Rows, nation: Rows, key: str, period: str, warnings: 
 #: each declared section's is ``DIGITAL_COEF@<name>`` (``reference/data/process_coefficients.yaml``).
 LOGISTICS_COEF = "DIGITAL_COEF@logistics"
 LOGISTICS_METHOD = "logistics-process"
+#: A province's e-invoice estimates (:mod:`kinhteso.pipeline.einvoice`, method ``einvoice-share``):
+#: read as ``DIGITAL_COEF@einvoice`` and ``ALLOC_RATIO@einvoice``, apart from its own.
+EINVOICE_METHOD = "einvoice-share"
+EINVOICE_SUFFIX = "@einvoice"
+EINVOICE_SHARE = "EINVOICE_ONLINE_SHARE"
+_SECTIONS = tuple("ABCDEFGHIJKLMNOPQRSTU")
 
 
 def _process_sections() -> dict:
@@ -324,12 +349,15 @@ def _supplement_indicators(est: pd.DataFrame) -> pd.Series:
     specs = _process_sections()
     methods = {s.method for s in specs.values()}
     hit = est["method"].isin(methods)
+    einv = est["method"] == EINVOICE_METHOD
+    out = est["indicator"].copy()
+    if einv.any():
+        out.loc[einv] = out.loc[einv] + EINVOICE_SUFFIX
     if not hit.any():
-        return est["indicator"]
+        return out
     h = _tree()
     by_key = {k: s.input_name for s in specs.values() for k in s.keys}
     names = [by_key.get(h.section(str(c)), "DIGITAL_COEF@process") for c in est.loc[hit, "sector"]]
-    out = est["indicator"].copy()
     out.loc[hit] = names
     return out
 
@@ -340,7 +368,7 @@ def _tree() -> A.Hierarchy:
 
 
 def _process_supplement(own: Rows, coef_own: pd.Series, coef_nat: pd.Series, spec, period: str,
-                        warnings: list, label: str) -> tuple[pd.Series, dict | None, list]:
+                        warnings: list, label: str, estimated: dict | None = None) -> tuple[pd.Series, dict | None, list]:
     """The province's process-digitalisation coefficient of one declared section (``spec``: H from its
     logistics records, Q, P, F from its sector departments' records), where it has one: the stored
     run's factor m (:func:`kinhteso.methods.logistics_coef.process_coefficient`) applied to the
@@ -391,6 +419,15 @@ def _process_supplement(own: Rows, coef_own: pd.Series, coef_nat: pd.Series, spe
             "en": f"{label}: {spec.en} ({sec}) uses a digitalisation coefficient estimated from the "
                   f"province's {spec.records_en} (national coefficient × factor, {why_en}; run {run}): {vals}{kept_en}.",
             "sectors": sorted(added), "run_id": run, "section": sec})
+    elif nat and set(mine_h) <= set(estimated or {}):
+        src = sorted({(estimated or {})[c] for c in mine_h})
+        warnings.append({
+            "code": f"{spec.note}_NOT_USED",
+            "vi": f"{label}: ngành {sec} dùng hệ số ước tính từ hóa đơn điện tử của tỉnh ({', '.join(mine_h)}), ưu tiên "
+                  f"hơn hệ số ước tính từ {spec.records_vi} (lần chạy {run}).",
+            "en": f"{label}: section {sec} uses the province's e-invoice estimate ({', '.join(mine_h)}), which takes "
+                  f"precedence over the estimate from its {spec.records_en} (run {run}).",
+            "sectors": mine_h, "run_id": run, "section": sec, "kept": src})
     elif nat:
         warnings.append({
             "code": f"{spec.note}_NOT_USED",
@@ -408,8 +445,160 @@ def _logistics_supplement(own: Rows, coef_own: pd.Series, coef_nat: pd.Series, k
     return _process_supplement(own, coef_own, coef_nat, _process_sections()["H"], period, warnings, label)
 
 
+def _einvoice_supplement(own: Rows, coef_own: pd.Series, coef_nat: pd.Series, alloc_own: pd.Series, period: str,
+                         warnings: list, label: str) -> tuple[pd.Series, pd.Series, dict | None, list]:
+    """The province's e-invoice estimates (:mod:`kinhteso.pipeline.einvoice`) where it has them: each
+    section's stored factor m (its online share / the pooled share) applied to the national
+    coefficients in force at or under the section (VSIC 2018 keys), min(max(d_nat·m, 0), 1), added to
+    the province's own coefficients at the codes none of its own covers; its ``ALLOC_RATIO`` estimates
+    added at the codes it has no ratio of its own. Notes ``EINVOICE_COEF`` (vi/en: each section's share,
+    interval, sellers and factor), ``EINVOICE_FALLBACK`` (the sections under the minimum of sellers,
+    each with its count: the national coefficient, or the process estimate, applies),
+    ``EINVOICE_ALLOC``. Returns (coefficients, ratios, what was done, the run read)."""
+    name = EINVOICE_SHARE + EINVOICE_SUFFIX  # every e-invoice run holds its sections' shares
+    if own is _EMPTY or (own.get(name, period) is None and not own.annual_periods(name)):
+        return coef_own, alloc_own, None, []
+    _, p_est, ids = _coef(own, name, period, warnings, label, "e-invoice")
+    f = own.get(name, p_est) if p_est else None
+    if f is None or "parameters" not in f:
+        return coef_own, alloc_own, None, []
+    params = f["parameters"].iloc[-1]
+    params = json.loads(params) if isinstance(params, str) else (params or {})
+    run = str(f["run_id"].iloc[-1])
+    h = _tree()
+    mine = {str(c) for c in coef_own.index}
+    added, used = {}, {}
+    for sec, info in (params.get("sections") or {}).items():
+        nat = {str(c): float(v) for c, v in coef_nat.items() if ":" not in str(c) and
+               (str(c) == sec or h.section(str(c)) == sec)}
+        free = {c: v for c, v in nat.items() if c not in mine and not mine.intersection(h.ancestors(c))}
+        if not free:
+            continue
+        m = float(info["factor"])
+        vals = {c: min(max(v * m, 0.0), 1.0) for c, v in free.items()}
+        added.update(vals)
+        used[sec] = {**info, "codes": free, "coefficients": vals}
+    own_ratios = {str(c) for c in alloc_own.index}
+    ratios = {k: float(v["ratio"]) for k, v in (params.get("ratios") or {}).items() if k not in own_ratios
+              and v.get("ratio") is not None}
+    if added:
+        coef_own = pd.concat([coef_own, pd.Series(added, dtype=float)]) if len(coef_own) else pd.Series(added, dtype=float)
+        lvl = f"{float(params.get('level') or 0.9) * 100:g}%"
+        pct_en = "; ".join(f"{sec} {u['share'] * 100:.1f}% ({lvl} {u['lower'] * 100:.1f}–{u['upper'] * 100:.1f}; "
+                           f"{u['sellers']} sellers) against {u['pooled'] * 100:.1f}%, ×{u['factor']:.3f}"
+                           for sec, u in used.items())
+        pct_vi = "; ".join(f"{sec} {u['share'] * 100:.1f}% ({lvl} {u['lower'] * 100:.1f}–{u['upper'] * 100:.1f}; "
+                           f"{u['sellers']} người bán) so với {u['pooled'] * 100:.1f}%, ×{u['factor']:.3f}"
+                           for sec, u in used.items())
+        warnings.append({
+            "code": "EINVOICE_COEF",
+            "vi": f"{label}: hệ số số hóa của ngành {', '.join(used)} ước tính từ hóa đơn điện tử của tỉnh (hệ số cả nước × "
+                  f"tỷ lệ doanh thu trực tuyến của tỉnh / tỷ lệ gộp các tỉnh; khoảng bootstrap theo doanh nghiệp; lần "
+                  f"chạy {run}): {pct_vi}.",
+            "en": f"{label}: the digitalisation coefficient of section {', '.join(used)} is estimated from the province's "
+                  f"e-invoices (national coefficient × the province's online revenue share / the provinces' pooled "
+                  f"share; bootstrap interval over firms; run {run}): {pct_en}.",
+            "sectors": sorted(added), "run_id": run})
+    fb = params.get("fallbacks") or {}
+    if fb:
+        n_min = params.get("min_firms")
+        parts = [(sec, x.get("sellers"), x.get("reason")) for sec, x in sorted(fb.items())]
+        warnings.append({
+            "code": "EINVOICE_FALLBACK",
+            "vi": f"{label}: hóa đơn điện tử không đủ cho ngành " + "; ".join(
+                f"{sec} ({n} người bán < {n_min})" if why == "sellers" else f"{sec} (cả nước chưa có hệ số)"
+                for sec, n, why in parts) + ": dùng hệ số ước tính từ bản ghi quy trình nếu có, nếu không thì hệ số "
+                "cả nước.",
+            "en": f"{label}: not enough e-invoices for section " + "; ".join(
+                f"{sec} ({n} sellers < {n_min})" if why == "sellers" else f"{sec} (no national coefficient)"
+                for sec, n, why in parts) + ": the process-records estimate applies where there is one, else the "
+                "national coefficient.",
+            "sections": {sec: n for sec, n, _ in parts}, "run_id": run})
+    if ratios:
+        alloc_own = pd.concat([alloc_own, pd.Series(ratios, dtype=float)]) if len(alloc_own) else pd.Series(
+            ratios, dtype=float)
+    info = {"run_id": run, "period": p_est, "level": params.get("level"), "min_firms": params.get("min_firms"),
+            "sections": used, "coefficients": added, "ratios": ratios, "fallbacks": fb,
+            "ratio_intervals": {k: params["ratios"][k] for k in ratios}}
+    return coef_own, alloc_own, info, sorted(ids)
+
+
+def _einvoice_interval(inp: A.AccountInputs, h: A.Hierarchy, view: str, core, info: dict,
+                       reps: dict | None) -> dict | None:
+    """The DE share's and DE value added's percentile interval from the e-invoice bootstrap: the pure
+    accounts recomputed for each replicate's coefficients (national × the replicate's factor, bounded)
+    and allocation ratios, everything else held. None without replicates."""
+    import dataclasses  # noqa: PLC0415
+
+    import numpy as np  # noqa: PLC0415
+
+    from kinhteso.methods.einvoice import percentile_interval  # noqa: PLC0415
+
+    if not reps or not (info.get("sections") or info.get("ratios")):
+        return None
+    fac, rat = reps.get("factor") or {}, reps.get("ratio") or {}
+    lists = [fac[s] for s in info["sections"] if s in fac] + [rat[k] for k in info["ratios"] if k in rat]
+    if not lists:
+        return None
+    b_n = min(len(x) for x in lists)
+    shares, vas, failed = [], [], 0
+    for b in range(b_n):
+        coef, alloc = inp.coef_own.copy(), inp.alloc_own.copy()
+        ok = True
+        for sec, u in info["sections"].items():
+            m = fac.get(sec, [None] * b_n)[b]
+            if m is None:
+                ok = False
+                break
+            for c, v in u["codes"].items():
+                coef[c] = min(max(v * m, 0.0), 1.0)
+        for k in info["ratios"]:
+            r = rat.get(k, [None] * b_n)[b]
+            if r is None:
+                ok = False
+                break
+            alloc[k] = r
+        if not ok:
+            failed += 1
+            continue
+        try:
+            res = A.measure(dataclasses.replace(inp, coef_own=coef, alloc_own=alloc), h, view=view, core=core)
+        except MethodError:
+            failed += 1
+            continue
+        shares.append(res.de_share)
+        vas.append(res.de_va)
+    if not shares:
+        return None
+    level = float(info.get("level") or 0.9)
+    return {"level": level, "de_share": list(percentile_interval(np.array(shares), level)),
+            "de_va": list(percentile_interval(np.array(vas), level)), "replicates": len(shares), "failed": failed,
+            "run_id": info["run_id"],
+            "method": "e-invoice bootstrap over firms: the accounts recomputed for each replicate's coefficients and "
+                      "allocation ratios (percentile interval)",
+            "method_vi": "bootstrap theo doanh nghiệp trên hóa đơn điện tử: tính lại tài khoản cho từng lần lặp của hệ "
+                         "số và tỷ lệ phân bổ (khoảng phân vị)"}
+
+
+def _einvoice_replicates(ws: Workspace, obs: pd.DataFrame) -> dict[str, dict]:
+    """run_id → the bootstrap replicates stored with each e-invoice run among the inputs read."""
+    if "run_id" not in obs or not len(obs):
+        return {}
+    ids = set(obs.loc[obs["indicator"].str.endswith(EINVOICE_SUFFIX), "run_id"].dropna().astype(str))
+    if not ids:
+        return {}
+    runs = ws.store.result_runs(kind="coef")
+    runs = runs[runs["run_id"].isin(ids)]
+    out = {}
+    for rid, prov in zip(runs["run_id"], runs["provenance"]):
+        p = json.loads(prov) if isinstance(prov, str) else (prov or {})
+        out[str(rid)] = p.get("replicates") or {}
+    return out
+
+
 def _one(frame: Rows, nation: Rows, h: A.Hierarchy, key: str, period: str, view: str,
-         core: Sequence[str] | None, with_change: bool, cache: dict | None = None) -> MeasureResult:
+         core: Sequence[str] | None, with_change: bool, cache: dict | None = None,
+         replicates: dict | None = None) -> MeasureResult:
     cached = cache.get((key, period)) if cache is not None else None
     if cached is None:
         warnings0: list[dict] = []
@@ -428,13 +617,22 @@ def _one(frame: Rows, nation: Rows, h: A.Hierarchy, key: str, period: str, view:
         return MeasureResult(key, period, view, None, warnings, prov,
                              error={"code": exc.code, "vi": exc.vi, "en": exc.en})
     warnings.extend(res.warnings)
+    einvoice = prov.get("einvoice")
+    if einvoice and einvoice.get("ratios"):
+        _label_einvoice_steps(res, einvoice["ratios"], einvoice.get("ratio_intervals") or {}, key, period, warnings)
     if key != "VN":
         note_national_fallback(res, key, period, warnings)
+    supplements = dict(prov.get("process_coefs") or {})
+    if einvoice and einvoice.get("coefficients"):
+        supplements["einvoice"] = {"source": "einvoice", "coefficients": einvoice["coefficients"]}
     prov.update({"view": view, "core": list(res.core), "allocations": res.allocations,
-                 "coefficient_sources": _sources(res, prov.get("process_coefs")),
+                 "coefficient_sources": _sources(res, supplements),
                  "denominator": "sum of value added" if res.grdp_is_sum_of_va else "GRDP",
                  "code_version": __version__, "method": f"kinhteso.methods.accounts.measure (view={view})"})
     out = MeasureResult(key, period, view, res, warnings, prov)
+    if einvoice and replicates is not None and len(period) == 4:
+        out.interval = _einvoice_interval(inp, h, view, core or default_core(view, prov["vsic_version"]), einvoice,
+                                          replicates.get(einvoice["run_id"]))
     if with_change:
         prev = previous_period(period)
         pin, pprov = territory_inputs(frame, nation, key, prev, [])
@@ -447,6 +645,37 @@ def _one(frame: Rows, nation: Rows, h: A.Hierarchy, key: str, period: str, view:
                 out.growth = res.de_va / pres.de_va - 1.0
                 out.change = {"from": prev, **A.shift_share(pres, res)}
     return out
+
+
+def _label_einvoice_steps(res: A.AccountResult, ratios: dict, intervals: dict, key: str, period: str,
+                          warnings: list) -> None:
+    """An allocation step whose ratio is the province's e-invoice estimate says so (``einvoice``, not
+    ``own``); the note ``EINVOICE_ALLOC`` names each with its interval and sellers."""
+    used = {}
+    for a in res.allocations:
+        for st in a.get("steps", ()):
+            if st["source"] == "own" and st["sector"] in ratios:
+                st["source"] = "einvoice"
+                used[st["sector"]] = st["parent"]
+        sources = list(dict.fromkeys(st["source"] for st in a.get("steps", ())))
+        if sources:
+            a["source"] = sources[0] if len(sources) == 1 else "+".join(sources)
+    if not used:
+        return
+
+    def one(k: str) -> str:
+        i = intervals.get(k, {})
+        band = f" ({i['lower'] * 100:.1f}–{i['upper'] * 100:.1f})" if i.get("lower") is not None else ""
+        return f"{k}/{used[k]} {ratios[k] * 100:.1f}%{band}, {i.get('sellers', '?')}"
+
+    text = "; ".join(one(k) for k in sorted(used))
+    warnings.append({
+        "code": "EINVOICE_ALLOC",
+        "vi": f"{key} {period}: tỷ lệ phân bổ ALLOC_RATIO từ hóa đơn điện tử của tỉnh (doanh thu của ngành / của ngành "
+              f"cha theo mã ngành của người bán; khoảng 90%, số người bán của ngành cha): {text}.",
+        "en": f"{key} {period}: allocation ratios ALLOC_RATIO from the province's e-invoices (the industry's revenue / "
+              f"its parent's, by the sellers' own activity codes; 90% interval, the parent's sellers): {text}.",
+        "sectors": sorted(used)})
 
 
 def _sources(res: A.AccountResult, supplements: dict | None) -> dict:
@@ -518,9 +747,12 @@ def territories_for(period: str) -> list[str]:
 def measure_many(ws: Workspace, keys: Sequence[str], periods: Sequence[str], views: Sequence[str], *,
                  core: Sequence[str] | None = None, with_change: bool = False, store_run: bool = False,
                  as_of=None, coef_source: str | None = None, prices: str = "current",
-                 breakdown: str | None = None, progress: Progress | None = None) -> list[MeasureResult]:
+                 breakdown: str | None = None, progress: Progress | None = None,
+                 intervals: bool = False) -> list[MeasureResult]:
     """Measure every (territory, period, view) with one read of the store. Nothing is stored
-    unless ``store_run`` (then one run, see :func:`save`). ``prices="constant"``: the accounts at
+    unless ``store_run`` (then one run, see :func:`save`). ``intervals``: a year's DE share and
+    value added of a province with an e-invoice estimate get the bootstrap's interval (the accounts
+    recomputed for each replicate: about a second per province, so only where it is shown). ``prices="constant"``: the accounts at
     constant 2010 prices with real growth; ``breakdown="ownership"``: each result carries its
     ownership breakdown (both in :mod:`kinhteso.pipeline.breakdowns`). ``progress``
     (:mod:`kinhteso.progress`): one step for the read, one per (period, territory), one to store."""
@@ -540,10 +772,11 @@ def measure_many(ws: Workspace, keys: Sequence[str], periods: Sequence[str], vie
     nation = Rows(obs[obs.territory == "VN"])
     frames = {k: Rows(f) for k, f in territory_frames(obs, keys, mapping).items()}
     cache: dict = {}  # the inputs of a territory and period serve every view
+    reps = _einvoice_replicates(ws, obs) if intervals else None
     results = []
     for i, (p, k) in enumerate((p, k) for p in periods for k in keys):
         say(1 + i, total, tr(f"Tài khoản {p}", f"Accounts {p}"))
-        results.extend(_one(frames[k], nation, h, k, p, v, core, with_change, cache) for v in views)
+        results.extend(_one(frames[k], nation, h, k, p, v, core, with_change, cache, reps) for v in views)
     if prices == "constant" or breakdown == "ownership":
         from kinhteso.pipeline import breakdowns as PB  # noqa: PLC0415
 
@@ -582,7 +815,9 @@ def run_record(results: list[MeasureResult], *, core=None, coef_source: str | No
 
 
 def result_rows(results: list[MeasureResult]) -> pd.DataFrame:
-    """The long rows of accounts results: DE_SHARE, DE_VA, GRDP, each component's VA, DE_VA by sector."""
+    """The long rows of accounts results: DE_SHARE, DE_VA, GRDP, the e-invoice interval's bounds
+    (``DE_SHARE_LOWER``/``_UPPER``, ``DE_VA_LOWER``/``_UPPER``) where there is one, each component's VA,
+    DE_VA by sector."""
     rows = []
     for r in results:
         if r.result is None:
@@ -594,6 +829,10 @@ def result_rows(results: list[MeasureResult]) -> pd.DataFrame:
         rows += [{**base, "indicator": "DE_SHARE", "sector": "_T", "value": res.de_share, "unit": "PCT"},
                  {**base, "indicator": "DE_VA", "sector": "_T", "value": res.de_va, "unit": "VND_BN"},
                  {**base, "indicator": "GRDP", "sector": "_T", "value": res.grdp, "unit": "VND_BN"}]
+        if r.interval is not None:  # the e-invoice bootstrap's interval (indicators DE_SHARE_LOWER… in the registry)
+            for ind, (lo, hi), unit in (("DE_SHARE", r.interval["de_share"], "PCT"), ("DE_VA", r.interval["de_va"], "VND_BN")):
+                rows += [{**base, "indicator": f"{ind}_LOWER", "sector": "_T", "value": lo, "unit": unit},
+                         {**base, "indicator": f"{ind}_UPPER", "sector": "_T", "value": hi, "unit": unit}]
         for name, c in res.components.items():
             rows.append({**base, "indicator": f"{name.upper()}_VA", "sector": "_T", "value": c["va"], "unit": "VND_BN"})
         for s in res.by_sector.itertuples(index=False):

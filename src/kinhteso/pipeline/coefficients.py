@@ -91,6 +91,11 @@ def section_revenue_profile(ws: Workspace, territory: str, period: str, *, onlin
             f"No {online}/{total} for {territory} in {period}.",
         )
     h = PA.hierarchy()
+    # a key counts once: a class, group or division whose ancestor is also given (e-invoice aggregates
+    # carry every level's total) is already in that ancestor's total
+    present = {ind: set(g.sector) for ind, g in obs.groupby("indicator")}
+    top = [not any(a in present[ind] for a in h.ancestors(sec)) for ind, sec in zip(obs.indicator, obs.sector)]
+    obs = obs[top]
     obs = obs.assign(section=[h.section(s) for s in obs.sector])
     by = obs.groupby(["indicator", "section"]).value.sum().unstack(0)
     if online not in by or total not in by:
@@ -112,18 +117,98 @@ def estimate_revenue(ws: Workspace, *, territory: str, period: str, online: str 
     return est
 
 
-def estimate_calibration(ws: Workspace, *, period: str, target_pct: float, profile: pd.Series | None = None,
-                         territory: str = "VN", write: bool = True) -> CoefEstimate:
-    """Scale a profile so that the digitalised share of ``territory`` (the nation by default)
-    in ``period`` equals ``target_pct`` percent of GDP; the profile is the online revenue share
-    by section unless one is given (sector → relative digitalisation)."""
+def _constraint_specs(constraints, period: str, target_pct: float | None, territory: str) -> tuple[list, str, list[dict]]:
+    """The constraints of a calibration as specs, what they are (for the note) and warnings:
+    ``None`` (the published figures; with ``target_pct`` the digitalised total alone), ``"total"``,
+    ``"published"`` or ``"published:YEAR"`` (the period's published figures; YEAR's composition
+    shares instead of the period's), a file (YAML/CSV), or a list of specs."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from kinhteso.reference import calibration as RC  # noqa: PLC0415
+
+    year = strict_period(period).year
+    warnings: list[dict] = []
+
+    def total(t: float) -> RC.ConstraintSpec:
+        return RC.ConstraintSpec("digitalised", "digitalised", float(t), source="--target")
+
+    if constraints is None and target_pct is not None:
+        return [total(target_pct)], "total", warnings
+    name = "published" if constraints is None else constraints
+    if isinstance(name, str) and (name in ("total", "published") or name.startswith("published:")):
+        if territory != "VN":
+            raise UsageError("PUBLISHED_CONSTRAINTS_NATIONAL",
+                             "Các ràng buộc công bố là của cả nước; với một tỉnh hãy dùng --target hoặc tệp ràng buộc.",
+                             "The published constraints are the nation's; for a province give --target or a constraints file.")
+        specs = RC.published_constraints(year)
+        if name.startswith("published:"):
+            try:
+                other_year = int(name.split(":", 1)[1])
+            except ValueError:
+                raise UsageError("BAD_CONSTRAINTS", f"'{name}': năm không hợp lệ.", f"'{name}': not a year.") from None
+            comp = [s for s in RC.published_constraints(other_year) if s.kind == "composition"]
+            if not comp:
+                raise UsageError("NO_PUBLISHED_CONSTRAINTS", f"Năm {other_year} không có cơ cấu công bố.",
+                                 f"No published composition for {other_year}.")
+            specs = [s for s in specs if s.kind != "composition"] + comp
+            if other_year != year:
+                warnings.append({"code": "CONSTRAINTS_OTHER_YEAR",
+                                 "vi": f"Dùng cơ cấu kinh tế số công bố cho năm {other_year} cho kỳ {period}.",
+                                 "en": f"The digital economy's composition published for {other_year} is applied to {period}."})
+        if name == "total":
+            specs = [s for s in specs if s.kind == "digitalised"]
+        if target_pct is not None:
+            specs = [total(target_pct)] + [s for s in specs if s.kind != "digitalised"]
+        if not specs:
+            raise UsageError("NO_PUBLISHED_CONSTRAINTS",
+                             f"Không có số công bố để hiệu chỉnh năm {year}; hãy cho --target hoặc tệp ràng buộc "
+                             f"(các năm có số: {', '.join(map(str, RC.published_years()))}).",
+                             f"No published figures to calibrate {year} on; give --target or a constraints file "
+                             f"(years with figures: {', '.join(map(str, RC.published_years()))}).")
+        return specs, name, warnings
+    if isinstance(constraints, (str, Path)):
+        specs = RC.read_constraints(constraints)
+        if target_pct is not None:
+            specs = [total(target_pct)] + [s for s in specs if s.kind != "digitalised"]
+        return specs, f"file {Path(constraints).name}", warnings
+    return list(constraints), "given", warnings
+
+
+def _method_constraints(specs, version: int) -> tuple[list[A.Constraint], list[dict]]:
+    """Specs → the method's constraints on the accounts' VSIC version (a cover without codes of
+    that version is left out, ``CONSTRAINT_VSIC_VERSION``)."""
+    out, warnings = [], []
+    for s in specs:
+        keys = s.keys(version)
+        if keys is None:
+            warnings.append({"code": "CONSTRAINT_VSIC_VERSION",
+                             "vi": f"Ràng buộc {s.id}: không có mã VSIC {version} cho {s.cover_label}; bỏ qua.",
+                             "en": f"Constraint {s.id}: no VSIC {version} codes for {s.cover_label}; left out.",
+                             "constraint": s.id})
+            continue
+        out.append(A.Constraint(s.id, s.kind, s.target, keys, s.sense, s.tolerance, s.weight, s.precision, s.source))
+    return out, warnings
+
+
+def estimate_calibration(ws: Workspace, *, period: str, target_pct: float | None = None,
+                         profile: pd.Series | None = None, territory: str = "VN", write: bool = True,
+                         constraints=None) -> CoefEstimate:
+    """Coefficients of ``territory`` (the nation by default) in ``period`` closest to a profile
+    (the online revenue share by section unless one is given) that meet published constraints
+    (:func:`kinhteso.methods.accounts.calibrate_to_constraints`). ``constraints``: None with
+    ``target_pct`` (the digitalised share alone: the profile scaled by one k), ``"published"``
+    (the year's published figures, ``reference/data/published/calibration_constraints.yaml``;
+    ``target_pct`` replaces their total), ``"published:YEAR"``, ``"total"``, a YAML/CSV file or specs.
+    The run's details hold every constraint with its source, target, achieved value and residual."""
     if territory != "VN":
         terr.get_territory(territory)
+    specs, set_name, warnings = _constraint_specs(constraints, period, target_pct, territory)
     inp, prov, _ = PA.load_inputs(ws, territory, period)
     h = PA.hierarchy()
+    version = int(prov.get("vsic_version") or 2018)
     sections = sorted({h.section(c) for c in inp.va.index})
     inp.coef_own, inp.coef_nat = pd.Series(dtype=float), pd.Series(1.0, index=sections)
-    res = A.measure(inp, h)  # coefficients of 1 give each industry's non-core value added
+    res = A.measure(inp, h, core=PA.default_core("gso", version))  # coefficients of 1: each industry's non-core VA
     other = res.pieces.groupby("section").other.sum()
     illustrative = bool(prov.get("illustrative"))
     if profile is None:
@@ -134,21 +219,51 @@ def estimate_calibration(ws: Workspace, *, period: str, target_pct: float, profi
         profile_vintages = [int(v) for v in ws.store.observations(
             indicator=["ONLINE_REVENUE", "EINVOICE_REVENUE"], territory=territory, period=period).vintage_id.unique()]
     else:
-        source = "user profile"
         profile_vintages = []
         note_profile = ";".join(f"{k}={float(v):.12g}" for k, v in sorted(profile.items()))
         source = f"user profile ({note_profile})"
-    profile = profile.reindex(other.index).fillna(0.0)
-    coef, k = A.calibrate_coefficients(other, profile, denominator=res.grdp, target_pct=target_pct)
+    profile = pd.concat([profile.astype(float), pd.Series(0.0, index=other.index.difference(profile.index))])
+    cons, more = _method_constraints(specs, version)
+    warnings += more
+    if not cons:
+        raise UsageError("NO_CONSTRAINTS", f"Không ràng buộc nào áp dụng được cho số liệu mã VSIC {version}.",
+                         f"No constraint applies to value added coded in VSIC {version}.")
+    cal = A.calibrate_to_constraints(res.pieces, profile, cons, denominator=res.grdp)
+    warnings += cal.warnings
+    by_id = {s.id: s for s in specs}
+    table = cal.table.assign(publisher=[by_id[i].publisher for i in cal.table.id],
+                             release=[by_id[i].release for i in cal.table.id],
+                             url=[by_id[i].url for i in cal.table.id], note=[by_id[i].note for i in cal.table.id])
     va_vintages = sorted(int(v) for v in ws.store.observations(
         indicator=["GRDP_VA", "GRDP", "ALLOC_RATIO"], territory=territory, period=period).vintage_id.unique())
-    est = CoefEstimate(territory, period, "calibration", coef, k=k,
-                       note=f"method=calibration; target={target_pct}% of GDP; profile={source}; k={k:.6g}; "
-                            f"value-added vintages={va_vintages}",
-                       inputs={"vintages": sorted(set(va_vintages) | set(profile_vintages))})
+    k = cal.k
+    listing = "; ".join(f"{r.id} {r.sense} {r.target:g} → {r.achieved:.6g} (residual {r.residual:.3g})"
+                        for r in table.itertuples() if r.applied)
+    listing_vi = "; ".join(f"{r.id} {r.sense} {r.target:g} → {r.achieved:.6g} (sai lệch {r.residual:.3g})"
+                           for r in table.itertuples() if r.applied)
+    k_text = f"k={k:.6g}" if k is not None else "k=none"
+    est = CoefEstimate(
+        territory, period, "calibration", cal.coefficients, k=k,
+        note=f"method=calibration (minimum distance, chi-square); constraints={set_name}: {listing}; profile={source}; "
+             f"{k_text}; value-added vintages={va_vintages}",
+        note_vi=f"phương pháp=hiệu chỉnh (khoảng cách tối thiểu, chi bình phương); ràng buộc={set_name}: {listing_vi}; "
+                f"hồ sơ={source}; {k_text}; vintage giá trị tăng thêm={va_vintages}",
+        inputs={"vintages": sorted(set(va_vintages) | set(profile_vintages))},
+        details={"constraint_set": set_name, "feasible": cal.feasible, "vsic_version": version,
+                 "constraints": _records(table), "warnings": warnings,
+                 "cells": _records(cal.cells[["cell", "profile", "prior", "coefficient"]])})
     if write:
         est.run_id = write_coefficients(ws, est, illustrative=illustrative)
     return est
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """A frame as JSON-safe records (NaN → None, numpy scalars → Python)."""
+    out = []
+    for row in frame.to_dict(orient="records"):
+        out.append({k: (None if isinstance(v, float) and math.isnan(v) else v.item() if hasattr(v, "item") else v)
+                    for k, v in row.items()})
+    return out
 
 
 # --- process-digitalisation coefficients from a province's own records -------------------------

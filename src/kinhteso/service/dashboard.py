@@ -315,7 +315,7 @@ def compare(ws: Workspace, req: CompareRequest) -> Page:
     head = Section("headline", w(f"Số chính năm {year}", f"Headline figures, {year}"))
     found = figures(ws, keys, FigureRequest("VN", year, view=view))
     try:
-        measured = {r.territory: r for r in measure(ws, MeasureRequest(year, tuple(keys), view=view)).results}
+        measured = {r.territory: r for r in measure(ws, MeasureRequest(year, tuple(keys), view=view, intervals=False)).results}
     except KinhtesoError as exc:
         measured = {}
         head.warnings.append(f"{exc.code}: {exc.message(req.lang)}")

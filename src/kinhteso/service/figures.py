@@ -74,6 +74,7 @@ class MeasureRequest:
     prices: str = "current"
     breakdown: str | None = None
     region_basis: int | None = None
+    intervals: bool = True   #: a year's e-invoice bootstrap interval (about a second per province that has one)
 
 
 #: ``MeasureRequest.prices`` values; ``MeasureRequest.breakdown`` values.
@@ -128,7 +129,7 @@ def measure(ws: Workspace, req: MeasureRequest, *, progress: Progress | None = N
     else:
         res = PA.measure_many(ws, keys, [p.code], [req.view], with_change=single, prices=req.prices,
                               breakdown=req.breakdown if req.breakdown == "ownership" else None, progress=progress,
-                              **opts)
+                              intervals=req.intervals, **opts)
         for r in res:
             r.provenance.setdefault("basis", "estimated")
     out = MeasureResponse(res, p.code, req.view, reconciliation=None if single else PA.reconcile(res),
@@ -420,7 +421,8 @@ def _computed(ws: Workspace, keys: Sequence[str], p, ind: str, req: FigureReques
     if not keys:
         return {}
     try:
-        found = measure(ws, MeasureRequest(p.code, tuple(keys), view=req.view, as_of=req.as_of)).results
+        found = measure(ws, MeasureRequest(p.code, tuple(keys), view=req.view, as_of=req.as_of,
+                                           intervals=False)).results
     except (MethodError, UsageError):
         if len(keys) == 1:
             return {}

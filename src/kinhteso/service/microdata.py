@@ -14,10 +14,14 @@ True
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kinhteso.errors import KinhtesoError, UsageError
 from kinhteso.progress import Progress, or_null
@@ -25,9 +29,9 @@ from kinhteso.progress import Progress, or_null
 __all__ = ["GenerateRequest", "GenerateResult", "generate", "AggregateRequest", "AggregateResult", "aggregate",
            "ENGINES", "BUILT_ENGINES", "MAX_RECORDS"]
 
-#: The engines ``--engine`` names, and those built so far.
+#: The engines ``--engine`` names (all built).
 ENGINES = ("duckdb", "spark")
-BUILT_ENGINES = ("duckdb",)
+BUILT_ENGINES = ENGINES
 #: The most records one ``generate`` draws (ten billion).
 MAX_RECORDS = 10_000_000_000
 
@@ -81,12 +85,24 @@ def generate(req: GenerateRequest, *, progress: Progress | None = None) -> Gener
 class AggregateRequest:
     """Aggregate the e-invoices under ``input`` (a folder of Parquet files, partitioned by month, or
     one Parquet file) with ``engine`` into the CSV ``out``; the set-aside records go to
-    ``quarantine`` (a Parquet file; default ``out`` with ``.quarantine.parquet``)."""
+    ``quarantine`` (a Parquet file; default ``out`` with ``.quarantine.parquet``). Spark only:
+    ``master`` (default ``local[*]``) and ``driver_memory`` (``4g``). With ``workspace``, the
+    cells and the sellers' sums are stored there (:mod:`kinhteso.pipeline.einvoice`) as a
+    submission of ``source`` (a registered tax authority; illustrative data: any short label,
+    default the input folder's name)."""
 
     input: Path
     out: Path
     engine: str = "duckdb"
     quarantine: Path | None = None
+    master: str | None = None
+    driver_memory: str | None = None
+    workspace: Path | None = None
+    source: str | None = None
+    incremental: bool = False       #: update from the state folder (DuckDB): only new or changed months are read
+    state: Path | None = None       #: the state folder (default ``OUT.state`` beside the output)
+    remove_missing: bool = False    #: drop the state's months absent from the input (else refused)
+    memory_limit: str | None = None  #: DuckDB's memory limit (e.g. ``4GB``); it spills beyond it
 
 
 @dataclass
@@ -102,6 +118,10 @@ class AggregateResult:
     illustrative: bool
     rule: str
     notes: list[tuple[str, str]] = field(default_factory=list)   #: (vi, en)
+    stored: dict | None = None                  #: what storing in the workspace said (``store_aggregates``)
+    seconds: float = 0.0                        #: the engine's time (connect, read, compute; not the files)
+    months_recomputed: list[str] | None = None  #: with ``incremental``: the months read and computed
+    months_from_state: list[str] | None = None  #: with ``incremental``: the months taken from the state
 
 
 def _parquet_files(source: Path) -> list[Path]:
@@ -123,26 +143,50 @@ def _illustrative(files: list[Path], source: Path) -> bool:
     return meta.get(b"kinhteso.illustrative") == b"true"
 
 
-def _quarantine_path(req: AggregateRequest) -> Path:
-    if req.quarantine is not None:
-        return Path(req.quarantine)
-    out = Path(req.out)
+def _beside(out: Path, suffix: str) -> Path:
+    """``out`` without its ``.csv``, with ``suffix``: the files kept beside the CSV."""
+    out = Path(out)
     stem = out.name[:-4] if out.name.lower().endswith(".csv") else out.name
-    return out.with_name(stem + ".quarantine.parquet")
+    return out.with_name(stem + suffix)
+
+
+def _quarantine_path(req: AggregateRequest) -> Path:
+    return Path(req.quarantine) if req.quarantine is not None else _beside(req.out, ".quarantine.parquet")
 
 
 def aggregate(req: AggregateRequest) -> AggregateResult:
     """Validate the records (quarantine), aggregate the kept ones by cell, apply disclosure control
-    and write the CSV (:mod:`kinhteso.microdata`)."""
+    and write the CSV (:mod:`kinhteso.microdata`), on DuckDB or Spark."""
     from kinhteso.safe_io import check_destination  # noqa: PLC0415
 
     if req.engine not in ENGINES:
         raise UsageError("MICRODATA_BAD_ENGINE", f"Bộ máy '{req.engine}' không có; dùng {', '.join(ENGINES)}.",
                          f"Unknown engine '{req.engine}'; use {', '.join(ENGINES)}.")
-    if req.engine not in BUILT_ENGINES:
-        raise UsageError("MICRODATA_ENGINE_NOT_BUILT",
-                         f"Bộ máy '{req.engine}' chưa được xây dựng (dự kiến); hiện dùng --engine duckdb.",
-                         f"The '{req.engine}' engine is not built yet (planned); use --engine duckdb for now.")
+    if req.engine != "spark" and (req.master is not None or req.driver_memory is not None):
+        raise UsageError("MICRODATA_SPARK_ONLY", "--master và --driver-memory chỉ dùng với --engine spark.",
+                         "--master and --driver-memory apply to --engine spark only.")
+    if (req.state is not None or req.remove_missing) and not req.incremental:
+        raise UsageError("MICRODATA_INCREMENTAL_ONLY", "--state và --remove-missing-months chỉ dùng với --incremental.",
+                         "--state and --remove-missing-months apply with --incremental only.")
+    if req.incremental and req.engine != "duckdb":
+        raise UsageError("MICRODATA_INCREMENTAL_DUCKDB", "Cập nhật theo tháng (--incremental) chỉ chạy trên --engine duckdb.",
+                         "The incremental update (--incremental) runs on --engine duckdb only.")
+    if req.memory_limit is not None and req.engine != "duckdb":
+        raise UsageError("MICRODATA_DUCKDB_ONLY", "--memory-limit chỉ dùng với --engine duckdb (Spark: --driver-memory).",
+                         "--memory-limit applies to --engine duckdb only (Spark: --driver-memory).")
+    if req.memory_limit is not None and not re.fullmatch(r"[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)",
+                                                         req.memory_limit.strip(), re.IGNORECASE):
+        raise UsageError("MICRODATA_BAD_MEMORY", f"Giới hạn bộ nhớ '{req.memory_limit}' không hợp lệ (ví dụ 4GB, 512MB).",
+                         f"The memory limit '{req.memory_limit}' is not valid (e.g. 4GB, 512MB).")
+    if req.source is not None and req.workspace is None:
+        raise UsageError("MICRODATA_SOURCE_WITHOUT_WORKSPACE", "--source chỉ dùng với --workspace (nơi lưu lần nộp).",
+                         "--source applies with --workspace only (where the submission is stored).")
+    if req.engine == "spark":
+        from kinhteso.microdata import spark  # noqa: PLC0415
+
+        spark.check_master(req.master or spark.DEFAULT_MASTER)
+        if req.driver_memory is not None:
+            spark.check_memory(req.driver_memory)
     source, out, qpath = Path(req.input), check_destination(Path(req.out)), check_destination(_quarantine_path(req))
     for p in (out, qpath):
         if p.parent.exists() and not p.parent.is_dir():
@@ -152,65 +196,146 @@ def aggregate(req: AggregateRequest) -> AggregateResult:
     if not files:
         raise KinhtesoError("MICRODATA_NO_FILES", f"{source} không có tệp Parquet nào (*.parquet).",
                             f"{source} holds no Parquet file (*.parquet).", path=str(source))
+    ws = None
+    if req.workspace is not None:
+        from kinhteso.workspace import Workspace  # noqa: PLC0415
+
+        ws = Workspace.open(Path(req.workspace))
+        try:  # a source that cannot be stored is refused before the records are read
+            from kinhteso.pipeline.einvoice import check_source  # noqa: PLC0415
+
+            check_source(ws, _source_name(req, source), _illustrative(files, source))
+        except BaseException:
+            ws.close()
+            raise
     tmpdir = tempfile.mkdtemp(prefix="kinhteso-microdata-")
     try:
-        return _run_duckdb(req, source, files, out, qpath, tmpdir)
+        with _engine(req, tmpdir) as con:
+            return _run(req, con, source, files, out, qpath, ws, Path(tmpdir))
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
+        if ws is not None:
+            ws.close()
+
+
+@contextmanager
+def _engine(req: AggregateRequest, tmpdir: str) -> Iterator[Any]:
+    """The Ibis backend of ``req.engine``, closed (its session stopped) at the end."""
+    from kinhteso.microdata import engine  # noqa: PLC0415
+
+    if req.engine == "spark":
+        from kinhteso.microdata import spark  # noqa: PLC0415
+
+        with spark.session(master=req.master or spark.DEFAULT_MASTER, driver_memory=req.driver_memory,
+                           tmpdir=os.path.join(tmpdir, "spark")) as session:
+            yield spark.connect(session)
+        return
+    con = engine.connect_duckdb(temp_directory=os.path.join(tmpdir, "spill"), memory_limit=req.memory_limit)
+    try:
+        yield con
+    finally:
+        con.disconnect()
+
+
+def _state_path(req: AggregateRequest) -> Path:
+    """The incremental state folder: ``req.state``, else ``OUT.state`` beside the output."""
+    return Path(req.state) if req.state is not None else _beside(req.out, ".state")
+
+
+def _source_name(req: AggregateRequest, source: Path) -> str:
+    """The submission's source: ``req.source``, else the input folder's (or file's stem's) name."""
+    return req.source or (source.resolve().name if source.is_dir() else source.stem)
 
 
 def _bad_input(source: Path, detail: str) -> KinhtesoError:
-    first = (detail.splitlines() or [""])[0][:300]
-    return KinhtesoError("MICRODATA_BAD_INPUT", f"Không đọc được {source} như tệp Parquet hóa đơn: {first}",
-                         f"Cannot read {source} as Parquet e-invoice files: {first}", path=str(source))
+    from kinhteso.microdata.engine import bad_input  # noqa: PLC0415
+
+    return bad_input(f"{source} như tệp Parquet hóa đơn", f"{source} as Parquet e-invoice files", detail,
+                     path=str(source))
 
 
-def _run_duckdb(req: AggregateRequest, source: Path, files: list[Path], out: Path, qpath: Path,
-                tmpdir: str) -> AggregateResult:
-    import duckdb  # noqa: PLC0415
+#: Rows per row group of the quarantine file (fixed, whatever batches the engine gives).
+QUARANTINE_ROW_GROUP = 131_072
+
+
+def _write_parquet(batches: Iterable[Any], schema: Any, path: Path) -> None:
+    """The Arrow ``batches`` as one Parquet file cast to ``schema``, in row groups of
+    :data:`QUARANTINE_ROW_GROUP` rows, each written from one contiguous chunk (one writer for every
+    engine, whatever batches it gives: the same rows give the same file)."""
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    held: list[Any] = []
+    with pq.ParquetWriter(path, schema) as w:
+        for b in batches:
+            held.append(pa.Table.from_batches([b]).select(schema.names).cast(schema))
+            while sum(t.num_rows for t in held) >= QUARANTINE_ROW_GROUP:
+                whole = pa.concat_tables(held)
+                w.write_table(whole.slice(0, QUARANTINE_ROW_GROUP).combine_chunks(),
+                              row_group_size=QUARANTINE_ROW_GROUP)
+                held = [whole.slice(QUARANTINE_ROW_GROUP)]
+        rest = pa.concat_tables(held) if held else schema.empty_table()
+        if rest.num_rows:
+            w.write_table(rest.combine_chunks(), row_group_size=QUARANTINE_ROW_GROUP)
+
+
+def _run(req: AggregateRequest, con: Any, source: Path, files: list[Path], out: Path, qpath: Path,
+         ws: Any, scratch: Path) -> AggregateResult:
+    """The one pipeline of every engine: read → classify → counts, quarantine, cells (→ store) → files.
+    On DuckDB the classified records are written once to ``scratch`` (a Parquet file, removed with it)
+    and the counts, quarantine and cells read from there: the input is read and classified once."""
+    import time  # noqa: PLC0415
 
     from kinhteso.microdata import engine, publish  # noqa: PLC0415
-    from kinhteso.reference import territories as terr  # noqa: PLC0415
-    from kinhteso.reference import vsic  # noqa: PLC0415
     from kinhteso.safe_io import check_destination, csv_text, write_files_atomic  # noqa: PLC0415
 
-    keys = {t.key: t.key for t in terr.territories() if t.basis == 34}
-    keys.update({old: new for old, new in terr.merger_map().itertuples(index=False)})
-    divisions = [s.code for s in vsic.sectors(2018) if s.level == "division"]
-    con = engine.connect_duckdb(temp_directory=os.path.join(tmpdir, "spill"))
+    started = time.perf_counter()
+    keys, divisions = engine.reference_codes()
+    failures = engine.engine_errors(con)
+    t = engine.open_records(con, files, what_vi=f"{source} như tệp Parquet hóa đơn",
+                            what_en=f"{source} as Parquet e-invoice files", path=str(source))
+    illustrative = _illustrative(files, source)
+    c = engine.classify(t, territories=keys, divisions=divisions)
+    if req.engine == "duckdb" and not req.incremental:
+        try:
+            con.to_parquet(c, scratch / "classified.parquet")
+        except failures as exc:
+            raise _bad_input(source, str(exc)) from exc
+        c = con.read_parquet(scratch / "classified.parquet")
+    qpath.parent.mkdir(parents=True, exist_ok=True)
+    tmp_q = qpath.with_name(f".{qpath.name}.{os.getpid()}.tmp")
     try:
         try:
-            t = engine.read_records(con, files)
-            illustrative = _illustrative(files, source)
-        except (duckdb.Error, OSError, ValueError) as exc:
+            base = str(source.resolve()) if source.is_dir() else ""
+            if req.incremental:
+                from kinhteso.microdata import incremental  # noqa: PLC0415
+
+                up = incremental.update(con, incremental.months_of(files), _state_path(req), territories=keys,
+                                        divisions=divisions, base=base, remove_missing=req.remove_missing,
+                                        with_sellers=ws is not None)
+                counts, cells, sellers, months = up.counts, up.cells, up.sellers, (up.recomputed, up.unchanged)
+                incremental.write_quarantine(con, up.quarantine, tmp_q)
+            else:
+                counts = con.to_pandas(engine.reason_counts(c))
+                quarantine = engine.set_aside(c, base=base)
+                _write_parquet(engine.arrow_batches(con, quarantine), quarantine.schema().to_pyarrow(), tmp_q)
+                cells = con.to_pandas(engine.cells(c))
+                sellers = (con.to_pandas(engine.seller_sums(c, by=("territory", "vsic", "year")))
+                           if ws is not None else None)
+                months = None
+        except failures as exc:
             raise _bad_input(source, str(exc)) from exc
-        except Exception as exc:  # pyarrow's and Ibis's own errors on a file that is not Parquet
-            if type(exc).__module__.split(".")[0] in ("pyarrow", "ibis"):
-                raise _bad_input(source, str(exc)) from exc
-            raise
-        missing = engine.missing_columns(t)
-        if missing:
-            raise KinhtesoError("MICRODATA_MISSING_COLUMN",
-                                f"{source} thiếu cột: {', '.join(missing)}.", f"{source} lacks the columns: "
-                                f"{', '.join(missing)}.", path=str(source), columns=missing)
-        c = engine.classify(t, territories=keys, divisions=divisions)
-        qpath.parent.mkdir(parents=True, exist_ok=True)
-        tmp_q = qpath.with_name(f".{qpath.name}.{os.getpid()}.tmp")
-        try:
-            counts = con.to_pandas(engine.reason_counts(c))
-            con.to_parquet(engine.set_aside(c, base=str(source.resolve()) if source.is_dir() else ""), tmp_q)
-            cells = con.to_pandas(engine.cells(c))
-        except duckdb.Error as exc:
-            tmp_q.unlink(missing_ok=True)
-            raise _bad_input(source, str(exc)) from exc
-    finally:
-        con.disconnect()
-    guarded = publish.apply_disclosure_control(cells)
-    frame = publish.publish_frame(guarded)
-    set_aside = {str(r): int(n) for r, n in zip(counts["reason"], counts["records"]) if r is not None and r == r}
-    kept = int(counts.loc[counts["reason"].isna(), "records"].sum())
-    readme = _readme(req, source, illustrative, kept, set_aside, len(frame), int((frame["flag"] == "C").sum()))
-    try:
+        seconds = time.perf_counter() - started
+        frame = publish.publish_frame(publish.apply_disclosure_control(cells))
+        set_aside = {str(r): int(n) for r, n in zip(counts["reason"], counts["records"]) if r is not None and r == r}
+        kept = int(counts.loc[counts["reason"].isna(), "records"].sum())
+        readme = _readme(req, source, illustrative, kept, set_aside, len(frame), int((frame["flag"] == "C").sum()))
+        stored = None
+        if ws is not None:
+            from kinhteso.pipeline.einvoice import store_aggregates  # noqa: PLC0415
+
+            stored = store_aggregates(ws, cells=cells, sellers=sellers, source=_source_name(req, source),
+                                      illustrative=illustrative, engine=req.engine)
         write_files_atomic([(out, csv_text(frame)), (out.with_name(out.name + ".README.txt"), readme)])
         check_destination(qpath)  # the quarantine, written beside its place, renamed into it
         os.replace(tmp_q, qpath)
@@ -220,7 +345,9 @@ def _run_duckdb(req: AggregateRequest, source: Path, files: list[Path], out: Pat
               "ILLUSTRATIVE: synthetic invoices, not official statistics.")] if illustrative else []
     return AggregateResult(out=out, quarantine=qpath, engine=req.engine, records_read=kept + sum(set_aside.values()),
                            kept=kept, set_aside=set_aside, cells=len(frame), suppressed=int((frame["flag"] == "C").sum()),
-                           illustrative=illustrative, rule=publish.DISCLOSURE_RULE, notes=notes)
+                           illustrative=illustrative, rule=publish.DISCLOSURE_RULE, notes=notes, stored=stored,
+                           seconds=seconds, months_recomputed=months[0] if months else None,
+                           months_from_state=months[1] if months else None)
 
 
 def _readme(req: AggregateRequest, source: Path, illustrative: bool, kept: int, set_aside: dict[str, int],
@@ -232,7 +359,8 @@ def _readme(req: AggregateRequest, source: Path, illustrative: bool, kept: int, 
     if illustrative:
         lines += ["SỐ LIỆU MINH HỌA: tổng hợp từ hóa đơn giả lập, không phải số liệu thống kê chính thức.",
                   "ILLUSTRATIVE: aggregated from synthetic invoices, not official statistics.", ""]
-    lines += [f"source: {source}", f"engine: {req.engine} (Ibis expressions)",
+    where = f"; master {req.master or 'local[*]'}" if req.engine == "spark" else ""
+    lines += [f"source: {source}", f"engine: {req.engine} (Ibis expressions{where})",
               "cells: territory × vsic (VSIC 2018 class) × period (month, Viet Nam time) × channel × buyer_type",
               "value: VND billion (tỷ đồng) of the kept invoices; sellers: distinct sellers; flag C: suppressed",
               f"disclosure control: {DISCLOSURE_RULE}",

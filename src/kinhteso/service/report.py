@@ -573,7 +573,9 @@ def _quarterly(c: dict) -> Section:
                     computed_at=str(mid.computed_at)[:19])
             src.inputs(mid.inputs, w("dự báo tức thời", "nowcast"))
             level = (mid.parameters or {}).get("level", 0.9)
-            how = w.term(mid.method)
+            how = w.term(mid.method) + (w(", khoảng hiệu chỉnh theo kinh nghiệm", ", empirically calibrated interval")
+                                        if ((mid.parameters or {}).get("calibration") or {}).get("method") in
+                                        ("scaled", "absolute") else "")
             lines.append(Line(w(f"Dự báo tức thời ({how}, khoảng {level:.0%})", f"Nowcast ({how}, {level:.0%} interval)"),
                               [chart_x(mid.period)], [float(mid.value)], "points",
                               [float(lo.value)] if lo is not None else None, [float(hi.value)] if hi is not None else None))
