@@ -106,9 +106,16 @@ def page(browser, site):
     assert not errors, f"JavaScript errors: {errors}"
 
 
+#: A page taller or wider than this (px) is captured as its first screen only: the methodology page is
+#: a long document, and Chromium does not capture the whole of it within a screenshot's time.
+SHOT_MAX = (4_000, 12_000)
+
+
 def _shot(pg, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    width, height = pg.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+    whole = width <= SHOT_MAX[0] and height <= SHOT_MAX[1]
+    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=whole)
 
 
 PAGES = {"overview": "/", "province": "/province/34_31", "nation": "/province/VN", "compare": "/compare?t=34_31&t=34_79&t=34_01",
